@@ -1,0 +1,86 @@
+//! `/v1/auth/*`: register, login, refresh, logout.
+
+use fitkart::auth::{self, Registration};
+use fitkart::http::{json, json_body, no_content, ok, Request, Response, StatusCode};
+use fitkart::validate::{self, Checks};
+use fitkart::{App, Result};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    full_name: String,
+    phone: Option<String>,
+    country_code: Option<String>,
+    timezone: Option<String>,
+    referral_code: Option<String>,
+}
+
+impl RegisterBody {
+    fn parse(self) -> Result<Registration> {
+        let mut checks = Checks::default();
+        let email = checks.field("email", validate::email(&self.email));
+        let password = checks.field("password", validate::password(&self.password));
+        let full_name = checks.field("full_name", validate::full_name(&self.full_name));
+        let phone = checks.optional("phone", self.phone, |p| validate::phone(&p));
+        let country_code = checks.optional("country_code", self.country_code, |c| validate::country_code(&c));
+        let timezone = checks.optional("timezone", self.timezone, |t| validate::timezone(&t));
+        let referral_code = checks.optional("referral_code", self.referral_code, |c| {
+            let code = c.trim().to_ascii_uppercase();
+            match code.len() {
+                4..=16 if code.chars().all(|ch| ch.is_ascii_alphanumeric()) => Ok(code),
+                _ => Err("is not a known referral code".into()),
+            }
+        });
+        checks.finish()?;
+        Ok(Registration {
+            email: email.expect("checked"),
+            password: password.expect("checked"),
+            full_name: full_name.expect("checked"),
+            phone,
+            country_code,
+            timezone: timezone.map(|tz| tz.name().to_owned()),
+            referral_code,
+        })
+    }
+}
+
+pub async fn register(app: &App, req: Request) -> Result<Response> {
+    let input = json_body::<RegisterBody>(&req)?.parse()?;
+    let session = auth::register(app, input).await?;
+    json(StatusCode::CREATED, &session)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn login(app: &App, req: Request) -> Result<Response> {
+    let body: LoginBody = json_body(&req)?;
+    let session = auth::login(app, &body.email, &body.password).await?;
+    ok(&session)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+pub async fn refresh(app: &App, req: Request) -> Result<Response> {
+    let body: RefreshBody = json_body(&req)?;
+    let tokens = auth::refresh(app, &body.refresh_token).await?;
+    ok(&json!({ "tokens": tokens }))
+}
+
+pub async fn logout(app: &App, req: Request) -> Result<Response> {
+    let body: RefreshBody = json_body(&req)?;
+    auth::logout(app, &body.refresh_token).await?;
+    no_content()
+}

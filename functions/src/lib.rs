@@ -1,0 +1,8 @@
+//! FitKart's entrypoints: one module per business area, each handler turning a Lambda
+//! event into one domain call and its result into a response. The binaries in `src/bin`
+//! are one line each: the handler handed to the shared runtime shape.
+
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod ops;

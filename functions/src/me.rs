@@ -1,0 +1,79 @@
+//! `/v1/me`: the caller's own profile.
+
+use fitkart::http::{caller, json_body, no_content, ok, Request, Response};
+use fitkart::users::{self, ProfilePatch};
+use fitkart::validate::{self, Checks};
+use fitkart::{App, Result};
+use serde::{Deserialize, Deserializer};
+
+pub async fn get(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&users::get(&mut conn, me.user_id).await?)
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    #[serde(default, deserialize_with = "present")]
+    full_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    profile_picture_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    timezone: Option<Option<String>>,
+}
+
+impl PatchBody {
+    fn parse(self) -> Result<ProfilePatch> {
+        let mut checks = Checks::default();
+        // Required profile fields can change but not be cleared.
+        let mut required = |name: &str, value: Option<Option<String>>, parse: fn(&str) -> Result<String, String>| {
+            match value {
+                None => None,
+                Some(None) => {
+                    checks.fail(name, "cannot be null");
+                    None
+                }
+                Some(Some(v)) => checks.field(name, parse(&v)),
+            }
+        };
+        let full_name = required("full_name", self.full_name, validate::full_name);
+        let timezone = required("timezone", self.timezone, |t| validate::timezone(t).map(|tz| tz.name().to_owned()));
+        // Optional ones may be cleared with null.
+        let mut clearable = |name: &str, value: Option<Option<String>>, parse: fn(&str) -> Result<String, String>| {
+            value.map(|inner| inner.and_then(|v| checks.field(name, parse(&v))))
+        };
+        let phone = clearable("phone", self.phone, validate::phone);
+        let country_code = clearable("country_code", self.country_code, validate::country_code);
+        let bio = clearable("bio", self.bio, |b| validate::text(b, 500));
+        let profile_picture_url = clearable("profile_picture_url", self.profile_picture_url, validate::https_url);
+        checks.finish()?;
+        Ok(ProfilePatch { full_name, phone, country_code, bio, profile_picture_url, timezone })
+    }
+}
+
+pub async fn update(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let patch = json_body::<PatchBody>(&req)?.parse()?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&users::update_profile(&mut conn, me.user_id, patch).await?)
+}
+
+pub async fn delete(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let mut tx = app.db().await?.begin().await?;
+    users::delete_account(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    no_content()
+}

@@ -1,0 +1,52 @@
+-- Seeded settings (every one the API and design name, each described) and the 13 seeded
+-- achievements. Settings are typed and range-checked by fitkart::settings when an admin
+-- changes them; a test keeps this list and that registry identical.
+
+INSERT INTO settings (key, value, description) VALUES
+    ('coins_per_step', '1', 'Coins earned per verified step (decimal, e.g. 1 or 0.01); rounded down per day'),
+    ('daily_step_goal', '10000', 'Steps a day must reach to count towards streaks and consistency'),
+    ('anti_cheat_enabled', 'true', 'When false, every step record is verified without anti-cheat scoring'),
+    ('new_user_bonus_coins', '100', 'Bonus coins credited when an account is created'),
+    ('referral_bonus_coins', '250', 'Coins paid to both referrer and referee when the referee''s first steps are credited'),
+    ('max_daily_coins', '20000', 'Most coins one day of steps can earn'),
+    ('max_backfill_days', '7', 'How many days back a sync may report steps'),
+    ('coins_per_usd', '10000', 'Coin price of one US dollar of retail price, for products synced from Shopify'),
+    ('anti_cheat_threshold', '60', 'Anomaly score (0-100) at or above which a record is held for review'),
+    ('anti_cheat_review_steps', '50000', 'Daily steps above which a record is held for review'),
+    ('anti_cheat_max_auto_steps', '100000', 'Daily steps above which a record is never credited without review'),
+    ('anti_cheat_max_steps_per_minute', '250', 'Cadence no human sustains for an hour; an hour above it is impossible'),
+    ('anti_cheat_min_stride_m', '0.3', 'Shortest plausible stride implied by distance / steps, in metres'),
+    ('anti_cheat_max_stride_m', '1.6', 'Longest plausible stride implied by distance / steps, in metres'),
+    ('anti_cheat_min_kcal_per_step', '0.02', 'Fewest plausible kilocalories per step'),
+    ('anti_cheat_max_kcal_per_step', '0.2', 'Most plausible kilocalories per step'),
+    ('anti_cheat_late_backfill_days', '3', 'A record first reported more than this many days after its date is a late backfill'),
+    ('login_max_failures', '5', 'Failed logins for one email within the window before logins are refused with 429'),
+    ('login_window_minutes', '15', 'The login throttling window, in minutes');
+
+INSERT INTO achievements (code, name, description, badge_color, unlock_criteria, reward_coins, display_order) VALUES
+    ('steps_1k', 'First Steps', 'Walk 1,000 verified steps in one day', '#8BC34A',
+        '{"type": "daily_steps", "min_steps": 1000}', 10, 10),
+    ('steps_5k', 'Getting Going', 'Walk 5,000 verified steps in one day', '#4CAF50',
+        '{"type": "daily_steps", "min_steps": 5000}', 25, 20),
+    ('steps_10k', 'Ten Thousand', 'Walk 10,000 verified steps in one day', '#009688',
+        '{"type": "daily_steps", "min_steps": 10000}', 50, 30),
+    ('steps_50k', 'Fifty Thousand Club', 'Walk 50,000 verified steps in total', '#03A9F4',
+        '{"type": "lifetime_steps", "min_steps": 50000}', 100, 40),
+    ('steps_100k', 'Hundred Thousand Club', 'Walk 100,000 verified steps in total', '#3F51B5',
+        '{"type": "lifetime_steps", "min_steps": 100000}', 250, 50),
+    ('streak_7', 'Week Streak', 'Meet your daily goal 7 days in a row', '#FF9800',
+        '{"type": "streak", "days": 7}', 100, 60),
+    ('streak_30', 'Month Streak', 'Meet your daily goal 30 days in a row', '#FF5722',
+        '{"type": "streak", "days": 30}', 500, 70),
+    ('streak_100', 'Unstoppable', 'Meet your daily goal 100 days in a row', '#F44336',
+        '{"type": "streak", "days": 100}', 2000, 80),
+    ('early_bird', 'Early Bird', 'Walk 2,000 steps before 07:00 local time', '#FFEB3B',
+        '{"type": "hourly_window", "from_hour": 0, "to_hour": 7, "min_steps": 2000}', 50, 90),
+    ('night_owl', 'Night Owl', 'Walk 2,000 steps after 22:00 local time', '#673AB7',
+        '{"type": "hourly_window", "from_hour": 22, "to_hour": 24, "min_steps": 2000}', 50, 100),
+    ('consistency_month', 'Consistent', 'Meet your daily goal on 25 of the last 30 days', '#795548',
+        '{"type": "goal_days", "days": 25, "window_days": 30}', 300, 110),
+    ('first_redemption', 'First Reward', 'Redeem your coins for the first time', '#E91E63',
+        '{"type": "orders", "min_orders": 1}', 25, 120),
+    ('collector', 'Collector', 'Redeem 5 different products', '#9C27B0',
+        '{"type": "distinct_products", "min_products": 5}', 200, 130);

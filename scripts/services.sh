@@ -1,0 +1,95 @@
+# Shared by scripts/test and scripts/dev: bring up the two services FitKart needs on one
+# machine without Docker — a private PostgreSQL cluster and the moto SQS emulator.
+# Source it; it defines functions and changes nothing by itself.
+
+# Finds PostgreSQL's server binaries, installing Debian's package when they are missing.
+pg_bindir() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && { echo "$dir"; return; }
+  done
+  if command -v initdb >/dev/null 2>&1; then dirname "$(command -v initdb)"; return; fi
+  echo "PostgreSQL server binaries not found; installing the postgresql package" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  else
+    sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  fi
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && { echo "$dir"; return; }
+  done
+  echo "error: could not install PostgreSQL" >&2
+  return 1
+}
+
+# Runs a PostgreSQL binary as the cluster owner: initdb refuses to run as root, so as root
+# the cluster belongs to the 'postgres' system user.
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DATADIR PORT [fast]
+# Creates the cluster on first use (trust auth, loopback only, socket in DATADIR) and starts
+# it. "fast" turns off durability: right for throwaway test clusters, never for real data.
+start_postgres() {
+  local datadir=$1 port=$2 mode=${3:-}
+  local bindir
+  bindir=$(pg_bindir) || return 1
+  mkdir -p "$datadir"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$datadir"
+    chmod 700 "$datadir"
+  fi
+  if [ ! -f "$datadir/PG_VERSION" ]; then
+    pg_as_owner "$bindir/initdb" -D "$datadir" -U postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >"$datadir.initdb.log" 2>&1 \
+      || { cat "$datadir.initdb.log" >&2; return 1; }
+  fi
+  local opts="-c listen_addresses=127.0.0.1 -c port=$port -k $datadir -c max_connections=300"
+  if [ "$mode" = fast ]; then
+    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  pg_as_owner "$bindir/pg_ctl" -D "$datadir" -o "$opts" -l "$datadir/server.log" -w -t 30 start >/dev/null \
+    || { cat "$datadir/server.log" >&2; return 1; }
+}
+
+stop_postgres() {
+  local datadir=$1 bindir
+  bindir=$(pg_bindir) || return 0
+  [ -f "$datadir/postmaster.pid" ] && pg_as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >/dev/null 2>&1
+  return 0
+}
+
+# ensure_moto VENV: installs the moto server into its own virtualenv (once).
+ensure_moto() {
+  local venv=$1
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    echo "installing the moto SQS emulator into $venv" >&2
+    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q 'moto[server]>=5.1,<6' >&2 \
+      || { echo "error: could not install moto" >&2; return 1; }
+  fi
+}
+
+# start_moto VENV PORT LOGFILE: starts the emulator in the background, waits until it answers.
+start_moto() {
+  local venv=$1 port=$2 log=$3
+  ensure_moto "$venv" || return 1
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  MOTO_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if python3 - "$port" <<'PY' 2>/dev/null
+import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
+PY
+    then return 0; fi
+    sleep 0.1
+  done
+  echo "error: moto did not start; see $log" >&2
+  return 1
+}
+
+# free_port: a TCP port nobody listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

@@ -1,0 +1,75 @@
+//! Access tokens: HS256 JWTs with `iss`, `aud`, `exp`, `iat`, `sub` and `role`. The
+//! algorithm is pinned on both sides, so `alg: none` and algorithm-confusion tokens
+//! (an RS256/HS256 switch) are refused before any signature check.
+
+use std::time::Duration;
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Role;
+use crate::config::Config;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub role: Role,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+pub const ALGORITHM: Algorithm = Algorithm::HS256;
+
+impl JwtKeys {
+    pub fn new(config: &Config, secret: &[u8]) -> Self {
+        let mut validation = Validation::new(ALGORITHM);
+        validation.set_issuer(&[&config.jwt_issuer]);
+        validation.set_audience(&[&config.jwt_audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl: config.access_token_ttl,
+        }
+    }
+
+    /// A signed access token and its lifetime in seconds.
+    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<(String, u64)> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            role,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+        };
+        let token = encode(&Header::new(ALGORITHM), &claims, &self.encoding).map_err(Error::internal)?;
+        Ok((token, self.ttl.as_secs()))
+    }
+
+    /// Verifies signature, algorithm, issuer, audience and expiry. Every failure is the
+    /// same `401`: a client learns nothing about which check failed.
+    pub fn verify(&self, token: &str) -> Result<Claims> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| Error::Unauthorized)
+    }
+}

@@ -1,0 +1,111 @@
+//! Refresh tokens: opaque, random, stored only as a SHA-256 digest, single-use. Every
+//! refresh rotates the token within its family; presenting a token that was already
+//! rotated means it was copied, so the whole family is revoked.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::Result;
+
+/// 32 random bytes, base64url: 256 bits an attacker cannot guess.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn digest(token: &str) -> String {
+    let hash = Sha256::digest(token.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Stores a new refresh token for `user_id` in `family` and returns the token itself.
+pub async fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    family: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<String> {
+    let token = new_token();
+    sqlx::query!(
+        "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at) VALUES ($1, $2, $3, $4)",
+        user_id,
+        digest(&token),
+        family,
+        expires_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// The outcome of presenting a refresh token.
+pub enum Rotation {
+    /// The token was live; it is now used up. Issue a new one in `family`.
+    Rotated { user_id: Uuid, family: Uuid },
+    /// The token was already rotated: its family has just been revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Marks a live token as used. A rotated token presented again revokes its family; the
+/// caller must commit that revocation even though the request fails.
+pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
+    let hash = digest(token);
+    let used = sqlx::query!(
+        r#"UPDATE refresh_tokens SET rotated_at = now()
+           WHERE token = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+           RETURNING user_id, family_id"#,
+        hash
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = used {
+        return Ok(Rotation::Rotated { user_id: row.user_id, family: row.family_id });
+    }
+    let reused = sqlx::query_scalar!(
+        "SELECT family_id FROM refresh_tokens WHERE token = $1 AND rotated_at IS NOT NULL",
+        hash
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    match reused {
+        Some(family) => {
+            sqlx::query!(
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+                family
+            )
+            .execute(&mut *conn)
+            .await?;
+            tracing::warn!(%family, "refresh token reused; token family revoked");
+            Ok(Rotation::Reused)
+        }
+        None => Ok(Rotation::Invalid),
+    }
+}
+
+/// Revokes one token (logout). Unknown tokens are ignored: logout always succeeds.
+pub async fn revoke(conn: &mut PgConnection, token: &str) -> Result<()> {
+    sqlx::query!(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE token = $1 AND revoked_at IS NULL",
+        digest(token)
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

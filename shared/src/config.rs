@@ -1,0 +1,152 @@
+//! Configuration from the environment, read once per cold start. Every error names the
+//! variable, so a misconfigured function fails its init with a message an operator can act on.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where a secret comes from: the value itself (local runs, tests) or a Secrets Manager
+/// ARN resolved on first use (AWS; nothing secret sits in the template or the environment).
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Value(String),
+    SecretsManager { arn: String },
+}
+
+impl std::fmt::Debug for SecretSource {
+    // Never print a secret, not even in a panic message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Value(_) => f.write_str("SecretSource::Value(<redacted>)"),
+            SecretSource::SecretsManager { arn } => write!(f, "SecretSource::SecretsManager({arn})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://user@host:port/db?sslmode=...`; the password comes from here or from
+    /// `db_password`.
+    pub database_url: String,
+    pub db_password: Option<SecretSource>,
+    pub db_pool_max: u32,
+    pub db_acquire_timeout: Duration,
+    pub jwt_secret: SecretSource,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub bcrypt_cost: u32,
+    pub step_validation_queue_url: Option<String>,
+    pub coin_credit_queue_url: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process env.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| lookup(name).ok_or(ConfigError::Missing(name));
+        let secret = |name: &'static str, arn_name: &'static str| -> Result<SecretSource, ConfigError> {
+            match (lookup(name), lookup(arn_name)) {
+                (Some(v), _) => Ok(SecretSource::Value(v)),
+                (None, Some(arn)) => Ok(SecretSource::SecretsManager { arn }),
+                (None, None) => Err(ConfigError::Missing(arn_name)),
+            }
+        };
+        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected an integer in {min}..={max}, got {v:?}"),
+                    }),
+                },
+            }
+        };
+
+        let jwt_secret = secret("JWT_SECRET", "JWT_SECRET_ARN")?;
+        if let SecretSource::Value(v) = &jwt_secret {
+            if v.len() < 32 {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_SECRET",
+                    reason: "must be at least 32 bytes for HS256".into(),
+                });
+            }
+        }
+        Ok(Config {
+            database_url: required("DATABASE_URL")?,
+            db_password: lookup("DB_PASSWORD_SECRET_ARN").map(|arn| SecretSource::SecretsManager { arn }),
+            db_pool_max: number("DB_POOL_MAX", 2, 1, 50)? as u32,
+            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 3000, 100, 60_000)?),
+            jwt_secret,
+            jwt_issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "fitkart".into()),
+            jwt_audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "fitkart-app".into()),
+            access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900, 60, 86_400)?),
+            refresh_token_ttl: Duration::from_secs(
+                number("REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400,
+            ),
+            bcrypt_cost: number("BCRYPT_COST", 12, 4, 16)? as u32,
+            step_validation_queue_url: lookup("STEP_VALIDATION_QUEUE_URL"),
+            coin_credit_queue_url: lookup("COIN_CREDIT_QUEUE_URL"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = Config::from_lookup(lookup(&[("JWT_SECRET", SECRET)])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("DATABASE_URL"));
+        assert!(err.to_string().contains("DATABASE_URL"));
+        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("JWT_SECRET_ARN"));
+    }
+
+    #[test]
+    fn defaults_suit_lambda_and_bad_numbers_are_refused() {
+        let config =
+            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", SECRET)])).unwrap();
+        assert_eq!(config.db_pool_max, 2);
+        assert_eq!(config.bcrypt_cost, 12);
+        let err = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "99"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "BCRYPT_COST", .. }));
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused_and_never_printed() {
+        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", "short")]))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "JWT_SECRET", .. }));
+        let config =
+            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", SECRET)])).unwrap();
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+}

@@ -1,0 +1,171 @@
+//! The one error type of FitKart. Every variant carries the stable, machine-readable `code`
+//! of API.md; `crate::http::problem` turns it into an RFC 9457 response in one place.
+
+use std::time::Duration;
+
+/// One reason a request was rejected, tied to the JSON path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The body is not JSON at all (syntax, truncation, wrong content).
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    /// Well-formed input that breaks the contract; every reason is collected.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("invalid id token")]
+    InvalidIdToken,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// A business conflict with its own stable code (`email_taken`, `insufficient_coins`...).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// A semantic refusal that is not about one field (`idempotency_key_reused`).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("too many requests")]
+    TooManyRequests { retry_after: Duration },
+    /// A dependency (Postgres, SQS, a JWKS endpoint) cannot be reached right now.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything unexpected. The cause is logged with the request id, never shown.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(e.into())
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Conflict { code, detail: detail.into() }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The stable code of API.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad_request",
+            Error::Validation(_) => "validation_failed",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::Unauthorized => "unauthorized",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::InvalidRefreshToken => "invalid_refresh_token",
+            Error::InvalidIdToken => "invalid_id_token",
+            Error::Forbidden => "forbidden",
+            Error::NotFound => "not_found",
+            Error::Conflict { code, .. } | Error::Unprocessable { code, .. } => code,
+            Error::TooManyRequests { .. } => "too_many_requests",
+            Error::Unavailable(_) => "service_unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::BadRequest(_) => 400,
+            Error::Unauthorized
+            | Error::InvalidCredentials
+            | Error::InvalidRefreshToken
+            | Error::InvalidIdToken => 401,
+            Error::Forbidden => 403,
+            Error::NotFound => 404,
+            Error::Conflict { .. } => 409,
+            Error::PayloadTooLarge => 413,
+            Error::Validation(_) | Error::Unprocessable { .. } => 422,
+            Error::TooManyRequests { .. } => 429,
+            Error::Internal(_) => 500,
+            Error::Unavailable(_) => 503,
+        }
+    }
+
+    /// What the client is told. Internal causes are never part of it.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::BadRequest(d) => d.clone(),
+            Error::Validation(_) => "The request has invalid fields.".into(),
+            Error::PayloadTooLarge => "The request body is larger than 64 KiB.".into(),
+            Error::Unauthorized => "A valid access token is required.".into(),
+            Error::InvalidCredentials => "The email or password is incorrect.".into(),
+            Error::InvalidRefreshToken => "The refresh token is invalid, expired or already used.".into(),
+            Error::InvalidIdToken => "The identity token could not be verified.".into(),
+            Error::Forbidden => "You are not allowed to do this.".into(),
+            Error::NotFound => "The resource does not exist.".into(),
+            Error::Conflict { detail, .. } | Error::Unprocessable { detail, .. } => detail.clone(),
+            Error::TooManyRequests { retry_after } => {
+                format!("Too many attempts; try again in {} seconds.", retry_after.as_secs().max(1))
+            }
+            Error::Unavailable(_) => "A dependency is temporarily unavailable; retry later.".into(),
+            Error::Internal(_) => "An unexpected error occurred.".into(),
+        }
+    }
+}
+
+/// Constraint names that mean a business conflict or a bad value rather than a bug. One
+/// table, so a handler never matches on SQL error text.
+fn constraint_error(constraint: &str) -> Option<Error> {
+    Some(match constraint {
+        "users_email_key" => Error::conflict("email_taken", "An account with this email already exists."),
+        "users_provider_id_key" => {
+            Error::conflict("account_exists", "An account for this sign-in already exists.")
+        }
+        "wallets_available_coins_check" | "coin_transactions_balance_after_check" => {
+            Error::conflict("insufficient_coins", "Not enough coins for this.")
+        }
+        "reward_products_stock_quantity_check" => {
+            Error::conflict("out_of_stock", "Not enough stock for this product.")
+        }
+        "step_records_manual_within_steps" => {
+            Error::invalid("manual_steps", "must not exceed steps")
+        }
+        _ => return None,
+    })
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Error::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) => db
+                .constraint()
+                .and_then(constraint_error)
+                .unwrap_or_else(|| Error::internal(e)),
+            _ => Error::internal(e),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::internal(e)
+    }
+}

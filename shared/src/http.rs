@@ -1,0 +1,222 @@
+//! HTTP glue for lambda_http (API Gateway HTTP API, payload 2.0): JSON bodies in, JSON
+//! and RFC 9457 problems out, bearer-token callers, path and query parameters, request
+//! metadata. Domain modules never import this; handlers in `fitkart-functions` do.
+
+use std::collections::HashMap;
+
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::{self, Caller};
+use crate::error::FieldError;
+use crate::{App, Error, Result};
+
+pub use lambda_http::Request;
+pub type Response = lambda_http::Response<Body>;
+pub use http::StatusCode;
+
+/// API.md: request bodies over 64 KiB are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(s) => s.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+/// Parses the JSON body into `T`. Syntax errors are `400 bad_request`; a well-formed body
+/// of the wrong shape (wrong type, missing or unknown field — every request type denies
+/// unknown fields) is `422 validation_failed` naming the field's JSON path.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::BadRequest("A JSON request body is required.".into()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                Error::Validation(vec![FieldError::new(field, serde_message(&inner))])
+            }
+            _ => Error::BadRequest(format!("The body is not valid JSON: {}", serde_message(&inner))),
+        }
+    })?;
+    de.end().map_err(|_| Error::BadRequest("The body has trailing characters after the JSON value.".into()))?;
+    Ok(value)
+}
+
+/// serde's message without its "at line 1 column 7" suffix (the field path says where).
+fn serde_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    }
+}
+
+/// The caller of an authenticated route: `401` without a valid token of a live account.
+pub async fn caller(app: &App, req: &Request) -> Result<Caller> {
+    auth::authenticate(app, bearer_token(req)?).await.map(|(caller, _)| caller)
+}
+
+/// The caller of an admin route: `401` as above, `403` unless an admin by token and database.
+pub async fn admin(app: &App, req: &Request) -> Result<Caller> {
+    auth::authenticate_admin(app, bearer_token(req)?).await
+}
+
+fn bearer_token(req: &Request) -> Result<&str> {
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::Unauthorized)?;
+    let (scheme, token) = header.trim().split_once(' ').ok_or(Error::Unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Error::Unauthorized);
+    }
+    Ok(token.trim())
+}
+
+/// A UUID path parameter. A malformed id names no resource: `404`, like an unknown one.
+pub fn path_id(req: &Request, name: &str) -> Result<Uuid> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .and_then(|raw| Uuid::parse_str(raw).ok())
+        .ok_or(Error::NotFound)
+}
+
+pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.path_parameters_ref().and_then(|p| p.first(name))
+}
+
+pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name))
+}
+
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Who sent a request, for logs and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn meta(req: &Request) -> RequestMeta {
+    let context: Option<&ApiGatewayV2httpRequestContext> = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    };
+    let request_id = context
+        .and_then(|c| c.request_id.clone())
+        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()))
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    RequestMeta {
+        request_id,
+        source_ip: context.and_then(|c| c.http.source_ip.clone()),
+        user_agent: context
+            .and_then(|c| c.http.user_agent.clone())
+            .or_else(|| header(req, "user-agent").map(str::to_owned)),
+    }
+}
+
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Response> {
+    let body = serde_json::to_string(body).map_err(Error::internal)?;
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body))
+        .map_err(Error::internal)
+}
+
+pub fn ok<T: Serialize>(body: &T) -> Result<Response> {
+    json(StatusCode::OK, body)
+}
+
+pub fn no_content() -> Result<Response> {
+    http::Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(Error::internal)
+}
+
+/// `{"items": [...], "next_cursor": ...}` of API.md.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The RFC 9457 response for `err`. Internal causes never reach the body.
+pub fn problem(err: &Error) -> Response {
+    #[derive(Serialize)]
+    struct Problem<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        title: &'static str,
+        status: u16,
+        code: &'static str,
+        detail: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        errors: Option<&'a [FieldError]>,
+    }
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        code: err.code(),
+        detail: err.detail(),
+        errors: match err {
+            Error::Validation(errors) => Some(errors),
+            _ => None,
+        },
+    };
+    let mut builder = http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/problem+json");
+    if let Error::TooManyRequests { retry_after } = err {
+        builder = builder.header(http::header::RETRY_AFTER, retry_after.as_secs().max(1).to_string());
+    }
+    builder
+        .body(Body::Text(serde_json::to_string(&body).unwrap_or_default()))
+        .expect("a static status and headers always build")
+}
+
+/// Query parameters of a list endpoint: `limit` (default 20, at most 100) and an opaque
+/// `cursor` carrying the keyset position of the last row served.
+pub struct PageRequest {
+    pub limit: i64,
+    pub cursor: Option<String>,
+}
+
+pub fn page_request(req: &Request) -> Result<PageRequest> {
+    let limit = match query_param(req, "limit") {
+        None => 20,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => return Err(Error::invalid("limit", "must be an integer from 1 to 100")),
+        },
+    };
+    Ok(PageRequest { limit, cursor: query_param(req, "cursor").map(str::to_owned) })
+}
+
+/// All query parameters (first value of each), for handlers that validate several at once.
+pub fn query_map(req: &Request) -> HashMap<String, String> {
+    req.query_string_parameters_ref()
+        .map(|q| q.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,108 @@
+//! The shape every function shares, written once: build the `App` at cold start (no I/O),
+//! install JSON logging, and hand the runtime a handler wrapped with request ids, error
+//! mapping and logs. A function's `main` is one call.
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use http::HeaderValue;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::http::{self as web, Request, Response};
+use crate::{App, Error, Result};
+
+pub type BoxError = lambda_http::Error;
+
+/// The state lives for the whole execution environment; leaking it once gives handlers a
+/// plain `&'static App` instead of reference counting on every invocation.
+fn init() -> Result<&'static App, BoxError> {
+    lambda_runtime::tracing::init_default_subscriber();
+    match App::from_env() {
+        Ok(app) => Ok(Box::leak(Box::new(app))),
+        Err(e) => {
+            // Reported by the runtime to /init/error as well; log it for CloudWatch.
+            tracing::error!(error = %e, "configuration error");
+            Err(e.into())
+        }
+    }
+}
+
+/// Runs an HTTP function: `handler` gets the app and the API Gateway request.
+pub async fn serve_http<H, Fut>(handler: H) -> Result<(), BoxError>
+where
+    H: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response>> + Send,
+{
+    let app = init()?;
+    lambda_http::run(lambda_http::service_fn(move |req| dispatch(app, req, handler))).await
+}
+
+/// One HTTP invocation: the handler's result, or its error as a problem response, with the
+/// request id in a header and in every log line. Tests call this to get exactly what API
+/// Gateway would return.
+pub async fn dispatch<H, Fut>(app: &'static App, req: Request, handler: H) -> Result<Response, Infallible>
+where
+    H: Fn(&'static App, Request) -> Fut,
+    Fut: Future<Output = Result<Response>>,
+{
+    let meta = web::meta(&req);
+    let span = tracing::info_span!(
+        "http",
+        request_id = %meta.request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let result = handler(app, req).instrument(span.clone()).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            span.in_scope(|| log_error(&err));
+            web::problem(&err)
+        }
+    };
+    if let Ok(id) = HeaderValue::from_str(&meta.request_id) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request handled"));
+    Ok(response)
+}
+
+/// Runs a function invoked with a JSON event (schedules, direct invocations): `handler`
+/// gets the app and the typed event; its error becomes the invocation's error.
+pub async fn serve_event<H, Fut, E, O>(handler: H) -> Result<(), BoxError>
+where
+    H: Fn(&'static App, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send,
+    E: DeserializeOwned + Send + 'static,
+    O: Serialize + Send,
+{
+    let app = init()?;
+    // Boxed: the runtime's future nests deep enough to overflow rustc's layout limits.
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| Box::pin(async move {
+        let span = tracing::info_span!("invocation", aws_request_id = %event.context.request_id);
+        handler(app, event.payload).instrument(span.clone()).await.map_err(|err| {
+            span.in_scope(|| log_error(&err));
+            Diagnostic { error_type: err.code().to_owned(), error_message: err.detail() }
+        })
+    })))
+    .await
+}
+
+/// Server-side failures are logged with their whole cause chain; client errors only by code.
+pub fn log_error(err: &Error) {
+    if err.status() >= 500 {
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(code = err.code(), error = %chain, "request failed");
+    } else {
+        tracing::info!(code = err.code(), "request refused");
+    }
+}

@@ -1,0 +1,20 @@
+//! FitKart's domain crate. Transport-free business areas (auth, users, ledger, settings)
+//! own their tables and SQL; `http` and `lambda` are the only modules that know about
+//! Lambda, and nothing below them imports them.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod lambda;
+pub mod ledger;
+pub mod pagination;
+pub mod secrets;
+pub mod settings;
+pub mod users;
+pub mod validate;
+
+pub use app::App;
+pub use error::{Error, FieldError, Result};

@@ -1,0 +1,161 @@
+//! Platform settings: the typed registry of every key the functions read, validation of
+//! admin changes, and loading all of them in one query. Functions read them per invocation
+//! through `App::settings`, cached for a few seconds at most, so an admin change takes
+//! effect everywhere without a redeploy.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int { min: i64, max: i64 },
+    Bool,
+    /// Bounds as decimal strings, so they stay exact.
+    Decimal { min: &'static str, max: &'static str },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDef {
+    pub key: &'static str,
+    pub kind: Kind,
+}
+
+/// A value a setting can hold, parsed from its text form.
+trait SettingValue: Sized {
+    fn parse(kind: Kind, raw: &str) -> Result<Self, String>;
+}
+
+impl SettingValue for i64 {
+    fn parse(kind: Kind, raw: &str) -> Result<Self, String> {
+        let Kind::Int { min, max } = kind else { return Err("not an integer setting".into()) };
+        match raw.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            Ok(_) => Err(format!("must be between {min} and {max}")),
+            Err(_) => Err("must be an integer".into()),
+        }
+    }
+}
+
+impl SettingValue for bool {
+    fn parse(_: Kind, raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("must be true or false".into()),
+        }
+    }
+}
+
+impl SettingValue for Decimal {
+    fn parse(kind: Kind, raw: &str) -> Result<Self, String> {
+        let Kind::Decimal { min, max } = kind else { return Err("not a decimal setting".into()) };
+        let (min, max) = (Decimal::from_str(min).expect("bound"), Decimal::from_str(max).expect("bound"));
+        match Decimal::from_str(raw.trim()) {
+            Ok(d) if d >= min && d <= max && d.scale() <= 6 => Ok(d.normalize()),
+            Ok(_) => Err(format!("must be between {min} and {max} with at most 6 decimal places")),
+            Err(_) => Err("must be a decimal number".into()),
+        }
+    }
+}
+
+macro_rules! settings {
+    ($($key:ident : $ty:ty = $kind:expr;)*) => {
+        /// Every setting, typed. Built from the `settings` table.
+        #[derive(Debug, Clone)]
+        pub struct Settings { $(pub $key: $ty,)* }
+
+        /// The registry: every known key and the type and range of its value.
+        pub const REGISTRY: &[SettingDef] = &[$(SettingDef { key: stringify!($key), kind: $kind },)*];
+
+        impl Settings {
+            fn from_map(map: &HashMap<String, String>) -> Result<Self> {
+                Ok(Self { $($key: field::<$ty>(map, stringify!($key), $kind)?,)* })
+            }
+        }
+    };
+}
+
+settings! {
+    coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" };
+    daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 };
+    anti_cheat_enabled: bool = Kind::Bool;
+    new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 };
+    referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 };
+    max_daily_coins: i64 = Kind::Int { min: 1, max: 100_000_000 };
+    max_backfill_days: i64 = Kind::Int { min: 0, max: 31 };
+    coins_per_usd: i64 = Kind::Int { min: 1, max: 100_000_000 };
+    anti_cheat_threshold: i64 = Kind::Int { min: 1, max: 100 };
+    anti_cheat_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 };
+    anti_cheat_max_auto_steps: i64 = Kind::Int { min: 1_000, max: 200_000 };
+    anti_cheat_max_steps_per_minute: i64 = Kind::Int { min: 60, max: 400 };
+    anti_cheat_min_stride_m: Decimal = Kind::Decimal { min: "0.05", max: "1.5" };
+    anti_cheat_max_stride_m: Decimal = Kind::Decimal { min: "0.5", max: "5" };
+    anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" };
+    anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" };
+    anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 };
+    login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 };
+    login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 };
+}
+
+fn field<T: SettingValue>(map: &HashMap<String, String>, key: &str, kind: Kind) -> Result<T> {
+    let raw = map
+        .get(key)
+        .ok_or_else(|| Error::internal(format!("setting {key} is missing from the settings table")))?;
+    T::parse(kind, raw).map_err(|reason| Error::internal(format!("setting {key} holds {raw:?}: {reason}")))
+}
+
+pub fn definition(key: &str) -> Option<&'static SettingDef> {
+    REGISTRY.iter().find(|d| d.key == key)
+}
+
+/// Checks a proposed value for `key` and returns its canonical text form, or why not.
+pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, String> {
+    // Admins send JSON; accept the natural JSON type and the same value as a string.
+    let raw = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return Err("must be a string, number or boolean".into()),
+    };
+    match def.kind {
+        Kind::Int { .. } => i64::parse(def.kind, &raw).map(|n| n.to_string()),
+        Kind::Bool => bool::parse(def.kind, &raw).map(|b| b.to_string()),
+        Kind::Decimal { .. } => Decimal::parse(def.kind, &raw).map(|d| d.to_string()),
+    }
+}
+
+/// Loads every setting in one query.
+pub async fn load(conn: &mut PgConnection) -> Result<Settings> {
+    let rows = sqlx::query!("SELECT key, value FROM settings").fetch_all(conn).await?;
+    let map: HashMap<String, String> = rows.into_iter().map(|r| (r.key, r.value)).collect();
+    Settings::from_map(&map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_typed_and_range_checked() {
+        let goal = definition("daily_step_goal").unwrap();
+        assert_eq!(validate(goal, &json!(12000)).unwrap(), "12000");
+        assert_eq!(validate(goal, &json!("8000")).unwrap(), "8000");
+        assert!(validate(goal, &json!("lots")).is_err());
+        assert!(validate(goal, &json!(5)).is_err());
+        assert!(validate(goal, &json!(1.5)).is_err());
+        let flag = definition("anti_cheat_enabled").unwrap();
+        assert_eq!(validate(flag, &json!(false)).unwrap(), "false");
+        assert!(validate(flag, &json!("yes")).is_err());
+        let rate = definition("coins_per_step").unwrap();
+        assert_eq!(validate(rate, &json!("0.010")).unwrap(), "0.01");
+        assert!(validate(rate, &json!(-1)).is_err());
+        assert!(validate(rate, &json!([1])).is_err());
+        assert!(definition("no_such_key").is_none());
+    }
+}

@@ -1,0 +1,185 @@
+//! Parsing request fields into trusted values. Each parser returns the reason a person
+//! can read; `Checks` collects every reason of a request into one 422 response.
+
+use std::str::FromStr;
+
+use crate::error::{Error, FieldError};
+
+/// Collects field errors so a client learns about every bad field at once.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<FieldError>);
+
+impl Checks {
+    /// Keeps the value if it parsed, or records why it did not.
+    pub fn field<T>(&mut self, name: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.0.push(FieldError::new(name, message));
+                None
+            }
+        }
+    }
+
+    /// Like `field` for an optional input: `None` stays `None` without an error.
+    pub fn optional<T, R>(
+        &mut self,
+        name: impl Into<String>,
+        raw: Option<R>,
+        parse: impl FnOnce(R) -> Result<T, String>,
+    ) -> Option<T> {
+        raw.and_then(|r| self.field(name, parse(r)))
+    }
+
+    pub fn fail(&mut self, name: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(name, message));
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
+/// Trimmed; one `@` with a non-empty local part and a dotted domain; at most 254 bytes.
+/// Case is kept for display; comparisons are case-insensitive in SQL (`lower(email)`).
+pub fn email(raw: &str) -> Result<String, String> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            }
+            None => false,
+        };
+    if valid {
+        Ok(email.to_owned())
+    } else {
+        Err("must be a valid email address".into())
+    }
+}
+
+/// bcrypt reads at most 72 bytes: a longer password is refused, never silently truncated.
+pub fn password(raw: &str) -> Result<String, String> {
+    match raw.len() {
+        0..=7 => Err("must be at least 8 bytes long".into()),
+        8..=72 => Ok(raw.to_owned()),
+        _ => Err("must be at most 72 bytes long (bcrypt's limit)".into()),
+    }
+}
+
+/// Trimmed, 1 to `max` characters, no control characters.
+pub fn text(raw: &str, max: usize) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        Err("must not be empty".into())
+    } else if text.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else if text.chars().any(|c| c.is_control() && c != '\n') {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+pub fn full_name(raw: &str) -> Result<String, String> {
+    text(raw, 200)
+}
+
+/// An international phone number: optional `+`, 6 to 15 digits, common separators.
+pub fn phone(raw: &str) -> Result<String, String> {
+    let phone = raw.trim();
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0)
+    });
+    if allowed && (6..=15).contains(&digits) && phone.len() <= 32 {
+        Ok(phone.to_owned())
+    } else {
+        Err("must be a phone number with 6 to 15 digits, e.g. +14155550100".into())
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes currently assigned.
+const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+pub fn country_code(raw: &str) -> Result<String, String> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() == 2 && COUNTRY_CODES.split(' ').any(|c| c == code) {
+        Ok(code)
+    } else {
+        Err("must be an ISO 3166-1 alpha-2 country code, e.g. US".into())
+    }
+}
+
+/// An IANA time zone name such as `Europe/Berlin`.
+pub fn timezone(raw: &str) -> Result<chrono_tz::Tz, String> {
+    chrono_tz::Tz::from_str(raw.trim()).map_err(|_| "must be an IANA time zone, e.g. Europe/Berlin".into())
+}
+
+/// An absolute https URL (profile pictures are shown to other users).
+pub fn https_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    let valid = url.len() <= 2048
+        && url.strip_prefix("https://").is_some_and(|rest| {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err("must be an https URL".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("  Ann@Example.com ").unwrap(), "Ann@Example.com");
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@@b.com", "a@b..com"] {
+            assert!(email(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords_respect_bcrypts_72_byte_limit() {
+        assert!(password("short").is_err());
+        assert!(password(&"x".repeat(72)).is_ok());
+        assert!(password(&"x".repeat(73)).is_err());
+        // 24 three-byte characters are 72 bytes; one more is over the limit.
+        assert!(password(&"€".repeat(24)).is_ok());
+        assert!(password(&"€".repeat(25)).is_err());
+    }
+
+    #[test]
+    fn profile_fields() {
+        assert_eq!(country_code("de").unwrap(), "DE");
+        assert!(country_code("XX").is_err());
+        assert!(timezone("Europe/Berlin").is_ok());
+        assert!(timezone("Mars/Olympus").is_err());
+        assert!(phone("+1 (415) 555-0100").is_ok());
+        assert!(phone("call me").is_err());
+        assert!(https_url("https://cdn.example.com/a.png").is_ok());
+        assert!(https_url("http://cdn.example.com/a.png").is_err());
+        assert!(https_url("javascript:alert(1)").is_err());
+        assert!(full_name("   ").is_err());
+        assert!(full_name(&"a".repeat(201)).is_err());
+    }
+}
