@@ -26,7 +26,9 @@ impl RegisterBody {
         let password = checks.field("password", validate::password(&self.password));
         let full_name = checks.field("full_name", validate::full_name(&self.full_name));
         let phone = checks.optional("phone", self.phone, |p| validate::phone(&p));
-        let country_code = checks.optional("country_code", self.country_code, |c| validate::country_code(&c));
+        let country_code = checks.optional("country_code", self.country_code, |c| {
+            validate::country_code(&c)
+        });
         let timezone = checks.optional("timezone", self.timezone, |t| validate::timezone(&t));
         let referral_code = checks.optional("referral_code", self.referral_code, |c| {
             let code = c.trim().to_ascii_uppercase();

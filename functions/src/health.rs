@@ -8,7 +8,10 @@ use serde_json::json;
 
 pub async fn check(app: &App, _req: Request) -> Result<Response> {
     let ping = async {
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(app.db().await?).await.map_err(Error::from)
+        sqlx::query_scalar::<_, i32>("SELECT 1")
+            .fetch_one(app.db().await?)
+            .await
+            .map_err(Error::from)
     };
     match tokio::time::timeout(Duration::from_secs(3), ping).await {
         Ok(Ok(_)) => ok(&json!({"status": "ok", "database": "ok"})),

@@ -13,7 +13,9 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -38,7 +40,9 @@ impl PatchBody {
     fn parse(self) -> Result<ProfilePatch> {
         let mut checks = Checks::default();
         // Required profile fields can change but not be cleared.
-        let mut required = |name: &str, value: Option<Option<String>>, parse: fn(&str) -> Result<String, String>| {
+        let mut required = |name: &str,
+                            value: Option<Option<String>>,
+                            parse: fn(&str) -> Result<String, String>| {
             match value {
                 None => None,
                 Some(None) => {
@@ -49,17 +53,33 @@ impl PatchBody {
             }
         };
         let full_name = required("full_name", self.full_name, validate::full_name);
-        let timezone = required("timezone", self.timezone, |t| validate::timezone(t).map(|tz| tz.name().to_owned()));
+        let timezone = required("timezone", self.timezone, |t| {
+            validate::timezone(t).map(|tz| tz.name().to_owned())
+        });
         // Optional ones may be cleared with null.
-        let mut clearable = |name: &str, value: Option<Option<String>>, parse: fn(&str) -> Result<String, String>| {
-            value.map(|inner| inner.and_then(|v| checks.field(name, parse(&v))))
-        };
+        let mut clearable =
+            |name: &str,
+             value: Option<Option<String>>,
+             parse: fn(&str) -> Result<String, String>| {
+                value.map(|inner| inner.and_then(|v| checks.field(name, parse(&v))))
+            };
         let phone = clearable("phone", self.phone, validate::phone);
         let country_code = clearable("country_code", self.country_code, validate::country_code);
         let bio = clearable("bio", self.bio, |b| validate::text(b, 500));
-        let profile_picture_url = clearable("profile_picture_url", self.profile_picture_url, validate::https_url);
+        let profile_picture_url = clearable(
+            "profile_picture_url",
+            self.profile_picture_url,
+            validate::https_url,
+        );
         checks.finish()?;
-        Ok(ProfilePatch { full_name, phone, country_code, bio, profile_picture_url, timezone })
+        Ok(ProfilePatch {
+            full_name,
+            phone,
+            country_code,
+            bio,
+            profile_picture_url,
+            timezone,
+        })
     }
 }
 

@@ -8,9 +8,10 @@ use serde_json::{json, Value};
 pub async fn migrate(app: &App, _event: Value) -> Result<Value> {
     let pool = app.db().await?;
     db::MIGRATOR.run(pool).await?;
-    let applied = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(pool)
-        .await?;
+    let applied =
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
     tracing::info!(applied, "migrations up to date");
     Ok(json!({ "status": "ok", "migrations_applied": applied }))
 }

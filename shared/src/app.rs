@@ -73,7 +73,9 @@ impl App {
 
     pub async fn sqs(&self) -> &aws_sdk_sqs::Client {
         let aws = self.aws().await;
-        self.sqs.get_or_init(|| async { aws_sdk_sqs::Client::new(aws) }).await
+        self.sqs
+            .get_or_init(|| async { aws_sdk_sqs::Client::new(aws) })
+            .await
     }
 
     pub async fn jwt(&self) -> Result<&JwtKeys> {

@@ -24,7 +24,9 @@ impl std::fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SecretSource::Value(_) => f.write_str("SecretSource::Value(<redacted>)"),
-            SecretSource::SecretsManager { arn } => write!(f, "SecretSource::SecretsManager({arn})"),
+            SecretSource::SecretsManager { arn } => {
+                write!(f, "SecretSource::SecretsManager({arn})")
+            }
         }
     }
 }
@@ -55,25 +57,27 @@ impl Config {
     /// Reads the configuration through `lookup`, so tests need not touch the process env.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let required = |name: &'static str| lookup(name).ok_or(ConfigError::Missing(name));
-        let secret = |name: &'static str, arn_name: &'static str| -> Result<SecretSource, ConfigError> {
-            match (lookup(name), lookup(arn_name)) {
-                (Some(v), _) => Ok(SecretSource::Value(v)),
-                (None, Some(arn)) => Ok(SecretSource::SecretsManager { arn }),
-                (None, None) => Err(ConfigError::Missing(arn_name)),
-            }
-        };
-        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => Ok(n),
-                    _ => Err(ConfigError::Invalid {
-                        name,
-                        reason: format!("expected an integer in {min}..={max}, got {v:?}"),
-                    }),
-                },
-            }
-        };
+        let secret =
+            |name: &'static str, arn_name: &'static str| -> Result<SecretSource, ConfigError> {
+                match (lookup(name), lookup(arn_name)) {
+                    (Some(v), _) => Ok(SecretSource::Value(v)),
+                    (None, Some(arn)) => Ok(SecretSource::SecretsManager { arn }),
+                    (None, None) => Err(ConfigError::Missing(arn_name)),
+                }
+            };
+        let number =
+            |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+                match lookup(name) {
+                    None => Ok(default),
+                    Some(v) => match v.parse::<u64>() {
+                        Ok(n) if (min..=max).contains(&n) => Ok(n),
+                        _ => Err(ConfigError::Invalid {
+                            name,
+                            reason: format!("expected an integer in {min}..={max}, got {v:?}"),
+                        }),
+                    },
+                }
+            };
 
         let jwt_secret = secret("JWT_SECRET", "JWT_SECRET_ARN")?;
         if let SecretSource::Value(v) = &jwt_secret {
@@ -86,13 +90,24 @@ impl Config {
         }
         Ok(Config {
             database_url: required("DATABASE_URL")?,
-            db_password: lookup("DB_PASSWORD_SECRET_ARN").map(|arn| SecretSource::SecretsManager { arn }),
+            db_password: lookup("DB_PASSWORD_SECRET_ARN")
+                .map(|arn| SecretSource::SecretsManager { arn }),
             db_pool_max: number("DB_POOL_MAX", 2, 1, 50)? as u32,
-            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 3000, 100, 60_000)?),
+            db_acquire_timeout: Duration::from_millis(number(
+                "DB_ACQUIRE_TIMEOUT_MS",
+                3000,
+                100,
+                60_000,
+            )?),
             jwt_secret,
             jwt_issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "fitkart".into()),
             jwt_audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "fitkart-app".into()),
-            access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 900, 60, 86_400)?),
+            access_token_ttl: Duration::from_secs(number(
+                "ACCESS_TOKEN_TTL_SECONDS",
+                900,
+                60,
+                86_400,
+            )?),
             refresh_token_ttl: Duration::from_secs(
                 number("REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400,
             ),
@@ -109,8 +124,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -127,8 +144,11 @@ mod tests {
 
     #[test]
     fn defaults_suit_lambda_and_bad_numbers_are_refused() {
-        let config =
-            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", SECRET)])).unwrap();
+        let config = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("JWT_SECRET", SECRET),
+        ]))
+        .unwrap();
         assert_eq!(config.db_pool_max, 2);
         assert_eq!(config.bcrypt_cost, 12);
         let err = Config::from_lookup(lookup(&[
@@ -137,16 +157,34 @@ mod tests {
             ("BCRYPT_COST", "99"),
         ]))
         .unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "BCRYPT_COST", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "BCRYPT_COST",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn short_jwt_secrets_are_refused_and_never_printed() {
-        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", "short")]))
-            .unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "JWT_SECRET", .. }));
-        let config =
-            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", SECRET)])).unwrap();
+        let err = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("JWT_SECRET", "short"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "JWT_SECRET",
+                ..
+            }
+        ));
+        let config = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("JWT_SECRET", SECRET),
+        ]))
+        .unwrap();
         assert!(!format!("{config:?}").contains(SECRET));
     }
 }

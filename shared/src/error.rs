@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -62,7 +65,10 @@ impl Error {
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Error::Conflict { code, detail: detail.into() }
+        Error::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -114,13 +120,18 @@ impl Error {
             Error::PayloadTooLarge => "The request body is larger than 64 KiB.".into(),
             Error::Unauthorized => "A valid access token is required.".into(),
             Error::InvalidCredentials => "The email or password is incorrect.".into(),
-            Error::InvalidRefreshToken => "The refresh token is invalid, expired or already used.".into(),
+            Error::InvalidRefreshToken => {
+                "The refresh token is invalid, expired or already used.".into()
+            }
             Error::InvalidIdToken => "The identity token could not be verified.".into(),
             Error::Forbidden => "You are not allowed to do this.".into(),
             Error::NotFound => "The resource does not exist.".into(),
             Error::Conflict { detail, .. } | Error::Unprocessable { detail, .. } => detail.clone(),
             Error::TooManyRequests { retry_after } => {
-                format!("Too many attempts; try again in {} seconds.", retry_after.as_secs().max(1))
+                format!(
+                    "Too many attempts; try again in {} seconds.",
+                    retry_after.as_secs().max(1)
+                )
             }
             Error::Unavailable(_) => "A dependency is temporarily unavailable; retry later.".into(),
             Error::Internal(_) => "An unexpected error occurred.".into(),
@@ -132,10 +143,13 @@ impl Error {
 /// table, so a handler never matches on SQL error text.
 fn constraint_error(constraint: &str) -> Option<Error> {
     Some(match constraint {
-        "users_email_key" => Error::conflict("email_taken", "An account with this email already exists."),
-        "users_provider_id_key" => {
-            Error::conflict("account_exists", "An account for this sign-in already exists.")
+        "users_email_key" => {
+            Error::conflict("email_taken", "An account with this email already exists.")
         }
+        "users_provider_id_key" => Error::conflict(
+            "account_exists",
+            "An account for this sign-in already exists.",
+        ),
         "wallets_available_coins_check" | "coin_transactions_balance_after_check" => {
             Error::conflict("insufficient_coins", "Not enough coins for this.")
         }

@@ -42,19 +42,21 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::BadRequest("A JSON request body is required.".into()));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Error::Validation(vec![FieldError::new(field, serde_message(&inner))])
-            }
-            _ => Error::BadRequest(format!("The body is not valid JSON: {}", serde_message(&inner))),
-        }
+    // Syntax first (400), then shape (422): a body is either JSON or it is not.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        Error::BadRequest(format!("The body is not valid JSON: {}", serde_message(&e)))
     })?;
-    de.end().map_err(|_| Error::BadRequest("The body has trailing characters after the JSON value.".into()))?;
+    // serde would also read a struct from an array of its fields; the API takes objects.
+    if !value.is_object() {
+        return Err(Error::invalid("body", "must be a JSON object"));
+    }
+    let value = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = match e.path().to_string() {
+            path if path == "." => "body".to_owned(),
+            path => path,
+        };
+        Error::Validation(vec![FieldError::new(field, serde_message(e.inner()))])
+    })?;
     Ok(value)
 }
 
@@ -69,7 +71,9 @@ fn serde_message(e: &serde_json::Error) -> String {
 
 /// The caller of an authenticated route: `401` without a valid token of a live account.
 pub async fn caller(app: &App, req: &Request) -> Result<Caller> {
-    auth::authenticate(app, bearer_token(req)?).await.map(|(caller, _)| caller)
+    auth::authenticate(app, bearer_token(req)?)
+        .await
+        .map(|(caller, _)| caller)
 }
 
 /// The caller of an admin route: `401` as above, `403` unless an admin by token and database.
@@ -103,7 +107,8 @@ pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name))
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
 }
 
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -150,7 +155,10 @@ pub fn ok<T: Serialize>(body: &T) -> Result<Response> {
 }
 
 pub fn no_content() -> Result<Response> {
-    http::Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(Error::internal)
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(Error::internal)
 }
 
 /// `{"items": [...], "next_cursor": ...}` of API.md.
@@ -189,7 +197,10 @@ pub fn problem(err: &Error) -> Response {
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/problem+json");
     if let Error::TooManyRequests { retry_after } = err {
-        builder = builder.header(http::header::RETRY_AFTER, retry_after.as_secs().max(1).to_string());
+        builder = builder.header(
+            http::header::RETRY_AFTER,
+            retry_after.as_secs().max(1).to_string(),
+        );
     }
     builder
         .body(Body::Text(serde_json::to_string(&body).unwrap_or_default()))
@@ -211,12 +222,19 @@ pub fn page_request(req: &Request) -> Result<PageRequest> {
             _ => return Err(Error::invalid("limit", "must be an integer from 1 to 100")),
         },
     };
-    Ok(PageRequest { limit, cursor: query_param(req, "cursor").map(str::to_owned) })
+    Ok(PageRequest {
+        limit,
+        cursor: query_param(req, "cursor").map(str::to_owned),
+    })
 }
 
 /// All query parameters (first value of each), for handlers that validate several at once.
 pub fn query_map(req: &Request) -> HashMap<String, String> {
     req.query_string_parameters_ref()
-        .map(|q| q.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .map(|q| {
+            q.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -37,13 +37,20 @@ where
     Fut: Future<Output = Result<Response>> + Send,
 {
     let app = init()?;
-    lambda_http::run(lambda_http::service_fn(move |req| dispatch(app, req, handler))).await
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        dispatch(app, req, handler)
+    }))
+    .await
 }
 
 /// One HTTP invocation: the handler's result, or its error as a problem response, with the
 /// request id in a header and in every log line. Tests call this to get exactly what API
 /// Gateway would return.
-pub async fn dispatch<H, Fut>(app: &'static App, req: Request, handler: H) -> Result<Response, Infallible>
+pub async fn dispatch<H, Fut>(
+    app: &'static App,
+    req: Request,
+    handler: H,
+) -> Result<Response, Infallible>
 where
     H: Fn(&'static App, Request) -> Fut,
     Fut: Future<Output = Result<Response>>,
@@ -81,13 +88,22 @@ where
 {
     let app = init()?;
     // Boxed: the runtime's future nests deep enough to overflow rustc's layout limits.
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| Box::pin(async move {
-        let span = tracing::info_span!("invocation", aws_request_id = %event.context.request_id);
-        handler(app, event.payload).instrument(span.clone()).await.map_err(|err| {
-            span.in_scope(|| log_error(&err));
-            Diagnostic { error_type: err.code().to_owned(), error_message: err.detail() }
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
+        Box::pin(async move {
+            let span =
+                tracing::info_span!("invocation", aws_request_id = %event.context.request_id);
+            handler(app, event.payload)
+                .instrument(span.clone())
+                .await
+                .map_err(|err| {
+                    span.in_scope(|| log_error(&err));
+                    Diagnostic {
+                        error_type: err.code().to_owned(),
+                        error_message: err.detail(),
+                    }
+                })
         })
-    })))
+    }))
     .await
 }
 

@@ -94,7 +94,9 @@ pub struct Transaction {
 }
 
 pub async fn open_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!("INSERT INTO wallets (user_id) VALUES ($1)", user_id).execute(conn).await?;
+    sqlx::query!("INSERT INTO wallets (user_id) VALUES ($1)", user_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

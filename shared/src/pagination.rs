@@ -22,10 +22,18 @@ pub fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K> {
 
 /// Splits one extra fetched row off `rows` (fetch `limit + 1` to know whether a next page
 /// exists) and builds the next cursor from the last row kept.
-pub fn finish<T, K: Serialize>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> (Vec<T>, Option<String>) {
+pub fn finish<T, K: Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Option<String>) {
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next = if has_more { rows.last().map(|r| encode(&key(r))) } else { None };
+    let next = if has_more {
+        rows.last().map(|r| encode(&key(r)))
+    } else {
+        None
+    };
     (rows, next)
 }
 
@@ -36,7 +44,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_a_422() {
         let cursor = encode(&(42_i64, "x"));
-        assert_eq!(decode::<(i64, String)>(&cursor).unwrap(), (42, "x".to_owned()));
+        assert_eq!(
+            decode::<(i64, String)>(&cursor).unwrap(),
+            (42, "x".to_owned())
+        );
         let err = decode::<(i64, String)>("not-a-cursor!").unwrap_err();
         assert_eq!(err.status(), 422);
     }

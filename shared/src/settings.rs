@@ -13,10 +13,16 @@ use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// Bounds as decimal strings, so they stay exact.
-    Decimal { min: &'static str, max: &'static str },
+    Decimal {
+        min: &'static str,
+        max: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +38,9 @@ trait SettingValue: Sized {
 
 impl SettingValue for i64 {
     fn parse(kind: Kind, raw: &str) -> Result<Self, String> {
-        let Kind::Int { min, max } = kind else { return Err("not an integer setting".into()) };
+        let Kind::Int { min, max } = kind else {
+            return Err("not an integer setting".into());
+        };
         match raw.trim().parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
             Ok(_) => Err(format!("must be between {min} and {max}")),
@@ -53,11 +61,18 @@ impl SettingValue for bool {
 
 impl SettingValue for Decimal {
     fn parse(kind: Kind, raw: &str) -> Result<Self, String> {
-        let Kind::Decimal { min, max } = kind else { return Err("not a decimal setting".into()) };
-        let (min, max) = (Decimal::from_str(min).expect("bound"), Decimal::from_str(max).expect("bound"));
+        let Kind::Decimal { min, max } = kind else {
+            return Err("not a decimal setting".into());
+        };
+        let (min, max) = (
+            Decimal::from_str(min).expect("bound"),
+            Decimal::from_str(max).expect("bound"),
+        );
         match Decimal::from_str(raw.trim()) {
             Ok(d) if d >= min && d <= max && d.scale() <= 6 => Ok(d.normalize()),
-            Ok(_) => Err(format!("must be between {min} and {max} with at most 6 decimal places")),
+            Ok(_) => Err(format!(
+                "must be between {min} and {max} with at most 6 decimal places"
+            )),
             Err(_) => Err("must be a decimal number".into()),
         }
     }
@@ -103,10 +118,11 @@ settings! {
 }
 
 fn field<T: SettingValue>(map: &HashMap<String, String>, key: &str, kind: Kind) -> Result<T> {
-    let raw = map
-        .get(key)
-        .ok_or_else(|| Error::internal(format!("setting {key} is missing from the settings table")))?;
-    T::parse(kind, raw).map_err(|reason| Error::internal(format!("setting {key} holds {raw:?}: {reason}")))
+    let raw = map.get(key).ok_or_else(|| {
+        Error::internal(format!("setting {key} is missing from the settings table"))
+    })?;
+    T::parse(kind, raw)
+        .map_err(|reason| Error::internal(format!("setting {key} holds {raw:?}: {reason}")))
 }
 
 pub fn definition(key: &str) -> Option<&'static SettingDef> {
@@ -131,7 +147,9 @@ pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, S
 
 /// Loads every setting in one query.
 pub async fn load(conn: &mut PgConnection) -> Result<Settings> {
-    let rows = sqlx::query!("SELECT key, value FROM settings").fetch_all(conn).await?;
+    let rows = sqlx::query!("SELECT key, value FROM settings")
+        .fetch_all(conn)
+        .await?;
     let map: HashMap<String, String> = rows.into_iter().map(|r| (r.key, r.value)).collect();
     Settings::from_map(&map)
 }

@@ -52,7 +52,9 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
 pub fn new_referral_code() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
-    (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..8)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// A profile change: `None` leaves a field alone, `Some(None)` clears a clearable field.
@@ -66,7 +68,11 @@ pub struct ProfilePatch {
     pub timezone: Option<String>,
 }
 
-pub async fn update_profile(conn: &mut PgConnection, id: Uuid, patch: ProfilePatch) -> Result<User> {
+pub async fn update_profile(
+    conn: &mut PgConnection,
+    id: Uuid,
+    patch: ProfilePatch,
+) -> Result<User> {
     let updated = sqlx::query!(
         r#"UPDATE users SET
                full_name = COALESCE($2, full_name),

@@ -128,7 +128,8 @@ pub fn country_code(raw: &str) -> Result<String, String> {
 
 /// An IANA time zone name such as `Europe/Berlin`.
 pub fn timezone(raw: &str) -> Result<chrono_tz::Tz, String> {
-    chrono_tz::Tz::from_str(raw.trim()).map_err(|_| "must be an IANA time zone, e.g. Europe/Berlin".into())
+    chrono_tz::Tz::from_str(raw.trim())
+        .map_err(|_| "must be an IANA time zone, e.g. Europe/Berlin".into())
 }
 
 /// An absolute https URL (profile pictures are shown to other users).
@@ -153,7 +154,16 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email("  Ann@Example.com ").unwrap(), "Ann@Example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@@b.com", "a@b..com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@@b.com",
+            "a@b..com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} should be refused");
         }
     }

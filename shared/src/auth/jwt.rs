@@ -61,7 +61,8 @@ impl JwtKeys {
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
         };
-        let token = encode(&Header::new(ALGORITHM), &claims, &self.encoding).map_err(Error::internal)?;
+        let token =
+            encode(&Header::new(ALGORITHM), &claims, &self.encoding).map_err(Error::internal)?;
         Ok((token, self.ttl.as_secs()))
     }
 

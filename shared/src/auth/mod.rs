@@ -133,11 +133,21 @@ pub async fn start_session(app: &App, conn: &mut PgConnection, user_id: Uuid) ->
     Ok(Session { user, tokens })
 }
 
-async fn issue_tokens(app: &App, conn: &mut PgConnection, user: &User, family: Uuid) -> Result<Tokens> {
+async fn issue_tokens(
+    app: &App,
+    conn: &mut PgConnection,
+    user: &User,
+    family: Uuid,
+) -> Result<Tokens> {
     let expires_at = Utc::now() + app.config.refresh_token_ttl;
     let refresh_token = sessions::issue(conn, user.id, family, expires_at).await?;
     let (access_token, expires_in) = app.jwt().await?.issue(user.id, user.role)?;
-    Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in })
+    Ok(Tokens {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in,
+    })
 }
 
 /// Email and password login. Unknown email, wrong password, deleted or deactivated
@@ -146,7 +156,13 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
     let settings = app.settings().await?;
     let pool = app.db().await?;
     let key = email.trim().to_lowercase();
-    throttle::begin(pool, &key, settings.login_max_failures, settings.login_window_minutes).await?;
+    throttle::begin(
+        pool,
+        &key,
+        settings.login_max_failures,
+        settings.login_window_minutes,
+    )
+    .await?;
 
     let account = sqlx::query!(
         r#"SELECT id, password_hash, is_active FROM users
@@ -167,9 +183,12 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
 
     throttle::clear(pool, &key).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("UPDATE users SET last_login_at = now() WHERE id = $1", account.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET last_login_at = now() WHERE id = $1",
+        account.id
+    )
+    .execute(&mut *tx)
+    .await?;
     let session = start_session(app, &mut tx, account.id).await?;
     tx.commit().await?;
     Ok(session)
@@ -213,7 +232,13 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claim
     .fetch_optional(app.db().await?)
     .await?
     .ok_or(Error::Unauthorized)?;
-    Ok((Caller { user_id: claims.sub, role }, claims))
+    Ok((
+        Caller {
+            user_id: claims.sub,
+            role,
+        },
+        claims,
+    ))
 }
 
 /// An admin route's guard: the token must say admin *and* the account must still be one.

@@ -15,14 +15,18 @@ pub async fn hash(password: String, cost: u32) -> Result<String> {
 /// Checks `password` against `hash`. Without a hash (unknown email, OAuth-only account)
 /// it still spends one bcrypt verification on a dummy hash of the same cost, so response
 /// times do not reveal whether an account exists.
+///
+/// A password over bcrypt's 72 bytes never matches: bcrypt would compare only its first
+/// 72 bytes, and registration refuses such passwords anyway.
 pub async fn verify(password: String, hash: Option<String>, cost: u32) -> Result<bool> {
     let (hash, real) = match hash {
-        Some(h) => (h, true),
-        None => (dummy_hash(cost).await?.to_owned(), false),
+        Some(h) if password.len() <= 72 => (h, true),
+        _ => (dummy_hash(cost).await?.to_owned(), false),
     };
-    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .map_err(Error::internal)?;
+    let matches =
+        tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await
+            .map_err(Error::internal)?;
     Ok(real && matches)
 }
 

@@ -66,7 +66,10 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = used {
-        return Ok(Rotation::Rotated { user_id: row.user_id, family: row.family_id });
+        return Ok(Rotation::Rotated {
+            user_id: row.user_id,
+            family: row.family_id,
+        });
     }
     let reused = sqlx::query_scalar!(
         "SELECT family_id FROM refresh_tokens WHERE token = $1 AND rotated_at IS NOT NULL",

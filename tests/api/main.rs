@@ -1,0 +1,10 @@
+//! In-process tests of every function: real lambda_http requests, real Postgres (a fresh
+//! database per test), real SQS (the emulator started by scripts/test).
+
+mod auth;
+mod health;
+mod input;
+mod me;
+mod schema;
+mod template;
+mod tokens;

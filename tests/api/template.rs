@@ -1,0 +1,115 @@
+//! template.yaml, the OpenAPI spec and the function binaries describe one function set:
+//! a binary without a resource, a route without a binary, or a spec route the template
+//! does not serve fails here.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn yaml(file: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| (id.as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+fn binaries_on_disk() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("functions/src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn template_routes(template: &Value) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (_, function) in functions(template) {
+        if let Some(events) = function["Properties"]["Events"].as_mapping() {
+            for (_, event) in events {
+                if event["Type"] == "HttpApi" {
+                    let method = event["Properties"]["Method"]
+                        .as_str()
+                        .unwrap()
+                        .to_uppercase();
+                    let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
+                    routes.insert((method, path));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_binary_has_exactly_one_function_resource_and_back() {
+    let template = yaml("template.yaml");
+    let mut in_template = BTreeSet::new();
+    for (id, function) in functions(&template) {
+        assert_eq!(
+            function["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{id}"
+        );
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} names no binary"));
+        assert!(
+            in_template.insert(binary.to_owned()),
+            "binary {binary} is deployed twice"
+        );
+    }
+    assert_eq!(in_template, binaries_on_disk());
+}
+
+#[test]
+fn every_route_has_one_function_and_the_openapi_spec_lists_the_same_routes() {
+    let template = yaml("template.yaml");
+    let routes = template_routes(&template);
+    assert!(routes.contains(&("GET".into(), "/v1/health".into())));
+    let spec = yaml("openapi.yaml");
+    let mut in_spec = BTreeSet::new();
+    for (path, item) in spec["paths"].as_mapping().unwrap() {
+        for (method, _) in item.as_mapping().unwrap() {
+            in_spec.insert((
+                method.as_str().unwrap().to_uppercase(),
+                path.as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(routes, in_spec, "template routes vs openapi.yaml routes");
+}
+
+#[test]
+fn functions_run_on_arm64_al2023_with_json_logs_inside_the_vpc() {
+    let template = yaml("template.yaml");
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(globals["LoggingConfig"]["LogFormat"], "JSON");
+    assert!(!globals["VpcConfig"]["SubnetIds"].is_null());
+    let proxy = &template["Resources"]["DbProxy"];
+    assert_eq!(proxy["Type"], "AWS::RDS::DBProxy");
+    assert_eq!(proxy["Properties"]["RequireTLS"], true);
+    assert_eq!(proxy["Properties"]["EngineFamily"], "POSTGRESQL");
+    // Secrets are referenced by ARN, never inlined.
+    let vars = &globals["Environment"]["Variables"];
+    assert!(vars.get("JWT_SECRET").is_none() && vars.get("JWT_SECRET_ARN").is_some());
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    assert!(
+        !text.contains("{{resolve:"),
+        "no secret values resolved into the template"
+    );
+}
