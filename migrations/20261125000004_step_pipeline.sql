@@ -32,3 +32,6 @@ ALTER TABLE step_validations
     ADD COLUMN review_note TEXT,
     ADD COLUMN appealed_at TIMESTAMPTZ,
     ADD CONSTRAINT step_validations_record_version_key UNIQUE (step_record_id, record_version);
+
+-- The conversion rate an `earned` row was paid at, for audits after coins_per_step changes.
+ALTER TABLE coin_transactions ADD COLUMN coins_per_step NUMERIC(12, 6);

@@ -6,3 +6,5 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod ops;
+pub mod steps;
+pub mod wallet;

@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
 use crate::http::{self as web, Request, Response};
+use crate::queue::Message;
 use crate::{App, Error, Result};
 
 pub type BoxError = lambda_http::Error;
@@ -105,6 +108,59 @@ where
         })
     }))
     .await
+}
+
+/// Runs an SQS consumer with partial batch responses: `handler` gets the batch as
+/// transport-neutral messages and returns the ids of those that failed; only they become
+/// visible again (and reach the DLQ after `maxReceiveCount`).
+pub async fn serve_sqs<H, Fut>(handler: H) -> Result<(), BoxError>
+where
+    H: Fn(&'static App, Vec<Message>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Vec<String>> + Send,
+{
+    let app = init()?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<SqsEvent>| {
+            Box::pin(
+                async move { Ok::<_, Infallible>(dispatch_sqs(app, event.payload, handler).await) },
+            )
+        },
+    ))
+    .await
+}
+
+/// One SQS batch: the event's records in, the batch item failures out. Tests and the
+/// local runner call this with real SQS events.
+pub async fn dispatch_sqs<H, Fut>(
+    app: &'static App,
+    event: SqsEvent,
+    handler: H,
+) -> SqsBatchResponse
+where
+    H: Fn(&'static App, Vec<Message>) -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
+    let messages: Vec<Message> = event
+        .records
+        .into_iter()
+        .map(|r| Message {
+            id: r.message_id.unwrap_or_default(),
+            body: r.body.unwrap_or_default(),
+        })
+        .collect();
+    let span = tracing::info_span!("sqs", messages = messages.len());
+    let failed = handler(app, messages).instrument(span.clone()).await;
+    span.in_scope(|| tracing::info!(failed = failed.len(), "batch handled"));
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
 }
 
 /// Server-side failures are logged with their whole cause chain; client errors only by code.

@@ -77,6 +77,8 @@ pub struct Posting {
     pub tx_type: TxType,
     pub reference: Option<(Reference, Uuid)>,
     pub description: String,
+    /// For `earned` rows: the `coins_per_step` the steps were converted at.
+    pub coins_per_step: Option<rust_decimal::Decimal>,
 }
 
 /// A ledger row as API.md shows it.
@@ -125,8 +127,8 @@ pub async fn post(conn: &mut PgConnection, posting: &Posting) -> Result<Transact
                FROM w WHERE users.id = $1
            )
            INSERT INTO coin_transactions (user_id, amount, transaction_type, reference_type, reference_id,
-                                          description, balance_before, balance_after, user_seq)
-           SELECT $1, $2, $3, $4, $5, $6, w.available_coins - $2, w.available_coins, w.ledger_seq FROM w
+                                          description, balance_before, balance_after, user_seq, coins_per_step)
+           SELECT $1, $2, $3, $4, $5, $6, w.available_coins - $2, w.available_coins, w.ledger_seq, $7 FROM w
            RETURNING id, amount, transaction_type, reference_type, reference_id, description,
                      balance_before, balance_after, created_at"#,
         posting.user_id,
@@ -135,6 +137,7 @@ pub async fn post(conn: &mut PgConnection, posting: &Posting) -> Result<Transact
         reference_type,
         reference_id,
         posting.description,
+        posting.coins_per_step,
     )
     .fetch_optional(&mut *conn)
     .await?;

@@ -1,10 +1,13 @@
 //! In-process tests of every function: real lambda_http requests, real Postgres (a fresh
 //! database per test), real SQS (the emulator started by scripts/test).
 
+mod anticheat;
 mod auth;
 mod health;
 mod input;
 mod me;
+mod pipeline;
 mod schema;
+mod steps;
 mod template;
 mod tokens;

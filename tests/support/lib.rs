@@ -5,6 +5,7 @@
 pub mod db;
 pub mod ledger;
 pub mod request;
+pub mod sqs;
 
 use std::future::Future;
 
@@ -104,6 +105,24 @@ impl TestApp {
         User::from_session(&res.body)
     }
 
+    /// A test app wired to fresh validation and credit queues on the emulator.
+    pub async fn with_pipeline() -> (Self, Pipeline) {
+        let sqs = sqs::client().await;
+        let validation = sqs::TestQueue::create(&sqs, "step-validation", 1, 5).await;
+        let credit = sqs::TestQueue::create(&sqs, "coin-credit", 1, 5).await;
+        let mut config = test_config();
+        config.step_validation_queue_url = Some(validation.url.clone());
+        config.coin_credit_queue_url = Some(credit.url.clone());
+        (
+            Self::with_config(config).await,
+            Pipeline {
+                sqs,
+                validation,
+                credit,
+            },
+        )
+    }
+
     pub async fn balance(&self, user: Uuid) -> i64 {
         sqlx::query_scalar("SELECT available_coins FROM wallets WHERE user_id = $1")
             .bind(user)
@@ -125,6 +144,44 @@ impl TestApp {
     /// Asserts every ledger invariant of DESIGN.md over the whole database.
     pub async fn assert_ledger_invariants(&self) {
         ledger::assert_invariants(&self.pool).await;
+    }
+}
+
+/// The two queues of the step pipeline and a client for them.
+pub struct Pipeline {
+    pub sqs: aws_sdk_sqs::Client,
+    pub validation: sqs::TestQueue,
+    pub credit: sqs::TestQueue,
+}
+
+impl Pipeline {
+    /// Runs validate-steps and credit-coins until both queues are empty, the way the
+    /// event source mappings would. Panics if a message keeps failing.
+    pub async fn run(&self, app: &'static App) {
+        for _ in 0..50 {
+            let (validated, v_failed) = sqs::poll_once(
+                &self.sqs,
+                &self.validation,
+                app,
+                fitkart_functions::steps::validate,
+            )
+            .await;
+            let (credited, c_failed) = sqs::poll_once(
+                &self.sqs,
+                &self.credit,
+                app,
+                fitkart_functions::steps::credit,
+            )
+            .await;
+            assert!(
+                v_failed.is_empty() && c_failed.is_empty(),
+                "pipeline failures: {v_failed:?} {c_failed:?}"
+            );
+            if validated == 0 && credited == 0 {
+                return;
+            }
+        }
+        panic!("the pipeline did not drain");
     }
 }
 

@@ -117,6 +117,7 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
                 tx_type: TxType::Bonus,
                 reference: Some((Reference::Registration, user_id)),
                 description: "Welcome bonus".into(),
+                coins_per_step: None,
             },
         )
         .await?;

@@ -1,0 +1,266 @@
+//! `/v1/steps/*` and the step pipeline's consumers: validate-steps, credit-coins, and the
+//! scheduled re-queue of records whose validation message never went out.
+
+use std::collections::HashSet;
+
+use chrono::{Days, NaiveDate, Utc};
+use fitkart::http::{
+    caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
+};
+use fitkart::queue::{self, Message};
+use fitkart::steps::{self, DayEntry, ValidateRecord, SOURCES};
+use fitkart::validate::{self, Checks};
+use fitkart::validation::{self, CreditRecord};
+use fitkart::{crediting, App, Error, Result};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    device_id: Option<String>,
+    entries: Vec<EntryBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryBody {
+    date: String,
+    steps: i64,
+    source: String,
+    distance_km: Option<f64>,
+    calories: Option<f64>,
+    heart_points: Option<i64>,
+    hourly_steps: Option<Vec<i64>>,
+    manual_steps: Option<i64>,
+    sync_token: Option<String>,
+}
+
+fn decimal(value: f64, max: f64, places: u32) -> Result<Decimal, String> {
+    if !value.is_finite() || !(0.0..=max).contains(&value) {
+        return Err(format!("must be between 0 and {max}"));
+    }
+    Decimal::try_from(value)
+        .map(|d| d.round_dp(places))
+        .map_err(|_| "is not a number".into())
+}
+
+fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".into())
+}
+
+impl EntryBody {
+    fn parse(self, at: &str, checks: &mut Checks) -> Option<DayEntry> {
+        let field = |name: &str| format!("{at}.{name}");
+        let date = checks.field(field("date"), parse_date(&self.date));
+        let steps = checks.field(
+            field("steps"),
+            if (0..=200_000).contains(&self.steps) {
+                Ok(self.steps)
+            } else {
+                Err("must be between 0 and 200000".into())
+            },
+        );
+        let source = checks.field(
+            field("source"),
+            if SOURCES.contains(&self.source.as_str()) {
+                Ok(self.source)
+            } else {
+                Err(format!("must be one of {}", SOURCES.join(", ")))
+            },
+        );
+        let distance_km = checks.optional(field("distance_km"), self.distance_km, |d| {
+            decimal(d, 500.0, 3)
+        });
+        let calories = checks.optional(field("calories"), self.calories, |c| {
+            decimal(c, 50_000.0, 2)
+        });
+        let heart_points = checks.optional(field("heart_points"), self.heart_points, |h| match h {
+            0..=1_000 => Ok(h as i32),
+            _ => Err("must be between 0 and 1000".into()),
+        });
+        let hourly_steps = checks.optional(field("hourly_steps"), self.hourly_steps, |hours| {
+            if hours.len() != 24 {
+                return Err(format!(
+                    "must have 24 hourly counts (local hours 0-23), got {}",
+                    hours.len()
+                ));
+            }
+            if hours.iter().any(|h| !(0..=200_000).contains(h)) {
+                return Err("hourly counts must be between 0 and 200000".into());
+            }
+            let sum: i64 = hours.iter().sum();
+            if sum != self.steps {
+                return Err(format!(
+                    "hourly counts add up to {sum}, not to steps ({})",
+                    self.steps
+                ));
+            }
+            Ok(hours.into_iter().map(|h| h as i32).collect::<Vec<_>>())
+        });
+        let manual_steps = checks.field(
+            field("manual_steps"),
+            match self.manual_steps.unwrap_or(0) {
+                m if m < 0 => Err("must not be negative".into()),
+                m if self.steps >= 0 && m > self.steps => Err("must not exceed steps".into()),
+                m => Ok(m),
+            },
+        );
+        let sync_token = checks.optional(field("sync_token"), self.sync_token, |t| match t.len() {
+            1..=255 => Ok(t),
+            _ => Err("must be 1 to 255 characters".into()),
+        });
+        Some(DayEntry {
+            date: date?,
+            steps: steps?,
+            source: source?,
+            distance_km,
+            calories,
+            heart_points,
+            hourly_steps,
+            manual_steps: manual_steps?,
+            sync_token,
+        })
+    }
+}
+
+pub async fn sync(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let body: SyncBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    if !(1..=31).contains(&body.entries.len()) {
+        checks.fail(
+            "entries",
+            format!("must have 1 to 31 entries, got {}", body.entries.len()),
+        );
+    }
+    let device_id = checks.optional("device_id", body.device_id, |d| validate::text(&d, 128));
+    // One record per day: a date may appear once per sync.
+    let mut seen = HashSet::new();
+    for (i, entry) in body.entries.iter().enumerate() {
+        if let Ok(date) = parse_date(&entry.date) {
+            if !seen.insert(date) {
+                checks.fail(
+                    format!("entries[{i}].date"),
+                    format!("{date} appears more than once"),
+                );
+            }
+        }
+    }
+    let entries: Vec<DayEntry> = body
+        .entries
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.parse(&format!("entries[{i}]"), &mut checks))
+        .collect();
+    checks.finish()?;
+    let records = steps::sync(app, me.user_id, device_id, entries).await?;
+    json(StatusCode::ACCEPTED, &json!({ "records": records }))
+}
+
+pub async fn list(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let mut checks = Checks::default();
+    // Tomorrow in UTC is today somewhere: the default window covers every time zone.
+    let default_to = Utc::now().date_naive() + Days::new(1);
+    let to = checks
+        .optional("to", query_param(&req, "to"), parse_date)
+        .unwrap_or(default_to);
+    let from = checks
+        .optional("from", query_param(&req, "from"), parse_date)
+        .unwrap_or(to - Days::new(30));
+    if checks.is_ok() && from > to {
+        checks.fail("from", "must not be after to");
+    } else if checks.is_ok() && (to - from).num_days() > 366 {
+        checks.fail("to", "the range must be at most 366 days");
+    }
+    checks.finish()?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&json!({ "items": steps::list(&mut conn, me.user_id, from, to).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppealBody {
+    message: String,
+}
+
+pub async fn appeal(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: AppealBody = json_body(&req)?;
+    let message = validate::text(&body.message, 1_000).map_err(|m| Error::invalid("message", m))?;
+    let mut tx = app.db().await?.begin().await?;
+    let record = steps::appeal(&mut tx, me.user_id, id, &message).await?;
+    tx.commit().await?;
+    json(StatusCode::ACCEPTED, &record)
+}
+
+/// validate-steps: a batch from the step-validation queue.
+pub async fn validate(app: &App, messages: Vec<Message>) -> Vec<String> {
+    let (requests, mut failed) = queue::parse::<ValidateRecord>(messages);
+    let batch: Vec<ValidateRecord> = requests.iter().map(|(_, r)| *r).collect();
+    match validation::validate_batch(app, &batch).await {
+        Ok(missing) => {
+            for (id, request) in &requests {
+                if missing.contains(request) {
+                    tracing::error!(message_id = %id, record_id = %request.record_id, "no such step record");
+                    failed.push(id.clone());
+                }
+            }
+        }
+        Err(e) => {
+            fitkart::lambda::log_error(&e);
+            failed.extend(requests.into_iter().map(|(id, _)| id));
+        }
+    }
+    failed
+}
+
+/// credit-coins: a batch from the coin-credit queue. The batch is credited in one
+/// transaction; if that fails, each record is retried alone so that one bad record
+/// cannot hold back the others.
+pub async fn credit(app: &App, messages: Vec<Message>) -> Vec<String> {
+    let (requests, mut failed) = queue::parse::<CreditRecord>(messages);
+    let ids: Vec<uuid::Uuid> = requests.iter().map(|(_, r)| r.record_id).collect();
+    let outcome: Vec<(String, bool)> = match crediting::credit_batch(app, &ids).await {
+        Ok(missing) => requests
+            .into_iter()
+            .map(|(id, r)| (id, !missing.contains(&r.record_id)))
+            .collect(),
+        Err(e) if requests.len() > 1 => {
+            fitkart::lambda::log_error(&e);
+            let mut outcome = Vec::new();
+            for (id, request) in requests {
+                let done = match crediting::credit_batch(app, &[request.record_id]).await {
+                    Ok(missing) => missing.is_empty(),
+                    Err(e) => {
+                        fitkart::lambda::log_error(&e);
+                        false
+                    }
+                };
+                outcome.push((id, done));
+            }
+            outcome
+        }
+        Err(e) => {
+            fitkart::lambda::log_error(&e);
+            requests.into_iter().map(|(id, _)| (id, false)).collect()
+        }
+    };
+    failed.extend(
+        outcome
+            .into_iter()
+            .filter(|(_, done)| !done)
+            .map(|(id, _)| id),
+    );
+    failed
+}
+
+/// steps-requeue (scheduled): sends validation requests for records left waiting.
+pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
+    let queued = steps::requeue_stale(app, 500).await?;
+    tracing::info!(queued, "stale step records re-queued");
+    Ok(json!({ "queued": queued }))
+}

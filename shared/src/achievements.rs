@@ -1,0 +1,103 @@
+//! Achievements: evaluated for a set of users in one statement when coins are credited or
+//! an order is placed. Unlocking is idempotent (a unique key per user and achievement);
+//! each new unlock pays its `reward_coins` as a `bonus` through the ledger, in the
+//! caller's transaction.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ledger::{self, Posting, Reference, TxType};
+use crate::Result;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unlock {
+    pub user_id: Uuid,
+    pub achievement_id: Uuid,
+    pub name: String,
+    pub reward_coins: i64,
+}
+
+/// Unlocks every achievement the users now meet and pays the bonuses. The criteria are
+/// the `unlock_criteria` JSON of each achievement (see the seed migration), over verified
+/// days only; streaks and consistency count days meeting `daily_step_goal`.
+/// `user_ids` must be sorted: wallets are locked in that order.
+pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<Unlock>> {
+    let unlocks = sqlx::query_as!(
+        Unlock,
+        r#"WITH goal AS (
+               SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
+           ),
+           days AS (
+               SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
+               FROM step_records r WHERE r.user_id = ANY($1) AND r.status = 'verified'
+           ),
+           streaks AS (
+               SELECT user_id, max(len) AS best FROM (
+                   SELECT user_id, count(*) AS len FROM (
+                       SELECT d.user_id,
+                              d.recorded_date - (row_number() OVER (PARTITION BY d.user_id ORDER BY d.recorded_date))::int AS island
+                       FROM days d, goal WHERE d.verified_steps >= goal.steps
+                   ) g GROUP BY user_id, island
+               ) s GROUP BY user_id
+           ),
+           facts AS (
+               SELECT u.id AS user_id,
+                      (u.now_local)::date AS today,
+                      COALESCE((SELECT max(verified_steps) FROM days d WHERE d.user_id = u.id), 0) AS best_day,
+                      COALESCE((SELECT sum(verified_steps) FROM days d WHERE d.user_id = u.id), 0) AS lifetime,
+                      COALESCE((SELECT best FROM streaks s WHERE s.user_id = u.id), 0) AS best_streak,
+                      (SELECT count(*) FROM orders o WHERE o.user_id = u.id
+                         AND o.status NOT IN ('cancelled', 'refunded')) AS orders,
+                      (SELECT count(DISTINCT oi.product_id) FROM orders o JOIN order_items oi ON oi.order_id = o.id
+                       WHERE o.user_id = u.id AND o.status NOT IN ('cancelled', 'refunded')) AS distinct_products
+               FROM (SELECT id, now() AT TIME ZONE timezone AS now_local FROM users WHERE id = ANY($1)) u
+           ),
+           unlocked AS (
+               INSERT INTO user_achievements (user_id, achievement_id)
+               SELECT f.user_id, a.id
+               FROM facts f JOIN achievements a ON a.is_active AND CASE a.unlock_criteria->>'type'
+                   WHEN 'daily_steps' THEN f.best_day >= (a.unlock_criteria->>'min_steps')::bigint
+                   WHEN 'lifetime_steps' THEN f.lifetime >= (a.unlock_criteria->>'min_steps')::bigint
+                   WHEN 'streak' THEN f.best_streak >= (a.unlock_criteria->>'days')::bigint
+                   WHEN 'hourly_window' THEN EXISTS (
+                       SELECT 1 FROM days d
+                       WHERE d.user_id = f.user_id AND d.hourly_steps IS NOT NULL
+                         AND (SELECT COALESCE(sum(h), 0) FROM unnest(
+                                 d.hourly_steps[(a.unlock_criteria->>'from_hour')::int + 1 : (a.unlock_criteria->>'to_hour')::int]
+                             ) h) >= (a.unlock_criteria->>'min_steps')::bigint)
+                   WHEN 'goal_days' THEN (
+                       SELECT count(*) FROM days d, goal
+                       WHERE d.user_id = f.user_id AND d.verified_steps >= goal.steps
+                         AND d.recorded_date > f.today - (a.unlock_criteria->>'window_days')::int
+                   ) >= (a.unlock_criteria->>'days')::bigint
+                   WHEN 'orders' THEN f.orders >= (a.unlock_criteria->>'min_orders')::bigint
+                   WHEN 'distinct_products' THEN f.distinct_products >= (a.unlock_criteria->>'min_products')::bigint
+                   ELSE FALSE END
+               ON CONFLICT (user_id, achievement_id) DO NOTHING
+               RETURNING user_id, achievement_id
+           )
+           SELECT unlocked.user_id AS "user_id!", unlocked.achievement_id AS "achievement_id!", a.name AS "name!",
+                  a.reward_coins AS "reward_coins!"
+           FROM unlocked JOIN achievements a ON a.id = unlocked.achievement_id
+           ORDER BY unlocked.user_id, a.display_order"#,
+        user_ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for unlock in unlocks.iter().filter(|u| u.reward_coins > 0) {
+        ledger::post(
+            &mut *conn,
+            &Posting {
+                user_id: unlock.user_id,
+                amount: unlock.reward_coins,
+                tx_type: TxType::Bonus,
+                reference: Some((Reference::Achievement, unlock.achievement_id)),
+                description: format!("Achievement unlocked: {}", unlock.name),
+                coins_per_step: None,
+            },
+        )
+        .await?;
+    }
+    Ok(unlocks)
+}

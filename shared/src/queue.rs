@@ -1,0 +1,71 @@
+//! SQS in both directions, transport-neutral for the domain: messages arrive as
+//! `Message`s (id + JSON body) and consumers answer with the ids that failed, so one bad
+//! message never fails its neighbours. Sending batches ten messages per request.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: String,
+    pub body: String,
+}
+
+/// Parses each body as `T`; unparseable messages are failures (they will reach the DLQ
+/// after `maxReceiveCount` receives, where an operator can inspect them).
+pub fn parse<T: DeserializeOwned>(messages: Vec<Message>) -> (Vec<(String, T)>, Vec<String>) {
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for message in messages {
+        match serde_json::from_str::<T>(&message.body) {
+            Ok(body) => parsed.push((message.id, body)),
+            Err(e) => {
+                tracing::error!(message_id = %message.id, error = %e, "unparseable queue message");
+                failed.push(message.id);
+            }
+        }
+    }
+    (parsed, failed)
+}
+
+/// Sends every message, ten per `SendMessageBatch`. Any message the queue refuses makes
+/// the whole call an error the caller can retry (consumers are idempotent).
+pub async fn send<T: Serialize>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    messages: &[T],
+) -> Result<()> {
+    for chunk in messages.chunks(10) {
+        let mut request = sqs.send_message_batch().queue_url(queue_url);
+        for (i, message) in chunk.iter().enumerate() {
+            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(serde_json::to_string(message).map_err(Error::internal)?)
+                .build()
+                .map_err(Error::internal)?;
+            request = request.entries(entry);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|e| Error::Unavailable(format!("SQS send: {e:?}")))?;
+        if !output.failed().is_empty() {
+            return Err(Error::Unavailable(format!(
+                "SQS refused {} messages",
+                output.failed().len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A queue URL from configuration, or an error naming the missing variable.
+pub fn url<'a>(configured: &'a Option<String>, variable: &str) -> Result<&'a str> {
+    configured.as_deref().ok_or_else(|| {
+        Error::internal(format!(
+            "environment variable {variable} is required by this function"
+        ))
+    })
+}

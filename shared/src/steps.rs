@@ -1,0 +1,333 @@
+//! Step records: the sync that upserts a user's days and queues changed ones for
+//! validation, the records a user reads, and appeals. The message on the queue is only a
+//! pointer (record id + version); consumers always re-read the record.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::FieldError;
+use crate::queue;
+use crate::{App, Error, Result};
+
+pub const SOURCES: &[&str] = &["health_connect", "google_fit", "health_kit", "manual"];
+
+/// One day as the client reports it, already checked for shape and internal consistency.
+#[derive(Debug, Clone)]
+pub struct DayEntry {
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub source: String,
+    pub distance_km: Option<Decimal>,
+    pub calories: Option<Decimal>,
+    pub heart_points: Option<i32>,
+    pub hourly_steps: Option<Vec<i32>>,
+    pub manual_steps: i64,
+    pub sync_token: Option<String>,
+}
+
+/// `record` of API.md.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StepRecord {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub distance_km: Option<Decimal>,
+    pub calories: Option<Decimal>,
+    pub heart_points: Option<i32>,
+    pub source: String,
+    pub status: String,
+    pub verified_steps: i64,
+    pub coins_credited: i64,
+    pub anomaly_score: Option<Decimal>,
+    pub reasons: Vec<String>,
+    pub review_note: Option<String>,
+    pub appealed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A validation request on the step-validation queue.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ValidateRecord {
+    pub record_id: Uuid,
+    pub version: i32,
+}
+
+/// A summary of one synced day in the sync response.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncedDay {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub status: String,
+}
+
+/// The user's local date today.
+async fn local_today(conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate> {
+    let tz = sqlx::query_scalar!("SELECT timezone FROM users WHERE id = $1", user_id)
+        .fetch_one(conn)
+        .await?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    Ok(Utc::now().with_timezone(&tz).date_naive())
+}
+
+/// Upserts the days (one statement for the whole batch), then queues every record of the
+/// batch that awaits validation and was not queued yet: the changed ones, and any left
+/// unqueued by an earlier failed send, so a retried sync converges.
+pub async fn sync(
+    app: &App,
+    user_id: Uuid,
+    device_id: Option<String>,
+    entries: Vec<DayEntry>,
+) -> Result<Vec<SyncedDay>> {
+    let settings = app.settings().await?;
+    let pool = app.db().await?;
+    let mut tx = pool.begin().await?;
+
+    let today = local_today(&mut tx, user_id).await?;
+    let oldest = today - chrono::Days::new(settings.max_backfill_days as u64);
+    let errors: Vec<FieldError> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let field = format!("entries[{i}].date");
+            if e.date > today {
+                Some(FieldError::new(
+                    field,
+                    format!("{} is after today ({today}) in your time zone", e.date),
+                ))
+            } else if e.date < oldest {
+                Some(FieldError::new(
+                    field,
+                    format!(
+                        "{} is more than {} days ago; older days can no longer be synced",
+                        e.date, settings.max_backfill_days
+                    ),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+
+    let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
+    let steps: Vec<i64> = entries.iter().map(|e| e.steps).collect();
+    let distances: Vec<Option<Decimal>> = entries.iter().map(|e| e.distance_km).collect();
+    let calories: Vec<Option<Decimal>> = entries.iter().map(|e| e.calories).collect();
+    let heart_points: Vec<Option<i32>> = entries.iter().map(|e| e.heart_points).collect();
+    let sources: Vec<String> = entries.iter().map(|e| e.source.clone()).collect();
+    let sync_tokens: Vec<Option<String>> = entries.iter().map(|e| e.sync_token.clone()).collect();
+    // Arrays of arrays do not UNNEST row by row; each day's hours travel as an array literal.
+    let hourly: Vec<Option<String>> = entries
+        .iter()
+        .map(|e| {
+            e.hourly_steps.as_ref().map(|h| {
+                format!(
+                    "{{{}}}",
+                    h.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+                )
+            })
+        })
+        .collect();
+    let manual: Vec<i64> = entries.iter().map(|e| e.manual_steps).collect();
+
+    sqlx::query!(
+        r#"INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
+                                        sync_token, hourly_steps, manual_steps, device_id)
+           SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.sync_token,
+                  e.hourly::int[], e.manual, $11
+           FROM UNNEST($2::date[], $3::int8[], $4::numeric[], $5::numeric[], $6::int4[], $7::text[], $8::text[],
+                       $9::text[], $10::int8[])
+                AS e(day, steps, distance, calories, heart_points, source, sync_token, hourly, manual)
+           ON CONFLICT (user_id, recorded_date) DO UPDATE SET
+               steps = EXCLUDED.steps, distance = EXCLUDED.distance, calories = EXCLUDED.calories,
+               heart_points = EXCLUDED.heart_points, source = EXCLUDED.source, sync_token = EXCLUDED.sync_token,
+               hourly_steps = EXCLUDED.hourly_steps, manual_steps = EXCLUDED.manual_steps,
+               device_id = COALESCE(EXCLUDED.device_id, r.device_id),
+               version = r.version + 1, status = 'pending', is_verified = FALSE, enqueued_at = NULL,
+               updated_at = now()
+           WHERE (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
+                 IS DISTINCT FROM
+                 (EXCLUDED.steps, EXCLUDED.distance, EXCLUDED.calories, EXCLUDED.heart_points, EXCLUDED.source,
+                  EXCLUDED.hourly_steps, EXCLUDED.manual_steps)"#,
+        user_id,
+        &dates,
+        &steps,
+        &distances as &[Option<Decimal>],
+        &calories as &[Option<Decimal>],
+        &heart_points as &[Option<i32>],
+        &sources,
+        &sync_tokens as &[Option<String>],
+        &hourly as &[Option<String>],
+        &manual,
+        device_id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE users SET last_synced_at = now() WHERE id = $1",
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let rows = sqlx::query!(
+        r#"SELECT id, recorded_date, steps, status, version, (status = 'pending' AND enqueued_at IS NULL) AS "unqueued!"
+           FROM step_records WHERE user_id = $1 AND recorded_date = ANY($2) ORDER BY recorded_date"#,
+        user_id,
+        &dates
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let to_queue: Vec<ValidateRecord> = rows
+        .iter()
+        .filter(|r| r.unqueued)
+        .map(|r| ValidateRecord {
+            record_id: r.id,
+            version: r.version,
+        })
+        .collect();
+    enqueue_validation(app, &to_queue).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SyncedDay {
+            id: r.id,
+            date: r.recorded_date,
+            steps: r.steps,
+            status: r.status,
+        })
+        .collect())
+}
+
+/// Sends validation requests and marks those records as queued. If the send fails the
+/// records stay unqueued: the caller gets a retryable error and the sweeper or the next
+/// sync sends them again (validation is idempotent per version, so duplicates are harmless).
+pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let url = queue::url(
+        &app.config.step_validation_queue_url,
+        "STEP_VALIDATION_QUEUE_URL",
+    )?;
+    queue::send(app.sqs().await, url, records).await?;
+    let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
+    let versions: Vec<i32> = records.iter().map(|r| r.version).collect();
+    sqlx::query!(
+        r#"UPDATE step_records r SET enqueued_at = now()
+           FROM UNNEST($1::uuid[], $2::int4[]) AS q(id, version)
+           WHERE r.id = q.id AND r.version = q.version"#,
+        &ids,
+        &versions
+    )
+    .execute(app.db().await?)
+    .await?;
+    Ok(())
+}
+
+/// Re-queues records that have waited for validation too long: never sent (a failed
+/// send), or sent long ago and still pending (a lost or dead-lettered message). Bounded
+/// per run; returns how many were queued.
+pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
+    let stale = sqlx::query_as!(
+        ValidateRecord,
+        r#"SELECT id AS record_id, version FROM step_records
+           WHERE status = 'pending'
+             AND (enqueued_at IS NULL AND updated_at < now() - interval '1 minute'
+                  OR enqueued_at < now() - interval '1 hour')
+           ORDER BY updated_at LIMIT $1"#,
+        limit
+    )
+    .fetch_all(app.db().await?)
+    .await?;
+    enqueue_validation(app, &stale).await?;
+    Ok(stale.len())
+}
+
+/// The caller's records between two dates (inclusive), oldest first.
+pub async fn list(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StepRecord>> {
+    Ok(sqlx::query_as!(
+        StepRecord,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+           FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3
+           ORDER BY recorded_date"#,
+        user_id,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<StepRecord> {
+    sqlx::query_as!(
+        StepRecord,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+           FROM step_records WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// Puts a held or rejected record back in the admin review queue with the user's message.
+/// One appeal per record.
+pub async fn appeal(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    message: &str,
+) -> Result<StepRecord> {
+    let record = sqlx::query!(
+        "SELECT status, version, appealed_at FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if record.appealed_at.is_some() {
+        return Err(Error::conflict(
+            "already_appealed",
+            "This record was already appealed.",
+        ));
+    }
+    if record.status != "suspicious" && record.status != "rejected" {
+        return Err(Error::conflict(
+            "not_appealable",
+            "Only held or rejected records can be appealed.",
+        ));
+    }
+    sqlx::query!(
+        r#"UPDATE step_records SET appeal_message = $2, appealed_at = now(), status = 'suspicious', updated_at = now()
+           WHERE id = $1"#,
+        id,
+        message
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE step_validations SET status = 'pending', appealed_at = now()
+           WHERE step_record_id = $1 AND record_version = $2"#,
+        id,
+        record.version
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, user_id, id).await
+}

@@ -1,0 +1,462 @@
+//! The step pipeline end to end: sync → validation queue → validate-steps → credit queue →
+//! credit-coins → wallet, on real Postgres and the SQS emulator.
+
+use chrono::{Days, NaiveDate, Utc};
+use fitkart_functions::steps::{credit, sync, validate};
+use fitkart_functions::wallet;
+use fitkart_tests::sqs::{self, poll_once, receive};
+use fitkart_tests::{TestApp, User};
+use serde_json::{json, Value};
+
+fn days_ago(n: u64) -> NaiveDate {
+    Utc::now().date_naive() - Days::new(n)
+}
+
+/// A realistic walking day: distance and calories in human ranges.
+fn walk(date: NaiveDate, steps: i64) -> Value {
+    json!({"date": date, "steps": steps, "source": "health_connect",
+           "distance_km": steps as f64 * 0.00075, "calories": steps as f64 * 0.04})
+}
+
+async fn sync_days(t: &TestApp, user: &User, entries: Vec<Value>) -> Value {
+    let res = t
+        .call(sync, "POST", "/v1/steps/sync")
+        .bearer(&user.access_token)
+        .json(json!({"entries": entries}))
+        .send()
+        .await;
+    assert_eq!(res.status, 202, "{}", res.body);
+    res.body
+}
+
+async fn wallet_of(t: &TestApp, user: &User) -> Value {
+    t.call(wallet::get, "GET", "/v1/wallet")
+        .bearer(&user.access_token)
+        .send()
+        .await
+        .body
+}
+
+async fn earned(t: &TestApp, user: &User) -> i64 {
+    sqlx::query_scalar("SELECT COALESCE(sum(amount), 0)::int8 FROM coin_transactions WHERE user_id = $1 AND transaction_type = 'earned'")
+        .bind(user.id)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn synced_steps_become_coins_with_achievements_exactly_once() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("walker@example.com").await;
+    let body = sync_days(
+        &t,
+        &user,
+        vec![
+            walk(days_ago(2), 8_000),
+            walk(days_ago(1), 9_500),
+            walk(days_ago(0), 12_000),
+        ],
+    )
+    .await;
+    let records = body["records"].as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r["status"] == "pending"));
+    assert_eq!(sqs::depth(&pipeline.sqs, &pipeline.validation.url).await, 3);
+
+    pipeline.run(t.app).await;
+
+    // 29,500 steps at 1 coin/step, the welcome bonus, and steps_1k/5k/10k (10 + 25 + 50).
+    let wallet = wallet_of(&t, &user).await;
+    assert_eq!(wallet["available_coins"], 100 + 29_500 + 85, "{wallet}");
+    assert_eq!(wallet["total_earned"], 100 + 29_500 + 85);
+    assert_eq!(earned(&t, &user).await, 29_500);
+    let res = t
+        .call(fitkart_functions::steps::list, "GET", "/v1/steps")
+        .bearer(&user.access_token)
+        .send()
+        .await;
+    let items = res.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for item in items {
+        assert_eq!(item["status"], "verified", "{item}");
+        assert_eq!(item["verified_steps"], item["steps"]);
+        assert_eq!(item["coins_credited"], item["steps"]);
+        assert_eq!(item["reasons"], json!([]));
+    }
+    let unlocked: Vec<String> = sqlx::query_scalar(
+        "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id WHERE ua.user_id = $1 ORDER BY a.display_order",
+    )
+    .bind(user.id)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(unlocked, ["steps_1k", "steps_5k", "steps_10k"]);
+    let rate: Option<rust_decimal::Decimal> = sqlx::query_scalar(
+        "SELECT coins_per_step FROM coin_transactions WHERE user_id = $1 AND transaction_type = 'earned' LIMIT 1",
+    )
+    .bind(user.id)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rate,
+        Some(rust_decimal::Decimal::ONE),
+        "the rate used is recorded"
+    );
+    let total_steps: i64 = sqlx::query_scalar("SELECT total_steps FROM users WHERE id = $1")
+        .bind(user.id)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(total_steps, 29_500);
+
+    // Syncing the same days again changes nothing and queues nothing.
+    sync_days(
+        &t,
+        &user,
+        vec![
+            walk(days_ago(2), 8_000),
+            walk(days_ago(1), 9_500),
+            walk(days_ago(0), 12_000),
+        ],
+    )
+    .await;
+    assert_eq!(sqs::depth(&pipeline.sqs, &pipeline.validation.url).await, 0);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn every_message_delivered_three_times_and_twice_at_once_credits_once() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("dupes@example.com").await;
+    sync_days(
+        &t,
+        &user,
+        vec![walk(days_ago(1), 4_000), walk(days_ago(0), 6_000)],
+    )
+    .await;
+
+    let validation_batch = receive(&pipeline.sqs, &pipeline.validation).await;
+    assert_eq!(validation_batch.records.len(), 2);
+    for _ in 0..3 {
+        let r = fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate).await;
+        assert!(r.batch_item_failures.is_empty());
+    }
+    let (a, b) = tokio::join!(
+        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate),
+        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate),
+    );
+    assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
+    let validations: i64 = sqlx::query_scalar("SELECT count(*) FROM step_validations")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(validations, 2, "one validation per record version");
+
+    // Every validation run re-sent the verified records: collect all credit messages.
+    let mut credit_events = Vec::new();
+    loop {
+        let event = receive(&pipeline.sqs, &pipeline.credit).await;
+        if event.records.is_empty() {
+            break;
+        }
+        sqs::delete_succeeded(&pipeline.sqs, &pipeline.credit, &event, &[]).await;
+        credit_events.push(event);
+    }
+    assert!(credit_events.iter().map(|e| e.records.len()).sum::<usize>() >= 2);
+    let first = credit_events[0].clone();
+    for _ in 0..3 {
+        fitkart::lambda::dispatch_sqs(t.app, first.clone(), credit).await;
+    }
+    let concurrent = credit_events
+        .iter()
+        .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), credit));
+    let results = futures::future::join_all(
+        concurrent.chain(
+            credit_events
+                .iter()
+                .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), credit)),
+        ),
+    )
+    .await;
+    assert!(results.iter().all(|r| r.batch_item_failures.is_empty()));
+
+    assert_eq!(earned(&t, &user).await, 10_000);
+    assert_eq!(t.balance(user.id).await, 100 + 10_000 + 10 + 25);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn a_higher_resync_credits_the_difference_and_a_lower_one_claws_nothing_back() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("resync@example.com").await;
+    let today = days_ago(0);
+    sync_days(&t, &user, vec![walk(today, 3_000)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 3_000);
+
+    sync_days(&t, &user, vec![walk(today, 7_200)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 7_200);
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM coin_transactions WHERE transaction_type = 'earned'",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, 2, "the resync paid one more row, for the difference");
+
+    sync_days(&t, &user, vec![walk(today, 5_000)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(
+        earned(&t, &user).await,
+        7_200,
+        "a lower count takes nothing back"
+    );
+    let res = t
+        .call(fitkart_functions::steps::list, "GET", "/v1/steps")
+        .bearer(&user.access_token)
+        .send()
+        .await;
+    assert_eq!(res.body["items"][0]["steps"], 5_000);
+    assert_eq!(res.body["items"][0]["coins_credited"], 7_200);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn decimal_rates_round_down_per_day_and_the_daily_cap_holds() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    t.set_setting("coins_per_step", "0.01").await;
+    let user = t.register("cents@example.com").await;
+    let today = days_ago(0);
+    sync_days(&t, &user, vec![walk(today, 12_345)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 123);
+    // 12,399 steps is still 123 coins; 12,400 makes 124: no coin is lost or paid twice.
+    sync_days(&t, &user, vec![walk(today, 12_399)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 123);
+    sync_days(&t, &user, vec![walk(today, 12_400)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 124);
+
+    t.set_setting("coins_per_step", "1").await;
+    t.set_setting("max_daily_coins", "5000").await;
+    sync_days(&t, &user, vec![walk(days_ago(1), 9_000)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(
+        earned(&t, &user).await,
+        124 + 5_000,
+        "the daily cap applies"
+    );
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("poison@example.com").await;
+    let entries: Vec<Value> = (0..7)
+        .map(|d| walk(days_ago(d), 2_000 + d as i64))
+        .collect();
+    sync_days(&t, &user, entries).await;
+    // Two poison messages: not JSON at all, and a pointer to a record that does not exist.
+    for body in [
+        "not json".to_owned(),
+        json!({"record_id": uuid::Uuid::new_v4(), "version": 1}).to_string(),
+    ] {
+        pipeline
+            .sqs
+            .send_message()
+            .queue_url(&pipeline.validation.url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let event = receive(&pipeline.sqs, &pipeline.validation).await;
+    assert_eq!(event.records.len(), 9);
+    let response = fitkart::lambda::dispatch_sqs(t.app, event.clone(), validate).await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        2,
+        "only the poison messages fail"
+    );
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
+    sqs::delete_succeeded(&pipeline.sqs, &pipeline.validation, &event, &failed).await;
+    let verified: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM step_records WHERE status = 'verified'")
+            .fetch_one(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(verified, 7);
+
+    // The poison comes back until maxReceiveCount (5) moves it to the DLQ.
+    let mut rounds = 0;
+    while sqs::depth(&pipeline.sqs, &pipeline.validation.dlq_url).await < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        poll_once(&pipeline.sqs, &pipeline.validation, t.app, validate).await;
+        rounds += 1;
+        assert!(rounds < 12, "the poison never reached the DLQ");
+    }
+    assert_eq!(sqs::depth(&pipeline.sqs, &pipeline.validation.url).await, 0);
+    pipeline.run(t.app).await;
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn a_bad_record_in_a_credit_batch_does_not_hold_back_the_others() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("batch@example.com").await;
+    let entries: Vec<Value> = (0..9)
+        .map(|d| walk(days_ago(d % 7), 1_000))
+        .take(7)
+        .collect();
+    sync_days(&t, &user, entries).await;
+    let event = receive(&pipeline.sqs, &pipeline.validation).await;
+    fitkart::lambda::dispatch_sqs(t.app, event, validate).await;
+    let mut batch = receive(&pipeline.sqs, &pipeline.credit).await;
+    assert_eq!(batch.records.len(), 7);
+    let mut poison = batch.records[0].clone();
+    poison.message_id = Some("poison-1".into());
+    poison.body = Some(json!({"record_id": uuid::Uuid::new_v4()}).to_string());
+    batch.records.push(poison);
+    let response = fitkart::lambda::dispatch_sqs(t.app, batch, credit).await;
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
+    assert_eq!(failed, ["poison-1"]);
+    assert_eq!(earned(&t, &user).await, 7_000);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn with_the_database_down_nothing_is_lost_and_nothing_doubles_after() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("outage@example.com").await;
+    sync_days(
+        &t,
+        &user,
+        vec![walk(days_ago(1), 5_000), walk(days_ago(0), 6_000)],
+    )
+    .await;
+
+    // The same function with its database unreachable: every message of the batch fails
+    // and stays on the queue.
+    let mut config = fitkart_tests::test_config();
+    config.database_url = "postgres://postgres@127.0.0.1:1/none".into();
+    config.db_acquire_timeout = std::time::Duration::from_millis(300);
+    config.step_validation_queue_url = Some(pipeline.validation.url.clone());
+    config.coin_credit_queue_url = Some(pipeline.credit.url.clone());
+    let down: &'static fitkart::App = Box::leak(Box::new(fitkart::App::new(config)));
+    let (count, failed) = poll_once(&pipeline.sqs, &pipeline.validation, down, validate).await;
+    assert_eq!((count, failed.len()), (2, 2));
+
+    // Validation succeeds; then crediting hits the outage.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (count, failed) = poll_once(&pipeline.sqs, &pipeline.validation, t.app, validate).await;
+    assert_eq!((count, failed.len()), (2, 0));
+    let (count, failed) = poll_once(&pipeline.sqs, &pipeline.credit, down, credit).await;
+    assert_eq!((count, failed.len()), (2, 2));
+    assert_eq!(earned(&t, &user).await, 0);
+
+    // The database is back: the redelivered messages credit exactly once.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 11_000);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn a_failed_send_is_a_retryable_error_and_a_retry_converges() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("retry@example.com").await;
+    // The same database, but the queue URL points at a queue that does not exist.
+    let mut config = fitkart_tests::test_config();
+    config.step_validation_queue_url = Some(format!("{}-missing", pipeline.validation.url));
+    let broken: &'static fitkart::App =
+        Box::leak(Box::new(fitkart::App::with_pool(config, t.pool.clone())));
+    let res = fitkart_tests::Call::new(broken, sync, "POST", "/v1/steps/sync")
+        .bearer(&user.access_token)
+        .json(json!({"entries": [walk(days_ago(0), 4_321)]}))
+        .send()
+        .await;
+    assert_eq!((res.status, res.code()), (503, "service_unavailable"));
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM step_records WHERE status = 'pending' AND enqueued_at IS NULL",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 1, "the day is stored and marked unqueued");
+
+    // The client retries the same sync: nothing changed, but the unqueued record is sent.
+    sync_days(&t, &user, vec![walk(days_ago(0), 4_321)]).await;
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 4_321);
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn the_sweeper_requeues_records_whose_message_was_never_sent() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("sweep@example.com").await;
+    sync_days(&t, &user, vec![walk(days_ago(0), 2_500)]).await;
+    // Lose the message and pretend the send never happened a while ago.
+    let event = receive(&pipeline.sqs, &pipeline.validation).await;
+    sqs::delete_succeeded(&pipeline.sqs, &pipeline.validation, &event, &[]).await;
+    sqlx::query(
+        "UPDATE step_records SET enqueued_at = NULL, updated_at = now() - interval '5 minutes'",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    let out = fitkart_functions::steps::requeue(t.app, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(out["queued"], 1);
+    pipeline.run(t.app).await;
+    assert_eq!(earned(&t, &user).await, 2_500);
+}
+
+#[tokio::test]
+async fn a_referees_first_credited_steps_pay_both_once() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let referrer = t.register("inviter@example.com").await;
+    let code: String = sqlx::query_scalar("SELECT referral_code FROM users WHERE id = $1")
+        .bind(referrer.id)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    let res = t
+        .call(fitkart_functions::auth::register, "POST", "/v1/auth/register")
+        .json(json!({"email": "invitee@example.com", "password": fitkart_tests::PASSWORD, "full_name": "Invitee", "referral_code": code}))
+        .send()
+        .await;
+    let referee = User::from_session(&res.body);
+    sync_days(&t, &referee, vec![walk(days_ago(1), 500)]).await;
+    pipeline.run(t.app).await;
+    sync_days(&t, &referee, vec![walk(days_ago(0), 600)]).await;
+    pipeline.run(t.app).await;
+    let bonus = |id: uuid::Uuid| {
+        let pool = t.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM coin_transactions WHERE user_id = $1 AND reference_type = 'referral'")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(bonus(referee.id).await, 1);
+    assert_eq!(bonus(referrer.id).await, 1);
+    assert_eq!(t.balance(referrer.id).await, 100 + 250);
+    t.assert_ledger_invariants().await;
+}
