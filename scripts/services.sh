@@ -40,6 +40,9 @@ start_postgres() {
     chown postgres:postgres "$datadir"
     chmod 700 "$datadir"
   fi
+  if [ -f "$datadir/PG_VERSION" ] && pg_as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1; then
+    return 0  # already running (an earlier run that was not stopped): reuse it
+  fi
   if [ ! -f "$datadir/PG_VERSION" ]; then
     pg_as_owner "$bindir/initdb" -D "$datadir" -U postgres --auth=trust --encoding=UTF8 \
       --locale=C.UTF-8 >"$datadir.initdb.log" 2>&1 \

@@ -1,0 +1,206 @@
+//! The local runner: FitKart's whole function set on one machine, driven by
+//! template.yaml — the real function binaries behind a Lambda Runtime API, an HTTP
+//! gateway with API Gateway's payload 2.0 events, SQS event sources on an emulator, and
+//! schedules. Developer tooling only; no function links it.
+
+pub mod gateway;
+pub mod lambda;
+pub mod schedule;
+pub mod seed;
+pub mod sqs;
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+
+use crate::gateway::{CompiledRoute, Gateway};
+use crate::lambda::{FunctionSpec, Outcome, Pool};
+use crate::template::{Locals, Template};
+
+pub struct Options {
+    pub root: PathBuf,
+    pub port: u16,
+    pub profile: String,
+    pub queue_prefix: String,
+    pub seed: bool,
+    pub database_url: String,
+}
+
+/// The dev-only signing key: local tokens are meaningless anywhere else.
+const LOCAL_JWT_SECRET: &str = "fitkart-local-development-signing-key";
+
+pub struct Running {
+    pub pools: BTreeMap<String, Arc<Pool>>,
+    pub template: Template,
+    pub base_url: String,
+}
+
+impl Running {
+    pub fn stop(&self) {
+        for pool in self.pools.values() {
+            pool.kill_all();
+        }
+    }
+}
+
+/// Environment every function gets locally, over what the template says.
+fn overrides(options: &Options) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::from([
+        ("DATABASE_URL".to_owned(), options.database_url.clone()),
+        ("DB_PASSWORD_SECRET_ARN".to_owned(), String::new()),
+        ("JWT_SECRET".to_owned(), LOCAL_JWT_SECRET.to_owned()),
+        ("JWT_SECRET_ARN".to_owned(), String::new()),
+        ("BCRYPT_COST".to_owned(), "10".to_owned()),
+        ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
+        ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
+    ]);
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        env.insert("AWS_ENDPOINT_URL".into(), endpoint);
+    }
+    // FITKART_LOCAL_<NAME>=value sets NAME for every function (an empty value removes it).
+    for (key, value) in std::env::vars() {
+        if let Some(name) = key.strip_prefix("FITKART_LOCAL_") {
+            env.insert(name.to_owned(), value);
+        }
+    }
+    env
+}
+
+pub fn binary_path(root: &Path, profile: &str, binary: &str) -> PathBuf {
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    dir.join(profile).join(binary)
+}
+
+/// Brings everything up and returns once the gateway serves. Queues are created, the
+/// migrate function is run, pollers and schedules start, demo data is seeded.
+pub async fn up(options: &Options) -> Result<Running, String> {
+    let template = template::load(&options.root.join("template.yaml"))?;
+    // The emulator takes any credentials; never let the SDK look for real ones.
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fitkart-local",
+        ))
+        .load()
+        .await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
+    let locals = Locals {
+        queues: queues.clone(),
+        parameters: BTreeMap::from([("Stage".into(), "local".into())]),
+    };
+    let overrides = overrides(options);
+
+    let mut pools = BTreeMap::new();
+    let mut routes = Vec::new();
+    for function in &template.functions {
+        let binary = binary_path(&options.root, &options.profile, &function.binary);
+        if !binary.exists() {
+            return Err(format!(
+                "{} is not built: {} (run scripts/dev, which builds it)",
+                function.logical_id,
+                binary.display()
+            ));
+        }
+        let spec = FunctionSpec {
+            logical_id: function.logical_id.clone(),
+            binary,
+            env: function.local_environment(&locals, &overrides),
+            timeout: Duration::from_secs(function.timeout_secs),
+            memory_mb: function.memory_mb,
+        };
+        pools.insert(function.logical_id.clone(), Pool::new(spec));
+        routes.extend(
+            function
+                .routes
+                .iter()
+                .map(|r| CompiledRoute::new(r.clone(), function.logical_id.clone())),
+        );
+    }
+
+    if let Some(migrate) = pools.get("DbMigrateFunction") {
+        match migrate.invoke(Bytes::from_static(b"{}")).await {
+            Outcome::Response(out) => println!("migrations: {}", String::from_utf8_lossy(&out)),
+            other => return Err(format!("migrations failed: {other:?}")),
+        }
+    }
+
+    let gateway = Arc::new(Gateway {
+        routes,
+        pools: pools.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let app = axum::Router::new()
+        .fallback(gateway::handle)
+        .with_state(gateway);
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+
+    for function in &template.functions {
+        for source in &function.queues {
+            let (url, arn, _) = queues
+                .get(&source.queue)
+                .ok_or(format!("unknown queue {}", source.queue))?
+                .clone();
+            tokio::spawn(sqs::poll(
+                sqs.clone(),
+                source.clone(),
+                url,
+                arn,
+                pools[&function.logical_id].clone(),
+            ));
+        }
+        for schedule in &function.schedules {
+            let expression = schedule::parse(&schedule.expression)?;
+            let tz: chrono_tz::Tz = schedule
+                .timezone
+                .as_deref()
+                .unwrap_or("UTC")
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            let pool = pools[&function.logical_id].clone();
+            let input = Bytes::from(schedule.input.to_string());
+            tokio::spawn(async move {
+                let mut after = chrono::Utc::now();
+                while let Some(next) = expression.next(after, tz) {
+                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+                    tokio::time::sleep(wait).await;
+                    println!("[schedule] {} fires", pool.spec.logical_id);
+                    pool.invoke(input.clone()).await;
+                    after = next;
+                }
+            });
+        }
+    }
+
+    let base_url = format!("http://127.0.0.1:{port}");
+    if options.seed {
+        seed::run(&base_url, &options.database_url).await?;
+    }
+    Ok(Running {
+        pools,
+        template,
+        base_url,
+    })
+}

@@ -1,0 +1,136 @@
+//! `fitkart-local`: see `scripts/dev`, which starts Postgres and the SQS emulator, builds
+//! the functions and runs `fitkart-local up`.
+//!
+//!   fitkart-local up [--port 3000] [--profile debug|release] [--queue-prefix fitkart-local] [--no-seed]
+//!   fitkart-local invoke <FunctionLogicalId> [event.json] [--port 3000]
+
+use std::path::PathBuf;
+
+use fitkart_local::{seed, up, Options};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn root() -> PathBuf {
+    let mut dir = std::env::current_dir().expect("a working directory");
+    while !dir.join("template.yaml").exists() {
+        if !dir.pop() {
+            eprintln!("template.yaml not found above the working directory");
+            std::process::exit(2);
+        }
+    }
+    dir
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = arg(&args, "--port")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    match args.first().map(String::as_str) {
+        Some("invoke") => {
+            let Some(function) = args.get(1) else {
+                eprintln!("usage: fitkart-local invoke <FunctionLogicalId> [event.json]");
+                std::process::exit(2);
+            };
+            let event = match args.get(2).filter(|a| !a.starts_with("--")) {
+                Some(file) => {
+                    std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"))
+                }
+                None => "{}".into(),
+            };
+            let response = reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/_local/invoke/{function}"))
+                .body(event)
+                .send()
+                .await;
+            match response {
+                Ok(r) => {
+                    let ok = r.status().is_success();
+                    println!("{}", r.text().await.unwrap_or_default());
+                    std::process::exit(if ok { 0 } else { 1 });
+                }
+                Err(e) => {
+                    eprintln!("is the runner up (scripts/dev)? {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Some("up") | None => {
+            let Ok(database_url) = std::env::var("DATABASE_URL") else {
+                eprintln!("DATABASE_URL is required (scripts/dev sets it)");
+                std::process::exit(2);
+            };
+            let options = Options {
+                root: root(),
+                port,
+                profile: arg(&args, "--profile").unwrap_or_else(|| "debug".into()),
+                queue_prefix: arg(&args, "--queue-prefix")
+                    .unwrap_or_else(|| "fitkart-local".into()),
+                seed: !args.iter().any(|a| a == "--no-seed"),
+                database_url,
+            };
+            let running = match up(&options).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            };
+            let routes: usize = running
+                .template
+                .functions
+                .iter()
+                .map(|f| f.routes.len())
+                .sum();
+            let consumers: usize = running
+                .template
+                .functions
+                .iter()
+                .map(|f| f.queues.len())
+                .sum();
+            let schedules: usize = running
+                .template
+                .functions
+                .iter()
+                .map(|f| f.schedules.len())
+                .sum();
+            println!();
+            println!("FitKart is running at {}", running.base_url);
+            println!("  {} functions, {routes} routes, {consumers} queue consumers, {schedules} schedules", running.pools.len());
+            println!("  health:  curl {}/v1/health", running.base_url);
+            println!(
+                "  invoke:  curl -X POST {}/_local/invoke/<FunctionLogicalId> -d '{{}}'",
+                running.base_url
+            );
+            if options.seed {
+                println!(
+                    "  admin:   {} / {}",
+                    seed::ADMIN_EMAIL,
+                    seed::ADMIN_PASSWORD
+                );
+                println!("  demo:    {} / {}", seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
+            }
+            println!("Ctrl-C stops everything.");
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signals");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            running.stop();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            println!("stopped");
+        }
+        Some(other) => {
+            eprintln!("unknown command {other}; use up or invoke");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! EventBridge Scheduler expressions: `rate(...)` and six-field `cron(...)` (minutes,
+//! hours, day of month, month, day of week, year) in an optional IANA time zone.
+
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expression {
+    Rate(std::time::Duration),
+    Cron(Cron),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cron {
+    minutes: Vec<u32>,
+    hours: Vec<u32>,
+    days: Option<Vec<u32>>,
+    months: Vec<u32>,
+    weekdays: Option<Vec<u32>>,
+    years: Option<Vec<u32>>,
+}
+
+pub fn parse(expression: &str) -> Result<Expression, String> {
+    let expression = expression.trim();
+    if let Some(inner) = expression
+        .strip_prefix("rate(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        let (n, unit) = inner
+            .trim()
+            .split_once(' ')
+            .ok_or(format!("bad rate: {expression}"))?;
+        let n: u64 = n.parse().map_err(|_| format!("bad rate: {expression}"))?;
+        let seconds = match unit.trim_end_matches('s') {
+            "minute" => 60,
+            "hour" => 3_600,
+            "day" => 86_400,
+            _ => return Err(format!("bad rate unit: {expression}")),
+        };
+        return Ok(Expression::Rate(std::time::Duration::from_secs(
+            n * seconds,
+        )));
+    }
+    let inner = expression
+        .strip_prefix("cron(")
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or(format!("not a rate or cron expression: {expression}"))?;
+    let fields: Vec<&str> = inner.split_whitespace().collect();
+    if fields.len() != 6 {
+        return Err(format!("cron needs 6 fields: {expression}"));
+    }
+    let optional = |f: &str, lo, hi, names: &[&str]| -> Result<Option<Vec<u32>>, String> {
+        if f == "?" || f == "*" {
+            Ok(None)
+        } else {
+            field(f, lo, hi, names).map(Some)
+        }
+    };
+    const MONTHS: &[&str] = &[
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    Ok(Expression::Cron(Cron {
+        minutes: field(fields[0], 0, 59, &[])?,
+        hours: field(fields[1], 0, 23, &[])?,
+        days: optional(fields[2], 1, 31, &[])?,
+        months: field(fields[3], 1, 12, MONTHS)?,
+        weekdays: optional(fields[4], 1, 7, DAYS)?,
+        years: optional(fields[5], 1970, 2199, &[])?,
+    }))
+}
+
+/// One cron field: `*`, numbers, names, `a-b`, `a,b`, `*/n`, `a/n`.
+fn field(raw: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<u32>, String> {
+    let value = |s: &str| -> Result<u32, String> {
+        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
+            return Ok(lo + i as u32);
+        }
+        s.parse::<u32>()
+            .ok()
+            .filter(|v| (lo..=hi).contains(v))
+            .ok_or(format!("bad cron value {s:?}"))
+    };
+    let mut out = Vec::new();
+    for part in raw.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (
+                r,
+                s.parse::<u32>()
+                    .map_err(|_| format!("bad step {s:?}"))?
+                    .max(1),
+            ),
+            None => (part, 1),
+        };
+        let (start, end) = match range {
+            "*" => (lo, hi),
+            r => match r.split_once('-') {
+                Some((a, b)) => (value(a)?, value(b)?),
+                None if part.contains('/') => (value(r)?, hi),
+                None => (value(r)?, value(r)?),
+            },
+        };
+        out.extend((start..=end).step_by(step as usize));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+impl Expression {
+    /// The next time strictly after `after` at which the schedule fires.
+    pub fn next(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        match self {
+            Expression::Rate(every) => Some(after + Duration::from_std(*every).ok()?),
+            Expression::Cron(cron) => {
+                let local = after.with_timezone(&tz);
+                let mut t = local.with_second(0)?.with_nanosecond(0)? + Duration::minutes(1);
+                // At most a few years of minutes; schedules that never fire give None.
+                for _ in 0..(60 * 24 * 366 * 5) {
+                    if cron.matches(&t) {
+                        return Some(t.with_timezone(&Utc));
+                    }
+                    t += Duration::minutes(1);
+                }
+                None
+            }
+        }
+    }
+}
+
+impl Cron {
+    fn matches<T: TimeZone>(&self, t: &DateTime<T>) -> bool {
+        let weekday = t.weekday().num_days_from_sunday() + 1;
+        self.minutes.contains(&t.minute())
+            && self.hours.contains(&t.hour())
+            && self.months.contains(&t.month())
+            && self.days.as_ref().is_none_or(|d| d.contains(&t.day()))
+            && self.weekdays.as_ref().is_none_or(|d| d.contains(&weekday))
+            && self
+                .years
+                .as_ref()
+                .is_none_or(|y| y.contains(&(t.year() as u32)))
+    }
+}
