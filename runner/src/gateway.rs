@@ -409,3 +409,119 @@ async fn invoke(gateway: &Gateway, function: &str, body: Bytes) -> Response {
         failed => failure(function, &failed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+
+    fn routes() -> Vec<CompiledRoute> {
+        [
+            ("GET", "/v1/steps", "List"),
+            ("POST", "/v1/steps/sync", "Sync"),
+            ("POST", "/v1/steps/{id}/appeal", "Appeal"),
+            ("GET", "/v1/files/{path+}", "Files"),
+            ("ANY", "$default", "Default"),
+        ]
+        .into_iter()
+        .map(|(m, p, f)| {
+            CompiledRoute::new(
+                Route {
+                    method: m.into(),
+                    path: p.into(),
+                },
+                f.into(),
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn routes_match_by_method_path_and_specificity() {
+        let routes = routes();
+        let hit =
+            |m: &str, p: &str| find(&routes, m, p).map(|(r, params)| (r.function.clone(), params));
+        assert_eq!(hit("GET", "/v1/steps").unwrap().0, "List");
+        assert_eq!(
+            hit("POST", "/v1/steps/sync").unwrap().0,
+            "Sync",
+            "a static segment beats a parameter"
+        );
+        let (f, params) = hit("POST", "/v1/steps/abc/appeal").unwrap();
+        assert_eq!((f.as_str(), params["id"].as_str()), ("Appeal", "abc"));
+        assert_eq!(
+            hit("GET", "/v1/files/a/b/c.png").unwrap().1["path"],
+            "a/b/c.png"
+        );
+        assert_eq!(
+            hit("DELETE", "/v1/steps").unwrap().0,
+            "Default",
+            "wrong method falls to $default"
+        );
+        let without_default: Vec<CompiledRoute> = routes
+            .into_iter()
+            .filter(|r| r.function != "Default")
+            .collect();
+        assert!(find(&without_default, "GET", "/v1/nothing").is_none());
+        assert!(find(&without_default, "GET", "/v1/steps/extra").is_none());
+    }
+
+    #[test]
+    fn events_round_trip_through_the_aws_lambda_events_types() {
+        let routes = routes();
+        let (route, params) = find(&routes, "POST", "/v1/steps/abc/appeal").unwrap();
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/v1/steps/abc/appeal?lang=en&tag=a&tag=b&q=hello%20world")
+            .header("content-type", "application/json")
+            .header("cookie", "a=1; b=2")
+            .header("user-agent", "curl/8")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        let event = event(route, &params, &parts, br#"{"message":"hi"}"#, "10.1.2.3");
+        let typed: ApiGatewayV2httpRequest = serde_json::from_value(event.clone()).unwrap();
+        assert_eq!(
+            typed.route_key.as_deref(),
+            Some("POST /v1/steps/{id}/appeal")
+        );
+        assert_eq!(typed.raw_path.as_deref(), Some("/v1/steps/abc/appeal"));
+        assert_eq!(typed.path_parameters["id"], "abc");
+        assert_eq!(
+            typed.query_string_parameters.all("tag"),
+            Some(vec!["a", "b"]),
+            "repeated keys are comma-joined"
+        );
+        assert_eq!(
+            typed.query_string_parameters.first("q"),
+            Some("hello world")
+        );
+        assert_eq!(
+            typed.cookies,
+            Some(vec!["a=1".to_owned(), "b=2".to_owned()])
+        );
+        assert_eq!(
+            typed.request_context.http.source_ip.as_deref(),
+            Some("10.1.2.3")
+        );
+        assert_eq!(typed.request_context.http.method, http::Method::POST);
+        assert!(typed.request_context.request_id.is_some());
+        assert!(!typed.is_base64_encoded);
+        assert_eq!(typed.body.as_deref(), Some(r#"{"message":"hi"}"#));
+        // Binary bodies travel base64-encoded.
+        let binary = super::event(route, &params, &parts, &[0xff, 0xfe], "10.1.2.3");
+        assert_eq!(binary["isBase64Encoded"], true);
+
+        let mut response = ApiGatewayV2httpResponse::default();
+        response.status_code = 201;
+        response
+            .headers
+            .insert("x-request-id", "r-1".parse().unwrap());
+        response.body = Some(aws_lambda_events::encodings::Body::Text(
+            "{\"ok\":true}".into(),
+        ));
+        let http = super::response(&serde_json::to_vec(&response).unwrap());
+        assert_eq!(http.status(), 201);
+        assert_eq!(http.headers()["x-request-id"], "r-1");
+    }
+}

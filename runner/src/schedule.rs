@@ -142,3 +142,50 @@ impl Cron {
                 .is_none_or(|y| y.contains(&(t.year() as u32)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn rates() {
+        let e = parse("rate(10 minutes)").unwrap();
+        assert_eq!(
+            e.next(at("2026-11-25T10:00:00Z"), chrono_tz::UTC),
+            Some(at("2026-11-25T10:10:00Z"))
+        );
+        assert_eq!(
+            parse("rate(1 hour)").unwrap(),
+            Expression::Rate(std::time::Duration::from_secs(3600))
+        );
+        assert!(parse("rate(soon)").is_err());
+    }
+
+    #[test]
+    fn crons_with_time_zones() {
+        // Nightly at 02:30 UTC.
+        let nightly = parse("cron(30 2 * * ? *)").unwrap();
+        assert_eq!(
+            nightly.next(at("2026-11-25T10:00:00Z"), chrono_tz::UTC),
+            Some(at("2026-11-26T02:30:00Z"))
+        );
+        // Mondays 09:00 in Berlin (UTC+1 in November) is 08:00 UTC.
+        let weekly = parse("cron(0 9 ? * MON *)").unwrap();
+        assert_eq!(
+            weekly.next(at("2026-11-25T10:00:00Z"), chrono_tz::Europe::Berlin),
+            Some(at("2026-11-30T08:00:00Z"))
+        );
+        // Every 15 minutes.
+        let quarter = parse("cron(0/15 * * * ? *)").unwrap();
+        assert_eq!(
+            quarter.next(at("2026-11-25T10:07:00Z"), chrono_tz::UTC),
+            Some(at("2026-11-25T10:15:00Z"))
+        );
+        assert!(parse("cron(0 9 * *)").is_err());
+        assert!(parse("cron(99 9 * * ? *)").is_err());
+    }
+}

@@ -270,3 +270,111 @@ impl Function {
         env
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real_template() -> Template {
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap()
+    }
+
+    #[test]
+    fn the_real_template_parses_into_functions_routes_queues_and_schedules() {
+        let t = real_template();
+        let health = t
+            .functions
+            .iter()
+            .find(|f| f.logical_id == "HealthFunction")
+            .unwrap();
+        assert_eq!(health.binary, "health");
+        assert_eq!(
+            health.routes,
+            [Route {
+                method: "GET".into(),
+                path: "/v1/health".into()
+            }]
+        );
+        assert_eq!(health.timeout_secs, 10, "from Globals");
+        let validate = t
+            .functions
+            .iter()
+            .find(|f| f.logical_id == "ValidateStepsFunction")
+            .unwrap();
+        assert_eq!(validate.timeout_secs, 30, "the function's own value wins");
+        assert_eq!(validate.queues[0].queue, "StepValidationQueue");
+        assert_eq!(validate.queues[0].batch_size, 10);
+        assert!(validate.queues[0].report_batch_item_failures);
+        let requeue = t
+            .functions
+            .iter()
+            .find(|f| f.logical_id == "StepsRequeueFunction")
+            .unwrap();
+        assert_eq!(requeue.schedules[0].expression, "rate(10 minutes)");
+        let queue = t
+            .queues
+            .iter()
+            .find(|q| q.logical_id == "StepValidationQueue")
+            .unwrap();
+        assert_eq!(queue.redrive, Some(("StepValidationDLQ".into(), 5)));
+        assert!(queue.visibility_timeout_secs >= 6 * validate.timeout_secs);
+    }
+
+    #[test]
+    fn environments_merge_globals_and_resolve_queues_and_overrides() {
+        let t = real_template();
+        let sync = t
+            .functions
+            .iter()
+            .find(|f| f.logical_id == "StepsSyncFunction")
+            .unwrap();
+        let locals = Locals {
+            queues: BTreeMap::from([(
+                "StepValidationQueue".into(),
+                (
+                    "http://q/validation".into(),
+                    "arn:aws:sqs:us-east-1:0:v".into(),
+                    "v".into(),
+                ),
+            )]),
+            parameters: BTreeMap::new(),
+        };
+        let overrides = BTreeMap::from([
+            ("DATABASE_URL".to_owned(), "postgres://local".to_owned()),
+            ("JWT_SECRET_ARN".to_owned(), String::new()),
+        ]);
+        let env = sync.local_environment(&locals, &overrides);
+        assert_eq!(env["STEP_VALIDATION_QUEUE_URL"], "http://q/validation");
+        assert_eq!(
+            env["DATABASE_URL"], "postgres://local",
+            "an AWS-only !Sub is replaced by the override"
+        );
+        assert_eq!(
+            env["JWT_ISSUER"], "fitkart",
+            "plain Globals values pass through"
+        );
+        assert!(
+            !env.contains_key("JWT_SECRET_ARN"),
+            "an empty override removes the variable"
+        );
+        assert!(
+            !env.contains_key("DB_PASSWORD_SECRET_ARN"),
+            "unresolvable references are dropped"
+        );
+    }
+
+    #[test]
+    fn sub_resolves_references_and_attributes() {
+        let value: Value = serde_yaml::from_str("!Sub 'queue ${Q} at ${Q.Arn}'").unwrap();
+        let locals = Locals {
+            queues: BTreeMap::from([("Q".into(), ("url".into(), "arn".into(), "name".into()))]),
+            parameters: BTreeMap::new(),
+        };
+        assert_eq!(
+            resolve(&value, &locals).as_deref(),
+            Some("queue url at arn")
+        );
+        let unknown: Value = serde_yaml::from_str("!Sub '${DbProxy.Endpoint}'").unwrap();
+        assert_eq!(resolve(&unknown, &locals), None);
+    }
+}

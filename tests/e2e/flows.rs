@@ -1,0 +1,120 @@
+//! A person's day against the whole local stack, as README's `scripts/dev` runs it.
+
+use std::time::{Duration, Instant};
+
+use fitkart_local::{up, Options};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_login_sync_and_see_coins_through_the_runner() {
+    let options = Options {
+        root: crate::root(),
+        port: 0,
+        profile: "debug".into(),
+        queue_prefix: format!("e2e-{}", uuid::Uuid::new_v4().simple()),
+        seed: true,
+        database_url: crate::database_url().await,
+    };
+    let running = up(&options).await.expect("the runner comes up");
+    let base = running.base_url.clone();
+    let http = reqwest::Client::new();
+
+    let health: Value = http
+        .get(format!("{base}/v1/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health, json!({"status": "ok", "database": "ok"}));
+
+    let res = http
+        .post(format!("{base}/v1/auth/register"))
+        .json(&json!({"email": "e2e@example.com", "password": "e2e-password-1", "full_name": "End To End"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().contains_key("x-request-id"));
+    let res = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": "e2e@example.com", "password": "e2e-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let session: Value = res.json().await.unwrap();
+    let token = session["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me: Value = http
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "e2e@example.com");
+
+    let today = chrono::Utc::now().date_naive();
+    let res = http
+        .post(format!("{base}/v1/steps/sync"))
+        .bearer_auth(&token)
+        .json(&json!({"entries": [{"date": today, "steps": 6_500, "source": "health_kit", "distance_km": 4.9}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+
+    // Validation and crediting run through the queues; poll like the app does.
+    let started = Instant::now();
+    let wallet = loop {
+        let wallet: Value = http
+            .get(format!("{base}/v1/wallet"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if wallet["available_coins"].as_i64() > Some(100)
+            || started.elapsed() > Duration::from_secs(60)
+        {
+            break wallet;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // Welcome bonus, 6,500 steps, steps_1k and steps_5k bonuses.
+    assert_eq!(wallet["available_coins"], 100 + 6_500 + 10 + 25, "{wallet}");
+
+    // The seeded demo account got its week of steps through the same pipeline.
+    let demo: Value = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": fitkart_local::seed::DEMO_EMAIL, "password": fitkart_local::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(demo["user"]["email"], fitkart_local::seed::DEMO_EMAIL);
+
+    // API Gateway's answer for an unknown route, and an on-demand invocation.
+    let res = http.get(format!("{base}/v1/nowhere")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = http
+        .post(format!("{base}/_local/invoke/StepsRequeueFunction"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().await.unwrap();
+    assert!(out["queued"].is_number());
+    running.stop();
+}
