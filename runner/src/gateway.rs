@@ -123,6 +123,8 @@ pub fn find<'a>(
 pub struct Gateway {
     pub routes: Vec<CompiledRoute>,
     pub pools: BTreeMap<String, Arc<Pool>>,
+    /// What `/_local/invoke/<Id>` sends when the request has no body.
+    pub default_events: BTreeMap<String, Bytes>,
 }
 
 /// Builds the payload 2.0 event API Gateway would send for this request.
@@ -371,24 +373,14 @@ async fn invoke(gateway: &Gateway, function: &str, body: Bytes) -> Response {
             &format!("no function {function}; known: {known:?}"),
         );
     };
-    let event = match (
-        body.is_empty(),
-        gateway.routes.iter().find(|r| r.function == function),
-    ) {
-        (false, _) => body,
-        // An HTTP function's default event: a bodiless request to its first route.
-        (true, Some(route)) => {
-            let path = route.route.path.replace(['{', '}'], "");
-            let request = axum::http::Request::builder()
-                .method(route.route.method.as_str())
-                .uri(&path)
-                .header("user-agent", "fitkart-local/invoke")
-                .body(())
-                .expect("a valid request");
-            let (parts, ()) = request.into_parts();
-            Bytes::from(event(route, &BTreeMap::new(), &parts, &[], "127.0.0.1").to_string())
-        }
-        (true, None) => Bytes::from_static(b"{}"),
+    let event = if body.is_empty() {
+        gateway
+            .default_events
+            .get(function)
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        body
     };
     match pool.invoke(event).await {
         Outcome::Response(output) => (

@@ -80,6 +80,151 @@ pub fn binary_path(root: &Path, profile: &str, binary: &str) -> PathBuf {
     dir.join(profile).join(binary)
 }
 
+fn spec(
+    options: &Options,
+    function: &template::Function,
+    locals: &Locals,
+    overrides: &BTreeMap<String, String>,
+) -> Result<FunctionSpec, String> {
+    let binary = binary_path(&options.root, &options.profile, &function.binary);
+    if !binary.exists() {
+        return Err(format!(
+            "{} is not built: {} (run scripts/dev, which builds it)",
+            function.logical_id,
+            binary.display()
+        ));
+    }
+    Ok(FunctionSpec {
+        logical_id: function.logical_id.clone(),
+        binary,
+        env: function.local_environment(locals, overrides),
+        timeout: Duration::from_secs(function.timeout_secs),
+        memory_mb: function.memory_mb,
+    })
+}
+
+async fn local_sqs() -> aws_sdk_sqs::Client {
+    // The emulator takes any credentials; never let the SDK look for real ones.
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fitkart-local",
+        ))
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&aws)
+}
+
+/// The event a function gets when measured or invoked without one: a bodiless request to
+/// an HTTP function's first route, an empty batch for a queue consumer, `{}` otherwise.
+pub fn default_event(function: &template::Function) -> Bytes {
+    if let Some(route) = function.routes.first() {
+        let compiled = CompiledRoute::new(route.clone(), function.logical_id.clone());
+        let path = route.path.replace(['{', '}'], "");
+        let (parts, ()) = axum::http::Request::builder()
+            .method(route.method.as_str())
+            .uri(&path)
+            .header("user-agent", "fitkart-local")
+            .body(())
+            .expect("a valid request")
+            .into_parts();
+        return Bytes::from(
+            gateway::event(&compiled, &BTreeMap::new(), &parts, &[], "127.0.0.1").to_string(),
+        );
+    }
+    if !function.queues.is_empty() {
+        return Bytes::from_static(br#"{"Records":[]}"#);
+    }
+    Bytes::from_static(b"{}")
+}
+
+/// Cold starts: each function spawned fresh `runs` times, timed from spawn to its first
+/// `/next` (init) and to its first response, next to the hello-world baseline.
+pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
+    let template = template::load(&options.root.join("template.yaml"))?;
+    let sqs = local_sqs().await;
+    let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
+    let locals = Locals {
+        queues,
+        parameters: BTreeMap::new(),
+    };
+    let overrides = overrides(options);
+    let hello = template::Function {
+        logical_id: "hello-world (baseline)".into(),
+        binary: "hello-lambda".into(),
+        timeout_secs: 10,
+        memory_mb: 128,
+        environment: BTreeMap::new(),
+        routes: Vec::new(),
+        queues: Vec::new(),
+        schedules: Vec::new(),
+    };
+    let mut rows = Vec::new();
+    for function in std::iter::once(&hello).chain(&template.functions) {
+        let spec = spec(options, function, &locals, &overrides)?;
+        let size = std::fs::metadata(&spec.binary)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let (mut inits, mut firsts) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let pool = Pool::new(FunctionSpec {
+                env: spec.env.clone(),
+                binary: spec.binary.clone(),
+                logical_id: spec.logical_id.clone(),
+                ..spec
+            });
+            let outcome = pool.invoke(default_event(function)).await;
+            if !matches!(outcome, Outcome::Response(_)) {
+                eprintln!("{}: {outcome:?}", function.logical_id);
+            }
+            let cold = pool.cold_starts()[0];
+            inits.push(cold.init.as_secs_f64() * 1000.0);
+            firsts.push(
+                cold.first_response
+                    .map(|d| d.as_secs_f64() * 1000.0)
+                    .unwrap_or(f64::NAN),
+            );
+            pool.kill_all();
+        }
+        rows.push((
+            function.logical_id.clone(),
+            median(&mut inits),
+            median(&mut firsts),
+            size,
+        ));
+    }
+    let baseline = rows[0].1;
+    println!();
+    println!(
+        "cold starts, profile {}, median of {runs} fresh processes each",
+        options.profile
+    );
+    println!(
+        "{:<30} {:>9} {:>15} {:>9} {:>12}",
+        "function", "init ms", "first resp ms", "size MB", "init ratio"
+    );
+    let mut worst: f64 = 0.0;
+    for (name, init, first, size) in &rows {
+        let ratio = init / baseline;
+        worst = worst.max(ratio);
+        println!(
+            "{name:<30} {init:>9.2} {first:>15.2} {:>9.2} {ratio:>12.2}",
+            *size as f64 / 1_048_576.0
+        );
+    }
+    println!("worst init ratio to hello-world: {worst:.2} (goal <= 1.3)");
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values[values.len() / 2]
+}
+
 /// Brings everything up and returns once the gateway serves. Queues are created, the
 /// migrate function is run, pollers and schedules start, demo data is seeded.
 pub async fn up(options: &Options) -> Result<Running, String> {
@@ -138,9 +283,15 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         }
     }
 
+    let default_events = template
+        .functions
+        .iter()
+        .map(|f| (f.logical_id.clone(), default_event(f)))
+        .collect();
     let gateway = Arc::new(Gateway {
         routes,
         pools: pools.clone(),
+        default_events,
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await

@@ -125,7 +125,7 @@ pub fn failed_ids(outcome: &Outcome, reports_failures: bool, messages: &[Message
 
 /// Polls one queue for one function until the runner stops.
 pub async fn poll(sqs: Client, source: QueueSource, url: String, arn: String, pool: Arc<Pool>) {
-    let batch_size = source.batch_size.clamp(1, 10);
+    let batch_size = source.batch_size.clamp(1, 10_000);
     loop {
         let mut messages: Vec<Message> = Vec::new();
         let started = Instant::now();
@@ -140,7 +140,7 @@ pub async fn poll(sqs: Client, source: QueueSource, url: String, arn: String, po
             let received = sqs
                 .receive_message()
                 .queue_url(&url)
-                .max_number_of_messages((batch_size - messages.len()) as i32)
+                .max_number_of_messages((batch_size - messages.len()).min(10) as i32)
                 .wait_time_seconds(wait)
                 .message_system_attribute_names(MessageSystemAttributeName::All)
                 .send()

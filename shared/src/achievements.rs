@@ -28,9 +28,16 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
         r#"WITH goal AS (
                SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
            ),
+           members AS (
+               SELECT id, (now() AT TIME ZONE timezone)::date AS today FROM users WHERE id = ANY($1)
+           ),
            days AS (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
                FROM step_records r WHERE r.user_id = ANY($1) AND r.status = 'verified'
+           ),
+           totals AS (
+               SELECT user_id, max(verified_steps) AS best_day, sum(verified_steps) AS lifetime
+               FROM days GROUP BY user_id
            ),
            streaks AS (
                SELECT user_id, max(len) AS best FROM (
@@ -41,17 +48,33 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
                    ) g GROUP BY user_id, island
                ) s GROUP BY user_id
            ),
+           -- Criteria that look at single days, checked in one pass over the days.
+           met_by_day AS (
+               SELECT d.user_id, a.id AS achievement_id
+               FROM days d JOIN achievements a
+                 ON a.is_active AND a.unlock_criteria->>'type' = 'hourly_window' AND d.hourly_steps IS NOT NULL
+               WHERE (SELECT COALESCE(sum(h), 0) FROM unnest(
+                         d.hourly_steps[(a.unlock_criteria->>'from_hour')::int + 1 : (a.unlock_criteria->>'to_hour')::int]
+                     ) h) >= (a.unlock_criteria->>'min_steps')::bigint
+               UNION
+               SELECT d.user_id, a.id
+               FROM days d JOIN members m ON m.id = d.user_id CROSS JOIN goal
+               JOIN achievements a ON a.is_active AND a.unlock_criteria->>'type' = 'goal_days'
+               WHERE d.verified_steps >= goal.steps
+                 AND d.recorded_date > m.today - (a.unlock_criteria->>'window_days')::int
+               GROUP BY d.user_id, a.id
+               HAVING count(*) >= max((a.unlock_criteria->>'days')::bigint)
+           ),
            facts AS (
-               SELECT u.id AS user_id,
-                      (u.now_local)::date AS today,
-                      COALESCE((SELECT max(verified_steps) FROM days d WHERE d.user_id = u.id), 0) AS best_day,
-                      COALESCE((SELECT sum(verified_steps) FROM days d WHERE d.user_id = u.id), 0) AS lifetime,
-                      COALESCE((SELECT best FROM streaks s WHERE s.user_id = u.id), 0) AS best_streak,
-                      (SELECT count(*) FROM orders o WHERE o.user_id = u.id
+               SELECT m.id AS user_id,
+                      COALESCE(t.best_day, 0) AS best_day,
+                      COALESCE(t.lifetime, 0) AS lifetime,
+                      COALESCE(s.best, 0) AS best_streak,
+                      (SELECT count(*) FROM orders o WHERE o.user_id = m.id
                          AND o.status NOT IN ('cancelled', 'refunded')) AS orders,
                       (SELECT count(DISTINCT oi.product_id) FROM orders o JOIN order_items oi ON oi.order_id = o.id
-                       WHERE o.user_id = u.id AND o.status NOT IN ('cancelled', 'refunded')) AS distinct_products
-               FROM (SELECT id, now() AT TIME ZONE timezone AS now_local FROM users WHERE id = ANY($1)) u
+                       WHERE o.user_id = m.id AND o.status NOT IN ('cancelled', 'refunded')) AS distinct_products
+               FROM members m LEFT JOIN totals t ON t.user_id = m.id LEFT JOIN streaks s ON s.user_id = m.id
            ),
            unlocked AS (
                INSERT INTO user_achievements (user_id, achievement_id)
@@ -60,20 +83,10 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
                    WHEN 'daily_steps' THEN f.best_day >= (a.unlock_criteria->>'min_steps')::bigint
                    WHEN 'lifetime_steps' THEN f.lifetime >= (a.unlock_criteria->>'min_steps')::bigint
                    WHEN 'streak' THEN f.best_streak >= (a.unlock_criteria->>'days')::bigint
-                   WHEN 'hourly_window' THEN EXISTS (
-                       SELECT 1 FROM days d
-                       WHERE d.user_id = f.user_id AND d.hourly_steps IS NOT NULL
-                         AND (SELECT COALESCE(sum(h), 0) FROM unnest(
-                                 d.hourly_steps[(a.unlock_criteria->>'from_hour')::int + 1 : (a.unlock_criteria->>'to_hour')::int]
-                             ) h) >= (a.unlock_criteria->>'min_steps')::bigint)
-                   WHEN 'goal_days' THEN (
-                       SELECT count(*) FROM days d, goal
-                       WHERE d.user_id = f.user_id AND d.verified_steps >= goal.steps
-                         AND d.recorded_date > f.today - (a.unlock_criteria->>'window_days')::int
-                   ) >= (a.unlock_criteria->>'days')::bigint
                    WHEN 'orders' THEN f.orders >= (a.unlock_criteria->>'min_orders')::bigint
                    WHEN 'distinct_products' THEN f.distinct_products >= (a.unlock_criteria->>'min_products')::bigint
-                   ELSE FALSE END
+                   ELSE EXISTS (SELECT 1 FROM met_by_day x WHERE x.user_id = f.user_id AND x.achievement_id = a.id)
+                   END
                ON CONFLICT (user_id, achievement_id) DO NOTHING
                RETURNING user_id, achievement_id
            )
@@ -85,19 +98,18 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
     )
     .fetch_all(&mut *conn)
     .await?;
-    for unlock in unlocks.iter().filter(|u| u.reward_coins > 0) {
-        ledger::post(
-            &mut *conn,
-            &Posting {
-                user_id: unlock.user_id,
-                amount: unlock.reward_coins,
-                tx_type: TxType::Bonus,
-                reference: Some((Reference::Achievement, unlock.achievement_id)),
-                description: format!("Achievement unlocked: {}", unlock.name),
-                coins_per_step: None,
-            },
-        )
-        .await?;
-    }
+    let bonuses: Vec<Posting> = unlocks
+        .iter()
+        .filter(|u| u.reward_coins > 0)
+        .map(|unlock| Posting {
+            user_id: unlock.user_id,
+            amount: unlock.reward_coins,
+            tx_type: TxType::Bonus,
+            reference: Some((Reference::Achievement, unlock.achievement_id)),
+            description: format!("Achievement unlocked: {}", unlock.name),
+            coins_per_step: None,
+        })
+        .collect();
+    ledger::post_many(&mut *conn, &bonuses).await?;
     Ok(unlocks)
 }

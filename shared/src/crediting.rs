@@ -94,11 +94,12 @@ pub async fn credit(
 
     let (mut rec_ids, mut rec_coins) = (Vec::new(), Vec::new());
     let (mut user_ids, mut user_steps) = (Vec::new(), Vec::new());
+    let mut postings = Vec::new();
     let mut paid_users = Vec::new();
     for (user_id, days) in &by_user {
         for (record_id, date, steps, coins) in days {
             if *coins > 0 {
-                let posting = Posting {
+                postings.push(Posting {
                     user_id: *user_id,
                     amount: *coins,
                     tx_type: TxType::Earned,
@@ -108,8 +109,7 @@ pub async fn credit(
                         settings.coins_per_step
                     ),
                     coins_per_step: Some(settings.coins_per_step),
-                };
-                ledger::post(&mut *conn, &posting).await?;
+                });
             }
             rec_ids.push(*record_id);
             rec_coins.push(*coins);
@@ -120,6 +120,7 @@ pub async fn credit(
             paid_users.push(*user_id);
         }
     }
+    ledger::post_many(&mut *conn, &postings).await?;
 
     sqlx::query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,

@@ -102,59 +102,111 @@ pub async fn open_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// Appends one ledger row and moves the wallet and the users cache with it, in a single
-/// statement under the wallet's row lock. Fails with `409 insufficient_coins` (and changes
-/// nothing) if the balance would go below zero. Call it inside the caller's transaction.
+/// Appends one ledger row and moves the wallet and the users cache with it; see
+/// `post_many`. Fails with `409 insufficient_coins` (and changes nothing) if the balance
+/// would go below zero, `404` without a wallet.
 pub async fn post(conn: &mut PgConnection, posting: &Posting) -> Result<Transaction> {
-    let (reference_type, reference_id) = match posting.reference {
-        Some((kind, id)) => (Some(kind.as_str()), Some(id)),
-        None => (None, None),
-    };
-    let row = sqlx::query_as!(
+    post_many(conn, std::slice::from_ref(posting))
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
+}
+
+/// Appends ledger rows in one statement: per user, the rows chain from the wallet's
+/// balance in the given order (`balance_after = balance_before + amount`, sequence numbers
+/// from the wallet's counter), and the wallet and users cache move by the users' totals.
+/// Wallets are locked in user order first, so concurrent callers cannot deadlock. If any
+/// user's balance would go below zero the call fails with `409 insufficient_coins`; call
+/// it inside a transaction, which the error then rolls back whole.
+pub async fn post_many(conn: &mut PgConnection, postings: &[Posting]) -> Result<Vec<Transaction>> {
+    if postings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut users: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
+    users.sort();
+    users.dedup();
+    if users.len() > 1 {
+        sqlx::query!(
+            "SELECT 1 AS locked FROM wallets WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
+            &users
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+    }
+    let user_ids: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
+    let amounts: Vec<i64> = postings.iter().map(|p| p.amount).collect();
+    let types: Vec<&str> = postings.iter().map(|p| p.tx_type.as_str()).collect();
+    let reference_types: Vec<Option<&str>> = postings
+        .iter()
+        .map(|p| p.reference.map(|(k, _)| k.as_str()))
+        .collect();
+    let reference_ids: Vec<Option<Uuid>> = postings
+        .iter()
+        .map(|p| p.reference.map(|(_, id)| id))
+        .collect();
+    let descriptions: Vec<&str> = postings.iter().map(|p| p.description.as_str()).collect();
+    let rates: Vec<Option<rust_decimal::Decimal>> =
+        postings.iter().map(|p| p.coins_per_step).collect();
+    let rows = sqlx::query_as!(
         Transaction,
-        r#"WITH w AS (
+        r#"WITH input AS (
+               SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::numeric[])
+                   WITH ORDINALITY AS i(user_id, amount, tx_type, reference_type, reference_id, description, rate, ord)
+           ), totals AS (
+               SELECT user_id, sum(amount)::int8 AS amount, count(*)::int8 AS n,
+                      sum(amount) FILTER (WHERE tx_type IN ('earned', 'bonus'))::int8 AS earned
+               FROM input GROUP BY user_id
+           ), w AS (
                UPDATE wallets SET
-                   available_coins = available_coins + $2,
-                   total_earned = total_earned + CASE WHEN $3 IN ('earned', 'bonus') THEN $2 ELSE 0 END,
-                   ledger_seq = ledger_seq + 1,
+                   available_coins = available_coins + t.amount,
+                   total_earned = total_earned + COALESCE(t.earned, 0),
+                   ledger_seq = ledger_seq + t.n,
                    last_updated = now()
-               WHERE user_id = $1 AND available_coins + $2 >= 0
-               RETURNING available_coins, total_earned, total_spent, ledger_seq
+               FROM totals t
+               WHERE wallets.user_id = t.user_id AND wallets.available_coins + t.amount >= 0
+               RETURNING wallets.user_id, wallets.available_coins - t.amount AS opening, wallets.ledger_seq - t.n AS seq,
+                         wallets.available_coins, wallets.total_earned, wallets.total_spent
            ), cache AS (
                UPDATE users SET total_coins = w.available_coins,
                                 lifetime_coins_earned = w.total_earned,
                                 lifetime_coins_spent = w.total_spent
-               FROM w WHERE users.id = $1
+               FROM w WHERE users.id = w.user_id
+           ), chained AS (
+               SELECT i.*, w.opening + sum(i.amount) OVER (PARTITION BY i.user_id ORDER BY i.ord) AS after,
+                      w.seq + row_number() OVER (PARTITION BY i.user_id ORDER BY i.ord) AS user_seq
+               FROM input i JOIN w ON w.user_id = i.user_id
            )
            INSERT INTO coin_transactions (user_id, amount, transaction_type, reference_type, reference_id,
                                           description, balance_before, balance_after, user_seq, coins_per_step)
-           SELECT $1, $2, $3, $4, $5, $6, w.available_coins - $2, w.available_coins, w.ledger_seq, $7 FROM w
+           SELECT user_id, amount, tx_type, reference_type, reference_id, description, after - amount, after,
+                  user_seq, rate
+           FROM chained ORDER BY ord
            RETURNING id, amount, transaction_type, reference_type, reference_id, description,
                      balance_before, balance_after, created_at"#,
-        posting.user_id,
-        posting.amount,
-        posting.tx_type.as_str(),
-        reference_type,
-        reference_id,
-        posting.description,
-        posting.coins_per_step,
+        &user_ids,
+        &amounts,
+        &types as &[&str],
+        &reference_types as &[Option<&str>],
+        &reference_ids as &[Option<Uuid>],
+        &descriptions as &[&str],
+        &rates as &[Option<rust_decimal::Decimal>],
     )
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    match row {
-        Some(tx) => Ok(tx),
-        None => {
-            let has_wallet = sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM wallets WHERE user_id = $1) AS "exists!""#,
-                posting.user_id
-            )
-            .fetch_one(conn)
-            .await?;
-            Err(if has_wallet {
-                Error::conflict("insufficient_coins", "Not enough coins for this.")
-            } else {
-                Error::NotFound
-            })
-        }
+    if rows.len() == postings.len() {
+        return Ok(rows);
     }
+    // A user's wallet refused (or is missing): the statement wrote the others, so the
+    // caller's transaction must roll back; say why.
+    let wallets = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM wallets WHERE user_id = ANY($1)",
+        &users
+    )
+    .fetch_one(conn)
+    .await?;
+    Err(if wallets as usize == users.len() {
+        Error::conflict("insufficient_coins", "Not enough coins for this.")
+    } else {
+        Error::NotFound
+    })
 }

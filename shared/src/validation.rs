@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::anticheat::{self, DayFacts};
 use crate::queue;
+use crate::settings::Settings;
 use crate::steps::ValidateRecord;
 use crate::{App, Result};
 
@@ -20,13 +21,30 @@ pub struct CreditRecord {
     pub record_id: Uuid,
 }
 
-/// Validates the requested record versions. Returns the requests that cannot be
-/// processed (their record does not exist): every other one is done, including replays
-/// of versions already validated (nothing new is written) and requests for versions a
-/// newer sync has replaced (the newer version has its own request).
+/// Validates the requested record versions and sends the verified ones to crediting.
+/// Returns the requests that cannot be processed (their record does not exist): every
+/// other one is done, including replays of versions already validated (nothing new is
+/// written) and requests for versions a newer sync has replaced (the newer version has
+/// its own request).
 pub async fn validate_batch(app: &App, requests: &[ValidateRecord]) -> Result<Vec<ValidateRecord>> {
     let settings = app.settings().await?;
-    let pool = app.db().await?;
+    let (missing, creditable) = validate(app.db().await?, &settings, requests).await?;
+    if !creditable.is_empty() {
+        let url = queue::url(&app.config.coin_credit_queue_url, "COIN_CREDIT_QUEUE_URL")?;
+        queue::send(app.sqs().await, url, &creditable).await?;
+    }
+    Ok(missing)
+}
+
+/// The database half of `validate_batch`: scores and records the verdicts, and returns
+/// (requests without a record, records to credit). Verified records with uncredited
+/// steps are returned for new verdicts and for replays whose earlier attempt stopped
+/// before the send (crediting is idempotent).
+pub async fn validate(
+    pool: &sqlx::PgPool,
+    settings: &Settings,
+    requests: &[ValidateRecord],
+) -> Result<(Vec<ValidateRecord>, Vec<CreditRecord>)> {
     let ids: Vec<Uuid> = requests.iter().map(|r| r.record_id).collect();
 
     let records = sqlx::query!(
@@ -120,14 +138,12 @@ pub async fn validate_batch(app: &App, requests: &[ValidateRecord]) -> Result<Ve
                     .cloned()
                     .unwrap_or_default(),
             };
-            let verdict = anticheat::score(&facts, &settings);
+            let verdict = anticheat::score(&facts, settings);
             out.push(r.id, r.user_id, r.version, r.steps, &verdict);
         }
         out.write(pool).await?;
     }
 
-    // Verified records with uncredited steps go on to crediting: new verdicts, and replays
-    // whose earlier attempt stopped before the send (crediting is idempotent).
     let creditable = sqlx::query_scalar!(
         r#"SELECT id FROM step_records
            WHERE id = ANY($1) AND status = 'verified' AND verified_steps > credited_steps"#,
@@ -135,15 +151,13 @@ pub async fn validate_batch(app: &App, requests: &[ValidateRecord]) -> Result<Ve
     )
     .fetch_all(pool)
     .await?;
-    let credits: Vec<CreditRecord> = creditable
-        .into_iter()
-        .map(|record_id| CreditRecord { record_id })
-        .collect();
-    if !credits.is_empty() {
-        let url = queue::url(&app.config.coin_credit_queue_url, "COIN_CREDIT_QUEUE_URL")?;
-        queue::send(app.sqs().await, url, &credits).await?;
-    }
-    Ok(missing)
+    Ok((
+        missing,
+        creditable
+            .into_iter()
+            .map(|record_id| CreditRecord { record_id })
+            .collect(),
+    ))
 }
 
 /// Column arrays for the two set-based writes of a batch's verdicts.

@@ -139,6 +139,7 @@ async fn a_failing_function_is_a_500_problem_and_the_gateway_keeps_serving() {
             ("Failing".to_owned(), failing),
             ("HealthFunction".to_owned(), health),
         ]),
+        default_events: BTreeMap::new(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -1,0 +1,194 @@
+//! Step-pipeline throughput: N step records (default 20,000 over 2,000 users) through
+//! validation and crediting against local Postgres — the same domain calls the two SQS
+//! consumers make, in the template's batches of 100 with two workers (two consumer environments) — next
+//! to pgbench's built-in tpcb-like TPS on the same server in the same run. Also counts
+//! the SQL statements per record (pg_stat_statements). SQS itself is left out: it is the
+//! database work the consumers do that this measures.
+//!
+//! Run with scripts/bench pipeline.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use fitkart::steps::ValidateRecord;
+use fitkart::{crediting, validation, App};
+
+const WORKERS: usize = 2;
+/// The consumers' BatchSize in template.yaml.
+const BATCH: usize = 100;
+
+fn env_number(name: &str, default: i64) -> i64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let users = env_number("BENCH_USERS", 2_000);
+    let days = env_number("BENCH_DAYS", 10);
+    let (pool, _) = fitkart_tests::db::fresh_database().await;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // The world: users with wallets, and `days` realistic days each, as a sync leaves them.
+    sqlx::query(
+        "INSERT INTO users (email, full_name, password_hash, referral_code)
+         SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x', 'B' || g FROM generate_series(1, $1) g",
+    )
+    .bind(users)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO wallets (user_id) SELECT id FROM users")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO step_records (user_id, recorded_date, steps, distance, calories, source, device_id)
+         SELECT u.id, current_date - d, s.steps, round(s.steps * 0.00075, 3), round(s.steps * 0.04, 2),
+                'health_connect', 'device-' || u.id
+         FROM users u CROSS JOIN generate_series(0, $1::int - 1) d
+         CROSS JOIN LATERAL (SELECT 3000 + (random() * 9000)::int + (d * 0) AS steps) s",
+    )
+    .bind(days)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    // Oldest days first, as they would have arrived: each user's baseline grows.
+    let requests: Vec<ValidateRecord> = sqlx::query_as::<_, (uuid::Uuid, i32)>(
+        "SELECT id, version FROM step_records ORDER BY recorded_date, id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(record_id, version)| ValidateRecord { record_id, version })
+    .collect();
+    let records = requests.len();
+
+    let app: &'static App = Box::leak(Box::new(App::with_pool(
+        fitkart_tests::test_config(),
+        pool.clone(),
+    )));
+    let settings = Arc::new(app.settings().await.unwrap());
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let batches: Arc<Vec<Vec<ValidateRecord>>> =
+        Arc::new(requests.chunks(BATCH).map(<[_]>::to_vec).collect());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (batches, next, settings, pool) = (
+                batches.clone(),
+                next.clone(),
+                settings.clone(),
+                pool.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(batch) = batches.get(i) else { return };
+                    // validate-steps: one batch.
+                    let (_, creditable) =
+                        validation::validate(&pool, &settings, batch).await.unwrap();
+                    // credit-coins: the same records as one batch (settings cached as in Lambda).
+                    let ids: Vec<uuid::Uuid> = creditable.iter().map(|c| c.record_id).collect();
+                    let mut tx = pool.begin().await.unwrap();
+                    crediting::credit(&mut tx, &settings, &ids).await.unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+
+    let (credited, held): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE credited_steps > 0), count(*) FILTER (WHERE status = 'suspicious') FROM step_records",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let statements: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(calls), 0)::int8 FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let heaviest: Vec<(String, f64, i64)> = sqlx::query_as(
+        "SELECT regexp_replace(left(query, 70), '\\s+', ' ', 'g'), total_exec_time, calls FROM pg_stat_statements
+         WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 5",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    fitkart_tests::ledger::assert_invariants(&pool).await;
+
+    let tps = pgbench();
+    let per_second = credited as f64 / elapsed.as_secs_f64();
+    println!();
+    println!("step pipeline benchmark ({users} users x {days} days = {records} records, {WORKERS} workers, batches of {BATCH})");
+    println!("  validated + credited : {records} records in {:.2} s ({credited} credited, {held} held for review)", elapsed.as_secs_f64());
+    println!("  throughput           : {per_second:.0} credited records/s");
+    println!(
+        "  pgbench tpcb-like    : {tps:.0} TPS (-c {WORKERS} -j {WORKERS}, same server, same run)"
+    );
+    println!(
+        "  ratio                : {:.2} (goal >= 1.0)",
+        per_second / tps
+    );
+    println!(
+        "  SQL statements       : {statements} ({:.2} per record, BEGIN/COMMIT included)",
+        statements as f64 / records as f64
+    );
+    println!("  heaviest statements (total ms, calls):");
+    for (query, total_ms, calls) in heaviest {
+        println!("    {total_ms:>9.0} ms {calls:>7}  {query}");
+    }
+}
+
+/// pgbench's built-in tpcb-like script against its own database on the same server.
+fn pgbench() -> f64 {
+    let url = fitkart_tests::db::admin_url();
+    let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap();
+    let (host, port) = authority.split_once(':').unwrap();
+    let bin = std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".into());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&bin)
+            .args(["-h", host, "-p", port, "-U", "postgres"])
+            .args(args)
+            .output()
+            .expect("pgbench runs (scripts/bench sets PGBENCH)");
+        assert!(
+            out.status.success(),
+            "pgbench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let psql_db = "pgbench_fitkart";
+    let create = std::process::Command::new(bin.replace("pgbench", "createdb"))
+        .args(["-h", host, "-p", port, "-U", "postgres", psql_db])
+        .status();
+    assert!(create.is_ok());
+    run(&["-i", "-s", "10", "-q", psql_db]);
+    let seconds = std::env::var("BENCH_PGBENCH_SECONDS").unwrap_or_else(|_| "20".into());
+    let out = run(&["-c", "2", "-j", "2", "-T", &seconds, "-n", psql_db]);
+    out.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .expect("pgbench prints tps")
+}
