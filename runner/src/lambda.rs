@@ -46,6 +46,8 @@ pub struct FunctionSpec {
     pub env: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u64,
+    /// Discard the function's log lines (benchmarks).
+    pub quiet: bool,
 }
 
 struct Invocation {
@@ -219,8 +221,16 @@ impl Pool {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{number}"))
             .env("_HANDLER", "bootstrap")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(if self.spec.quiet {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
+            .stderr(if self.spec.quiet {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
             .kill_on_drop(true);
         #[cfg(target_os = "linux")]
         unsafe {

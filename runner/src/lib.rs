@@ -77,7 +77,13 @@ pub fn binary_path(root: &Path, profile: &str, binary: &str) -> PathBuf {
     let dir = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    dir.join(profile).join(binary)
+    // Cargo's built-in profiles put their artifacts in these folders.
+    let folder = match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    };
+    dir.join(folder).join(binary)
 }
 
 fn spec(
@@ -100,6 +106,7 @@ fn spec(
         env: function.local_environment(locals, overrides),
         timeout: Duration::from_secs(function.timeout_secs),
         memory_mb: function.memory_mb,
+        quiet: false,
     })
 }
 
@@ -163,40 +170,58 @@ pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
         queues: Vec::new(),
         schedules: Vec::new(),
     };
-    let mut rows = Vec::new();
-    for function in std::iter::once(&hello).chain(&template.functions) {
-        let spec = spec(options, function, &locals, &overrides)?;
-        let size = std::fs::metadata(&spec.binary)
-            .map(|m| m.len())
-            .unwrap_or(0);
-        let (mut inits, mut firsts) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
+    let functions: Vec<&template::Function> =
+        std::iter::once(&hello).chain(&template.functions).collect();
+    let mut specs = Vec::new();
+    for function in &functions {
+        specs.push(spec(options, function, &locals, &overrides)?);
+    }
+    let mut samples = vec![(Vec::new(), Vec::new()); functions.len()];
+    // Round robin, so that machine noise drifting over the run hits every function alike.
+    for _ in 0..runs {
+        for (i, function) in functions.iter().enumerate() {
+            let spec = &specs[i];
             let pool = Pool::new(FunctionSpec {
-                env: spec.env.clone(),
-                binary: spec.binary.clone(),
                 logical_id: spec.logical_id.clone(),
-                ..spec
+                binary: spec.binary.clone(),
+                env: spec.env.clone(),
+                timeout: spec.timeout,
+                memory_mb: spec.memory_mb,
+                quiet: true,
             });
             let outcome = pool.invoke(default_event(function)).await;
             if !matches!(outcome, Outcome::Response(_)) {
                 eprintln!("{}: {outcome:?}", function.logical_id);
             }
             let cold = pool.cold_starts()[0];
-            inits.push(cold.init.as_secs_f64() * 1000.0);
-            firsts.push(
+            samples[i].0.push(cold.init.as_secs_f64() * 1000.0);
+            samples[i].1.push(
                 cold.first_response
                     .map(|d| d.as_secs_f64() * 1000.0)
                     .unwrap_or(f64::NAN),
             );
             pool.kill_all();
+            // Let the killed process and the database work it caused settle, so the next
+            // spawn does not pay for its predecessor on a two-core machine.
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
-        rows.push((
-            function.logical_id.clone(),
-            median(&mut inits),
-            median(&mut firsts),
-            size,
-        ));
     }
+    let rows: Vec<(String, f64, f64, u64)> = functions
+        .iter()
+        .zip(samples.iter_mut())
+        .zip(&specs)
+        .map(|((function, (inits, firsts)), spec)| {
+            let size = std::fs::metadata(&spec.binary)
+                .map(|m| m.len())
+                .unwrap_or(0);
+            (
+                function.logical_id.clone(),
+                median(inits),
+                median(firsts),
+                size,
+            )
+        })
+        .collect();
     let baseline = rows[0].1;
     println!();
     println!(
@@ -252,21 +277,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     let mut pools = BTreeMap::new();
     let mut routes = Vec::new();
     for function in &template.functions {
-        let binary = binary_path(&options.root, &options.profile, &function.binary);
-        if !binary.exists() {
-            return Err(format!(
-                "{} is not built: {} (run scripts/dev, which builds it)",
-                function.logical_id,
-                binary.display()
-            ));
-        }
-        let spec = FunctionSpec {
-            logical_id: function.logical_id.clone(),
-            binary,
-            env: function.local_environment(&locals, &overrides),
-            timeout: Duration::from_secs(function.timeout_secs),
-            memory_mb: function.memory_mb,
-        };
+        let spec = spec(options, function, &locals, &overrides)?;
         pools.insert(function.logical_id.clone(), Pool::new(spec));
         routes.extend(
             function

@@ -30,6 +30,7 @@ fn pool(id: &str, binary: &str, env: BTreeMap<String, String>, timeout: Duration
         env,
         timeout,
         memory_mb: 128,
+        quiet: false,
     })
 }
 
