@@ -48,7 +48,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
 }
 
 /// Eight characters from an alphabet without look-alikes (0/O, 1/I/L): easy to type from
-/// a friend's screen. 31^8 ≈ 8.5e11 codes make a collision (a 409 on retry) negligible.
+/// a friend's screen. 31^8 ≈ 8.5e11 codes make a collision rare; registration redraws.
 pub fn new_referral_code() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
@@ -104,11 +104,13 @@ pub async fn update_profile(
 }
 
 /// Soft delete: the row stays (the ledger and orders reference it) but every piece of
-/// personal data is replaced, every session revoked, and the email is free to register
-/// again (uniqueness only covers live accounts).
+/// personal data is replaced, the email's login attempts forgotten, every session
+/// revoked, and the email is free to register again (uniqueness only covers live accounts).
 pub async fn delete_account(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     let deleted = sqlx::query!(
-        r#"UPDATE users SET
+        r#"WITH old AS (SELECT lower(email) AS email FROM users WHERE id = $1 AND deleted_at IS NULL),
+           forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old))
+           UPDATE users SET
                email = 'deleted-' || id || '@deleted.invalid',
                password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
                profile_picture_url = NULL, bio = NULL, provider_id = NULL, referral_code = NULL,

@@ -91,22 +91,32 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
             .ok_or_else(|| Error::invalid("referral_code", "is not a known referral code"))?,
         ),
     };
-    let user_id = sqlx::query_scalar!(
-        r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
-                              referral_code, referred_by_user_id, last_login_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
-           RETURNING id"#,
-        input.email,
-        password_hash,
-        input.full_name,
-        input.phone,
-        input.country_code,
-        input.timezone.unwrap_or_else(|| "UTC".into()),
-        users::new_referral_code(),
-        referrer
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let timezone = input.timezone.unwrap_or_else(|| "UTC".into());
+    // A referral code that is already taken (one chance in ~10^11) just draws another.
+    let mut user_id = None;
+    for _ in 0..3 {
+        user_id = sqlx::query_scalar!(
+            r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
+                                  referral_code, referred_by_user_id, last_login_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+               ON CONFLICT (referral_code) DO NOTHING
+               RETURNING id"#,
+            input.email,
+            password_hash,
+            input.full_name,
+            input.phone,
+            input.country_code,
+            timezone,
+            users::new_referral_code(),
+            referrer
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if user_id.is_some() {
+            break;
+        }
+    }
+    let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
     ledger::open_wallet(&mut tx, user_id).await?;
     if settings.new_user_bonus_coins > 0 {
         ledger::post(
