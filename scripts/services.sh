@@ -68,8 +68,14 @@ ensure_moto() {
   local venv=$1
   if [ ! -x "$venv/bin/moto_server" ]; then
     echo "installing the moto SQS emulator into $venv" >&2
-    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q 'moto[server]>=5.1,<6' >&2 \
-      || { echo "error: could not install moto" >&2; return 1; }
+    if ! python3 -m venv "$venv" >&2; then
+      # Debian splits venv support out of python3.
+      rm -rf "$venv"
+      if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2
+      else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq python3-venv >&2; fi
+      python3 -m venv "$venv" >&2 || { echo "error: python3 -m venv does not work" >&2; return 1; }
+    fi
+    "$venv/bin/pip" install -q 'moto[server]>=5.1,<6' >&2 || { echo "error: could not install moto" >&2; return 1; }
   fi
 }
 
