@@ -3,7 +3,7 @@
 //!
 //!   fitkart-local up [--port 3000] [--profile debug|release] [--queue-prefix fitkart-local] [--no-seed]
 //!   fitkart-local invoke <FunctionLogicalId> [event.json] [--port 3000]
-//!   fitkart-local coldstart [--profile bench] [--runs 11]     (see scripts/bench coldstart)
+//!   fitkart-local coldstart [--profile release] [--runs 11]     (see scripts/bench coldstart)
 
 use std::path::PathBuf;
 
@@ -66,7 +66,7 @@ async fn main() {
             let options = Options {
                 root: root(),
                 port,
-                profile: arg(&args, "--profile").unwrap_or_else(|| "bench".into()),
+                profile: arg(&args, "--profile").unwrap_or_else(|| "release".into()),
                 queue_prefix: format!("coldstart-{}", std::process::id()),
                 seed: false,
                 database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
