@@ -162,6 +162,7 @@ async fn pay_referrals(conn: &mut PgConnection, settings: &Settings, users: &[Uu
     if settings.referral_bonus_coins <= 0 {
         return Ok(());
     }
+    let mut postings = Vec::new();
     for referral in referrals {
         let mut paid = vec![(referral.id, "Referral bonus: welcome to FitKart")];
         if referral.referrer_live {
@@ -170,20 +171,17 @@ async fn pay_referrals(conn: &mut PgConnection, settings: &Settings, users: &[Uu
                 "Referral bonus: a friend you invited started walking",
             ));
         }
-        for (user_id, description) in paid {
-            ledger::post(
-                &mut *conn,
-                &Posting {
-                    user_id,
-                    amount: settings.referral_bonus_coins,
-                    tx_type: TxType::Bonus,
-                    reference: Some((Reference::Referral, referral.id)),
-                    description: description.into(),
-                    coins_per_step: None,
-                },
-            )
-            .await?;
-        }
+        postings.extend(paid.into_iter().map(|(user_id, description)| Posting {
+            user_id,
+            amount: settings.referral_bonus_coins,
+            tx_type: TxType::Bonus,
+            reference: Some((Reference::Referral, referral.id)),
+            description: description.into(),
+            coins_per_step: None,
+        }));
     }
+    // One statement, wallets locked in user order (referrers may sit outside the batch).
+    postings.sort_by_key(|p| p.user_id);
+    ledger::post_many(conn, &postings).await?;
     Ok(())
 }
