@@ -1,9 +1,10 @@
-//! `/v1/auth/*`: register, login, refresh, logout.
+//! `/v1/auth/*`: register, login, refresh, logout, and sign-in with Google and Apple.
 
+use fitkart::auth::oauth::{self, Provider};
 use fitkart::auth::{self, Registration};
 use fitkart::http::{json, json_body, no_content, ok, Request, Response, StatusCode};
 use fitkart::validate::{self, Checks};
-use fitkart::{App, Result};
+use fitkart::{App, Error, Result};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -85,4 +86,69 @@ pub async fn logout(app: &App, req: Request) -> Result<Response> {
     let body: RefreshBody = json_body(&req)?;
     auth::logout(app, &body.refresh_token).await?;
     no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoogleBody {
+    id_token: String,
+    nonce: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppleBody {
+    id_token: String,
+    nonce: Option<String>,
+    /// Apple sends the user's name to the app only on the first sign-in.
+    full_name: Option<String>,
+}
+
+/// `POST /v1/auth/oauth/google`
+pub async fn oauth_google(app: &App, req: Request) -> Result<Response> {
+    let body: GoogleBody = json_body(&req)?;
+    oauth_sign_in(
+        app,
+        Provider::Google,
+        &body.id_token,
+        body.nonce.as_deref(),
+        None,
+    )
+    .await
+}
+
+/// `POST /v1/auth/oauth/apple`
+pub async fn oauth_apple(app: &App, req: Request) -> Result<Response> {
+    let body: AppleBody = json_body(&req)?;
+    let full_name = body
+        .full_name
+        .map(|n| validate::full_name(&n).map_err(|m| Error::invalid("full_name", m)))
+        .transpose()?;
+    oauth_sign_in(
+        app,
+        Provider::Apple,
+        &body.id_token,
+        body.nonce.as_deref(),
+        full_name.as_deref(),
+    )
+    .await
+}
+
+async fn oauth_sign_in(
+    app: &App,
+    provider: Provider,
+    id_token: &str,
+    nonce: Option<&str>,
+    full_name: Option<&str>,
+) -> Result<Response> {
+    let claims = oauth::verify(app, provider, id_token, nonce).await?;
+    let (session, created) = oauth::sign_in(app, provider, &claims, full_name).await?;
+    json(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &session,
+    )
 }

@@ -31,6 +31,13 @@ pub struct Options {
     pub database_url: String,
 }
 
+/// A plain HTTP client. reqwest is built without a default TLS provider (the functions
+/// install aws-lc-rs, which they already carry), so it is installed here too.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// The dev-only signing key: local tokens are meaningless anywhere else.
 const LOCAL_JWT_SECRET: &str = "fitkart-local-development-signing-key";
 

@@ -45,7 +45,7 @@ async fn main() {
                 }
                 None => "{}".into(),
             };
-            let response = reqwest::Client::new()
+            let response = fitkart_local::http_client()
                 .post(format!("http://127.0.0.1:{port}/_local/invoke/{function}"))
                 .body(event)
                 .send()

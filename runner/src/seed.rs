@@ -40,7 +40,7 @@ async fn account(
 }
 
 pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
     let demo = account(&http, base, DEMO_EMAIL, DEMO_PASSWORD, "Demo Walker").await?;
     let token = demo["tokens"]["access_token"].as_str().unwrap_or_default();

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::oauth::KeyCache;
 use crate::config::{Config, ConfigError};
 use crate::settings::{self, Settings};
 use crate::{db, secrets, Error, Result};
@@ -18,6 +19,9 @@ pub struct App {
     aws: OnceCell<aws_config::SdkConfig>,
     sqs: OnceCell<aws_sdk_sqs::Client>,
     jwt: OnceCell<JwtKeys>,
+    http: std::sync::OnceLock<reqwest::Client>,
+    google_keys: KeyCache,
+    apple_keys: KeyCache,
     settings: Mutex<Option<(Instant, Arc<Settings>)>>,
     settings_ttl: Duration,
 }
@@ -31,12 +35,18 @@ impl App {
     }
 
     pub fn new(config: Config) -> Self {
+        let google_keys =
+            KeyCache::new(config.google_jwks_url.clone(), config.jwks_refetch_interval);
+        let apple_keys = KeyCache::new(config.apple_jwks_url.clone(), config.jwks_refetch_interval);
         Self {
             config,
             pool: OnceCell::new(),
             aws: OnceCell::new(),
             sqs: OnceCell::new(),
             jwt: OnceCell::new(),
+            http: std::sync::OnceLock::new(),
+            google_keys,
+            apple_keys,
             settings: Mutex::new(None),
             settings_ttl: SETTINGS_TTL,
         }
@@ -85,6 +95,26 @@ impl App {
                 Ok::<_, Error>(JwtKeys::new(&self.config, secret.as_bytes()))
             })
             .await
+    }
+
+    /// An HTTP client for third parties (the identity providers' keys), created on first use.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            // rustls with the aws-lc-rs provider the rest of the binary already carries.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .expect("a client with static settings builds")
+        })
+    }
+
+    pub fn google_keys(&self) -> &KeyCache {
+        &self.google_keys
+    }
+
+    pub fn apple_keys(&self) -> &KeyCache {
+        &self.apple_keys
     }
 
     /// The current settings, read at most every few seconds per execution environment.

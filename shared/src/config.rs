@@ -47,6 +47,14 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub step_validation_queue_url: Option<String>,
     pub coin_credit_queue_url: Option<String>,
+    /// Where Google's and Apple's signing keys are published (configurable for tests).
+    pub google_jwks_url: String,
+    pub apple_jwks_url: String,
+    /// The app's OAuth client ids (iOS, Android, web), the accepted `aud` of ID tokens.
+    pub google_client_ids: Vec<String>,
+    pub apple_client_ids: Vec<String>,
+    /// The shortest time between two key fetches caused by an unknown `kid` (a rotation).
+    pub jwks_refetch_interval: Duration,
 }
 
 impl Config {
@@ -114,8 +122,31 @@ impl Config {
             bcrypt_cost: number("BCRYPT_COST", 12, 4, 16)? as u32,
             step_validation_queue_url: lookup("STEP_VALIDATION_QUEUE_URL"),
             coin_credit_queue_url: lookup("COIN_CREDIT_QUEUE_URL"),
+            google_jwks_url: lookup("GOOGLE_JWKS_URL")
+                .unwrap_or_else(|| "https://www.googleapis.com/oauth2/v3/certs".into()),
+            apple_jwks_url: lookup("APPLE_JWKS_URL")
+                .unwrap_or_else(|| "https://appleid.apple.com/auth/keys".into()),
+            google_client_ids: list(lookup("GOOGLE_CLIENT_IDS")),
+            apple_client_ids: list(lookup("APPLE_CLIENT_IDS")),
+            jwks_refetch_interval: Duration::from_secs(number(
+                "JWKS_REFETCH_SECONDS",
+                10,
+                0,
+                3_600,
+            )?),
         })
     }
+}
+
+/// A comma-separated list, blanks dropped.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod auth;
 mod health;
 mod input;
 mod me;
+mod oauth;
 mod pipeline;
 mod schema;
 mod steps;

@@ -17,7 +17,7 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
     };
     let running = up(&options).await.expect("the runner comes up");
     let base = running.base_url.clone();
-    let http = reqwest::Client::new();
+    let http = fitkart_local::http_client();
 
     let health: Value = http
         .get(format!("{base}/v1/health"))

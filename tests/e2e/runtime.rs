@@ -155,7 +155,7 @@ async fn a_failing_function_is_a_500_problem_and_the_gateway_keeps_serving() {
         .await
         .unwrap();
     });
-    let http = reqwest::Client::new();
+    let http = fitkart_local::http_client();
     let res = http.get(format!("{base}/boom")).send().await.unwrap();
     assert_eq!(res.status(), 500);
     assert_eq!(res.headers()["content-type"], "application/problem+json");

@@ -35,6 +35,15 @@ pub fn test_config() -> Config {
         bcrypt_cost: 4,
         step_validation_queue_url: None,
         coin_credit_queue_url: None,
+        google_jwks_url: "http://127.0.0.1:1/google".into(),
+        apple_jwks_url: "http://127.0.0.1:1/apple".into(),
+        google_client_ids: vec![
+            "google-ios".into(),
+            "google-android".into(),
+            "google-web".into(),
+        ],
+        apple_client_ids: vec!["com.fitkart.app".into()],
+        jwks_refetch_interval: std::time::Duration::from_secs(10),
     }
 }
 

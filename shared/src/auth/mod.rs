@@ -2,6 +2,7 @@
 //! logout, and resolving the caller of an authenticated request.
 
 pub mod jwt;
+pub mod oauth;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
@@ -91,39 +92,87 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
             .ok_or_else(|| Error::invalid("referral_code", "is not a known referral code"))?,
         ),
     };
-    let timezone = input.timezone.unwrap_or_else(|| "UTC".into());
+    let user_id = create_account(
+        &mut tx,
+        &NewAccount {
+            email: &input.email,
+            password_hash: Some(&password_hash),
+            full_name: &input.full_name,
+            phone: input.phone.as_deref(),
+            country_code: input.country_code.as_deref(),
+            timezone: input.timezone.as_deref().unwrap_or("UTC"),
+            referred_by: referrer,
+            provider: None,
+        },
+        settings.new_user_bonus_coins,
+    )
+    .await?;
+    let session = start_session(app, &mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// What a new account starts from, by registration or by a first OAuth sign-in.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub country_code: Option<&'a str>,
+    pub timezone: &'a str,
+    pub referred_by: Option<Uuid>,
+    /// (`google` | `apple`, the provider's subject) for OAuth accounts; the email is then
+    /// verified by the provider.
+    pub provider: Option<(&'a str, &'a str)>,
+}
+
+/// Inserts the account, its wallet and the new-user bonus: an account never exists
+/// without its wallet. Call it inside a transaction.
+pub async fn create_account(
+    conn: &mut PgConnection,
+    account: &NewAccount<'_>,
+    bonus: i64,
+) -> Result<Uuid> {
+    let (auth_provider, provider_id) = match account.provider {
+        Some((provider, subject)) => (provider, Some(subject)),
+        None => ("email", None),
+    };
     // A referral code that is already taken (one chance in ~10^11) just draws another.
     let mut user_id = None;
     for _ in 0..3 {
         user_id = sqlx::query_scalar!(
             r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
-                                  referral_code, referred_by_user_id, last_login_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+                                  referral_code, referred_by_user_id, last_login_at, auth_provider,
+                                  provider_id, email_verified)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10, $11)
                ON CONFLICT (referral_code) DO NOTHING
                RETURNING id"#,
-            input.email,
-            password_hash,
-            input.full_name,
-            input.phone,
-            input.country_code,
-            timezone,
+            account.email,
+            account.password_hash,
+            account.full_name,
+            account.phone,
+            account.country_code,
+            account.timezone,
             users::new_referral_code(),
-            referrer
+            account.referred_by,
+            auth_provider,
+            provider_id,
+            account.provider.is_some(),
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         if user_id.is_some() {
             break;
         }
     }
     let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
-    ledger::open_wallet(&mut tx, user_id).await?;
-    if settings.new_user_bonus_coins > 0 {
+    ledger::open_wallet(&mut *conn, user_id).await?;
+    if bonus > 0 {
         ledger::post(
-            &mut tx,
+            conn,
             &Posting {
                 user_id,
-                amount: settings.new_user_bonus_coins,
+                amount: bonus,
                 tx_type: TxType::Bonus,
                 reference: Some((Reference::Registration, user_id)),
                 description: "Welcome bonus".into(),
@@ -132,9 +181,7 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
         )
         .await?;
     }
-    let session = start_session(app, &mut tx, user_id).await?;
-    tx.commit().await?;
-    Ok(session)
+    Ok(user_id)
 }
 
 /// Issues the token pair of a new session (a new refresh-token family) and reads the user.
