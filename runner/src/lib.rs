@@ -261,19 +261,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// migrate function is run, pollers and schedules start, demo data is seeded.
 pub async fn up(options: &Options) -> Result<Running, String> {
     let template = template::load(&options.root.join("template.yaml"))?;
-    // The emulator takes any credentials; never let the SDK look for real ones.
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fitkart-local",
-        ))
-        .load()
-        .await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let sqs = local_sqs().await;
     let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
     let locals = Locals {
         queues: queues.clone(),
