@@ -6,5 +6,7 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod ops;
+pub mod orders;
+pub mod rewards;
 pub mod steps;
 pub mod wallet;

@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod lambda;
 pub mod schedule;
 pub mod seed;
+pub mod shopify;
 pub mod sqs;
 pub mod template;
 
@@ -56,8 +57,16 @@ impl Running {
 }
 
 /// Environment every function gets locally, over what the template says.
-fn overrides(options: &Options) -> BTreeMap<String, String> {
+fn overrides(options: &Options, shopify_url: String) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([
+        // The catalog sync reads the local stand-in for Shopify.
+        ("SHOPIFY_GRAPHQL_URL".to_owned(), shopify_url),
+        (
+            "SHOPIFY_ACCESS_TOKEN".to_owned(),
+            shopify::LOCAL_TOKEN.to_owned(),
+        ),
+        ("SHOPIFY_SHOP_DOMAIN".to_owned(), String::new()),
+        ("SHOPIFY_ACCESS_TOKEN_ARN".to_owned(), String::new()),
         ("DATABASE_URL".to_owned(), options.database_url.clone()),
         ("DB_PASSWORD_SECRET_ARN".to_owned(), String::new()),
         ("JWT_SECRET".to_owned(), LOCAL_JWT_SECRET.to_owned()),
@@ -166,7 +175,7 @@ pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
         queues,
         parameters: BTreeMap::new(),
     };
-    let overrides = overrides(options);
+    let overrides = overrides(options, shopify::serve().await?);
     let hello = template::Function {
         logical_id: "hello-world (baseline)".into(),
         binary: "hello-lambda".into(),
@@ -267,7 +276,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         queues: queues.clone(),
         parameters: BTreeMap::from([("Stage".into(), "local".into())]),
     };
-    let overrides = overrides(options);
+    let overrides = overrides(options, shopify::serve().await?);
 
     let mut pools = BTreeMap::new();
     let mut routes = Vec::new();
@@ -286,6 +295,14 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         match migrate.invoke(Bytes::from_static(b"{}")).await {
             Outcome::Response(out) => println!("migrations: {}", String::from_utf8_lossy(&out)),
             other => return Err(format!("migrations failed: {other:?}")),
+        }
+    }
+
+    // The catalog comes from (the local stand-in for) Shopify through the real sync.
+    if let Some(sync) = pools.get("ShopifySyncFunction") {
+        match sync.invoke(Bytes::from_static(b"{}")).await {
+            Outcome::Response(out) => println!("catalog: {}", String::from_utf8_lossy(&out)),
+            other => return Err(format!("catalog sync failed: {other:?}")),
         }
     }
 
@@ -337,14 +354,15 @@ pub async fn up(options: &Options) -> Result<Running, String> {
                 .parse()
                 .map_err(|e| format!("{e}"))?;
             let pool = pools[&function.logical_id].clone();
-            let input = Bytes::from(schedule.input.to_string());
+            let input = schedule.input.to_string();
             tokio::spawn(async move {
                 let mut after = chrono::Utc::now();
                 while let Some(next) = expression.next(after, tz) {
                     let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
                     tokio::time::sleep(wait).await;
                     println!("[schedule] {} fires", pool.spec.logical_id);
-                    pool.invoke(input.clone()).await;
+                    pool.invoke(Bytes::from(schedule::event(&input, next)))
+                        .await;
                     after = next;
                 }
             });

@@ -143,6 +143,13 @@ impl Cron {
     }
 }
 
+/// The event a schedule delivers: its `Input` with EventBridge Scheduler's
+/// `<aws.scheduler.scheduled-time>` filled in, as Scheduler does.
+pub fn event(input: &str, scheduled: DateTime<Utc>) -> String {
+    let time = scheduled.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    input.replace("<aws.scheduler.scheduled-time>", &time)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

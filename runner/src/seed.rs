@@ -1,7 +1,8 @@
 //! Demo data for a local run, made through the real routes wherever one exists: accounts
 //! by registration, a week of steps by syncing (so they flow through validation and
-//! crediting), then what no route can do yet (the admin role, a few reward products)
-//! directly in SQL. Safe to run on every start.
+//! crediting), then what no route can do yet (the admin role)
+//! directly in SQL. The reward catalog comes from the local Shopify stand-in through the
+//! real sync. Safe to run on every start.
 
 use chrono::{Days, Utc};
 use serde_json::{json, Value};
@@ -79,17 +80,6 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
         .execute(&pool)
         .await
         .map_err(|e| e.to_string())?;
-    sqlx::query(
-        r#"INSERT INTO reward_products (shopify_product_id, shopify_variant_id, name, description, coin_price,
-                                        retail_price, image_url, stock_quantity, category, popularity_rank)
-           VALUES ('demo-1', 'demo-1-v1', 'FitKart Water Bottle', 'Insulated, 750 ml', 25000, 2.50, NULL, 40, 'gear', 1),
-                  ('demo-2', 'demo-2-v1', 'Running Socks (3 pairs)', 'Cushioned, breathable', 40000, 4.00, NULL, 25, 'apparel', 2),
-                  ('demo-3', 'demo-3-v1', 'Fitness Tracker Band', 'Silicone strap, three colours', 150000, 15.00, NULL, 5, 'gear', 3)
-           ON CONFLICT (shopify_product_id, shopify_variant_id) DO NOTHING"#,
-    )
-    .execute(&pool)
-    .await
-    .map_err(|e| e.to_string())?;
     pool.close().await;
     Ok(())
 }

@@ -55,6 +55,15 @@ pub struct Config {
     pub apple_client_ids: Vec<String>,
     /// The shortest time between two key fetches caused by an unknown `kid` (a rotation).
     pub jwks_refetch_interval: Duration,
+    /// The Shopify Admin API the catalog sync reads; only `shopify-sync` needs it.
+    pub shopify: Option<ShopifyConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShopifyConfig {
+    /// `https://{shop}.myshopify.com/admin/api/{version}/graphql.json`, or a local fake.
+    pub graphql_url: String,
+    pub access_token: SecretSource,
 }
 
 impl Config {
@@ -134,8 +143,35 @@ impl Config {
                 0,
                 3_600,
             )?),
+            shopify: shopify(&lookup, &secret)?,
         })
     }
+}
+
+/// Shopify is configured by shop domain and API version (`SHOPIFY_GRAPHQL_URL` replaces
+/// both for a local fake); the token comes from `SHOPIFY_ACCESS_TOKEN(_ARN)`.
+fn shopify(
+    lookup: &impl Fn(&str) -> Option<String>,
+    secret: &impl Fn(&'static str, &'static str) -> Result<SecretSource, ConfigError>,
+) -> Result<Option<ShopifyConfig>, ConfigError> {
+    let graphql_url = match (lookup("SHOPIFY_GRAPHQL_URL"), lookup("SHOPIFY_SHOP_DOMAIN")) {
+        (Some(url), _) => url,
+        (None, Some(domain)) => {
+            if !domain.ends_with(".myshopify.com") || domain.contains('/') {
+                return Err(ConfigError::Invalid {
+                    name: "SHOPIFY_SHOP_DOMAIN",
+                    reason: format!("expected <shop>.myshopify.com, got {domain:?}"),
+                });
+            }
+            let version = lookup("SHOPIFY_API_VERSION").unwrap_or_else(|| "2025-01".into());
+            format!("https://{domain}/admin/api/{version}/graphql.json")
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(ShopifyConfig {
+        graphql_url,
+        access_token: secret("SHOPIFY_ACCESS_TOKEN", "SHOPIFY_ACCESS_TOKEN_ARN")?,
+    }))
 }
 
 /// A comma-separated list, blanks dropped.

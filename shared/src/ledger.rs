@@ -210,3 +210,34 @@ pub async fn post_many(conn: &mut PgConnection, postings: &[Posting]) -> Result<
         Error::NotFound
     })
 }
+
+/// Moves a user's coins between the order buckets, which sit beside the ledger rather
+/// than in it: `frozen` holds coins of orders not yet shipped (they already left
+/// `available` with a `spent` row), `total_spent` counts coins of shipped orders. The
+/// users cache follows. Call under the order's lock, in the order's transaction.
+pub async fn move_order_coins(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    frozen_delta: i64,
+    spent_delta: i64,
+) -> Result<()> {
+    let updated = sqlx::query!(
+        r#"WITH w AS (
+               UPDATE wallets SET frozen_coins = frozen_coins + $2, total_spent = total_spent + $3,
+                                  last_updated = now()
+               WHERE user_id = $1
+               RETURNING user_id, total_spent
+           )
+           UPDATE users SET lifetime_coins_spent = w.total_spent FROM w WHERE users.id = w.user_id"#,
+        user_id,
+        frozen_delta,
+        spent_delta
+    )
+    .execute(conn)
+    .await?;
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}

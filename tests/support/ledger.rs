@@ -44,6 +44,15 @@ const CHECKS: &[(&str, &str)] = &[
          WHERE w.frozen_coins <> COALESCE(o.open, 0)",
     ),
     (
+        "total spent equals the coins of shipped and delivered orders",
+        "SELECT w.user_id::text || ': total_spent ' || w.total_spent || ' vs settled orders ' || COALESCE(o.settled, 0)
+         FROM wallets w
+         LEFT JOIN (SELECT user_id, sum(total_coins) AS settled FROM orders
+                    WHERE status IN ('shipped', 'delivered') GROUP BY user_id) o
+           ON o.user_id = w.user_id
+         WHERE w.total_spent <> COALESCE(o.settled, 0)",
+    ),
+    (
         "every live user has exactly one wallet",
         "SELECT u.id::text FROM users u LEFT JOIN wallets w ON w.user_id = u.id
          WHERE u.deleted_at IS NULL AND w.id IS NULL",

@@ -44,6 +44,7 @@ pub fn test_config() -> Config {
         ],
         apple_client_ids: vec!["com.fitkart.app".into()],
         jwks_refetch_interval: std::time::Duration::from_secs(10),
+        shopify: None,
     }
 }
 
@@ -150,6 +151,60 @@ impl TestApp {
         assert_eq!(updated.rows_affected(), 1, "no setting {key}");
     }
 
+    /// A reward product, as the catalog sync would leave it.
+    pub async fn product(&self, name: &str, coin_price: i64, stock: i32) -> Uuid {
+        sqlx::query_scalar(
+            "INSERT INTO reward_products (shopify_product_id, shopify_variant_id, name, coin_price,
+                                         retail_price, stock_quantity, category)
+             SELECT 'test-' || v, 'test-' || v || '-1', $1, $2, $2 / 10000.0, $3, 'gear'
+             FROM gen_random_uuid() v RETURNING id",
+        )
+        .bind(name)
+        .bind(coin_price)
+        .bind(stock)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn stock(&self, product: Uuid) -> i32 {
+        sqlx::query_scalar("SELECT stock_quantity FROM reward_products WHERE id = $1")
+            .bind(product)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Gives `user` coins through the real ledger (a `bonus` row).
+    pub async fn grant(&self, user: Uuid, coins: i64) {
+        let mut tx = self.pool.begin().await.unwrap();
+        fitkart::ledger::post(
+            &mut tx,
+            &fitkart::ledger::Posting {
+                user_id: user,
+                amount: coins,
+                tx_type: fitkart::ledger::TxType::Bonus,
+                reference: None,
+                description: "test grant".into(),
+                coins_per_step: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// (available, frozen, total_spent) of a wallet.
+    pub async fn wallet(&self, user: Uuid) -> (i64, i64, i64) {
+        sqlx::query_as(
+            "SELECT available_coins, frozen_coins, total_spent FROM wallets WHERE user_id = $1",
+        )
+        .bind(user)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
     /// Asserts every ledger invariant of DESIGN.md over the whole database.
     pub async fn assert_ledger_invariants(&self) {
         ledger::assert_invariants(&self.pool).await;
@@ -195,6 +250,12 @@ impl Pipeline {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A valid shipping address.
+pub fn address() -> Value {
+    json!({"name": "Ann Walker", "line1": "1 Main St", "city": "Springfield",
+           "postal_code": "12345", "country": "US"})
+}
 
 /// A registered account as a client holds it.
 #[derive(Debug, Clone)]

@@ -1,0 +1,651 @@
+//! Coin orders: placing one (stock reserved, coins frozen, a `spent` ledger row, all in
+//! one transaction, once per `Idempotency-Key`), reading them, and the order state
+//! machine that both the user's cancel and the admin's transitions go through.
+//!
+//! Race-freedom comes from row locks under READ COMMITTED, taken in one global order —
+//! orders → reward_products (by id) → wallets (by user id) → users — so transactions
+//! queue behind each other instead of deadlocking, and every check is made on the row it
+//! guards after its lock is held: stock by `stock_quantity >= quantity` under the
+//! product's lock, coins by the ledger's `available_coins + amount >= 0` under the
+//! wallet's lock, transitions by the status read under the order's lock. CHECK
+//! constraints (`stock_quantity >= 0`, `available_coins >= 0`, `frozen_coins >= 0`)
+//! back each one up.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ledger::{self, Posting, Reference, TxType};
+use crate::validate::{self, Checks};
+use crate::{achievements, pagination, Error, FieldError, Result};
+
+/// API.md: 1 to 20 lines of 1 to 10 units each.
+pub const MAX_LINES: usize = 20;
+pub const MAX_QUANTITY: i32 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Confirmed,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Pending,
+        Status::Confirmed,
+        Status::Processing,
+        Status::Shipped,
+        Status::Delivered,
+        Status::Cancelled,
+        Status::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Confirmed => "confirmed",
+            Status::Processing => "processing",
+            Status::Shipped => "shipped",
+            Status::Delivered => "delivered",
+            Status::Cancelled => "cancelled",
+            Status::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                "must be one of pending, confirmed, processing, shipped, delivered, cancelled, refunded"
+                    .into()
+            })
+    }
+
+    /// The workflow of API.md.
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, to),
+            (Pending, Confirmed)
+                | (Confirmed, Processing)
+                | (Processing, Shipped)
+                | (Shipped, Delivered)
+                | (Pending | Confirmed | Processing, Cancelled)
+                | (Shipped | Delivered, Refunded)
+        )
+    }
+
+    /// While an order is open its coins sit in the wallet's `frozen_coins`.
+    pub fn holds_frozen_coins(self) -> bool {
+        matches!(
+            self,
+            Status::Pending | Status::Confirmed | Status::Processing
+        )
+    }
+}
+
+/// Who asks for a transition: users may only cancel their own order before it is processed.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    User(Uuid),
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Address {
+    /// The address with every field trimmed and checked, or the reasons under `at`.
+    pub fn check(self, at: &str, checks: &mut Checks) -> Option<Address> {
+        let field = |name: &str| format!("{at}.{name}");
+        let postal = |raw: String| {
+            let p = validate::text(&raw, 16)?;
+            if p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+            {
+                Ok(p)
+            } else {
+                Err("must be letters, digits, spaces or dashes".into())
+            }
+        };
+        let name = checks.field(field("name"), validate::text(&self.name, 200));
+        let line1 = checks.field(field("line1"), validate::text(&self.line1, 200));
+        let line2 = checks.optional(field("line2"), self.line2, |l| validate::text(&l, 200));
+        let city = checks.field(field("city"), validate::text(&self.city, 100));
+        let region = checks.optional(field("region"), self.region, |r| validate::text(&r, 100));
+        let postal_code = checks.field(field("postal_code"), postal(self.postal_code));
+        let country = checks.field(field("country"), validate::country_code(&self.country));
+        let phone = checks.optional(field("phone"), self.phone, |p| validate::phone(&p));
+        Some(Address {
+            name: name?,
+            line1: line1?,
+            line2,
+            city: city?,
+            region,
+            postal_code: postal_code?,
+            country: country?,
+            phone,
+        })
+    }
+}
+
+/// A checked order request. Its JSON form is what an `Idempotency-Key` is bound to.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewOrder {
+    pub items: Vec<NewLine>,
+    pub shipping_address: Address,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NewLine {
+    pub product_id: Uuid,
+    pub quantity: i32,
+}
+
+impl NewOrder {
+    /// Checks the lines (1 to 20, quantities 1 to 10, each product once) and the address;
+    /// every problem is reported at once.
+    pub fn check(lines: Vec<(Uuid, i64)>, address: Address) -> Result<NewOrder> {
+        let mut checks = Checks::default();
+        if !(1..=MAX_LINES).contains(&lines.len()) {
+            checks.fail(
+                "items",
+                format!("must have 1 to {MAX_LINES} lines, got {}", lines.len()),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut items = Vec::new();
+        for (i, (product_id, quantity)) in lines.into_iter().enumerate() {
+            if !seen.insert(product_id) {
+                checks.fail(
+                    format!("items[{i}].product_id"),
+                    "appears more than once; order several units in one line",
+                );
+            }
+            match i32::try_from(quantity) {
+                Ok(q) if (1..=MAX_QUANTITY).contains(&q) => items.push(NewLine {
+                    product_id,
+                    quantity: q,
+                }),
+                _ => checks.fail(
+                    format!("items[{i}].quantity"),
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                ),
+            }
+        }
+        let shipping_address = address.check("shipping_address", &mut checks);
+        checks.finish()?;
+        Ok(NewOrder {
+            items,
+            shipping_address: shipping_address.expect("checked"),
+        })
+    }
+
+    fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).expect("plain data serializes");
+        hex(&Sha256::digest(json))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub product_id: Uuid,
+    pub name: String,
+    pub quantity: i32,
+    pub coin_price_at_purchase: i64,
+    pub total_coins: i64,
+}
+
+/// An order as API.md shows it to its owner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Order {
+    pub id: Uuid,
+    pub order_code: String,
+    pub status: Status,
+    pub total_coins: i64,
+    pub items: Vec<OrderItem>,
+    pub shipping_address: Value,
+    pub tracking_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+/// An order as admins see it: with its owner and the staff notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminOrder {
+    #[serde(flatten)]
+    pub order: Order,
+    pub user_id: Uuid,
+    pub user_email: String,
+    pub notes: Option<String>,
+}
+
+/// What placing an order answers: the stored response when the key was used before.
+#[derive(Debug)]
+pub struct Placed {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+/// Places an order for `user_id` under the idempotency `key`, in the caller's transaction.
+/// The key and the response are stored in that same transaction, so a replay (even a
+/// concurrent one: it waits on the key's row) returns the original response and never
+/// charges twice; a failed attempt stores nothing and may be retried with the same key.
+pub async fn place(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    order: &NewOrder,
+) -> Result<Placed> {
+    let fingerprint = order.fingerprint();
+    let fresh = sqlx::query_scalar!(
+        r#"INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+           ON CONFLICT (user_id, key) DO NOTHING RETURNING true AS "fresh!""#,
+        user_id,
+        key,
+        fingerprint
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some();
+    if !fresh {
+        let stored = sqlx::query!(
+            "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            user_id,
+            key
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if stored.request_hash != fingerprint {
+            return Err(Error::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "This Idempotency-Key was used for a different request.".into(),
+            });
+        }
+        let (Some(status), Some(body)) = (stored.status_code, stored.response_body) else {
+            return Err(Error::internal("an idempotency key without its response"));
+        };
+        return Ok(Placed {
+            status: status as u16,
+            body,
+            replayed: true,
+        });
+    }
+
+    let order_id = Uuid::new_v4();
+    let total = reserve_stock(conn, order).await?;
+    let code = sqlx::query_scalar!(
+        r#"INSERT INTO orders (id, user_id, order_code, total_coins, shipping_address)
+           VALUES ($1, $2, 'FK-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'
+                               || lpad(nextval('order_code_seq')::text, 5, '0'), $3, $4)
+           RETURNING order_code"#,
+        order_id,
+        user_id,
+        total,
+        serde_json::to_value(&order.shipping_address).map_err(Error::internal)?
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_lines(conn, order_id, order).await?;
+    ledger::post(
+        conn,
+        &Posting {
+            user_id,
+            amount: -total,
+            tx_type: TxType::Spent,
+            reference: Some((Reference::Order, order_id)),
+            description: format!("Order {code}"),
+            coins_per_step: None,
+        },
+    )
+    .await?;
+    ledger::move_order_coins(conn, user_id, total, 0).await?;
+    achievements::evaluate(conn, &[user_id]).await?;
+
+    let placed = load(conn, &[order_id]).await?.remove(0).order;
+    let body = serde_json::to_value(&placed).map_err(Error::internal)?;
+    sqlx::query!(
+        "UPDATE idempotency_keys SET status_code = 201, response_body = $3 WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+        body
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Placed {
+        status: 201,
+        body,
+        replayed: false,
+    })
+}
+
+/// Locks the ordered products in id order, checks them, takes the units off their stock
+/// and returns the order's total in coins.
+async fn reserve_stock(conn: &mut PgConnection, order: &NewOrder) -> Result<i64> {
+    let ids: Vec<Uuid> = order.items.iter().map(|l| l.product_id).collect();
+    let products: HashMap<Uuid, (String, i64, i32)> = sqlx::query!(
+        "SELECT id, name, coin_price, stock_quantity FROM reward_products
+         WHERE id = ANY($1) AND is_active ORDER BY id FOR UPDATE",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|p| (p.id, (p.name, p.coin_price, p.stock_quantity)))
+    .collect();
+    let unknown: Vec<FieldError> = order
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !products.contains_key(&l.product_id))
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("items[{i}].product_id"),
+                "is not an available reward",
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Validation(unknown));
+    }
+    let mut total: i64 = 0;
+    for line in &order.items {
+        let (name, price, stock) = &products[&line.product_id];
+        if *stock < line.quantity {
+            return Err(Error::conflict(
+                "out_of_stock",
+                format!("Only {stock} of {name} left in stock."),
+            ));
+        }
+        total += price * line.quantity as i64;
+    }
+    let quantities: Vec<i32> = order.items.iter().map(|l| l.quantity).collect();
+    sqlx::query!(
+        "UPDATE reward_products p SET stock_quantity = p.stock_quantity - l.quantity, updated_at = now()
+         FROM UNNEST($1::uuid[], $2::int4[]) AS l(product_id, quantity) WHERE p.id = l.product_id",
+        &ids,
+        &quantities
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(total)
+}
+
+/// The order lines, priced and named as the products are now (both are kept: later
+/// price changes and renames never alter a placed order).
+async fn insert_lines(conn: &mut PgConnection, order_id: Uuid, order: &NewOrder) -> Result<()> {
+    let ids: Vec<Uuid> = order.items.iter().map(|l| l.product_id).collect();
+    let quantities: Vec<i32> = order.items.iter().map(|l| l.quantity).collect();
+    sqlx::query!(
+        "INSERT INTO order_items (order_id, line_no, product_id, product_name, quantity, coin_price_at_purchase,
+                                  total_coins)
+         SELECT $1, l.ord, p.id, p.name, l.quantity, p.coin_price, p.coin_price * l.quantity
+         FROM UNNEST($2::uuid[], $3::int4[]) WITH ORDINALITY AS l(product_id, quantity, ord)
+         JOIN reward_products p ON p.id = l.product_id
+         ORDER BY l.ord",
+        order_id,
+        &ids,
+        &quantities
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Orders with their lines, in the order of `ids`.
+async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> {
+    let mut items: HashMap<Uuid, Vec<OrderItem>> = HashMap::new();
+    for row in sqlx::query!(
+        "SELECT order_id, product_id, product_name, quantity, coin_price_at_purchase, total_coins
+         FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        items.entry(row.order_id).or_default().push(OrderItem {
+            product_id: row.product_id,
+            name: row.product_name,
+            quantity: row.quantity,
+            coin_price_at_purchase: row.coin_price_at_purchase,
+            total_coins: row.total_coins,
+        });
+    }
+    let mut orders: HashMap<Uuid, AdminOrder> = HashMap::new();
+    for r in sqlx::query!(
+        "SELECT o.id, o.user_id, u.email, o.order_code, o.status, o.total_coins, o.shipping_address,
+                o.tracking_number, o.notes, o.created_at, o.updated_at, o.shipped_at, o.delivered_at,
+                o.cancelled_at, o.refunded_at
+         FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ANY($1)",
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let status = Status::parse(&r.status).map_err(Error::internal)?;
+        orders.insert(
+            r.id,
+            AdminOrder {
+                order: Order {
+                    id: r.id,
+                    order_code: r.order_code,
+                    status,
+                    total_coins: r.total_coins,
+                    items: items.remove(&r.id).unwrap_or_default(),
+                    shipping_address: r.shipping_address,
+                    tracking_number: r.tracking_number,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                    shipped_at: r.shipped_at,
+                    delivered_at: r.delivered_at,
+                    cancelled_at: r.cancelled_at,
+                    refunded_at: r.refunded_at,
+                },
+                user_id: r.user_id,
+                user_email: r.email,
+                notes: r.notes,
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| orders.remove(id)).collect())
+}
+
+/// One order; `owner` restricts it to that user's orders (others are `404`).
+pub async fn get(conn: &mut PgConnection, owner: Option<Uuid>, id: Uuid) -> Result<AdminOrder> {
+    let order = load(conn, &[id]).await?.pop().ok_or(Error::NotFound)?;
+    match owner {
+        Some(user) if user != order.user_id => Err(Error::NotFound),
+        _ => Ok(order),
+    }
+}
+
+/// A page of orders, newest first: one user's (`owner`) or everyone's, optionally by status.
+pub async fn list(
+    conn: &mut PgConnection,
+    owner: Option<Uuid>,
+    status: Option<Status>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<AdminOrder>, Option<String>)> {
+    let (before_at, before_id): (DateTime<Utc>, Uuid) = match cursor {
+        Some(c) => pagination::decode(c)?,
+        None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
+    };
+    let rows = sqlx::query!(
+        "SELECT id, created_at FROM orders
+         WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)
+           AND (created_at, id) < ($3, $4)
+         ORDER BY created_at DESC, id DESC LIMIT $5",
+        owner,
+        status.map(Status::as_str),
+        before_at,
+        before_id,
+        limit + 1
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let (rows, next) = pagination::finish(rows, limit, |r| (r.created_at, r.id));
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    Ok((load(conn, &ids).await?, next))
+}
+
+/// A requested change of an order's status (admins may add tracking and notes).
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub to: Option<Status>,
+    pub tracking_number: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Moves an order through the workflow with its coin and stock effects, in the caller's
+/// transaction; returns the order before and after (for the audit trail).
+///
+/// - `cancelled` (from pending, confirmed, processing): stock back, frozen coins back to
+///   available with a `refund` row;
+/// - `shipped`: the frozen coins are settled into `total_spent`;
+/// - `refunded` (from shipped, delivered): the coins come back with a `refund` row and
+///   leave `total_spent`; the goods went out, so stock stays as it is;
+/// - an admin may repeat the current status to correct tracking number or notes.
+///
+/// Anything else is `409 invalid_transition`; a user may only cancel their own pending
+/// or confirmed order (someone else's is `404`).
+pub async fn transition(
+    conn: &mut PgConnection,
+    id: Uuid,
+    actor: Actor,
+    change: &Change,
+) -> Result<(AdminOrder, AdminOrder)> {
+    let locked = sqlx::query!(
+        "SELECT user_id, status, total_coins, order_code FROM orders WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let from = Status::parse(&locked.status).map_err(Error::internal)?;
+    let to = change.to.unwrap_or(from);
+    let allowed = match actor {
+        Actor::User(user) if user != locked.user_id => return Err(Error::NotFound),
+        Actor::User(_) => {
+            to == Status::Cancelled && matches!(from, Status::Pending | Status::Confirmed)
+        }
+        Actor::Admin => {
+            from.can_become(to)
+                || (to == from && (change.tracking_number.is_some() || change.notes.is_some()))
+        }
+    };
+    if !allowed {
+        return Err(Error::conflict(
+            "invalid_transition",
+            format!(
+                "An order that is {} cannot become {}.",
+                from.as_str(),
+                to.as_str()
+            ),
+        ));
+    }
+    let before = get(conn, None, id).await?;
+    let (user, total) = (locked.user_id, locked.total_coins);
+    let refund = |description: String| Posting {
+        user_id: user,
+        amount: total,
+        tx_type: TxType::Refund,
+        reference: Some((Reference::Order, id)),
+        description,
+        coins_per_step: None,
+    };
+    if to != from {
+        match to {
+            Status::Cancelled => {
+                restore_stock(conn, id).await?;
+                ledger::post(
+                    conn,
+                    &refund(format!("Order {} cancelled", locked.order_code)),
+                )
+                .await?;
+                ledger::move_order_coins(conn, user, -total, 0).await?;
+            }
+            Status::Shipped => ledger::move_order_coins(conn, user, -total, total).await?,
+            Status::Refunded => {
+                ledger::post(
+                    conn,
+                    &refund(format!("Order {} refunded", locked.order_code)),
+                )
+                .await?;
+                ledger::move_order_coins(conn, user, 0, -total).await?;
+            }
+            Status::Pending | Status::Confirmed | Status::Processing | Status::Delivered => {}
+        }
+    }
+    sqlx::query!(
+        "UPDATE orders SET status = $2::text,
+                tracking_number = COALESCE($3, tracking_number),
+                notes = COALESCE($4, notes),
+                shipped_at = CASE WHEN $2 = 'shipped' AND status <> $2 THEN now() ELSE shipped_at END,
+                delivered_at = CASE WHEN $2 = 'delivered' AND status <> $2 THEN now() ELSE delivered_at END,
+                cancelled_at = CASE WHEN $2 = 'cancelled' AND status <> $2 THEN now() ELSE cancelled_at END,
+                refunded_at = CASE WHEN $2 = 'refunded' AND status <> $2 THEN now() ELSE refunded_at END,
+                updated_at = now()
+         WHERE id = $1",
+        id,
+        to.as_str(),
+        change.tracking_number,
+        change.notes
+    )
+    .execute(&mut *conn)
+    .await?;
+    let after = get(conn, None, id).await?;
+    Ok((before, after))
+}
+
+async fn restore_stock(conn: &mut PgConnection, order_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "WITH locked AS (
+             SELECT p.id FROM reward_products p
+             WHERE p.id IN (SELECT product_id FROM order_items WHERE order_id = $1)
+             ORDER BY p.id FOR UPDATE
+         )
+         UPDATE reward_products p SET stock_quantity = p.stock_quantity + l.quantity, updated_at = now()
+         FROM (SELECT product_id, sum(quantity)::int4 AS quantity FROM order_items WHERE order_id = $1
+               GROUP BY product_id) l
+         WHERE p.id = l.product_id AND p.id IN (SELECT id FROM locked)",
+        order_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
