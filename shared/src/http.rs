@@ -81,6 +81,18 @@ pub async fn admin(app: &App, req: &Request) -> Result<Caller> {
     auth::authenticate_admin(app, bearer_token(req)?).await
 }
 
+/// The admin behind a mutation, with the request's source IP and user agent from the API
+/// Gateway request context, for the audit trail: `401`/`403` as for `admin`.
+pub async fn admin_actor(app: &App, req: &Request) -> Result<crate::audit::Actor> {
+    let caller = admin(app, req).await?;
+    let meta = meta(req);
+    Ok(crate::audit::Actor {
+        admin_id: caller.user_id,
+        ip: meta.source_ip,
+        user_agent: meta.user_agent,
+    })
+}
+
 fn bearer_token(req: &Request) -> Result<&str> {
     let header = req
         .headers()

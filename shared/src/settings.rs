@@ -154,6 +154,126 @@ pub async fn load(conn: &mut PgConnection) -> Result<Settings> {
     Settings::from_map(&map)
 }
 
+/// A setting as admins see it: the value typed as JSON (integers and booleans natively,
+/// decimals as exact strings) with the type and range a form needs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub min: Option<serde_json::Value>,
+    pub max: Option<serde_json::Value>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub updated_by_admin_id: Option<uuid::Uuid>,
+}
+
+impl Setting {
+    fn new(
+        key: String,
+        raw: String,
+        description: Option<String>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+        updated_by_admin_id: Option<uuid::Uuid>,
+    ) -> Self {
+        use serde_json::{json, Value};
+        let (kind, value, min, max) = match definition(&key).map(|d| d.kind) {
+            Some(Kind::Int { min, max }) => (
+                "integer",
+                raw.parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::String(raw)),
+                Some(json!(min)),
+                Some(json!(max)),
+            ),
+            Some(Kind::Bool) => ("boolean", json!(raw == "true"), None, None),
+            Some(Kind::Decimal { min, max }) => (
+                "decimal",
+                Value::String(raw),
+                Some(json!(min)),
+                Some(json!(max)),
+            ),
+            None => ("unknown", Value::String(raw), None, None),
+        };
+        Setting {
+            key,
+            value,
+            description,
+            kind,
+            min,
+            max,
+            updated_at,
+            updated_by_admin_id,
+        }
+    }
+}
+
+/// Every setting, by key.
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Setting>> {
+    let rows = sqlx::query!(
+        "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings ORDER BY key"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            Setting::new(
+                r.key,
+                r.value,
+                r.description,
+                r.updated_at,
+                r.updated_by_admin_id,
+            )
+        })
+        .collect())
+}
+
+/// Sets a known key to a checked value; returns the setting before and after. Unknown
+/// keys are `404`, a value of the wrong type or out of range `422` naming `value`.
+pub async fn update(
+    conn: &mut PgConnection,
+    key: &str,
+    value: &serde_json::Value,
+    admin_id: uuid::Uuid,
+) -> Result<(Setting, Setting)> {
+    let def = definition(key).ok_or(Error::NotFound)?;
+    let canonical = validate(def, value).map_err(|m| Error::invalid("value", m))?;
+    let before = sqlx::query!(
+        "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1 FOR UPDATE",
+        key
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let after = sqlx::query!(
+        "UPDATE settings SET value = $2, updated_by_admin_id = $3, updated_at = now() WHERE key = $1
+         RETURNING key, value, description, updated_at, updated_by_admin_id",
+        key,
+        canonical,
+        admin_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((
+        Setting::new(
+            before.key,
+            before.value,
+            before.description,
+            before.updated_at,
+            before.updated_by_admin_id,
+        ),
+        Setting::new(
+            after.key,
+            after.value,
+            after.description,
+            after.updated_at,
+            after.updated_by_admin_id,
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

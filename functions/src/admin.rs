@@ -1,0 +1,376 @@
+//! `/v1/admin/*`: the review queue, users and coin adjustments, orders, rewards, settings,
+//! the audit log and stats. Every route is guarded by `admin` (role in the token and in
+//! the database); every mutation has one shape: check the input, make the change in an
+//! `AuditedTx`, commit it with its audit row, answer with the new state.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use fitkart::audit::{self, AuditedTx, Entry, LogFilter};
+use fitkart::auth::Role;
+use fitkart::http::{
+    admin, admin_actor, json, json_body, ok, page_request, path_id, path_param, query_param, Page,
+    Request, Response, StatusCode,
+};
+use fitkart::orders::{self, Actor, Change, Status};
+use fitkart::review::{self, Decision, QueueStatus};
+use fitkart::rewards::{self, ProductChanges};
+use fitkart::users::{self, AccountState};
+use fitkart::validate::{self, Checks};
+use fitkart::{settings, stats, wallet, App, Error, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn parse_query<T>(
+    req: &Request,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>> {
+    query_param(req, name)
+        .map(parse)
+        .transpose()
+        .map_err(|m| Error::invalid(name, m))
+}
+
+fn uuid(raw: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(raw).map_err(|_| "must be a UUID".into())
+}
+
+fn date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".into())
+}
+
+fn time(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| "must be an RFC 3339 time, e.g. 2026-11-25T14:03:00Z".into())
+}
+
+// ------------------------------------------------------------------ review queue
+
+pub async fn list_validations(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let page = page_request(&req)?;
+    let status = parse_query(&req, "status", QueueStatus::parse)?.unwrap_or(QueueStatus::Pending);
+    let mut conn = app.db().await?.acquire().await?;
+    let (items, next_cursor) =
+        review::list(&mut conn, status, page.limit, page.cursor.as_deref()).await?;
+    ok(&Page { items, next_cursor })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    decision: String,
+    note: String,
+}
+
+pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: ReviewBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    let decision = checks.field("decision", Decision::parse(&body.decision));
+    let note = checks.field("note", validate::text(&body.note, 2_000));
+    checks.finish()?;
+    let (decision, note) = (decision.expect("checked"), note.expect("checked"));
+    let settings = app.settings().await?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let admin_id = tx.admin_id();
+    let (before, after) =
+        review::decide(tx.conn(), &settings, admin_id, id, decision, &note).await?;
+    let action = match decision {
+        Decision::Approve => "validation.approve",
+        Decision::Reject => "validation.reject",
+    };
+    tx.commit(Entry {
+        action,
+        entity_type: "step_validation",
+        entity_id: Some(id),
+        before: &json!({"status": before.status}),
+        after: &json!({"status": after.status, "note": note, "record": after.record}),
+    })
+    .await?;
+    ok(&after)
+}
+
+// ------------------------------------------------------------------ users
+
+pub async fn list_users(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let page = page_request(&req)?;
+    let q = parse_query(&req, "q", |q| validate::text(q, 200))?;
+    let mut conn = app.db().await?.acquire().await?;
+    let (items, next_cursor) =
+        users::search(&mut conn, q.as_deref(), page.limit, page.cursor.as_deref()).await?;
+    ok(&Page { items, next_cursor })
+}
+
+pub async fn get_user(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&users::detail(&mut conn, id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    is_active: Option<bool>,
+    role: Option<String>,
+}
+
+pub async fn update_user(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: UserPatch = json_body(&req)?;
+    let mut checks = Checks::default();
+    let role = checks.optional("role", body.role, |r| Role::parse(&r));
+    if body.is_active.is_none() && role.is_none() && checks.is_ok() {
+        checks.fail("body", "give is_active, role or both");
+    }
+    checks.finish()?;
+    let change = AccountState {
+        is_active: body.is_active,
+        role,
+    };
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let (before, after) = users::set_account_state(tx.conn(), id, change).await?;
+    let user = users::detail(tx.conn(), id).await?;
+    tx.commit(Entry {
+        action: "user.update",
+        entity_type: "user",
+        entity_id: Some(id),
+        before: &before,
+        after: &after,
+    })
+    .await?;
+    ok(&user)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoinsBody {
+    amount: i64,
+    reason: String,
+}
+
+pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: CoinsBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    if body.amount == 0 || body.amount.unsigned_abs() > 100_000_000 {
+        checks.fail(
+            "amount",
+            "must be a non-zero number of coins, at most 100000000 either way",
+        );
+    }
+    let reason = checks.field("reason", validate::text(&body.reason, 500));
+    checks.finish()?;
+    let reason = reason.expect("checked");
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let admin_id = tx.admin_id();
+    let before = wallet::get(tx.conn(), id).await?;
+    let transaction = wallet::adjust(tx.conn(), id, body.amount, &reason, admin_id).await?;
+    tx.commit(Entry {
+        action: "user.coins",
+        entity_type: "user",
+        entity_id: Some(id),
+        before: &json!({"available_coins": before.available_coins}),
+        after: &json!({"available_coins": transaction.balance_after, "transaction": transaction}),
+    })
+    .await?;
+    json(StatusCode::CREATED, &transaction)
+}
+
+// ------------------------------------------------------------------ orders
+
+pub async fn list_orders(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let page = page_request(&req)?;
+    let status = parse_query(&req, "status", Status::parse)?;
+    let mut conn = app.db().await?.acquire().await?;
+    let (items, next_cursor) =
+        orders::list(&mut conn, None, status, page.limit, page.cursor.as_deref()).await?;
+    ok(&Page { items, next_cursor })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderPatch {
+    status: String,
+    tracking_number: Option<String>,
+    notes: Option<String>,
+}
+
+pub async fn update_order(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: OrderPatch = json_body(&req)?;
+    let mut checks = Checks::default();
+    let status = checks.field("status", Status::parse(&body.status));
+    let tracking_number = checks.optional("tracking_number", body.tracking_number, |t| {
+        validate::text(&t, 128)
+    });
+    let notes = checks.optional("notes", body.notes, |n| validate::text(&n, 2_000));
+    checks.finish()?;
+    let change = Change {
+        to: status,
+        tracking_number,
+        notes,
+    };
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let (before, after) = orders::transition(tx.conn(), id, Actor::Admin, &change).await?;
+    tx.commit(Entry {
+        action: "order.update",
+        entity_type: "order",
+        entity_id: Some(id),
+        before: &json!({"status": before.order.status, "tracking_number": before.order.tracking_number, "notes": before.notes}),
+        after: &json!({"status": after.order.status, "tracking_number": after.order.tracking_number, "notes": after.notes}),
+    })
+    .await?;
+    ok(&after)
+}
+
+// ------------------------------------------------------------------ rewards
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RewardPatch {
+    coin_price: Option<i64>,
+    is_active: Option<bool>,
+    popularity_rank: Option<i64>,
+}
+
+pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: RewardPatch = json_body(&req)?;
+    let mut checks = Checks::default();
+    let coin_price = checks.optional("coin_price", body.coin_price, |p| match p {
+        1..=1_000_000_000 => Ok(p),
+        _ => Err("must be between 1 and 1000000000".into()),
+    });
+    let popularity_rank = checks.optional("popularity_rank", body.popularity_rank, |r| match r {
+        0..=1_000_000 => Ok(r as i32),
+        _ => Err("must be between 0 and 1000000".into()),
+    });
+    if body.coin_price.is_none() && body.is_active.is_none() && body.popularity_rank.is_none() {
+        checks.fail("body", "give coin_price, is_active or popularity_rank");
+    }
+    checks.finish()?;
+    let changes = ProductChanges {
+        coin_price,
+        is_active: body.is_active,
+        popularity_rank,
+    };
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let (before, after) = rewards::update(tx.conn(), id, &changes).await?;
+    tx.commit(Entry {
+        action: "reward.update",
+        entity_type: "reward_product",
+        entity_id: Some(id),
+        before: &before,
+        after: &after,
+    })
+    .await?;
+    ok(&after)
+}
+
+// ------------------------------------------------------------------ settings
+
+pub async fn list_settings(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&json!({ "items": settings::list(&mut conn).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingBody {
+    value: Value,
+}
+
+pub async fn update_setting(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let key = path_param(&req, "key").ok_or(Error::NotFound)?.to_owned();
+    let body: SettingBody = json_body(&req)?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let admin_id = tx.admin_id();
+    let (before, after) = settings::update(tx.conn(), &key, &body.value, admin_id).await?;
+    tx.commit(Entry {
+        action: "setting.update",
+        entity_type: "setting",
+        entity_id: None,
+        before: &json!({"key": key, "value": before.value}),
+        after: &json!({"key": key, "value": after.value}),
+    })
+    .await?;
+    ok(&after)
+}
+
+// ------------------------------------------------------------------ audit log and stats
+
+pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let page = page_request(&req)?;
+    let mut checks = Checks::default();
+    let filter = LogFilter {
+        entity_type: checks.optional("entity_type", query_param(&req, "entity_type"), |t| {
+            validate::text(t, 32)
+        }),
+        entity_id: checks.optional("entity_id", query_param(&req, "entity_id"), uuid),
+        admin_id: checks.optional("admin_id", query_param(&req, "admin_id"), uuid),
+        action: checks.optional("action", query_param(&req, "action"), |a| {
+            validate::text(a, 64)
+        }),
+        from: checks.optional("from", query_param(&req, "from"), time),
+        to: checks.optional("to", query_param(&req, "to"), time),
+    };
+    checks.finish()?;
+    let mut conn = app.db().await?.acquire().await?;
+    let (items, next_cursor) =
+        audit::list(&mut conn, &filter, page.limit, page.cursor.as_deref()).await?;
+    ok(&Page { items, next_cursor })
+}
+
+pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let mut checks = Checks::default();
+    let today = Utc::now().date_naive();
+    let to = checks
+        .optional("to", query_param(&req, "to"), date)
+        .unwrap_or(today);
+    let from = checks
+        .optional("from", query_param(&req, "from"), date)
+        .unwrap_or(to - Days::new(29));
+    if checks.is_ok() && from > to {
+        checks.fail("from", "must not be after to");
+    } else if checks.is_ok() && (to - from).num_days() > 366 {
+        checks.fail("to", "the range must be at most 366 days");
+    }
+    checks.finish()?;
+    let mut conn = app.db().await?.acquire().await?;
+    let items = stats::daily(&mut conn, from, to).await?;
+    let active_users = stats::active_users(&mut conn).await?;
+    ok(&json!({ "from": from, "to": to, "items": items, "active_users": active_users }))
+}
+
+// ------------------------------------------------------------------ the first admin
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapEvent {
+    pub email: String,
+}
+
+/// admin-bootstrap (invoked directly by an operator after the first deploy): makes the
+/// registered account with this email the first admin; refused once an admin exists.
+pub async fn bootstrap(app: &App, event: BootstrapEvent) -> Result<Value> {
+    let email = validate::email(&event.email).map_err(|m| Error::invalid("email", m))?;
+    let mut tx = app.db().await?.begin().await?;
+    let id = users::bootstrap_admin(&mut tx, &email).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %id, "first admin made");
+    Ok(json!({ "admin_id": id, "email": email }))
+}

@@ -1,0 +1,151 @@
+//! The admin audit trail. Every admin mutation runs in an `AuditedTx`: the change and its
+//! `admin_logs` row (action, entity, before/after, the caller's IP and user agent) commit
+//! together or not at all, so an audit row exists if and only if the change committed.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::{pagination, App, Error, Result};
+
+/// The admin behind a mutation, and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub admin_id: Uuid,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// What a mutation did, for its audit row.
+pub struct Entry<'a, B: Serialize, A: Serialize> {
+    /// `<entity>.<verb>`, e.g. `order.transition`, `user.coins`.
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Option<Uuid>,
+    pub before: &'a B,
+    pub after: &'a A,
+}
+
+/// An admin mutation's transaction.
+pub struct AuditedTx {
+    tx: Transaction<'static, Postgres>,
+    actor: Actor,
+}
+
+impl AuditedTx {
+    pub async fn begin(app: &App, actor: Actor) -> Result<Self> {
+        Ok(Self {
+            tx: app.db().await?.begin().await?,
+            actor,
+        })
+    }
+
+    pub fn admin_id(&self) -> Uuid {
+        self.actor.admin_id
+    }
+
+    /// The connection the change is made on.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Writes the audit row and commits it with the change.
+    pub async fn commit<B: Serialize, A: Serialize>(
+        mut self,
+        entry: Entry<'_, B, A>,
+    ) -> Result<()> {
+        let changes = json!({
+            "before": serde_json::to_value(entry.before).map_err(Error::internal)?,
+            "after": serde_json::to_value(entry.after).map_err(Error::internal)?,
+        });
+        sqlx::query!(
+            "INSERT INTO admin_logs (admin_id, action, entity_type, entity_id, changes, ip_address, user_agent)
+             VALUES ($1, $2, $3, $4, $5, $6::text::inet, $7)",
+            self.actor.admin_id,
+            entry.action,
+            entry.entity_type,
+            entry.entity_id,
+            changes,
+            self.actor.ip.as_deref().filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
+            self.actor.user_agent.as_deref().map(|ua| truncate(ua, 512)),
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogEntry {
+    pub id: Uuid,
+    pub admin_id: Uuid,
+    pub admin_email: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub changes: Value,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the audit log; all optional, combined with AND.
+#[derive(Debug, Default)]
+pub struct LogFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub admin_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of audit entries, newest first.
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: &LogFilter,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<LogEntry>, Option<String>)> {
+    let (before_at, before_id): (DateTime<Utc>, Uuid) = match cursor {
+        Some(c) => pagination::decode(c)?,
+        None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
+    };
+    let rows = sqlx::query_as!(
+        LogEntry,
+        r#"SELECT l.id, l.admin_id, u.email AS admin_email, l.action, l.entity_type, l.entity_id, l.changes,
+                  host(l.ip_address) AS ip_address, l.user_agent, l.created_at
+           FROM admin_logs l JOIN users u ON u.id = l.admin_id
+           WHERE ($1::text IS NULL OR l.entity_type = $1)
+             AND ($2::uuid IS NULL OR l.entity_id = $2)
+             AND ($3::uuid IS NULL OR l.admin_id = $3)
+             AND ($4::text IS NULL OR l.action = $4)
+             AND ($5::timestamptz IS NULL OR l.created_at >= $5)
+             AND ($6::timestamptz IS NULL OR l.created_at < $6)
+             AND (l.created_at, l.id) < ($7, $8)
+           ORDER BY l.created_at DESC, l.id DESC
+           LIMIT $9"#,
+        filter.entity_type,
+        filter.entity_id,
+        filter.admin_id,
+        filter.action,
+        filter.from,
+        filter.to,
+        before_at,
+        before_id,
+        limit + 1
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(pagination::finish(rows, limit, |r| (r.created_at, r.id)))
+}
