@@ -2,6 +2,7 @@
 //! event into one domain call and its result into a response. The binaries in `src/bin`
 //! are one line each: the handler handed to the shared runtime shape.
 
+pub mod achievements;
 pub mod admin;
 pub mod auth;
 pub mod health;

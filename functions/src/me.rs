@@ -97,3 +97,21 @@ pub async fn delete(app: &App, req: Request) -> Result<Response> {
     tx.commit().await?;
     no_content()
 }
+
+pub async fn stats(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&fitkart::stats::me(&mut conn, me.user_id).await?)
+}
+
+/// Everything held about the caller, as a download.
+pub async fn export(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let mut conn = app.db().await?.acquire().await?;
+    let mut response = ok(&fitkart::export::export(&mut conn, me.user_id).await?)?;
+    response.headers_mut().insert(
+        "content-disposition",
+        lambda_http::http::HeaderValue::from_static("attachment; filename=\"fitkart-export.json\""),
+    );
+    Ok(response)
+}

@@ -1,6 +1,8 @@
-//! Operator functions, invoked directly (never routed): schema migrations.
+//! Operator functions: schema migrations (invoked directly after a deploy) and the
+//! scheduled housekeeping jobs (token cleanup, reconciliation, database maintenance).
 
-use fitkart::{db, App, Result};
+use fitkart::jobs::{self, ScheduledEvent};
+use fitkart::{db, housekeeping, metrics, reconcile, App, Result};
 use serde_json::{json, Value};
 
 /// Applies pending migrations. Run after every deploy (the README shows how); safe to
@@ -14,4 +16,72 @@ pub async fn migrate(app: &App, _event: Value) -> Result<Value> {
             .await?;
     tracing::info!(applied, "migrations up to date");
     Ok(json!({ "status": "ok", "migrations_applied": applied }))
+}
+
+/// refresh-token-cleanup (daily): expired sessions, stale login attempts, old idempotency
+/// keys and job runs, deleted in bounded batches.
+pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
+    jobs::run_once(app, "refresh-token-cleanup", event, || async {
+        let deleted = housekeeping::cleanup(app.db().await?, housekeeping::BATCH).await?;
+        metrics::emit(
+            &[("Job", "refresh-token-cleanup")],
+            &[
+                (
+                    "RefreshTokensDeleted",
+                    "Count",
+                    deleted.refresh_tokens as f64,
+                ),
+                (
+                    "LoginAttemptsDeleted",
+                    "Count",
+                    deleted.login_attempts as f64,
+                ),
+            ],
+            json!({}),
+        );
+        Ok(json!({ "deleted": deleted }))
+    })
+    .await
+}
+
+/// wallet-reconcile (daily): every ledger invariant; each drift is logged as an error
+/// with the user and both values, and counted in a metric per check. Nothing is changed.
+pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
+    jobs::run_once(app, "wallet-reconcile", event, || async {
+        let mut conn = app.db().await?.acquire().await?;
+        let drifts = reconcile::run(&mut conn).await?;
+        for drift in &drifts {
+            tracing::error!(
+                check = %drift.check,
+                user_id = %drift.user_id,
+                expected = drift.expected,
+                actual = drift.actual,
+                "ledger drift"
+            );
+        }
+        metrics::emit(
+            &[("Job", "wallet-reconcile")],
+            &[("LedgerDriftTotal", "Count", drifts.len() as f64)],
+            json!({}),
+        );
+        for (check, _, _) in reconcile::CHECKS {
+            let found = drifts.iter().filter(|d| d.check == *check).count();
+            metrics::emit(
+                &[("Check", check)],
+                &[("LedgerDrift", "Count", found as f64)],
+                json!({"job": "wallet-reconcile"}),
+            );
+        }
+        Ok(json!({ "checks": reconcile::CHECKS.len(), "drifts": drifts }))
+    })
+    .await
+}
+
+/// db-maintenance (weekly): ANALYZE, bloat, unused indexes, connections (see housekeeping).
+pub async fn maintain(app: &App, event: ScheduledEvent) -> Result<Value> {
+    jobs::run_once(app, "db-maintenance", event, || async {
+        let report = housekeeping::maintain(app.db().await?).await?;
+        serde_json::to_value(report).map_err(fitkart::Error::internal)
+    })
+    .await
 }

@@ -113,3 +113,32 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
     ledger::post_many(&mut *conn, &bonuses).await?;
     Ok(unlocks)
 }
+
+/// An achievement with the caller's progress, as `GET /v1/achievements` shows it.
+#[derive(Debug, Serialize)]
+pub struct AchievementState {
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub icon_url: Option<String>,
+    pub badge_color: Option<String>,
+    pub reward_coins: i64,
+    pub unlocked: bool,
+    pub unlocked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Every active achievement in display order, with whether `user_id` unlocked it.
+pub async fn list_for(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<AchievementState>> {
+    Ok(sqlx::query_as!(
+        AchievementState,
+        r#"SELECT a.code, a.name, a.description, a.icon_url, a.badge_color, a.reward_coins,
+                  ua.unlocked_at IS NOT NULL AS "unlocked!", ua.unlocked_at AS "unlocked_at?"
+           FROM achievements a
+           LEFT JOIN user_achievements ua ON ua.achievement_id = a.id AND ua.user_id = $1
+           WHERE a.is_active
+           ORDER BY a.display_order, a.code"#,
+        user_id
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -55,3 +55,42 @@ pub async fn active_users(conn: &mut PgConnection) -> Result<ActiveUsers> {
     .fetch_one(conn)
     .await?)
 }
+
+/// The caller's `user_stats` row: totals, streaks, rank and coins.
+#[derive(Debug, Serialize)]
+pub struct MyStats {
+    pub total_steps: i64,
+    pub days_tracked: i64,
+    pub avg_daily_steps: i64,
+    pub best_day_steps: i64,
+    pub goal_days: i64,
+    pub current_streak: i64,
+    pub best_streak: i64,
+    /// Rank on the newest all-time leaderboard; `null` before the first refresh.
+    pub rank: Option<i32>,
+    pub achievements_unlocked: i64,
+    pub orders_count: i64,
+    pub total_coins: i64,
+    pub available_coins: i64,
+    pub frozen_coins: i64,
+    pub lifetime_coins_earned: i64,
+    pub lifetime_coins_spent: i64,
+}
+
+pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<MyStats> {
+    sqlx::query_as!(
+        MyStats,
+        r#"SELECT total_steps AS "total_steps!", days_tracked AS "days_tracked!",
+                  avg_daily_steps AS "avg_daily_steps!", best_day_steps AS "best_day_steps!",
+                  goal_days AS "goal_days!", current_streak AS "current_streak!", best_streak AS "best_streak!",
+                  all_time_rank AS rank, achievements_unlocked AS "achievements_unlocked!",
+                  orders_count AS "orders_count!", total_coins AS "total_coins!",
+                  available_coins AS "available_coins!", frozen_coins AS "frozen_coins!",
+                  lifetime_coins_earned AS "lifetime_coins_earned!", lifetime_coins_spent AS "lifetime_coins_spent!"
+           FROM user_stats WHERE id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(crate::Error::NotFound)
+}

@@ -1,11 +1,14 @@
 //! In-process tests of every function: real lambda_http requests, real Postgres (a fresh
 //! database per test), real SQS (the emulator started by scripts/test).
 
+mod achievements;
 mod admin;
 mod anticheat;
 mod auth;
 mod health;
+mod housekeeping;
 mod input;
+mod leaderboard;
 mod me;
 mod oauth;
 mod orders;

@@ -1,0 +1,199 @@
+//! Housekeeping jobs: deleting what nobody needs any more, in bounded batches so no run
+//! holds long locks or bloats one transaction; and the weekly database check-up.
+//!
+//! Why no `VACUUM FULL`: it rewrites a table under an ACCESS EXCLUSIVE lock, which stops
+//! every read and write of a live table for the duration. Autovacuum reclaims dead rows
+//! without blocking, and `db-maintenance` refreshes statistics and reports bloat so that a
+//! person can decide on a one-off `pg_repack` if a table ever needs it.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::{metrics, Result};
+
+/// Rows deleted per statement.
+pub const BATCH: i64 = 5_000;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Cleanup {
+    pub refresh_tokens: u64,
+    pub login_attempts: u64,
+    pub idempotency_keys: u64,
+    pub job_runs: u64,
+}
+
+/// Deletes, batch by batch until none is left:
+/// - refresh tokens expired more than a day ago (expired tokens are refused anyway; a day
+///   of grace keeps reuse detection for clocks that disagree), and tokens revoked more
+///   than 30 days ago;
+/// - login attempts older than a day (the throttling window is at most a day);
+/// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
+/// - job runs older than 90 days.
+pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
+    let mut done = Cleanup::default();
+    loop {
+        let n = sqlx::query!(
+            "DELETE FROM refresh_tokens WHERE id IN (
+                 SELECT id FROM refresh_tokens
+                 WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
+                 LIMIT $1)",
+            batch
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        done.refresh_tokens += n;
+        if n < batch as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = sqlx::query!(
+            "DELETE FROM login_attempts WHERE id IN (
+                 SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
+            batch
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        done.login_attempts += n;
+        if n < batch as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = sqlx::query!(
+            "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+                 SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)",
+            batch
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        done.idempotency_keys += n;
+        if n < batch as u64 {
+            break;
+        }
+    }
+    done.job_runs =
+        sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
+            .execute(pool)
+            .await?
+            .rows_affected();
+    Ok(done)
+}
+
+/// The tables that change all day; their planner statistics matter most.
+pub const BUSY_TABLES: &[&str] = &[
+    "users",
+    "wallets",
+    "coin_transactions",
+    "step_records",
+    "step_validations",
+    "orders",
+    "order_items",
+    "reward_products",
+    "refresh_tokens",
+    "leaderboard_cache",
+    "idempotency_keys",
+    "login_attempts",
+];
+
+#[derive(Debug, Serialize)]
+pub struct TableHealth {
+    pub table: String,
+    pub live_rows: i64,
+    pub dead_rows: i64,
+    /// Dead rows as a percentage of all rows: what autovacuum has yet to reclaim.
+    pub dead_pct: f64,
+    pub total_bytes: i64,
+    pub last_autovacuum: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnusedIndex {
+    pub index: String,
+    pub table: String,
+    pub bytes: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Maintenance {
+    pub analyzed: Vec<String>,
+    pub tables: Vec<TableHealth>,
+    /// Indexes never scanned since statistics were last reset (unique and primary keys,
+    /// which enforce constraints, are left out).
+    pub unused_indexes: Vec<UnusedIndex>,
+    pub connections: Vec<(String, i64)>,
+}
+
+/// `ANALYZE` of the busy tables, then table bloat, unused indexes and connections, logged
+/// and emitted as metrics.
+pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
+    let mut analyzed = Vec::new();
+    for table in BUSY_TABLES {
+        // Table names come from the constant above, never from input.
+        sqlx::raw_sql(&format!("ANALYZE {table}"))
+            .execute(pool)
+            .await?;
+        analyzed.push((*table).to_owned());
+    }
+    let tables = sqlx::query_as!(
+        TableHealth,
+        r#"SELECT relname::text AS "table!", n_live_tup AS "live_rows!", n_dead_tup AS "dead_rows!",
+                  round(100.0 * n_dead_tup / GREATEST(n_live_tup + n_dead_tup, 1), 2)::float8 AS "dead_pct!",
+                  pg_total_relation_size(relid) AS "total_bytes!", last_autovacuum
+           FROM pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let unused_indexes = sqlx::query_as!(
+        UnusedIndex,
+        r#"SELECT s.indexrelname::text AS "index!", s.relname::text AS "table!",
+                  pg_relation_size(s.indexrelid) AS "bytes!"
+           FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
+           WHERE s.schemaname = 'public' AND s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary
+           ORDER BY pg_relation_size(s.indexrelid) DESC, s.indexrelname"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let connections: Vec<(String, i64)> = sqlx::query!(
+        r#"SELECT COALESCE(state, 'unknown') AS "state!", count(*) AS "n!"
+           FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1 ORDER BY 1"#
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.state, r.n))
+    .collect();
+
+    for t in &tables {
+        metrics::emit(
+            &[("Table", &t.table)],
+            &[
+                ("DeadRowPercent", "Percent", t.dead_pct),
+                ("TableBytes", "Bytes", t.total_bytes as f64),
+            ],
+            json!({"job": "db-maintenance", "live_rows": t.live_rows, "dead_rows": t.dead_rows}),
+        );
+    }
+    metrics::emit(
+        &[("Job", "db-maintenance")],
+        &[
+            ("UnusedIndexes", "Count", unused_indexes.len() as f64),
+            (
+                "Connections",
+                "Count",
+                connections.iter().map(|(_, n)| *n as f64).sum(),
+            ),
+        ],
+        json!({"unused_indexes": unused_indexes, "connections": connections}),
+    );
+    Ok(Maintenance {
+        analyzed,
+        tables,
+        unused_indexes,
+        connections,
+    })
+}

@@ -1,0 +1,243 @@
+//! The 13 seeded achievements: each unlocked by a realistic history and not by a near miss,
+//! each bonus paid once however often evaluation runs; and the caller's view of them.
+
+use chrono::{Days, Utc};
+use fitkart_functions::{achievements, orders};
+use fitkart_tests::{address, TestApp, User};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Days (days ago, verified steps, hourly counts or none).
+type History = Vec<(u64, i64, Option<Vec<i32>>)>;
+
+fn days(range: std::ops::Range<u64>, steps: i64) -> History {
+    range.map(|d| (d, steps, None)).collect()
+}
+
+/// Counts in local hours; the rest of the day's steps spread over 09:00-17:00.
+fn hours(early: &[(usize, i32)], total: i32) -> Vec<i32> {
+    let mut h = vec![0; 24];
+    let mut rest = total;
+    for (hour, n) in early {
+        h[*hour] += n;
+        rest -= n;
+    }
+    for count in &mut h[9..17] {
+        *count += rest / 8;
+    }
+    h[9] += rest % 8;
+    h
+}
+
+async fn walk(t: &TestApp, user: Uuid, history: &History) {
+    let today = Utc::now().date_naive();
+    for (ago, steps, hourly) in history {
+        sqlx::query(
+            "INSERT INTO step_records (user_id, steps, source, recorded_date, status, is_verified, verified_steps, hourly_steps)
+             VALUES ($1, $2, 'health_kit', $3, 'verified', true, $2, $4)",
+        )
+        .bind(user)
+        .bind(steps)
+        .bind(today - Days::new(*ago))
+        .bind(hourly)
+        .execute(&t.pool)
+        .await
+        .unwrap();
+    }
+}
+
+async fn unlocked(t: &TestApp, user: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
+         WHERE ua.user_id = $1 ORDER BY a.code",
+    )
+    .bind(user)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap()
+}
+
+async fn evaluate(t: &TestApp, users: &mut [Uuid]) {
+    users.sort();
+    let mut tx = t.pool.begin().await.unwrap();
+    fitkart::achievements::evaluate(&mut tx, users)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_step_achievement_unlocks_for_a_real_history_and_not_for_a_near_miss() {
+    let t = TestApp::new().await;
+    let goal_day = 10_000;
+    let cases: Vec<(&str, History, History)> = vec![
+        ("steps_1k", days(0..1, 1_000), days(0..1, 999)),
+        ("steps_5k", days(0..1, 5_000), days(0..1, 4_999)),
+        ("steps_10k", days(0..1, 10_000), days(0..1, 9_999)),
+        ("steps_50k", days(0..10, 5_000), {
+            let mut h = days(1..10, 5_000);
+            h.push((0, 4_999, None));
+            h
+        }),
+        ("steps_100k", days(0..20, 5_000), {
+            let mut h = days(1..20, 5_000);
+            h.push((0, 4_999, None));
+            h
+        }),
+        ("streak_7", days(0..7, goal_day), {
+            // Six days, one day just short of the goal, six more.
+            let mut h = days(0..6, goal_day);
+            h.push((6, goal_day - 1, None));
+            h.extend(days(7..13, goal_day));
+            h
+        }),
+        ("streak_30", days(0..30, goal_day), {
+            let mut h = days(0..29, goal_day);
+            h.extend(days(30..45, goal_day));
+            h
+        }),
+        ("streak_100", days(0..100, goal_day), {
+            let mut h = days(0..50, goal_day);
+            h.push((50, 0, None));
+            h.extend(days(51..101, goal_day));
+            h
+        }),
+        (
+            "early_bird",
+            vec![(0, 6_000, Some(hours(&[(5, 1_200), (6, 800)], 6_000)))],
+            vec![(0, 6_000, Some(hours(&[(6, 1_999), (7, 2_500)], 6_000)))],
+        ),
+        (
+            "night_owl",
+            vec![(0, 6_000, Some(hours(&[(22, 1_500), (23, 500)], 6_000)))],
+            vec![(0, 6_000, Some(hours(&[(21, 2_500), (22, 1_999)], 6_000)))],
+        ),
+        (
+            "consistency_month",
+            // 25 of the last 30 days (every sixth day missed: no 7-day streak either way).
+            (0..30)
+                .filter(|d| d % 6 != 5)
+                .map(|d| (d, goal_day, None))
+                .collect(),
+            // 24 of the last 30, plus goal days older than the window.
+            (0..40)
+                .filter(|d| (*d >= 30) || (d % 5 != 4))
+                .map(|d| (d, goal_day, None))
+                .collect(),
+        ),
+    ];
+    let mut users = Vec::new();
+    for (code, hit, miss) in &cases {
+        let winner = t.register(&format!("{code}-hit@example.com")).await;
+        let near = t.register(&format!("{code}-miss@example.com")).await;
+        walk(&t, winner.id, hit).await;
+        walk(&t, near.id, miss).await;
+        users.push((code, winner.id, near.id));
+    }
+    let mut ids: Vec<Uuid> = users.iter().flat_map(|(_, a, b)| [*a, *b]).collect();
+    evaluate(&t, &mut ids).await;
+    evaluate(&t, &mut ids).await; // again: nothing new, nothing paid twice
+    for (code, winner, near) in &users {
+        let won = unlocked(&t, *winner).await;
+        assert!(
+            won.contains(&code.to_string()),
+            "{code}: a real history unlocks it ({won:?})"
+        );
+        let missed = unlocked(&t, *near).await;
+        assert!(
+            !missed.contains(&code.to_string()),
+            "{code}: a near miss does not ({missed:?})"
+        );
+    }
+    // Each unlock paid its reward once.
+    let paid: Vec<(Uuid, Uuid, i64, i64)> = sqlx::query_as(
+        "SELECT ua.user_id, ua.achievement_id, count(t.id), COALESCE(sum(t.amount), 0)::int8
+         FROM user_achievements ua
+         JOIN achievements a ON a.id = ua.achievement_id
+         LEFT JOIN coin_transactions t ON t.user_id = ua.user_id AND t.reference_type = 'achievement'
+                                      AND t.reference_id = ua.achievement_id
+         GROUP BY ua.user_id, ua.achievement_id, a.reward_coins
+         HAVING count(t.id) <> 1 OR COALESCE(sum(t.amount), 0) <> a.reward_coins",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert!(paid.is_empty(), "bonuses not paid exactly once: {paid:?}");
+    t.assert_ledger_invariants().await;
+}
+
+async fn order(t: &TestApp, user: &User, products: &[Uuid], key: &str) -> String {
+    let items: Vec<_> = products
+        .iter()
+        .map(|p| json!({"product_id": p, "quantity": 1}))
+        .collect();
+    let res = t
+        .call(orders::create, "POST", "/v1/orders")
+        .bearer(&user.access_token)
+        .header("Idempotency-Key", key)
+        .json(json!({"items": items, "shipping_address": address()}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn redemption_achievements_count_orders_that_stand() {
+    let t = TestApp::new().await;
+    let mut products = Vec::new();
+    for i in 0..5 {
+        products.push(t.product(&format!("Product {i}"), 100, 50).await);
+    }
+    let collector = t.register("collector@example.com").await;
+    let near = t.register("near@example.com").await;
+    let cancelled = t.register("cancelled@example.com").await;
+    for user in [&collector, &near, &cancelled] {
+        t.grant(user.id, 10_000).await;
+    }
+    // Five distinct products over two orders.
+    order(&t, &collector, &products[..3], "c1").await;
+    order(&t, &collector, &products[2..], "c2").await;
+    // Four distinct products, one of them twice.
+    order(&t, &near, &products[..4], "n1").await;
+    order(&t, &near, &products[..1], "n2").await;
+    // An order that was cancelled is not a redemption.
+    let id = order(&t, &cancelled, &products[..1], "x1").await;
+    let res = t
+        .call(orders::cancel, "POST", "/v1/orders/{id}/cancel")
+        .bearer(&cancelled.access_token)
+        .param("id", &id)
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+
+    assert_eq!(
+        unlocked(&t, collector.id).await,
+        ["collector", "first_redemption"]
+    );
+    assert_eq!(unlocked(&t, near.id).await, ["first_redemption"]);
+    // The cancelled order unlocked first_redemption when it was placed; unlocks stay.
+    assert_eq!(unlocked(&t, cancelled.id).await, ["first_redemption"]);
+    let fresh = t.register("fresh@example.com").await;
+    assert!(unlocked(&t, fresh.id).await.is_empty());
+
+    let mine = t
+        .call(achievements::list, "GET", "/v1/achievements")
+        .bearer(&collector.access_token)
+        .send()
+        .await;
+    assert_eq!(mine.status, 200);
+    let items = mine.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 13);
+    assert_eq!(items[0]["code"], "steps_1k");
+    let collector_badge = items.iter().find(|a| a["code"] == "collector").unwrap();
+    assert_eq!(collector_badge["unlocked"], true);
+    assert!(collector_badge["unlocked_at"].is_string());
+    assert_eq!(collector_badge["reward_coins"], 200);
+    let streak = items.iter().find(|a| a["code"] == "streak_7").unwrap();
+    assert_eq!(
+        (streak["unlocked"].clone(), streak["unlocked_at"].clone()),
+        (json!(false), json!(null))
+    );
+    t.assert_ledger_invariants().await;
+}
