@@ -102,3 +102,39 @@ PY
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# apt_install PACKAGE...: Debian packages, as root or through sudo.
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+  else
+    sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+  fi
+}
+
+# build_console: the admin console and API docs page (admin/dist), with the npm packages
+# pinned by admin/package-lock.json. Rebuilt only when a source is newer than the build.
+build_console() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found; installing Debian's nodejs and npm" >&2
+    apt_install nodejs npm || return 1
+  fi
+  if [ ! -d admin/node_modules ] || [ admin/package-lock.json -nt admin/node_modules ]; then
+    (cd admin && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1
+    touch admin/node_modules
+  fi
+  if [ ! -f admin/dist/index.html ] || [ -n "$(find admin/src admin/docs admin/index.html admin/vite.config.ts -newer admin/dist/index.html -print -quit)" ]; then
+    (cd admin && npm run --silent build >&2) || return 1
+  fi
+}
+
+# chromium_path: Debian's Chromium for the browser tests, installed when missing.
+chromium_path() {
+  local bin
+  for bin in /usr/bin/chromium /usr/bin/chromium-browser; do
+    [ -x "$bin" ] && { echo "$bin"; return; }
+  done
+  echo "Chromium not found; installing Debian's chromium package" >&2
+  apt_install chromium || return 1
+  echo /usr/bin/chromium
+}

@@ -266,6 +266,22 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// The admin console (`admin/dist`, built by `npm run build`) at `/admin/`, its API docs
+/// page at `/docs/`, and the OpenAPI spec at `/openapi.yaml`, as CloudFront serves them in
+/// AWS. Everything else goes to the gateway.
+fn static_files(root: &Path) -> axum::Router<Arc<Gateway>> {
+    use tower_http::services::{ServeDir, ServeFile};
+    let console = root.join("admin/dist");
+    axum::Router::new()
+        .nest_service(
+            "/admin",
+            ServeDir::new(&console).fallback(ServeFile::new(console.join("index.html"))),
+        )
+        .route_service("/docs", ServeFile::new(console.join("docs/index.html")))
+        .route_service("/docs/", ServeFile::new(console.join("docs/index.html")))
+        .route_service("/openapi.yaml", ServeFile::new(root.join("openapi.yaml")))
+}
+
 /// Brings everything up and returns once the gateway serves. Queues are created, the
 /// migrate function is run, pollers and schedules start, demo data is seeded.
 pub async fn up(options: &Options) -> Result<Running, String> {
@@ -320,7 +336,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let app = axum::Router::new()
+    let app = static_files(&options.root)
         .fallback(gateway::handle)
         .with_state(gateway);
     tokio::spawn(async move {

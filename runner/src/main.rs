@@ -121,6 +121,10 @@ async fn main() {
             println!();
             println!("FitKart is running at {}", running.base_url);
             println!("  {} functions, {routes} routes, {consumers} queue consumers, {schedules} schedules", running.pools.len());
+            println!(
+                "  console: {}/admin/   API docs: {}/docs/",
+                running.base_url, running.base_url
+            );
             println!("  health:  curl {}/v1/health", running.base_url);
             println!(
                 "  invoke:  curl -X POST {}/_local/invoke/<FunctionLogicalId> -d '{{}}'",

@@ -4,7 +4,8 @@
 //!
 //! A refresh rebuilds each board with one set-based statement (a window function ranks
 //! every user at once; ties share a rank: 1, 2, 2, 4) inside one transaction that first
-//! deletes the period's old rows. Readers run one statement per request and see the
+//! deletes the period's old rows. Weeks and months add up their days' verified steps; the
+//! all-time board ranks `users.total_steps`, the running total of credited verified steps. Readers run one statement per request and see the
 //! board of the last commit, whole: never an empty or half-built board.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -103,24 +104,38 @@ pub async fn refresh(
         )
         .execute(&mut *conn)
         .await?;
-        let ranked = sqlx::query!(
-            r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period, last_updated)
-               SELECT user_id, rank() OVER (ORDER BY total DESC), total, $3, $4, now()
-               FROM (
-                   SELECT r.user_id, sum(r.verified_steps)::int8 AS total
-                   FROM step_records r
-                   WHERE r.recorded_date >= $1 AND r.recorded_date < $2 AND r.verified_steps > 0
-                   GROUP BY r.user_id
-               ) totals
-               JOIN users u ON u.id = totals.user_id
-               WHERE u.is_active AND u.deleted_at IS NULL"#,
-            start,
-            period.end(start),
-            start,
-            period.as_str()
-        )
-        .execute(&mut *conn)
-        .await?
+        let ranked = match period {
+            // All time: the users' running totals of credited verified steps (kept by
+            // crediting, checked by wallet-reconcile), instead of re-adding every day ever.
+            Period::AllTime => sqlx::query!(
+                r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period, last_updated)
+                   SELECT id, rank() OVER (ORDER BY total_steps DESC), total_steps, $1, $2, now()
+                   FROM users WHERE total_steps > 0 AND is_active AND deleted_at IS NULL"#,
+                start,
+                period.as_str()
+            )
+            .execute(&mut *conn)
+            .await?,
+            // A week or a month: its days only (the BRIN index on recorded_date narrows the
+            // scan to the pages of those days).
+            Period::Weekly | Period::Monthly => sqlx::query!(
+                r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period, last_updated)
+                   SELECT user_id, rank() OVER (ORDER BY total DESC), total, $1, $3, now()
+                   FROM (
+                       SELECT r.user_id, sum(r.verified_steps)::int8 AS total
+                       FROM step_records r
+                       WHERE r.recorded_date >= $1 AND r.recorded_date < $2 AND r.verified_steps > 0
+                       GROUP BY r.user_id
+                   ) totals
+                   JOIN users u ON u.id = totals.user_id
+                   WHERE u.is_active AND u.deleted_at IS NULL"#,
+                start,
+                period.end(start),
+                period.as_str()
+            )
+            .execute(&mut *conn)
+            .await?,
+        }
         .rows_affected();
         refreshed.push(RefreshedBoard {
             period,

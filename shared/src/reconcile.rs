@@ -94,6 +94,15 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
          WHERE u.credited <> COALESCE(e.total, 0)",
     ),
     (
+        "users_total_steps",
+        "users.total_steps equals the verified steps credited on the user's records",
+        "SELECT u.id AS user_id, COALESCE(r.credited, 0)::int8 AS expected, u.total_steps AS actual
+         FROM users u
+         LEFT JOIN (SELECT user_id, sum(credited_steps) AS credited FROM step_records GROUP BY user_id) r
+           ON r.user_id = u.id
+         WHERE u.total_steps <> COALESCE(r.credited, 0)",
+    ),
+    (
         "wallet_per_user",
         "every live user has exactly one wallet",
         "SELECT u.id AS user_id, 1::int8 AS expected, count(w.id)::int8 AS actual

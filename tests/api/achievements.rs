@@ -32,17 +32,8 @@ fn hours(early: &[(usize, i32)], total: i32) -> Vec<i32> {
 async fn walk(t: &TestApp, user: Uuid, history: &History) {
     let today = Utc::now().date_naive();
     for (ago, steps, hourly) in history {
-        sqlx::query(
-            "INSERT INTO step_records (user_id, steps, source, recorded_date, status, is_verified, verified_steps, hourly_steps)
-             VALUES ($1, $2, 'health_kit', $3, 'verified', true, $2, $4)",
-        )
-        .bind(user)
-        .bind(steps)
-        .bind(today - Days::new(*ago))
-        .bind(hourly)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+        t.walked_hourly(user, today - Days::new(*ago), *steps, hourly.clone())
+            .await;
     }
 }
 

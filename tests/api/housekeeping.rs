@@ -32,7 +32,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let t = TestApp::new().await;
     let product = t.product("Cap", 1_000, 100).await;
     let mut users = Vec::new();
-    for i in 0..10 {
+    for i in 0..11 {
         let user = t.register(&format!("u{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
         let res = t
@@ -57,11 +57,11 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let clean = ops::reconcile(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    assert_eq!(clean["checks"], 10);
+    assert_eq!(clean["checks"], 11);
     assert_eq!(found(&clean), []);
 
     // One kind of drift per user, planted behind the ledger's back.
-    let plants: [(&str, &str); 10] = [
+    let plants: [(&str, &str); 11] = [
         ("wallet_vs_ledger", "UPDATE wallets SET available_coins = available_coins + 7 WHERE user_id = $1"),
         ("balance_chain", "UPDATE coin_transactions SET balance_before = balance_before + 1, balance_after = balance_after + 1
                            WHERE user_id = $1 AND user_seq = 1"),
@@ -72,6 +72,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
         ("frozen_vs_open_orders", "UPDATE wallets SET frozen_coins = frozen_coins + 10 WHERE user_id = $1"),
         ("spent_vs_settled_orders", "UPDATE wallets SET total_spent = total_spent + 10 WHERE user_id = $1"),
         ("credited_vs_earned", "UPDATE step_records SET coins_credited = 100 WHERE user_id = $1"),
+        ("users_total_steps", "UPDATE users SET total_steps = total_steps + 5 WHERE id = $1"),
         ("wallet_per_user", "DELETE FROM wallets WHERE user_id = $1"),
     ];
     for (i, (_, sql)) in plants.iter().enumerate() {
@@ -240,16 +241,7 @@ async fn stats_show_totals_streaks_and_rank() {
         (3, 4_000),
         (5, 15_000),
     ] {
-        sqlx::query(
-            "INSERT INTO step_records (user_id, steps, source, recorded_date, status, verified_steps)
-             VALUES ($1, $2, 'health_kit', $3, 'verified', $2)",
-        )
-        .bind(walker.id)
-        .bind(steps)
-        .bind(today - Days::new(ago))
-        .execute(&t.pool)
-        .await
-        .unwrap();
+        t.walked(walker.id, today - Days::new(ago), steps).await;
     }
     fitkart_functions::achievements::refresh(t.app, ScheduledEvent::default())
         .await
@@ -262,6 +254,7 @@ async fn stats_show_totals_streaks_and_rank() {
     assert_eq!(stats.status, 200, "{}", stats.body);
     let s = &stats.body;
     assert_eq!(s["days_tracked"], 5);
+    assert_eq!(s["total_steps"], 52_000);
     assert_eq!(s["best_day_steps"], 15_000);
     assert_eq!(s["goal_days"], 4);
     assert_eq!(s["current_streak"], 3);

@@ -9,21 +9,6 @@ use fitkart_tests::{TestApp, User};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A verified day, as the pipeline leaves it.
-async fn walked(t: &TestApp, user: Uuid, date: NaiveDate, steps: i64) {
-    sqlx::query(
-        "INSERT INTO step_records (user_id, steps, source, recorded_date, status, is_verified, verified_steps)
-         VALUES ($1, $2, 'health_kit', $3, 'verified', true, $2)
-         ON CONFLICT (user_id, recorded_date) DO UPDATE SET steps = EXCLUDED.steps, verified_steps = EXCLUDED.verified_steps",
-    )
-    .bind(user)
-    .bind(steps)
-    .bind(date)
-    .execute(&t.pool)
-    .await
-    .unwrap();
-}
-
 fn at(time: &str) -> ScheduledEvent {
     ScheduledEvent {
         scheduled_time: Some(time.parse().unwrap()),
@@ -70,7 +55,7 @@ async fn ties_share_a_rank_excluded_accounts_vanish_and_the_caller_sees_their_ow
         .enumerate()
     {
         let user = t.register(&format!("walker{i}@example.com")).await;
-        walked(&t, user.id, today, *steps).await;
+        t.walked(user.id, today, *steps).await;
         users.push(user);
     }
     // The 20,000 walker is deactivated, the 30,000 walker deleted their account.
@@ -127,9 +112,9 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_utc() {
     let bob = t.register("bob@example.com").await;
     // Sunday 2026-11-29 belongs to the week of Monday 2026-11-23; Monday 11-30 starts a new
     // week; Tuesday 12-01 starts a new month.
-    walked(&t, ann.id, day("2026-11-29"), 9_000).await;
-    walked(&t, bob.id, day("2026-11-30"), 7_000).await;
-    walked(&t, bob.id, day("2026-12-01"), 4_000).await;
+    t.walked(ann.id, day("2026-11-29"), 9_000).await;
+    t.walked(bob.id, day("2026-11-30"), 7_000).await;
+    t.walked(bob.id, day("2026-12-01"), 4_000).await;
 
     refresh(t.app, at("2026-12-01T00:15:00Z")).await.unwrap();
     let boards: Vec<(String, NaiveDate, Uuid, i64, i32)> = sqlx::query_as(
@@ -193,7 +178,7 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
         .fetch_one(&t.pool)
         .await
         .unwrap();
-        walked(&t, id, today, 1_000 * (i + 1)).await;
+        t.walked(id, today, 1_000 * (i + 1)).await;
         walkers.push(id);
     }
     let boards = leaderboard::boards_for(Utc::now());
@@ -245,7 +230,8 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
 async fn a_scheduled_refresh_delivered_twice_runs_once() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
-    walked(&t, ann.id, Utc::now().date_naive() - Days::new(1), 6_000).await;
+    t.walked(ann.id, Utc::now().date_naive() - Days::new(1), 6_000)
+        .await;
     let first = refresh(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
     assert!(first["boards"].is_array());
     let updated: chrono::DateTime<Utc> =

@@ -151,6 +151,36 @@ impl TestApp {
         assert_eq!(updated.rows_affected(), 1, "no setting {key}");
     }
 
+    /// A verified and credited day of `steps`, as the pipeline leaves it (without coins:
+    /// tests of leaderboards, stats and achievements need the steps, not the payment).
+    pub async fn walked(&self, user: Uuid, date: chrono::NaiveDate, steps: i64) {
+        self.walked_hourly(user, date, steps, None).await;
+    }
+
+    pub async fn walked_hourly(
+        &self,
+        user: Uuid,
+        date: chrono::NaiveDate,
+        steps: i64,
+        hourly: Option<Vec<i32>>,
+    ) {
+        sqlx::query(
+            "WITH day AS (
+                 INSERT INTO step_records (user_id, steps, source, recorded_date, status, is_verified,
+                                           verified_steps, credited_steps, hourly_steps)
+                 VALUES ($1, $2, 'health_kit', $3, 'verified', true, $2, $2, $4)
+             )
+             UPDATE users SET total_steps = total_steps + $2 WHERE id = $1",
+        )
+        .bind(user)
+        .bind(steps)
+        .bind(date)
+        .bind(hourly)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
     /// A reward product, as the catalog sync would leave it.
     pub async fn product(&self, name: &str, coin_price: i64, stock: i32) -> Uuid {
         sqlx::query_scalar(

@@ -1,0 +1,183 @@
+// The admin console in a real browser (Debian's Chromium driven by playwright-core)
+// against the local runner with its seeded data: the day's work of an admin, end to end
+// through the real API. Each screen is photographed into $ARTIFACTS.
+//
+//   CONSOLE_URL=http://127.0.0.1:3000 CHROMIUM=/usr/bin/chromium ARTIFACTS=../artifacts/screenshots \
+//     node --test e2e/
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.CONSOLE_URL ?? "http://127.0.0.1:3000";
+const ARTIFACTS = process.env.ARTIFACTS ?? "../artifacts/screenshots";
+const ADMIN = { email: process.env.ADMIN_EMAIL ?? "admin@fitkart.local", password: process.env.ADMIN_PASSWORD ?? "local-admin-password" };
+const DEMO = "demo@fitkart.local";
+
+mkdirSync(ARTIFACTS, { recursive: true });
+let browser;
+let page;
+
+const shot = (name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const number = (text) => Number(text.replace(/[^0-9-]/g, ""));
+
+async function openUser(email) {
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByLabel("Email or name starts with").fill(email);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("button", { name: email, exact: true }).click();
+  const available = page.getByTestId("available-coins");
+  await available.waitFor();
+  return number(await available.innerText());
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe("the admin console", { concurrency: false }, () => {
+  it("refuses a non-admin and signs the admin in with the keyboard alone", async () => {
+    await page.goto(`${BASE}/admin/`);
+    await page.getByLabel("Email").fill(DEMO);
+    await page.getByLabel("Password").fill("local-demo-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "not an admin" }).waitFor();
+
+    await page.getByLabel("Email").fill("");
+    await page.getByLabel("Email").focus();
+    await page.keyboard.type(ADMIN.email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(ADMIN.password);
+    await shot("01-sign-in");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Review queue" }).waitFor();
+    // Nothing but the refresh token is kept, and only for this tab.
+    const stored = await page.evaluate(() => ({ local: localStorage.length, session: Object.keys(sessionStorage) }));
+    assert.deepEqual(stored, { local: 0, session: ["fitkart.admin.refresh"] });
+  });
+
+  it("approves a held record and the user's wallet grows", async () => {
+    const before = await openUser(DEMO);
+    await page.getByRole("link", { name: "Review queue" }).click();
+    const card = page.getByRole("article", { name: new RegExp(`Record of ${DEMO}`) });
+    await card.getByText("60,000").first().waitFor();
+    await card.locator("canvas").waitFor();
+    await shot("02-review-queue");
+    await card.getByLabel("Note to the user").fill("Race day confirmed with the organiser.");
+    await card.getByRole("button", { name: "Approve and credit" }).click();
+    await card.getByRole("status").filter({ hasText: "Approved" }).waitFor();
+    const after = await openUser(DEMO);
+    assert.ok(after > before, `available coins grew: ${before} -> ${after}`);
+  });
+
+  it("moves an order through to shipped with a tracking number", async () => {
+    await page.getByRole("link", { name: "Orders" }).click();
+    await page.getByLabel("Status").selectOption("pending");
+    await page.getByRole("button", { name: /^Order FK-/ }).first().click();
+    // Only the workflow's next steps are offered, one at a time.
+    await page.getByRole("button", { name: "Mark confirmed" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Mark shipped" }).count(), 0);
+    await page.getByLabel("Status").selectOption("");
+    await page.getByRole("button", { name: "Mark confirmed" }).click();
+    await page.getByRole("button", { name: "Mark processing" }).click();
+    await page.getByLabel("Tracking number").fill("1Z999AA10123456784");
+    await page.getByLabel("Notes (staff only)").fill("Sent with DHL");
+    await page.getByRole("button", { name: "Mark shipped" }).click();
+    await page.getByRole("button", { name: "Mark delivered" }).waitFor();
+    assert.equal(await page.getByLabel("Tracking number").inputValue(), "1Z999AA10123456784");
+    await page.getByLabel("Status").selectOption("shipped");
+    assert.equal(await page.locator("tbody .badge").first().innerText(), "shipped");
+    await shot("03-orders");
+  });
+
+  it("adjusts a user's coins after a confirm step", async () => {
+    const before = await openUser(DEMO);
+    await page.getByLabel("Amount (negative for a penalty)").fill("250");
+    await page.getByLabel(/^Reason/).fill("Winner of the November step challenge");
+    await page.getByRole("button", { name: "Review adjustment" }).click();
+    const confirm = page.getByRole("alertdialog", { name: "Confirm the adjustment" });
+    await confirm.getByText("Give 250 coins").waitFor();
+    await shot("04-users-confirm");
+    await confirm.getByRole("button", { name: "Confirm" }).click();
+    await page.getByRole("status").filter({ hasText: "bonus of 250 coins" }).waitFor();
+    const after = number(await page.getByTestId("available-coins").innerText());
+    assert.equal(after, before + 250);
+    await shot("05-users");
+  });
+
+  it("shows the API's validation message next to a setting", async () => {
+    await page.getByRole("link", { name: "Settings" }).click();
+    const goal = page.getByLabel(/daily_step_goal/);
+    await goal.fill("lots");
+    await goal.press("Enter");
+    const error = page.locator("#setting-daily_step_goal-error");
+    await error.waitFor();
+    assert.match(await error.innerText(), /must be an integer/);
+    assert.equal(await goal.getAttribute("aria-invalid"), "true");
+    await shot("06-settings-error");
+    await goal.fill("9000");
+    await goal.press("Enter");
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  });
+
+  it("finds each of those actions in the audit log, with before and after", async () => {
+    await page.getByRole("link", { name: "Audit log" }).click();
+    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update"]) {
+      await page.getByRole("article", { name: new RegExp(`^${action.replace(".", "\\.")} by ${ADMIN.email}`) }).first().waitFor();
+    }
+    await page.getByLabel("Action").fill("order.update");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const shipped = page.getByRole("article").filter({ hasText: "shipped" }).first();
+    await shipped.locator("tr.changed").filter({ hasText: "status" }).waitFor();
+    assert.equal(await page.getByRole("article").filter({ hasText: "user.coins" }).count(), 0);
+    await shot("07-audit-log");
+  });
+
+  it("charts daily steps and active users over a range", async () => {
+    await page.getByRole("link", { name: "Stats" }).click();
+    await page.getByRole("img", { name: "Steps per day" }).waitFor();
+    await page.getByText("Active accounts").waitFor();
+    await shot("08-stats");
+  });
+
+  it("works on a tablet and serves the API docs", async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.getByRole("link", { name: "Review queue" }).click();
+    await page.getByLabel("Show").selectOption("approved");
+    await page.getByText("Race day confirmed").first().waitFor();
+    await shot("09-review-tablet");
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(`${BASE}/docs/`);
+    await page.getByText("FitKart API", { exact: false }).first().waitFor();
+    await page.locator(".opblock").first().waitFor();
+    await shot("10-api-docs");
+  });
+
+  it("signs out when a 401 cannot be cured by a refresh", async () => {
+    await page.goto(`${BASE}/admin/#/review`);
+    await page.getByRole("heading", { name: "Review queue" }).waitFor();
+    // The session ends elsewhere: the refresh token no longer works, the API answers 401.
+    await page.evaluate(() => sessionStorage.setItem("fitkart.admin.refresh", "revoked"));
+    await page.route("**/v1/admin/users**", (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: "application/problem+json",
+        body: JSON.stringify({ type: "about:blank", title: "Unauthorized", status: 401, code: "unauthorized", detail: "A valid access token is required." }),
+      }),
+    );
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  });
+});

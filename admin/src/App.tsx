@@ -1,0 +1,80 @@
+import { useEffect, useState } from "react";
+import { Me, resume, signOut, whenSignedOut } from "./api";
+import { SignIn } from "./screens/SignIn";
+import { Review } from "./screens/Review";
+import { Orders } from "./screens/Orders";
+import { Users } from "./screens/Users";
+import { Settings } from "./screens/Settings";
+import { AuditLog } from "./screens/AuditLog";
+import { Stats } from "./screens/Stats";
+
+const SCREENS = [
+  { path: "review", label: "Review queue", view: Review },
+  { path: "orders", label: "Orders", view: Orders },
+  { path: "users", label: "Users", view: Users },
+  { path: "settings", label: "Settings", view: Settings },
+  { path: "audit", label: "Audit log", view: AuditLog },
+  { path: "stats", label: "Stats", view: Stats },
+] as const;
+
+/** The screen named by the URL hash (#/orders), so that reloads and links keep their place. */
+function useRoute(): string {
+  const read = () => window.location.hash.replace(/^#\/?/, "").split("?")[0] || "review";
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const onChange = () => setRoute(read());
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState(true);
+  const route = useRoute();
+
+  useEffect(() => {
+    whenSignedOut(() => setMe(null));
+    resume().then((session) => {
+      setMe(session);
+      setChecking(false);
+    });
+  }, []);
+
+  if (checking) return <p className="loading">Loading…</p>;
+  if (!me) return <SignIn onSignedIn={setMe} />;
+
+  const screen = SCREENS.find((s) => s.path === route) ?? SCREENS[0];
+  const View = screen.view;
+  return (
+    <div className="shell">
+      <header>
+        <strong className="brand">FitKart Admin</strong>
+        <nav aria-label="Screens">
+          {SCREENS.map((s) => (
+            <a key={s.path} href={`#/${s.path}`} aria-current={s === screen ? "page" : undefined}>
+              {s.label}
+            </a>
+          ))}
+        </nav>
+        <span className="who">
+          {me.email}{" "}
+          <button
+            className="link"
+            onClick={async () => {
+              await signOut();
+              setMe(null);
+            }}
+          >
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>
+        <h1>{screen.label}</h1>
+        <View />
+      </main>
+    </div>
+  );
+}

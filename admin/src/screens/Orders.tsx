@@ -1,0 +1,157 @@
+import { useState } from "react";
+import { api, formatNumber, formatTime, Page, query } from "../api";
+import { Badge, messageOf, More, Notice, useLoad } from "../components/common";
+
+type Order = {
+  id: string;
+  order_code: string;
+  status: string;
+  total_coins: number;
+  user_email: string;
+  tracking_number: string | null;
+  notes: string | null;
+  created_at: string;
+  items: { name: string; quantity: number }[];
+  shipping_address: { name: string; line1: string; line2?: string; city: string; postal_code: string; country: string };
+};
+
+const STATUSES = ["pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded"];
+/** The workflow of the API: only these moves are offered. */
+const NEXT: Record<string, string[]> = {
+  pending: ["confirmed", "cancelled"],
+  confirmed: ["processing", "cancelled"],
+  processing: ["shipped", "cancelled"],
+  shipped: ["delivered", "refunded"],
+  delivered: ["refunded"],
+  cancelled: [],
+  refunded: [],
+};
+
+export function Orders() {
+  const [status, setStatus] = useState("");
+  const [extra, setExtra] = useState<Order[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const { data, error, reload } = useLoad(async () => {
+    const page = await api<Page<Order>>("GET", `/v1/admin/orders${query({ status })}`);
+    setExtra([]);
+    setCursor(page.next_cursor);
+    return page.items;
+  }, [status]);
+  const items = [...(data ?? []), ...extra];
+
+  return (
+    <section>
+      <div className="toolbar">
+        <label>
+          Status{" "}
+          <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">All</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error && <Notice kind="error">{error}</Notice>}
+      <table>
+        <thead>
+          <tr>
+            <th>Order</th>
+            <th>Customer</th>
+            <th>Items</th>
+            <th className="num">Coins</th>
+            <th>Status</th>
+            <th>Placed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((o) => (
+            <OrderRow key={o.id} order={o} open={open === o.id} onToggle={() => setOpen(open === o.id ? null : o.id)} onChanged={reload} />
+          ))}
+        </tbody>
+      </table>
+      {data && items.length === 0 && <p className="empty">No orders.</p>}
+      <More
+        cursor={cursor}
+        onMore={async (c) => {
+          const page = await api<Page<Order>>("GET", `/v1/admin/orders${query({ status, cursor: c })}`);
+          setExtra((e) => [...e, ...page.items]);
+          setCursor(page.next_cursor);
+        }}
+      />
+    </section>
+  );
+}
+
+function OrderRow({ order, open, onToggle, onChanged }: { order: Order; open: boolean; onToggle: () => void; onChanged: () => void }) {
+  const [tracking, setTracking] = useState(order.tracking_number ?? "");
+  const [notes, setNotes] = useState(order.notes ?? "");
+  const [error, setError] = useState<string | null>(null);
+
+  async function move(to: string) {
+    setError(null);
+    try {
+      await api("PATCH", `/v1/admin/orders/${order.id}`, {
+        status: to,
+        ...(tracking.trim() ? { tracking_number: tracking.trim() } : {}),
+        ...(notes.trim() ? { notes: notes.trim() } : {}),
+      });
+      onChanged();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }
+
+  return (
+    <>
+      <tr className="clickable" onClick={onToggle} aria-expanded={open}>
+        <td>
+          <button className="link" aria-label={`Order ${order.order_code}`}>
+            {order.order_code}
+          </button>
+        </td>
+        <td>{order.user_email}</td>
+        <td>{order.items.map((i) => `${i.quantity} × ${i.name}`).join(", ")}</td>
+        <td className="num">{formatNumber(order.total_coins)}</td>
+        <td>
+          <Badge tone={order.status}>{order.status}</Badge>
+        </td>
+        <td>{formatTime(order.created_at)}</td>
+      </tr>
+      {open && (
+        <tr className="editor">
+          <td colSpan={6}>
+            <p>
+              Ship to: {order.shipping_address.name}, {order.shipping_address.line1}
+              {order.shipping_address.line2 ? `, ${order.shipping_address.line2}` : ""}, {order.shipping_address.postal_code}{" "}
+              {order.shipping_address.city}, {order.shipping_address.country}
+            </p>
+            <div className="row">
+              <label>
+                Tracking number
+                <input value={tracking} onChange={(e) => setTracking(e.target.value)} maxLength={128} />
+              </label>
+              <label>
+                Notes (staff only)
+                <input value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={2000} />
+              </label>
+            </div>
+            <div className="buttons">
+              {NEXT[order.status].map((to) => (
+                <button key={to} className={to === "cancelled" || to === "refunded" ? "danger" : ""} onClick={() => move(to)}>
+                  Mark {to}
+                </button>
+              ))}
+              {NEXT[order.status].length === 0 && <span>No further steps for a {order.status} order.</span>}
+              <button className="secondary" onClick={() => move(order.status)}>
+                Save tracking and notes
+              </button>
+            </div>
+            {error && <Notice kind="error">{error}</Notice>}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
