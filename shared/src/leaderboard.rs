@@ -95,6 +95,12 @@ pub async fn refresh(
     conn: &mut PgConnection,
     boards: &[(Period, NaiveDate)],
 ) -> Result<Vec<RefreshedBoard>> {
+    // A month of days for 100k users aggregates in memory instead of spilling to disk.
+    // Transaction-local (set_config's `true`), so nothing outlives this transaction on a
+    // connection the proxy multiplexes.
+    sqlx::query!("SELECT set_config('work_mem', '64MB', true) AS work_mem")
+        .fetch_one(&mut *conn)
+        .await?;
     let mut refreshed = Vec::new();
     for &(period, start) in boards {
         sqlx::query!(

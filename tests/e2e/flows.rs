@@ -104,6 +104,18 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         .unwrap();
     assert_eq!(demo["user"]["email"], fitkart_local::seed::DEMO_EMAIL);
 
+    // The admin console, its docs page and the spec are served next to the API (the
+    // console is built by scripts/test before the suite runs).
+    for (path, needle) in [
+        ("/admin/", "FitKart Admin"),
+        ("/docs/", "FitKart API"),
+        ("/openapi.yaml", "openapi: 3.1.0"),
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.text().await.unwrap().contains(needle), "{path}");
+    }
+
     // API Gateway's answer for an unknown route, and an on-demand invocation.
     let res = http.get(format!("{base}/v1/nowhere")).send().await.unwrap();
     assert_eq!(res.status(), 404);
