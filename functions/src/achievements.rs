@@ -24,14 +24,13 @@ pub async fn leaderboard(app: &App, req: Request) -> Result<Response> {
     ok(&leaderboard::read(&mut conn, period, me.user_id, limit).await?)
 }
 
-/// leaderboard-refresh (nightly): every board containing today or yesterday (UTC),
-/// rebuilt in one transaction, once per scheduled time.
+/// leaderboard-refresh (nightly): every board containing today or yesterday (UTC), each
+/// rebuilt in its own transaction, once per scheduled time.
 pub async fn refresh(app: &App, event: ScheduledEvent) -> Result<Value> {
     let at = event.scheduled_time.unwrap_or_else(chrono::Utc::now);
     jobs::run_once(app, "leaderboard-refresh", event, || async {
-        let mut tx = app.db().await?.begin().await?;
-        let boards = leaderboard::refresh(&mut tx, &leaderboard::boards_for(at)).await?;
-        tx.commit().await?;
+        let boards =
+            leaderboard::refresh_all(app.db().await?, &leaderboard::boards_for(at)).await?;
         Ok(json!({ "boards": boards }))
     })
     .await

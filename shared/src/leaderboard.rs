@@ -3,14 +3,16 @@
 //! the caller's own rank.
 //!
 //! A refresh rebuilds each board with one set-based statement (a window function ranks
-//! every user at once; ties share a rank: 1, 2, 2, 4) inside one transaction that first
-//! deletes the period's old rows. Weeks and months add up their days' verified steps; the
-//! all-time board ranks `users.total_steps`, the running total of credited verified steps. Readers run one statement per request and see the
-//! board of the last commit, whole: never an empty or half-built board.
+//! every user at once; ties share a rank: 1, 2, 2, 4) inside a transaction that first
+//! deletes the board's old rows. Weeks and months add up their days' verified steps; the
+//! all-time board ranks `users.total_steps`, the running total of credited verified steps.
+//! Readers run one statement per request and see the board of the last commit, whole:
+//! never an empty or half-built board.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use futures_util::{stream, StreamExt, TryStreamExt};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{Error, Result};
@@ -88,6 +90,33 @@ pub fn boards_for(at: DateTime<Utc>) -> Vec<(Period, NaiveDate)> {
         }
     }
     boards
+}
+
+/// Rebuilds every board, each in its own transaction (a reader sees each board whole),
+/// two at a time: Postgres never runs an `INSERT … SELECT` in parallel, so the job's two
+/// pooled connections do what a parallel query's two workers would. The costliest boards
+/// (months, then weeks) start first.
+pub async fn refresh_all(
+    pool: &PgPool,
+    boards: &[(Period, NaiveDate)],
+) -> Result<Vec<RefreshedBoard>> {
+    let mut ordered = boards.to_vec();
+    ordered.sort_by_key(|(period, _)| match period {
+        Period::Monthly => 0,
+        Period::Weekly => 1,
+        Period::AllTime => 2,
+    });
+    let boards: Vec<Vec<RefreshedBoard>> = stream::iter(ordered)
+        .map(|board| async move {
+            let mut tx = pool.begin().await?;
+            let refreshed = refresh(&mut tx, &[board]).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(refreshed)
+        })
+        .buffer_unordered(2)
+        .try_collect()
+        .await?;
+    Ok(boards.into_iter().flatten().collect())
 }
 
 /// Rebuilds the given boards in the caller's transaction.

@@ -193,10 +193,8 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
                 .execute(&t.pool)
                 .await
                 .unwrap();
-            let mut tx = t.pool.begin().await.unwrap();
-            leaderboard::refresh(&mut tx, &boards).await.unwrap();
-            tx.commit().await.unwrap();
-            let _ = round;
+            let refreshed = leaderboard::refresh_all(&t.pool, &boards).await.unwrap();
+            assert_eq!(refreshed.len(), boards.len(), "round {round}");
         }
     };
     let readers = async {

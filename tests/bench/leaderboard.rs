@@ -94,9 +94,7 @@ async fn main() {
         assert_eq!(grouped.len() as i64, users);
 
         let t = Instant::now();
-        let mut tx = pool.begin().await.unwrap();
-        let refreshed = leaderboard::refresh(&mut tx, &boards).await.unwrap();
-        tx.commit().await.unwrap();
+        let refreshed = leaderboard::refresh_all(&pool, &boards).await.unwrap();
         refresh.push(t.elapsed());
         let ranked: u64 = refreshed.iter().map(|b| b.ranked_users).sum();
         println!(
