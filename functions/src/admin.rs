@@ -3,7 +3,7 @@
 //! the database); every mutation has one shape: check the input, make the change in an
 //! `AuditedTx`, commit it with its audit row, answer with the new state.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use fitkart::audit::{self, AuditedTx, Entry, LogFilter};
 use fitkart::auth::Role;
 use fitkart::http::{
@@ -33,10 +33,6 @@ fn parse_query<T>(
 
 fn uuid(raw: &str) -> Result<Uuid, String> {
     Uuid::parse_str(raw).map_err(|_| "must be a UUID".into())
-}
-
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".into())
 }
 
 fn time(raw: &str) -> Result<DateTime<Utc>, String> {
@@ -336,20 +332,12 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
 
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
-    let mut checks = Checks::default();
-    let today = Utc::now().date_naive();
-    let to = checks
-        .optional("to", query_param(&req, "to"), date)
-        .unwrap_or(today);
-    let from = checks
-        .optional("from", query_param(&req, "from"), date)
-        .unwrap_or(to - Days::new(29));
-    if checks.is_ok() && from > to {
-        checks.fail("from", "must not be after to");
-    } else if checks.is_ok() && (to - from).num_days() > 366 {
-        checks.fail("to", "the range must be at most 366 days");
-    }
-    checks.finish()?;
+    let (from, to) = validate::date_range(
+        query_param(&req, "from"),
+        query_param(&req, "to"),
+        Utc::now().date_naive(),
+        29,
+    )?;
     let mut conn = app.db().await?.acquire().await?;
     let items = stats::daily(&mut conn, from, to).await?;
     let active_users = stats::active_users(&mut conn).await?;

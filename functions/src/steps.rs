@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, Utc};
 use fitkart::http::{
     caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
 };
@@ -46,14 +46,10 @@ fn decimal(value: f64, max: f64, places: u32) -> Result<Decimal, String> {
         .map_err(|_| "is not a number".into())
 }
 
-fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date as YYYY-MM-DD".into())
-}
-
 impl EntryBody {
     fn parse(self, at: &str, checks: &mut Checks) -> Option<DayEntry> {
         let field = |name: &str| format!("{at}.{name}");
-        let date = checks.field(field("date"), parse_date(&self.date));
+        let date = checks.field(field("date"), validate::date(&self.date));
         let steps = checks.field(
             field("steps"),
             if (0..=200_000).contains(&self.steps) {
@@ -139,7 +135,7 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
     // One record per day: a date may appear once per sync.
     let mut seen = HashSet::new();
     for (i, entry) in body.entries.iter().enumerate() {
-        if let Ok(date) = parse_date(&entry.date) {
+        if let Ok(date) = validate::date(&entry.date) {
             if !seen.insert(date) {
                 checks.fail(
                     format!("entries[{i}].date"),
@@ -161,21 +157,13 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut checks = Checks::default();
     // Tomorrow in UTC is today somewhere: the default window covers every time zone.
-    let default_to = Utc::now().date_naive() + Days::new(1);
-    let to = checks
-        .optional("to", query_param(&req, "to"), parse_date)
-        .unwrap_or(default_to);
-    let from = checks
-        .optional("from", query_param(&req, "from"), parse_date)
-        .unwrap_or(to - Days::new(30));
-    if checks.is_ok() && from > to {
-        checks.fail("from", "must not be after to");
-    } else if checks.is_ok() && (to - from).num_days() > 366 {
-        checks.fail("to", "the range must be at most 366 days");
-    }
-    checks.finish()?;
+    let (from, to) = validate::date_range(
+        query_param(&req, "from"),
+        query_param(&req, "to"),
+        Utc::now().date_naive() + Days::new(1),
+        30,
+    )?;
     let mut conn = app.db().await?.acquire().await?;
     ok(&json!({ "items": steps::list(&mut conn, me.user_id, from, to).await? }))
 }

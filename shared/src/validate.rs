@@ -126,6 +126,34 @@ pub fn country_code(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A calendar date as `YYYY-MM-DD`.
+pub fn date(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| "must be a date as YYYY-MM-DD".into())
+}
+
+/// The `from`/`to` query range of a report: each optional (defaults: `to` =
+/// `default_to`, `from` = `days` before `to`), `from` not after `to`, at most 366 days.
+pub fn date_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_to: chrono::NaiveDate,
+    days: u64,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Error> {
+    let mut checks = Checks::default();
+    let to = checks.optional("to", to, date).unwrap_or(default_to);
+    let from = checks
+        .optional("from", from, date)
+        .unwrap_or(to - chrono::Days::new(days));
+    if checks.is_ok() && from > to {
+        checks.fail("from", "must not be after to");
+    } else if checks.is_ok() && (to - from).num_days() > 366 {
+        checks.fail("to", "the range must be at most 366 days");
+    }
+    checks.finish()?;
+    Ok((from, to))
+}
+
 /// An IANA time zone name such as `Europe/Berlin`.
 pub fn timezone(raw: &str) -> Result<chrono_tz::Tz, String> {
     chrono_tz::Tz::from_str(raw.trim())
@@ -176,6 +204,19 @@ mod tests {
         // 24 three-byte characters are 72 bytes; one more is over the limit.
         assert!(password(&"€".repeat(24)).is_ok());
         assert!(password(&"€".repeat(25)).is_err());
+    }
+
+    #[test]
+    fn date_ranges_default_and_are_bounded() {
+        let today = date("2026-11-25").unwrap();
+        assert_eq!(
+            date_range(None, None, today, 29).unwrap(),
+            (date("2026-10-27").unwrap(), today)
+        );
+        assert!(date_range(Some("2026-11-26"), Some("2026-11-25"), today, 29).is_err());
+        assert!(date_range(Some("2025-01-01"), None, today, 29).is_err());
+        let bad = date_range(Some("yesterday"), Some("2026-13-01"), today, 29).unwrap_err();
+        assert_eq!(bad.status(), 422);
     }
 
     #[test]

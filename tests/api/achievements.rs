@@ -3,7 +3,7 @@
 
 use chrono::{Days, Utc};
 use fitkart_functions::{achievements, orders};
-use fitkart_tests::{address, TestApp, User};
+use fitkart_tests::TestApp;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -157,20 +157,9 @@ async fn every_step_achievement_unlocks_for_a_real_history_and_not_for_a_near_mi
     t.assert_ledger_invariants().await;
 }
 
-async fn order(t: &TestApp, user: &User, products: &[Uuid], key: &str) -> String {
-    let items: Vec<_> = products
-        .iter()
-        .map(|p| json!({"product_id": p, "quantity": 1}))
-        .collect();
-    let res = t
-        .call(orders::create, "POST", "/v1/orders")
-        .bearer(&user.access_token)
-        .header("Idempotency-Key", key)
-        .json(json!({"items": items, "shipping_address": address()}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.body["id"].as_str().unwrap().to_owned()
+/// One unit of each product.
+fn lines(products: &[Uuid]) -> Vec<(Uuid, i64)> {
+    products.iter().map(|p| (*p, 1)).collect()
 }
 
 #[tokio::test]
@@ -187,17 +176,17 @@ async fn redemption_achievements_count_orders_that_stand() {
         t.grant(user.id, 10_000).await;
     }
     // Five distinct products over two orders.
-    order(&t, &collector, &products[..3], "c1").await;
-    order(&t, &collector, &products[2..], "c2").await;
+    t.order(&collector, "c1", &lines(&products[..3])).await;
+    t.order(&collector, "c2", &lines(&products[2..])).await;
     // Four distinct products, one of them twice.
-    order(&t, &near, &products[..4], "n1").await;
-    order(&t, &near, &products[..1], "n2").await;
+    t.order(&near, "n1", &lines(&products[..4])).await;
+    t.order(&near, "n2", &lines(&products[..1])).await;
     // An order that was cancelled is not a redemption.
-    let id = order(&t, &cancelled, &products[..1], "x1").await;
+    let id = t.order(&cancelled, "x1", &lines(&products[..1])).await;
     let res = t
         .call(orders::cancel, "POST", "/v1/orders/{id}/cancel")
         .bearer(&cancelled.access_token)
-        .param("id", &id)
+        .param("id", id)
         .send()
         .await;
     assert_eq!(res.status, 200);

@@ -6,8 +6,8 @@ use chrono::{Days, Utc};
 use fitkart::http::{Request, Response};
 use fitkart::App;
 use fitkart_functions::admin::{self, BootstrapEvent};
-use fitkart_functions::{orders as order_fns, steps};
-use fitkart_tests::{address, Pipeline, TestApp, TestResponse, User};
+use fitkart_functions::steps;
+use fitkart_tests::{Pipeline, TestApp, TestResponse, User};
 use futures::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -207,18 +207,6 @@ async fn held_record(t: &TestApp, pipeline: &Pipeline, user: &User, days_ago: u6
     .unwrap()
 }
 
-async fn place_order(t: &TestApp, user: &User, product: Uuid, key: &str) -> Uuid {
-    let res = t
-        .call(order_fns::create, "POST", "/v1/orders")
-        .bearer(&user.access_token)
-        .header("Idempotency-Key", key)
-        .json(json!({"items": [{"product_id": product, "quantity": 1}], "shipping_address": address()}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.body["id"].as_str().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_admins() {
     let (t, pipeline) = TestApp::with_pipeline().await;
@@ -226,7 +214,7 @@ async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_ad
     let walker = t.register("walker@example.com").await;
     let product = t.product("Cap", 1_000, 10).await;
     t.grant(walker.id, 10_000).await;
-    let order = place_order(&t, &walker, product, "guard").await;
+    let order = t.order(&walker, "guard", &[(product, 1)]).await;
     let validation = held_record(&t, &pipeline, &walker, 1).await;
     let routes = routes(walker.id, order, product, validation);
     assert_eq!(routes.len(), 13);
@@ -721,8 +709,8 @@ async fn admins_move_orders_through_the_workflow_with_audit_and_filters() {
     let walker = t.register("walker@example.com").await;
     let product = t.product("Band", 2_000, 10).await;
     t.grant(walker.id, 50_000).await;
-    let first = place_order(&t, &walker, product, "a").await;
-    let second = place_order(&t, &walker, product, "b").await;
+    let first = t.order(&walker, "a", &[(product, 1)]).await;
+    let second = t.order(&walker, "b", &[(product, 1)]).await;
     let patch = |id: Uuid, body: Value| {
         let t = &t;
         let token = boss.access_token.clone();

@@ -3,8 +3,8 @@
 
 use chrono::{Days, Utc};
 use fitkart::jobs::ScheduledEvent;
-use fitkart_functions::{me, ops, orders};
-use fitkart_tests::{address, TestApp};
+use fitkart_functions::{me, ops};
+use fitkart_tests::TestApp;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -35,14 +35,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     for i in 0..11 {
         let user = t.register(&format!("u{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
-        let res = t
-            .call(orders::create, "POST", "/v1/orders")
-            .bearer(&user.access_token)
-            .header("Idempotency-Key", "k")
-            .json(json!({"items": [{"product_id": product, "quantity": 1}], "shipping_address": address()}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201);
+        t.order(&user, "k", &[(product, 1)]).await;
         users.push(user.id);
     }
     sqlx::query(
@@ -273,14 +266,7 @@ async fn the_export_holds_the_callers_data_and_nobody_elses() {
     let bob = t.register("bob@example.com").await;
     for user in [&ann, &bob] {
         t.grant(user.id, 5_000).await;
-        let res = t
-            .call(orders::create, "POST", "/v1/orders")
-            .bearer(&user.access_token)
-            .header("Idempotency-Key", "o")
-            .json(json!({"items": [{"product_id": product, "quantity": 1}], "shipping_address": address()}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201);
+        t.order(user, "o", &[(product, 1)]).await;
         sqlx::query(
             "INSERT INTO step_records (user_id, steps, source, recorded_date, status, verified_steps)
              VALUES ($1, 4321, 'health_kit', current_date, 'verified', 4321)",

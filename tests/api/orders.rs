@@ -3,23 +3,10 @@
 
 use fitkart::orders::{self, Actor, Change, Status};
 use fitkart_functions::{orders as order_fns, rewards};
-use fitkart_tests::{address, TestApp, TestResponse, User};
+use fitkart_tests::{address, order_body, TestApp, User};
 use futures::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-async fn place(t: &TestApp, user: &User, key: &str, body: Value) -> TestResponse {
-    t.call(order_fns::create, "POST", "/v1/orders")
-        .bearer(&user.access_token)
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-}
-
-fn one_line(product: Uuid, quantity: i64) -> Value {
-    json!({"items": [{"product_id": product, "quantity": quantity}], "shipping_address": address()})
-}
 
 async fn count(t: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&t.pool).await.unwrap()
@@ -142,9 +129,7 @@ async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
     let (available_before, _, _) = t.wallet(user.id).await;
     let bonus_before = bonuses(&t, user.id).await;
 
-    let res = place(
-        &t,
-        &user,
+    let res = t.place_order(&user,
         "order-1",
         json!({"items": [{"product_id": bottle, "quantity": 2}, {"product_id": socks, "quantity": 1}],
                "shipping_address": address()}),
@@ -231,7 +216,7 @@ async fn bad_orders_are_refused_and_change_nothing() {
     let no_key = t
         .call(order_fns::create, "POST", "/v1/orders")
         .bearer(&user.access_token)
-        .json(one_line(bottle, 1))
+        .json(order_body(&[(bottle, 1)]))
         .send()
         .await;
     assert_eq!(no_key.status, 422);
@@ -242,9 +227,12 @@ async fn bad_orders_are_refused_and_change_nothing() {
             json!({"items": [], "shipping_address": address()}),
             vec!["items"],
         ),
-        (one_line(bottle, 0), vec!["items[0].quantity"]),
-        (one_line(bottle, 11), vec!["items[0].quantity"]),
-        (one_line(Uuid::new_v4(), 1), vec!["items[0].product_id"]),
+        (order_body(&[(bottle, 0)]), vec!["items[0].quantity"]),
+        (order_body(&[(bottle, 11)]), vec!["items[0].quantity"]),
+        (
+            order_body(&[(Uuid::new_v4(), 1)]),
+            vec!["items[0].product_id"],
+        ),
         (
             json!({"items": [{"product_id": bottle, "quantity": 1}, {"product_id": bottle, "quantity": 2}],
                    "shipping_address": address()}),
@@ -269,7 +257,9 @@ async fn bad_orders_are_refused_and_change_nothing() {
         ),
     ];
     for (i, (body, fields)) in cases.into_iter().enumerate() {
-        let res = place(&t, &user, &format!("bad-{i}"), body.clone()).await;
+        let res = t
+            .place_order(&user, &format!("bad-{i}"), body.clone())
+            .await;
         assert_eq!(res.status, 422, "case {i}: {}", res.body);
         let got = res.error_fields();
         for field in &fields {
@@ -282,13 +272,13 @@ async fn bad_orders_are_refused_and_change_nothing() {
     let lines: Vec<Value> = (0..21)
         .map(|_| json!({"product_id": Uuid::new_v4(), "quantity": 1}))
         .collect();
-    let too_many = place(
-        &t,
-        &user,
-        "too-many",
-        json!({"items": lines, "shipping_address": address()}),
-    )
-    .await;
+    let too_many = t
+        .place_order(
+            &user,
+            "too-many",
+            json!({"items": lines, "shipping_address": address()}),
+        )
+        .await;
     assert_eq!(too_many.status, 422);
 
     let hidden = t.product("Hidden", 100, 10).await;
@@ -297,11 +287,17 @@ async fn bad_orders_are_refused_and_change_nothing() {
         .execute(&t.pool)
         .await
         .unwrap();
-    let inactive = place(&t, &user, "inactive", one_line(hidden, 1)).await;
+    let inactive = t
+        .place_order(&user, "inactive", order_body(&[(hidden, 1)]))
+        .await;
     assert_eq!(inactive.status, 422);
-    let greedy = place(&t, &user, "greedy", one_line(bottle, 10)).await;
+    let greedy = t
+        .place_order(&user, "greedy", order_body(&[(bottle, 10)]))
+        .await;
     assert_eq!(greedy.status, 201);
-    let empty = place(&t, &user, "empty", one_line(bottle, 1)).await;
+    let empty = t
+        .place_order(&user, "empty", order_body(&[(bottle, 1)]))
+        .await;
     assert_eq!((empty.status, empty.code()), (409, "out_of_stock"));
 
     assert_eq!(count(&t, "SELECT count(*) FROM orders").await, 1);
@@ -329,7 +325,10 @@ async fn twenty_concurrent_orders_against_a_balance_for_one_place_exactly_one() 
 
     let attempts = (0..20).map(|i| {
         let (t, user) = (&t, &user);
-        async move { place(t, user, &format!("race-{i}"), one_line(product, 1)).await }
+        async move {
+            t.place_order(user, &format!("race-{i}"), order_body(&[(product, 1)]))
+                .await
+        }
     });
     let results = join_all(attempts).await;
     let created = results.iter().filter(|r| r.status == 201).count();
@@ -363,7 +362,7 @@ async fn twenty_users_racing_for_the_last_three_units_get_exactly_three() {
     let results = join_all(
         users
             .iter()
-            .map(|u| place(&t, u, "last-units", one_line(product, 1))),
+            .map(|u| t.place_order(u, "last-units", order_body(&[(product, 1)]))),
     )
     .await;
     let created = results.iter().filter(|r| r.status == 201).count();
@@ -391,7 +390,9 @@ async fn replays_return_the_original_order_and_never_charge_twice() {
     let product = t.product("Cap", 1_000, 50).await;
     t.grant(user.id, 50_000).await;
 
-    let first = place(&t, &user, "key-A", one_line(product, 2)).await;
+    let first = t
+        .place_order(&user, "key-A", order_body(&[(product, 2)]))
+        .await;
     assert_eq!(first.status, 201);
     let wallet_after_first = t.wallet(user.id).await;
     // Same body with its keys in another order and extra whitespace is the same request.
@@ -410,7 +411,9 @@ async fn replays_return_the_original_order_and_never_charge_twice() {
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(t.wallet(user.id).await, wallet_after_first);
 
-    let different = place(&t, &user, "key-A", one_line(product, 3)).await;
+    let different = t
+        .place_order(&user, "key-A", order_body(&[(product, 3)]))
+        .await;
     assert_eq!(
         (different.status, different.code()),
         (422, "idempotency_key_reused")
@@ -419,12 +422,15 @@ async fn replays_return_the_original_order_and_never_charge_twice() {
     // Another user's identical key is their own.
     let other = t.register("other@example.com").await;
     t.grant(other.id, 50_000).await;
-    let theirs = place(&t, &other, "key-A", one_line(product, 2)).await;
+    let theirs = t
+        .place_order(&other, "key-A", order_body(&[(product, 2)]))
+        .await;
     assert_eq!(theirs.status, 201);
     assert_ne!(theirs.body["id"], first.body["id"]);
 
     // Ten concurrent deliveries of one new request: one order, ten identical answers.
-    let results = join_all((0..10).map(|_| place(&t, &user, "key-B", one_line(product, 1)))).await;
+    let results =
+        join_all((0..10).map(|_| t.place_order(&user, "key-B", order_body(&[(product, 1)])))).await;
     assert!(
         results.iter().all(|r| r.status == 201),
         "{:?}",
@@ -450,7 +456,9 @@ async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
     let stranger = t.register("stranger@example.com").await;
     let product = t.product("Roller", 3_000, 5).await;
     t.grant(owner.id, 30_000).await;
-    let order = place(&t, &owner, "o-1", one_line(product, 2)).await;
+    let order = t
+        .place_order(&owner, "o-1", order_body(&[(product, 2)]))
+        .await;
     let id = order.body["id"].as_str().unwrap().to_owned();
 
     // Another user's order does not exist for them, on every order endpoint.
@@ -500,7 +508,9 @@ async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
     assert_eq!((again.status, again.code()), (409, "invalid_transition"));
 
     // Once processing, only staff can cancel.
-    let second = place(&t, &owner, "o-2", one_line(product, 1)).await;
+    let second = t
+        .place_order(&owner, "o-2", order_body(&[(product, 1)]))
+        .await;
     let second_id: Uuid = second.body["id"].as_str().unwrap().parse().unwrap();
     for to in [Status::Confirmed, Status::Processing] {
         let mut tx = t.pool.begin().await.unwrap();
@@ -525,7 +535,7 @@ async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
 
 /// Drives a fresh order to `from` along the workflow's main path (or cancels/refunds it).
 async fn order_in(t: &TestApp, user: &User, product: Uuid, key: &str, from: Status) -> Uuid {
-    let res = place(t, user, key, one_line(product, 1)).await;
+    let res = t.place_order(user, key, order_body(&[(product, 1)])).await;
     assert_eq!(res.status, 201, "{}", res.body);
     let id: Uuid = res.body["id"].as_str().unwrap().parse().unwrap();
     use Status::*;

@@ -256,14 +256,7 @@ async fn later_syncs_update_deactivate_and_respect_pinned_prices_hidden_products
     .fetch_one(&t.pool)
     .await
     .unwrap();
-    let order = t
-        .call(fitkart_functions::orders::create, "POST", "/v1/orders")
-        .bearer(&user.access_token)
-        .header("Idempotency-Key", "socks")
-        .json(json!({"items": [{"product_id": socks, "quantity": 2}], "shipping_address": fitkart_tests::address()}))
-        .send()
-        .await;
-    assert_eq!(order.status, 201, "{}", order.body);
+    t.order(&user, "socks", &[(socks, 2)]).await;
 
     // Shopify now: bottle still there, socks repriced and restocked with one variant gone,
     // the band's price changed, and a new draft product.

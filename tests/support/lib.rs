@@ -181,6 +181,23 @@ impl TestApp {
         .unwrap();
     }
 
+    /// `POST /v1/orders` as `user` with the `Idempotency-Key` `key`.
+    pub async fn place_order(&self, user: &User, key: &str, body: Value) -> TestResponse {
+        self.call(fitkart_functions::orders::create, "POST", "/v1/orders")
+            .bearer(&user.access_token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// An order that must be placed: `lines` of (product, quantity); returns its id.
+    pub async fn order(&self, user: &User, key: &str, lines: &[(Uuid, i64)]) -> Uuid {
+        let res = self.place_order(user, key, order_body(lines)).await;
+        assert_eq!(res.status, 201, "order refused: {}", res.body);
+        res.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
     /// A reward product, as the catalog sync would leave it.
     pub async fn product(&self, name: &str, coin_price: i64, stock: i32) -> Uuid {
         sqlx::query_scalar(
@@ -280,6 +297,15 @@ impl Pipeline {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// An order body: `lines` of (product, quantity) to the test address.
+pub fn order_body(lines: &[(Uuid, i64)]) -> Value {
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|(product, quantity)| json!({"product_id": product, "quantity": quantity}))
+        .collect();
+    json!({"items": items, "shipping_address": address()})
+}
 
 /// A valid shipping address.
 pub fn address() -> Value {
