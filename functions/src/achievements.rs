@@ -1,37 +1,11 @@
-//! `/v1/achievements` and `/v1/leaderboard`, and the nightly leaderboard refresh.
+//! `/v1/achievements`: every achievement with the caller's progress.
 
-use fitkart::http::{caller, ok, query_param, Request, Response};
-use fitkart::jobs::{self, ScheduledEvent};
-use fitkart::leaderboard::{self, Period};
-use fitkart::{achievements, App, Error, Result};
-use serde_json::{json, Value};
+use fitkart::http::{caller, ok, Request, Response};
+use fitkart::{achievements, App, Result};
+use serde_json::json;
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let mut conn = app.db().await?.acquire().await?;
     ok(&json!({ "items": achievements::list_for(&mut conn, me.user_id).await? }))
-}
-
-pub async fn leaderboard(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let period = query_param(&req, "period")
-        .map(Period::parse)
-        .transpose()
-        .map_err(|m| Error::invalid("period", m))?
-        .unwrap_or(Period::Weekly);
-    let limit = leaderboard::parse_limit(query_param(&req, "limit"))?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&leaderboard::read(&mut conn, period, me.user_id, limit).await?)
-}
-
-/// leaderboard-refresh (nightly): every board containing today or yesterday (UTC), each
-/// rebuilt in its own transaction, once per scheduled time.
-pub async fn refresh(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let at = event.scheduled_time.unwrap_or_else(chrono::Utc::now);
-    jobs::run_once(app, "leaderboard-refresh", event, || async {
-        let boards =
-            leaderboard::refresh_all(app.db().await?, &leaderboard::boards_for(at)).await?;
-        Ok(json!({ "boards": boards }))
-    })
-    .await
 }

@@ -4,32 +4,22 @@
 //! `AuditedTx`, commit it with its audit row, answer with the new state.
 
 use chrono::{DateTime, Utc};
+use fitkart::accounts::{self, AccountState};
 use fitkart::audit::{self, AuditedTx, Entry, LogFilter};
-use fitkart::auth::Role;
 use fitkart::http::{
-    admin, admin_actor, json, json_body, ok, page_request, path_id, path_param, query_param, Page,
-    Request, Response, StatusCode,
+    admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
+    query_param, Page, Request, Response, StatusCode,
 };
 use fitkart::orders::{self, Actor, Change, Status};
-use fitkart::review::{self, Decision, QueueStatus};
 use fitkart::rewards::{self, ProductChanges};
-use fitkart::users::{self, AccountState};
-use fitkart::validate::{self, Checks};
+use fitkart::steps::review::{self, Decision, QueueStatus};
+use fitkart::users::Role;
+
+use fitkart::input::{self, Checks};
 use fitkart::{settings, stats, wallet, App, Error, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn parse_query<T>(
-    req: &Request,
-    name: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<Option<T>> {
-    query_param(req, name)
-        .map(parse)
-        .transpose()
-        .map_err(|m| Error::invalid(name, m))
-}
 
 fn uuid(raw: &str) -> Result<Uuid, String> {
     Uuid::parse_str(raw).map_err(|_| "must be a UUID".into())
@@ -66,7 +56,7 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     let body: ReviewBody = json_body(&req)?;
     let mut checks = Checks::default();
     let decision = checks.field("decision", Decision::parse(&body.decision));
-    let note = checks.field("note", validate::text(&body.note, 2_000));
+    let note = checks.field("note", input::text(&body.note, 2_000));
     checks.finish()?;
     let (decision, note) = (decision.expect("checked"), note.expect("checked"));
     let settings = app.settings().await?;
@@ -94,10 +84,11 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
 pub async fn list_users(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let page = page_request(&req)?;
-    let q = parse_query(&req, "q", |q| validate::text(q, 200))?;
+    let q = parse_query(&req, "q", |q| input::text(q, 200))?;
     let mut conn = app.db().await?.acquire().await?;
     let (items, next_cursor) =
-        users::search(&mut conn, q.as_deref(), page.limit, page.cursor.as_deref()).await?;
+        accounts::admin::search(&mut conn, q.as_deref(), page.limit, page.cursor.as_deref())
+            .await?;
     ok(&Page { items, next_cursor })
 }
 
@@ -105,7 +96,7 @@ pub async fn get_user(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let id = path_id(&req, "id")?;
     let mut conn = app.db().await?.acquire().await?;
-    ok(&users::detail(&mut conn, id).await?)
+    ok(&accounts::admin::detail(&mut conn, id).await?)
 }
 
 #[derive(Deserialize)]
@@ -130,8 +121,8 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
         role,
     };
     let mut tx = AuditedTx::begin(app, actor).await?;
-    let (before, after) = users::set_account_state(tx.conn(), id, change).await?;
-    let user = users::detail(tx.conn(), id).await?;
+    let (before, after) = accounts::set_state(tx.conn(), id, change).await?;
+    let user = accounts::admin::detail(tx.conn(), id).await?;
     tx.commit(Entry {
         action: "user.update",
         entity_type: "user",
@@ -161,13 +152,14 @@ pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
             "must be a non-zero number of coins, at most 100000000 either way",
         );
     }
-    let reason = checks.field("reason", validate::text(&body.reason, 500));
+    let reason = checks.field("reason", input::text(&body.reason, 500));
     checks.finish()?;
     let reason = reason.expect("checked");
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
     let before = wallet::get(tx.conn(), id).await?;
-    let transaction = wallet::adjust(tx.conn(), id, body.amount, &reason, admin_id).await?;
+    let transaction =
+        accounts::admin::adjust(tx.conn(), id, body.amount, &reason, admin_id).await?;
     tx.commit(Entry {
         action: "user.coins",
         entity_type: "user",
@@ -206,9 +198,9 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
     let mut checks = Checks::default();
     let status = checks.field("status", Status::parse(&body.status));
     let tracking_number = checks.optional("tracking_number", body.tracking_number, |t| {
-        validate::text(&t, 128)
+        input::text(&t, 128)
     });
-    let notes = checks.optional("notes", body.notes, |n| validate::text(&n, 2_000));
+    let notes = checks.optional("notes", body.notes, |n| input::text(&n, 2_000));
     checks.finish()?;
     let change = Change {
         to: status,
@@ -313,12 +305,12 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
     let mut checks = Checks::default();
     let filter = LogFilter {
         entity_type: checks.optional("entity_type", query_param(&req, "entity_type"), |t| {
-            validate::text(t, 32)
+            input::text(t, 32)
         }),
         entity_id: checks.optional("entity_id", query_param(&req, "entity_id"), uuid),
         admin_id: checks.optional("admin_id", query_param(&req, "admin_id"), uuid),
         action: checks.optional("action", query_param(&req, "action"), |a| {
-            validate::text(a, 64)
+            input::text(a, 64)
         }),
         from: checks.optional("from", query_param(&req, "from"), time),
         to: checks.optional("to", query_param(&req, "to"), time),
@@ -332,7 +324,7 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
 
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
-    let (from, to) = validate::date_range(
+    let (from, to) = input::date_range(
         query_param(&req, "from"),
         query_param(&req, "to"),
         Utc::now().date_naive(),
@@ -355,9 +347,9 @@ pub struct BootstrapEvent {
 /// admin-bootstrap (invoked directly by an operator after the first deploy): makes the
 /// registered account with this email the first admin; refused once an admin exists.
 pub async fn bootstrap(app: &App, event: BootstrapEvent) -> Result<Value> {
-    let email = validate::email(&event.email).map_err(|m| Error::invalid("email", m))?;
+    let email = input::email(&event.email).map_err(|m| Error::invalid("email", m))?;
     let mut tx = app.db().await?.begin().await?;
-    let id = users::bootstrap_admin(&mut tx, &email).await?;
+    let id = accounts::bootstrap_admin(&mut tx, &email).await?;
     tx.commit().await?;
     tracing::info!(user_id = %id, "first admin made");
     Ok(json!({ "admin_id": id, "email": email }))

@@ -3,7 +3,7 @@
 use fitkart::auth::oauth::{self, Provider};
 use fitkart::auth::{self, Registration};
 use fitkart::http::{json, json_body, no_content, ok, Request, Response, StatusCode};
-use fitkart::validate::{self, Checks};
+use fitkart::input::{self, Checks};
 use fitkart::{App, Error, Result};
 use serde::Deserialize;
 use serde_json::json;
@@ -23,14 +23,14 @@ struct RegisterBody {
 impl RegisterBody {
     fn parse(self) -> Result<Registration> {
         let mut checks = Checks::default();
-        let email = checks.field("email", validate::email(&self.email));
-        let password = checks.field("password", validate::password(&self.password));
-        let full_name = checks.field("full_name", validate::full_name(&self.full_name));
-        let phone = checks.optional("phone", self.phone, |p| validate::phone(&p));
+        let email = checks.field("email", input::email(&self.email));
+        let password = checks.field("password", input::password(&self.password));
+        let full_name = checks.field("full_name", input::full_name(&self.full_name));
+        let phone = checks.optional("phone", self.phone, |p| input::phone(&p));
         let country_code = checks.optional("country_code", self.country_code, |c| {
-            validate::country_code(&c)
+            input::country_code(&c)
         });
-        let timezone = checks.optional("timezone", self.timezone, |t| validate::timezone(&t));
+        let timezone = checks.optional("timezone", self.timezone, |t| input::timezone(&t));
         let referral_code = checks.optional("referral_code", self.referral_code, |c| {
             let code = c.trim().to_ascii_uppercase();
             match code.len() {
@@ -122,7 +122,7 @@ pub async fn oauth_apple(app: &App, req: Request) -> Result<Response> {
     let body: AppleBody = json_body(&req)?;
     let full_name = body
         .full_name
-        .map(|n| validate::full_name(&n).map_err(|m| Error::invalid("full_name", m)))
+        .map(|n| input::full_name(&n).map_err(|m| Error::invalid("full_name", m)))
         .transpose()?;
     oauth_sign_in(
         app,

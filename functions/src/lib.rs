@@ -6,6 +6,7 @@ pub mod achievements;
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod leaderboard;
 pub mod me;
 pub mod ops;
 pub mod orders;

@@ -1,8 +1,9 @@
 //! `/v1/me`: the caller's own profile.
 
+use fitkart::accounts;
 use fitkart::http::{caller, json_body, no_content, ok, Request, Response};
+use fitkart::input::{self, Checks};
 use fitkart::users::{self, ProfilePatch};
-use fitkart::validate::{self, Checks};
 use fitkart::{App, Result};
 use serde::{Deserialize, Deserializer};
 
@@ -52,9 +53,9 @@ impl PatchBody {
                 Some(Some(v)) => checks.field(name, parse(&v)),
             }
         };
-        let full_name = required("full_name", self.full_name, validate::full_name);
+        let full_name = required("full_name", self.full_name, input::full_name);
         let timezone = required("timezone", self.timezone, |t| {
-            validate::timezone(t).map(|tz| tz.name().to_owned())
+            input::timezone(t).map(|tz| tz.name().to_owned())
         });
         // Optional ones may be cleared with null.
         let mut clearable =
@@ -63,13 +64,13 @@ impl PatchBody {
              parse: fn(&str) -> Result<String, String>| {
                 value.map(|inner| inner.and_then(|v| checks.field(name, parse(&v))))
             };
-        let phone = clearable("phone", self.phone, validate::phone);
-        let country_code = clearable("country_code", self.country_code, validate::country_code);
-        let bio = clearable("bio", self.bio, |b| validate::text(b, 500));
+        let phone = clearable("phone", self.phone, input::phone);
+        let country_code = clearable("country_code", self.country_code, input::country_code);
+        let bio = clearable("bio", self.bio, |b| input::text(b, 500));
         let profile_picture_url = clearable(
             "profile_picture_url",
             self.profile_picture_url,
-            validate::https_url,
+            input::https_url,
         );
         checks.finish()?;
         Ok(ProfilePatch {
@@ -93,7 +94,7 @@ pub async fn update(app: &App, req: Request) -> Result<Response> {
 pub async fn delete(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let mut tx = app.db().await?.begin().await?;
-    users::delete_account(&mut tx, me.user_id).await?;
+    accounts::delete(&mut tx, me.user_id).await?;
     tx.commit().await?;
     no_content()
 }

@@ -2,7 +2,7 @@
 //! and cancelling one through the shared order state machine.
 
 use fitkart::http::{
-    caller, header, json, json_body, ok, page_request, path_id, query_param, Page, Request,
+    caller, header, json, json_body, ok, page_request, parse_query, path_id, Page, Request,
     Response, StatusCode,
 };
 use fitkart::orders::{self, Actor, Address, Change, NewOrder, Status};
@@ -66,10 +66,7 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let page = page_request(&req)?;
-    let status = query_param(&req, "status")
-        .map(Status::parse)
-        .transpose()
-        .map_err(|m| Error::invalid("status", m))?;
+    let status = parse_query(&req, "status", Status::parse)?;
     let mut conn = app.db().await?.acquire().await?;
     let (orders, next_cursor) = orders::list(
         &mut conn,

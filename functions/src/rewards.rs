@@ -1,17 +1,14 @@
 //! `/v1/rewards` (the catalog) and the hourly Shopify sync that fills it.
 
-use fitkart::http::{caller, ok, page_request, path_id, query_param, Page, Request, Response};
+use fitkart::http::{caller, ok, page_request, parse_query, path_id, Page, Request, Response};
 use fitkart::jobs::{self, ScheduledEvent};
-use fitkart::{rewards, shopify, validate, App, Error, Result};
+use fitkart::{input, rewards, shopify, App, Error, Result};
 use serde_json::Value;
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     caller(app, &req).await?;
     let page = page_request(&req)?;
-    let category = query_param(&req, "category")
-        .map(|c| validate::text(c, 64))
-        .transpose()
-        .map_err(|m| Error::invalid("category", m))?;
+    let category = parse_query(&req, "category", |c| input::text(c, 64))?;
     let mut conn = app.db().await?.acquire().await?;
     let (items, next_cursor) = rewards::list(
         &mut conn,

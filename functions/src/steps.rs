@@ -7,11 +7,12 @@ use chrono::{Days, Utc};
 use fitkart::http::{
     caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
 };
+use fitkart::input::{self, Checks};
 use fitkart::queue::{self, Message};
-use fitkart::steps::{self, DayEntry, ValidateRecord, SOURCES};
-use fitkart::validate::{self, Checks};
-use fitkart::validation::{self, CreditRecord};
-use fitkart::{crediting, App, Error, Result};
+use fitkart::steps::crediting::{self, CreditRecord};
+use fitkart::steps::sync::{requeue_stale, sync_days, DayEntry};
+use fitkart::steps::{self, validation, ValidateRecord, SOURCES};
+use fitkart::{App, Error, Result};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -49,7 +50,7 @@ fn decimal(value: f64, max: f64, places: u32) -> Result<Decimal, String> {
 impl EntryBody {
     fn parse(self, at: &str, checks: &mut Checks) -> Option<DayEntry> {
         let field = |name: &str| format!("{at}.{name}");
-        let date = checks.field(field("date"), validate::date(&self.date));
+        let date = checks.field(field("date"), input::date(&self.date));
         let steps = checks.field(
             field("steps"),
             if (0..=200_000).contains(&self.steps) {
@@ -131,11 +132,11 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
             format!("must have 1 to 31 entries, got {}", body.entries.len()),
         );
     }
-    let device_id = checks.optional("device_id", body.device_id, |d| validate::text(&d, 128));
+    let device_id = checks.optional("device_id", body.device_id, |d| input::text(&d, 128));
     // One record per day: a date may appear once per sync.
     let mut seen = HashSet::new();
     for (i, entry) in body.entries.iter().enumerate() {
-        if let Ok(date) = validate::date(&entry.date) {
+        if let Ok(date) = input::date(&entry.date) {
             if !seen.insert(date) {
                 checks.fail(
                     format!("entries[{i}].date"),
@@ -151,14 +152,14 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
         .filter_map(|(i, e)| e.parse(&format!("entries[{i}]"), &mut checks))
         .collect();
     checks.finish()?;
-    let records = steps::sync(app, me.user_id, device_id, entries).await?;
+    let records = sync_days(app, me.user_id, device_id, entries).await?;
     json(StatusCode::ACCEPTED, &json!({ "records": records }))
 }
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     // Tomorrow in UTC is today somewhere: the default window covers every time zone.
-    let (from, to) = validate::date_range(
+    let (from, to) = input::date_range(
         query_param(&req, "from"),
         query_param(&req, "to"),
         Utc::now().date_naive() + Days::new(1),
@@ -178,7 +179,7 @@ pub async fn appeal(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
     let body: AppealBody = json_body(&req)?;
-    let message = validate::text(&body.message, 1_000).map_err(|m| Error::invalid("message", m))?;
+    let message = input::text(&body.message, 1_000).map_err(|m| Error::invalid("message", m))?;
     let mut tx = app.db().await?.begin().await?;
     let record = steps::appeal(&mut tx, me.user_id, id, &message).await?;
     tx.commit().await?;
@@ -248,7 +249,7 @@ pub async fn credit(app: &App, messages: Vec<Message>) -> Vec<String> {
 
 /// steps-requeue (scheduled): sends validation requests for records left waiting.
 pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
-    let queued = steps::requeue_stale(app, 500).await?;
+    let queued = requeue_stale(app, 500).await?;
     tracing::info!(queued, "stale step records re-queued");
     Ok(json!({ "queued": queued }))
 }

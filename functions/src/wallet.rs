@@ -1,8 +1,8 @@
 //! `/v1/wallet` and its transaction history.
 
-use fitkart::http::{caller, ok, page_request, query_param, Page, Request, Response};
+use fitkart::http::{caller, ok, page_request, parse_query, Page, Request, Response};
 use fitkart::ledger::TxType;
-use fitkart::{wallet, App, Error, Result};
+use fitkart::{wallet, App, Result};
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
@@ -13,10 +13,7 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 pub async fn transactions(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let page = page_request(&req)?;
-    let tx_type = query_param(&req, "type")
-        .map(TxType::parse)
-        .transpose()
-        .map_err(|m| Error::invalid("type", m))?;
+    let tx_type = parse_query(&req, "type", TxType::parse)?;
     let mut conn = app.db().await?.acquire().await?;
     let (items, next_cursor) = wallet::transactions(
         &mut conn,

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::oauth::KeyCache;
 use crate::config::{Config, ConfigError};
+use crate::jwks::KeyCache;
+use crate::jwt::JwtKeys;
 use crate::settings::{self, Settings};
 use crate::{db, secrets, Error, Result};
 

@@ -2,8 +2,6 @@
 //! and RFC 9457 problems out, bearer-token callers, path and query parameters, request
 //! metadata. Domain modules never import this; handlers in `fitkart-functions` do.
 
-use std::collections::HashMap;
-
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
@@ -123,6 +121,19 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .and_then(|q| q.first(name))
 }
 
+/// An optional query parameter parsed by `parse`: absent is `None`, a value `parse`
+/// refuses is a `422` naming the parameter.
+pub fn parse_query<T>(
+    req: &Request,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>> {
+    query_param(req, name)
+        .map(parse)
+        .transpose()
+        .map_err(|m| Error::invalid(name, m))
+}
+
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -238,15 +249,4 @@ pub fn page_request(req: &Request) -> Result<PageRequest> {
         limit,
         cursor: query_param(req, "cursor").map(str::to_owned),
     })
-}
-
-/// All query parameters (first value of each), for handlers that validate several at once.
-pub fn query_map(req: &Request) -> HashMap<String, String> {
-    req.query_string_parameters_ref()
-        .map(|q| {
-            q.iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
 }

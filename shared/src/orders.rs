@@ -20,8 +20,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::input::{self, Checks};
 use crate::ledger::{self, Posting, Reference, TxType};
-use crate::validate::{self, Checks};
 use crate::{achievements, pagination, Error, FieldError, Result};
 
 /// API.md: 1 to 20 lines of 1 to 10 units each.
@@ -124,7 +124,7 @@ impl Address {
     pub fn check(self, at: &str, checks: &mut Checks) -> Option<Address> {
         let field = |name: &str| format!("{at}.{name}");
         let postal = |raw: String| {
-            let p = validate::text(&raw, 16)?;
+            let p = input::text(&raw, 16)?;
             if p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
             {
@@ -133,14 +133,14 @@ impl Address {
                 Err("must be letters, digits, spaces or dashes".into())
             }
         };
-        let name = checks.field(field("name"), validate::text(&self.name, 200));
-        let line1 = checks.field(field("line1"), validate::text(&self.line1, 200));
-        let line2 = checks.optional(field("line2"), self.line2, |l| validate::text(&l, 200));
-        let city = checks.field(field("city"), validate::text(&self.city, 100));
-        let region = checks.optional(field("region"), self.region, |r| validate::text(&r, 100));
+        let name = checks.field(field("name"), input::text(&self.name, 200));
+        let line1 = checks.field(field("line1"), input::text(&self.line1, 200));
+        let line2 = checks.optional(field("line2"), self.line2, |l| input::text(&l, 200));
+        let city = checks.field(field("city"), input::text(&self.city, 100));
+        let region = checks.optional(field("region"), self.region, |r| input::text(&r, 100));
         let postal_code = checks.field(field("postal_code"), postal(self.postal_code));
-        let country = checks.field(field("country"), validate::country_code(&self.country));
-        let phone = checks.optional(field("phone"), self.phone, |p| validate::phone(&p));
+        let country = checks.field(field("country"), input::country_code(&self.country));
+        let phone = checks.optional(field("phone"), self.phone, |p| input::phone(&p));
         Some(Address {
             name: name?,
             line1: line1?,

@@ -70,35 +70,3 @@ pub async fn transactions(
         .collect();
     Ok((items, next))
 }
-
-/// An admin's coin adjustment: a `bonus` (amount > 0) or `penalty` (amount < 0) ledger row
-/// with the reason as its description. A penalty larger than the available balance is
-/// `409 insufficient_coins`; no balance ever goes negative.
-pub async fn adjust(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    amount: i64,
-    reason: &str,
-    admin_id: Uuid,
-) -> Result<Transaction> {
-    if amount == 0 {
-        return Err(Error::invalid("amount", "must not be zero"));
-    }
-    crate::users::get(conn, user_id).await?;
-    crate::ledger::post(
-        conn,
-        &crate::ledger::Posting {
-            user_id,
-            amount,
-            tx_type: if amount > 0 {
-                TxType::Bonus
-            } else {
-                TxType::Penalty
-            },
-            reference: Some((crate::ledger::Reference::AdminAdjustment, admin_id)),
-            description: reason.to_owned(),
-            coins_per_step: None,
-        },
-    )
-    .await
-}

@@ -596,7 +596,7 @@ async fn approving_credits_exactly_once_rejecting_credits_nothing_and_users_see_
 
     // Replaying the credit message (as SQS might) pays nothing more.
     let record_id: Uuid = approved_record["id"].as_str().unwrap().parse().unwrap();
-    fitkart::crediting::credit_batch(t.app, &[record_id])
+    fitkart::steps::crediting::credit_batch(t.app, &[record_id])
         .await
         .unwrap();
     let earned_after: i64 = sqlx::query_scalar(

@@ -1,7 +1,7 @@
 //! The anti-cheat rules on realistic and cheating days, with the seeded thresholds: the
 //! verdict and the reasons a user would read.
 
-use fitkart::anticheat::{score, DayFacts};
+use fitkart::steps::anticheat::{score, DayFacts};
 use fitkart_tests::TestApp;
 use rust_decimal::Decimal;
 

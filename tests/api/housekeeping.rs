@@ -236,7 +236,7 @@ async fn stats_show_totals_streaks_and_rank() {
     ] {
         t.walked(walker.id, today - Days::new(ago), steps).await;
     }
-    fitkart_functions::achievements::refresh(t.app, ScheduledEvent::default())
+    fitkart_functions::leaderboard::refresh(t.app, ScheduledEvent::default())
         .await
         .unwrap();
     let stats = t

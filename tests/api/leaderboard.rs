@@ -4,7 +4,7 @@
 use chrono::{Days, NaiveDate, Utc};
 use fitkart::jobs::ScheduledEvent;
 use fitkart::leaderboard::{self, Period};
-use fitkart_functions::achievements::{leaderboard as read_board, refresh};
+use fitkart_functions::leaderboard::{get as read_board, refresh};
 use fitkart_tests::{TestApp, User};
 use serde_json::Value;
 use uuid::Uuid;

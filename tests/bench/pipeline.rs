@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use fitkart::steps::ValidateRecord;
-use fitkart::{crediting, validation, App};
+use fitkart::steps::{crediting, validation};
+use fitkart::App;
 
 const WORKERS: usize = 2;
 /// The consumers' BatchSize in template.yaml.

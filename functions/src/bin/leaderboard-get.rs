@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), fitkart::lambda::BoxError> {
-    fitkart::lambda::serve_http(fitkart_functions::achievements::leaderboard).await
+    fitkart::lambda::serve_http(fitkart_functions::leaderboard::get).await
 }

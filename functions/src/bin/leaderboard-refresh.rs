@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), fitkart::lambda::BoxError> {
-    fitkart::lambda::serve_event(fitkart_functions::achievements::refresh).await
+    fitkart::lambda::serve_event(fitkart_functions::leaderboard::refresh).await
 }

@@ -1,45 +1,17 @@
 //! Accounts and sessions: registration, login with throttling, refresh-token rotation,
 //! logout, and resolving the caller of an authenticated request.
 
-pub mod jwt;
 pub mod oauth;
-pub mod password;
-pub mod sessions;
-pub mod throttle;
 
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::ledger::{self, Posting, Reference, TxType};
-use crate::users::{self, User};
+use crate::accounts::{self, NewAccount};
+use crate::jwt;
+use crate::password;
+use crate::ratelimit;
+use crate::sessions::{self, Session, Tokens};
+use crate::users::{self, Role};
 use crate::{App, Error, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "varchar", rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "user" => Ok(Role::User),
-            "admin" => Ok(Role::Admin),
-            _ => Err("must be user or admin".into()),
-        }
-    }
-}
 
 /// The authenticated caller of a request: a live, active account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,21 +20,7 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// `tokens` of API.md.
-#[derive(Debug, Serialize)]
-pub struct Tokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub token_type: &'static str,
-    pub expires_in: u64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Session {
-    pub user: User,
-    pub tokens: Tokens,
-}
-
+/// A sign-up, already checked field by field.
 pub struct Registration {
     pub email: String,
     pub password: String,
@@ -92,7 +50,7 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
             .ok_or_else(|| Error::invalid("referral_code", "is not a known referral code"))?,
         ),
     };
-    let user_id = create_account(
+    let user_id = accounts::create(
         &mut tx,
         &NewAccount {
             email: &input.email,
@@ -107,105 +65,9 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
         settings.new_user_bonus_coins,
     )
     .await?;
-    let session = start_session(app, &mut tx, user_id).await?;
+    let session = sessions::start(app, &mut tx, user_id).await?;
     tx.commit().await?;
     Ok(session)
-}
-
-/// What a new account starts from, by registration or by a first OAuth sign-in.
-pub struct NewAccount<'a> {
-    pub email: &'a str,
-    pub password_hash: Option<&'a str>,
-    pub full_name: &'a str,
-    pub phone: Option<&'a str>,
-    pub country_code: Option<&'a str>,
-    pub timezone: &'a str,
-    pub referred_by: Option<Uuid>,
-    /// (`google` | `apple`, the provider's subject) for OAuth accounts; the email is then
-    /// verified by the provider.
-    pub provider: Option<(&'a str, &'a str)>,
-}
-
-/// Inserts the account, its wallet and the new-user bonus: an account never exists
-/// without its wallet. Call it inside a transaction.
-pub async fn create_account(
-    conn: &mut PgConnection,
-    account: &NewAccount<'_>,
-    bonus: i64,
-) -> Result<Uuid> {
-    let (auth_provider, provider_id) = match account.provider {
-        Some((provider, subject)) => (provider, Some(subject)),
-        None => ("email", None),
-    };
-    // A referral code that is already taken (one chance in ~10^11) just draws another.
-    let mut user_id = None;
-    for _ in 0..3 {
-        user_id = sqlx::query_scalar!(
-            r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
-                                  referral_code, referred_by_user_id, last_login_at, auth_provider,
-                                  provider_id, email_verified)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10, $11)
-               ON CONFLICT (referral_code) DO NOTHING
-               RETURNING id"#,
-            account.email,
-            account.password_hash,
-            account.full_name,
-            account.phone,
-            account.country_code,
-            account.timezone,
-            users::new_referral_code(),
-            account.referred_by,
-            auth_provider,
-            provider_id,
-            account.provider.is_some(),
-        )
-        .fetch_optional(&mut *conn)
-        .await?;
-        if user_id.is_some() {
-            break;
-        }
-    }
-    let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
-    ledger::open_wallet(&mut *conn, user_id).await?;
-    if bonus > 0 {
-        ledger::post(
-            conn,
-            &Posting {
-                user_id,
-                amount: bonus,
-                tx_type: TxType::Bonus,
-                reference: Some((Reference::Registration, user_id)),
-                description: "Welcome bonus".into(),
-                coins_per_step: None,
-            },
-        )
-        .await?;
-    }
-    Ok(user_id)
-}
-
-/// Issues the token pair of a new session (a new refresh-token family) and reads the user.
-pub async fn start_session(app: &App, conn: &mut PgConnection, user_id: Uuid) -> Result<Session> {
-    let user = users::get(&mut *conn, user_id).await?;
-    let tokens = issue_tokens(app, conn, &user, Uuid::new_v4()).await?;
-    Ok(Session { user, tokens })
-}
-
-async fn issue_tokens(
-    app: &App,
-    conn: &mut PgConnection,
-    user: &User,
-    family: Uuid,
-) -> Result<Tokens> {
-    let expires_at = Utc::now() + app.config.refresh_token_ttl;
-    let refresh_token = sessions::issue(conn, user.id, family, expires_at).await?;
-    let (access_token, expires_in) = app.jwt().await?.issue(user.id, user.role)?;
-    Ok(Tokens {
-        access_token,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in,
-    })
 }
 
 /// Email and password login. Unknown email, wrong password, deleted or deactivated
@@ -214,7 +76,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
     let settings = app.settings().await?;
     let pool = app.db().await?;
     let key = email.trim().to_lowercase();
-    throttle::begin(
+    ratelimit::begin(
         pool,
         &key,
         settings.login_max_failures,
@@ -239,7 +101,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
         _ => return Err(Error::InvalidCredentials),
     };
 
-    throttle::clear(pool, &key).await?;
+    ratelimit::clear(pool, &key).await?;
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "UPDATE users SET last_login_at = now() WHERE id = $1",
@@ -247,7 +109,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
     )
     .execute(&mut *tx)
     .await?;
-    let session = start_session(app, &mut tx, account.id).await?;
+    let session = sessions::start(app, &mut tx, account.id).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -269,7 +131,7 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<Tokens> {
         Ok(_) | Err(Error::NotFound) => return Err(Error::InvalidRefreshToken),
         Err(e) => return Err(e),
     };
-    let tokens = issue_tokens(app, &mut tx, &user, family).await?;
+    let tokens = sessions::pair(app, &mut tx, &user, family).await?;
     tx.commit().await?;
     Ok(tokens)
 }

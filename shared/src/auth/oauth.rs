@@ -2,19 +2,13 @@
 //! published JWKS (RS256 only, `kid` lookup, `aud` one of our client ids, the provider's
 //! issuer, `exp`/`iat` with a minute of leeway, `nonce` when the client sent one), then
 //! matched to an account by identity, linked by a provider-verified email, or created.
-//!
-//! Keys are fetched once per execution environment and kept for the provider's
-//! `Cache-Control: max-age`; an unknown `kid` (a rotation) triggers one refetch, at most
-//! every few seconds, never a fetch per request.
+//! The providers' keys are cached by `jwks::KeyCache`.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode, decode_header, Algorithm, Validation};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
-use super::{create_account, start_session, NewAccount, Session};
+use crate::accounts::{self, NewAccount};
+use crate::sessions::{self, Session};
 use crate::{App, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,101 +49,6 @@ impl IdClaims {
     fn email_verified(&self) -> bool {
         matches!(&self.email_verified, Some(serde_json::Value::Bool(true)))
             || matches!(&self.email_verified, Some(serde_json::Value::String(s)) if s == "true")
-    }
-}
-
-struct Keys {
-    by_kid: HashMap<String, DecodingKey>,
-    fetched_at: Instant,
-    max_age: Duration,
-}
-
-/// A provider's signing keys, cached per execution environment.
-pub struct KeyCache {
-    url: String,
-    refetch_interval: Duration,
-    keys: Mutex<Option<Keys>>,
-}
-
-#[derive(Deserialize)]
-struct Jwks {
-    keys: Vec<Jwk>,
-}
-
-#[derive(Deserialize)]
-struct Jwk {
-    kid: Option<String>,
-    kty: String,
-    n: Option<String>,
-    e: Option<String>,
-}
-
-impl KeyCache {
-    pub fn new(url: String, refetch_interval: Duration) -> Self {
-        Self {
-            url,
-            refetch_interval,
-            keys: Mutex::new(None),
-        }
-    }
-
-    async fn key(&self, http: &reqwest::Client, kid: &str) -> Result<DecodingKey> {
-        let mut keys = self.keys.lock().await;
-        let fresh = keys
-            .as_ref()
-            .is_some_and(|k| k.fetched_at.elapsed() < k.max_age);
-        if fresh {
-            if let Some(key) = keys.as_ref().and_then(|k| k.by_kid.get(kid)) {
-                return Ok(key.clone());
-            }
-        }
-        let may_refetch = !fresh
-            || keys
-                .as_ref()
-                .is_none_or(|k| k.fetched_at.elapsed() >= self.refetch_interval);
-        if may_refetch {
-            *keys = Some(self.fetch(http).await?);
-        }
-        keys.as_ref()
-            .and_then(|k| k.by_kid.get(kid))
-            .cloned()
-            .ok_or(Error::InvalidIdToken)
-    }
-
-    async fn fetch(&self, http: &reqwest::Client) -> Result<Keys> {
-        let unavailable =
-            |e: &dyn std::fmt::Display| Error::Unavailable(format!("identity provider keys: {e}"));
-        let response = http
-            .get(&self.url)
-            .send()
-            .await
-            .map_err(|e| unavailable(&e))?;
-        if !response.status().is_success() {
-            return Err(unavailable(&response.status()));
-        }
-        let max_age = response
-            .headers()
-            .get(reqwest::header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.split(',')
-                    .find_map(|d| d.trim().strip_prefix("max-age=")?.parse::<u64>().ok())
-            })
-            .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(3_600));
-        let jwks: Jwks = response.json().await.map_err(|e| unavailable(&e))?;
-        let by_kid = jwks
-            .keys
-            .into_iter()
-            .filter(|k| k.kty == "RSA")
-            .filter_map(|k| Some((k.kid?, DecodingKey::from_rsa_components(&k.n?, &k.e?).ok()?)))
-            .collect();
-        tracing::info!(url = %self.url, ?max_age, "identity provider keys fetched");
-        Ok(Keys {
-            by_kid,
-            fetched_at: Instant::now(),
-            max_age,
-        })
     }
 }
 
@@ -256,7 +155,7 @@ pub async fn sign_in(
                         .map(str::trim)
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| email.split('@').next().unwrap_or("Walker"));
-                    let user_id = create_account(
+                    let user_id = accounts::create(
                         &mut tx,
                         &NewAccount {
                             email,
@@ -283,7 +182,7 @@ pub async fn sign_in(
     )
     .execute(&mut *tx)
     .await?;
-    let session = start_session(app, &mut tx, user_id).await?;
+    let session = sessions::start(app, &mut tx, user_id).await?;
     tx.commit().await?;
     Ok((session, created))
 }

@@ -1,15 +1,54 @@
-//! Refresh tokens: opaque, random, stored only as a SHA-256 digest, single-use. Every
-//! refresh rotates the token within its family; presenting a token that was already
-//! rotated means it was copied, so the whole family is revoked.
+//! Sessions: the token pair a sign-in returns (a short-lived JWT access token and an
+//! opaque refresh token). Refresh tokens are random, stored only as a SHA-256 digest and
+//! single-use: every refresh rotates the token within its family, and presenting a token
+//! that was already rotated means it was copied, so the whole family is revoked.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::Result;
+use crate::users::{self, User};
+use crate::{App, Result};
+
+/// `tokens` of API.md.
+#[derive(Debug, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+/// `{user, tokens}`: what signing in or signing up answers.
+#[derive(Debug, Serialize)]
+pub struct Session {
+    pub user: User,
+    pub tokens: Tokens,
+}
+
+/// Issues the token pair of a new session (a new refresh-token family) and reads the user.
+pub async fn start(app: &App, conn: &mut PgConnection, user_id: Uuid) -> Result<Session> {
+    let user = users::get(&mut *conn, user_id).await?;
+    let tokens = pair(app, conn, &user, Uuid::new_v4()).await?;
+    Ok(Session { user, tokens })
+}
+
+/// A new access token and a new refresh token in `family`.
+pub async fn pair(app: &App, conn: &mut PgConnection, user: &User, family: Uuid) -> Result<Tokens> {
+    let expires_at = Utc::now() + app.config.refresh_token_ttl;
+    let refresh_token = issue(conn, user.id, family, expires_at).await?;
+    let (access_token, expires_in) = app.jwt().await?.issue(user.id, user.role)?;
+    Ok(Tokens {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in,
+    })
+}
 
 /// 32 random bytes, base64url: 256 bits an attacker cannot guess.
 fn new_token() -> String {

@@ -1,4 +1,4 @@
-//! Parsing request fields into trusted values. Each parser returns the reason a person
+//! Request input: parsing fields into trusted values. Each parser returns the reason a person
 //! can read; `Checks` collects every reason of a request into one 422 response.
 
 use std::str::FromStr;

@@ -11,12 +11,19 @@ use std::collections::BTreeMap;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::settings::Settings;
 use crate::{achievements, App, Result};
+
+/// A crediting request on the coin-credit queue.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CreditRecord {
+    pub record_id: Uuid,
+}
 
 /// Coins for the day's steps between `credited` and `verified` at `rate`, given what the
 /// day already earned. Rounding down applies to the day's total, so paying in several

@@ -11,8 +11,9 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::crediting;
 use crate::settings::Settings;
-use crate::{crediting, pagination, Error, Result};
+use crate::{pagination, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

@@ -6,20 +6,15 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+
 use uuid::Uuid;
 
-use crate::anticheat::{self, DayFacts};
+use super::anticheat::{self, DayFacts};
+use super::crediting::CreditRecord;
+use super::ValidateRecord;
 use crate::queue;
 use crate::settings::Settings;
-use crate::steps::ValidateRecord;
 use crate::{App, Result};
-
-/// A crediting request on the coin-credit queue.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CreditRecord {
-    pub record_id: Uuid,
-}
 
 /// Validates the requested record versions and sends the verified ones to crediting.
 /// Returns the requests that cannot be processed (their record does not exist): every

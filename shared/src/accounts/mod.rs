@@ -1,0 +1,212 @@
+//! The account lifecycle: creating an account with its wallet and welcome bonus, the
+//! anonymising soft delete, and what admins change (active, role, the first admin).
+//! Sits above `users`, `ledger` and `sessions`; `auth` (sign-up and sign-in) sits above it.
+
+pub mod admin;
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ledger::{self, Posting, Reference, TxType};
+use crate::sessions;
+use crate::users::{self, Role};
+use crate::{Error, Result};
+
+/// What a new account starts from, by registration or by a first OAuth sign-in.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub country_code: Option<&'a str>,
+    pub timezone: &'a str,
+    pub referred_by: Option<Uuid>,
+    /// (`google` | `apple`, the provider's subject) for OAuth accounts; the email is then
+    /// verified by the provider.
+    pub provider: Option<(&'a str, &'a str)>,
+}
+
+/// Inserts the account, its wallet and the new-user bonus: an account never exists
+/// without its wallet. Call it inside a transaction.
+pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i64) -> Result<Uuid> {
+    let (auth_provider, provider_id) = match account.provider {
+        Some((provider, subject)) => (provider, Some(subject)),
+        None => ("email", None),
+    };
+    // A referral code that is already taken (one chance in ~10^11) just draws another.
+    let mut user_id = None;
+    for _ in 0..3 {
+        user_id = sqlx::query_scalar!(
+            r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
+                                  referral_code, referred_by_user_id, last_login_at, auth_provider,
+                                  provider_id, email_verified)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10, $11)
+               ON CONFLICT (referral_code) DO NOTHING
+               RETURNING id"#,
+            account.email,
+            account.password_hash,
+            account.full_name,
+            account.phone,
+            account.country_code,
+            account.timezone,
+            users::new_referral_code(),
+            account.referred_by,
+            auth_provider,
+            provider_id,
+            account.provider.is_some(),
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        if user_id.is_some() {
+            break;
+        }
+    }
+    let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
+    ledger::open_wallet(&mut *conn, user_id).await?;
+    if bonus > 0 {
+        ledger::post(
+            conn,
+            &Posting {
+                user_id,
+                amount: bonus,
+                tx_type: TxType::Bonus,
+                reference: Some((Reference::Registration, user_id)),
+                description: "Welcome bonus".into(),
+                coins_per_step: None,
+            },
+        )
+        .await?;
+    }
+    Ok(user_id)
+}
+
+/// Soft delete: the row stays (the ledger and orders reference it) but every piece of
+/// personal data is replaced, the email's login attempts forgotten, every session
+/// revoked, and the email is free to register again (uniqueness only covers live accounts).
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    let deleted = sqlx::query!(
+        r#"WITH old AS (SELECT lower(email) AS email FROM users WHERE id = $1 AND deleted_at IS NULL),
+           forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old))
+           UPDATE users SET
+               email = 'deleted-' || id || '@deleted.invalid',
+               password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
+               profile_picture_url = NULL, bio = NULL, provider_id = NULL, referral_code = NULL,
+               is_active = FALSE, deleted_at = now(), updated_at = now()
+           WHERE id = $1 AND deleted_at IS NULL"#,
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    sessions::revoke_all(conn, id).await
+}
+
+/// What an admin may change on an account, and the audit's view of it.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AccountState {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// Activates, deactivates or changes the role of an account; returns the state before and
+/// after. Deactivation and demotion end the account's sessions (its access tokens stop
+/// working at once: every request re-reads the account). The last active admin cannot be
+/// demoted or deactivated (`409 last_admin`): nobody could undo it through the API.
+pub async fn set_state(
+    conn: &mut PgConnection,
+    id: Uuid,
+    change: AccountState,
+) -> Result<(AccountState, AccountState)> {
+    let current = sqlx::query!(
+        r#"SELECT is_active, role AS "role: Role" FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let is_active = change.is_active.unwrap_or(current.is_active);
+    let role = change.role.unwrap_or(current.role);
+    let loses_admin =
+        current.role == Role::Admin && current.is_active && (role != Role::Admin || !is_active);
+    if loses_admin {
+        // Serialise concurrent demotions of different admins on one row lock.
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
+            .execute(&mut *conn)
+            .await?;
+        let others = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM users
+               WHERE role = 'admin' AND is_active AND deleted_at IS NULL AND id <> $1"#,
+            id
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if others == 0 {
+            return Err(Error::conflict(
+                "last_admin",
+                "This is the last active admin; make another admin first.",
+            ));
+        }
+    }
+    sqlx::query!(
+        "UPDATE users SET is_active = $2, role = $3, updated_at = now() WHERE id = $1",
+        id,
+        is_active,
+        role.as_str()
+    )
+    .execute(&mut *conn)
+    .await?;
+    if !is_active || role != current.role {
+        sessions::revoke_all(conn, id).await?;
+    }
+    let before = AccountState {
+        is_active: Some(current.is_active),
+        role: Some(current.role),
+    };
+    let after = AccountState {
+        is_active: Some(is_active),
+        role: Some(role),
+    };
+    Ok((before, after))
+}
+
+/// Makes the first admin of a fresh deployment: the live account with `email` becomes an
+/// admin, only while no active admin exists (after that, admins are made through the
+/// admin API, audited). Returns the account's id; the audit row names it as its own actor.
+pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uuid> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
+        .execute(&mut *conn)
+        .await?;
+    let admins = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users WHERE role = 'admin' AND is_active AND deleted_at IS NULL"#
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if admins > 0 {
+        return Err(Error::conflict(
+            "admin_exists",
+            "An admin exists already; use PATCH /v1/admin/users/{id} to make more.",
+        ));
+    }
+    let id = sqlx::query_scalar!(
+        "UPDATE users SET role = 'admin', is_active = true, updated_at = now()
+         WHERE lower(email) = lower($1) AND deleted_at IS NULL RETURNING id",
+        email
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    sqlx::query!(
+        r#"INSERT INTO admin_logs (admin_id, action, entity_type, entity_id, changes, user_agent)
+           VALUES ($1, 'user.bootstrap_admin', 'user', $1,
+                   '{"before": {"role": "user"}, "after": {"role": "admin"}}', 'admin-bootstrap function')"#,
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}

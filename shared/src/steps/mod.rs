@@ -1,0 +1,131 @@
+//! The step pipeline, from a synced day to coins: `sync` (the upsert and the validation
+//! queue), `validation` (the validate-steps consumer) scoring with `anticheat`'s rules,
+//! `crediting` (the credit-coins consumer and admin approvals), and `review` (the admin
+//! queue of held days). This module owns the records themselves: what a user reads of
+//! them, and appeals. A message on a queue is only a pointer (record id + version);
+//! consumers always re-read the record.
+
+pub mod anticheat;
+pub mod crediting;
+pub mod review;
+pub mod sync;
+pub mod validation;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+pub const SOURCES: &[&str] = &["health_connect", "google_fit", "health_kit", "manual"];
+
+/// `record` of API.md.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StepRecord {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub distance_km: Option<Decimal>,
+    pub calories: Option<Decimal>,
+    pub heart_points: Option<i32>,
+    pub source: String,
+    pub status: String,
+    pub verified_steps: i64,
+    pub coins_credited: i64,
+    pub anomaly_score: Option<Decimal>,
+    pub reasons: Vec<String>,
+    pub review_note: Option<String>,
+    pub appealed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A validation request on the step-validation queue.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ValidateRecord {
+    pub record_id: Uuid,
+    pub version: i32,
+}
+
+/// The caller's records between two dates (inclusive), oldest first.
+pub async fn list(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StepRecord>> {
+    Ok(sqlx::query_as!(
+        StepRecord,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+           FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3
+           ORDER BY recorded_date"#,
+        user_id,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<StepRecord> {
+    sqlx::query_as!(
+        StepRecord,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+           FROM step_records WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// Puts a held or rejected record back in the admin review queue with the user's message.
+/// One appeal per record.
+pub async fn appeal(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    message: &str,
+) -> Result<StepRecord> {
+    let record = sqlx::query!(
+        "SELECT status, version, appealed_at FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if record.appealed_at.is_some() {
+        return Err(Error::conflict(
+            "already_appealed",
+            "This record was already appealed.",
+        ));
+    }
+    if record.status != "suspicious" && record.status != "rejected" {
+        return Err(Error::conflict(
+            "not_appealable",
+            "Only held or rejected records can be appealed.",
+        ));
+    }
+    sqlx::query!(
+        r#"UPDATE step_records SET appeal_message = $2, appealed_at = now(), status = 'suspicious', updated_at = now()
+           WHERE id = $1"#,
+        id,
+        message
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE step_validations SET status = 'pending', appealed_at = now()
+           WHERE step_record_id = $1 AND record_version = $2"#,
+        id,
+        record.version
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, user_id, id).await
+}
