@@ -349,8 +349,8 @@ pub struct BootstrapEvent {
 pub async fn bootstrap(app: &App, event: BootstrapEvent) -> Result<Value> {
     let email = input::email(&event.email).map_err(|m| Error::invalid("email", m))?;
     let mut tx = app.db().await?.begin().await?;
-    let id = accounts::bootstrap_admin(&mut tx, &email).await?;
+    let id = accounts::bootstrap_admin(&mut tx, email.as_str()).await?;
     tx.commit().await?;
     tracing::info!(user_id = %id, "first admin made");
-    Ok(json!({ "admin_id": id, "email": email }))
+    Ok(json!({ "admin_id": id, "email": email.as_str() }))
 }

@@ -1,10 +1,16 @@
-//! `/v1/auth/*`: register, login, refresh, logout, and sign-in with Google and Apple.
+//! `/v1/auth/*`: register, login, refresh, logout, sign-in with Google and Apple, and
+//! the signed-out half of the account lifecycle: confirming an email, asking for the
+//! confirmation mail again, and resetting a forgotten password.
 
+use fitkart::accounts;
 use fitkart::auth::oauth::{self, Provider};
 use fitkart::auth::{self, Registration};
-use fitkart::http::{json, json_body, no_content, ok, Request, Response, StatusCode};
+use fitkart::http::{
+    accepted, caller, json, json_body, meta, no_content, ok, Request, Response, StatusCode,
+};
 use fitkart::input::{self, Checks};
 use fitkart::{App, Error, Result};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -12,7 +18,7 @@ use serde_json::json;
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
     email: String,
-    password: String,
+    password: SecretString,
     full_name: String,
     phone: Option<String>,
     country_code: Option<String>,
@@ -40,9 +46,9 @@ impl RegisterBody {
         });
         checks.finish()?;
         Ok(Registration {
-            email: email.expect("checked"),
-            password: password.expect("checked"),
-            full_name: full_name.expect("checked"),
+            email: email.ok_or_else(checked)?,
+            password: password.ok_or_else(checked)?,
+            full_name: full_name.ok_or_else(checked)?,
             phone,
             country_code,
             timezone: timezone.map(|tz| tz.name().to_owned()),
@@ -57,34 +63,89 @@ pub async fn register(app: &App, req: Request) -> Result<Response> {
     json(StatusCode::CREATED, &session)
 }
 
+/// `Checks::finish` succeeded, so every field parsed: never reached, but no panic either.
+fn checked() -> Error {
+    Error::internal("a checked field is missing")
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     email: String,
-    password: String,
+    password: SecretString,
 }
 
 pub async fn login(app: &App, req: Request) -> Result<Response> {
     let body: LoginBody = json_body(&req)?;
-    let session = auth::login(app, &body.email, &body.password).await?;
+    let email = input::email(&body.email).map_err(|m| Error::invalid("email", m))?;
+    let source_ip = meta(&req).source_ip;
+    let session = auth::login(app, &email, &body.password, source_ip.as_deref()).await?;
     ok(&session)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RefreshBody {
-    refresh_token: String,
+    refresh_token: SecretString,
 }
 
 pub async fn refresh(app: &App, req: Request) -> Result<Response> {
     let body: RefreshBody = json_body(&req)?;
-    let tokens = auth::refresh(app, &body.refresh_token).await?;
+    let tokens = auth::refresh(app, body.refresh_token.expose_secret()).await?;
     ok(&json!({ "tokens": tokens }))
 }
 
 pub async fn logout(app: &App, req: Request) -> Result<Response> {
     let body: RefreshBody = json_body(&req)?;
-    auth::logout(app, &body.refresh_token).await?;
+    auth::logout(app, body.refresh_token.expose_secret()).await?;
+    no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    token: SecretString,
+}
+
+/// `POST /v1/auth/email/verify`: the token from a verification or email-change mail.
+pub async fn verify_email(app: &App, req: Request) -> Result<Response> {
+    let body: TokenBody = json_body(&req)?;
+    ok(&accounts::email::verify(app, &body.token).await?)
+}
+
+/// `POST /v1/auth/email/resend`: another verification mail for the signed-in caller.
+pub async fn resend_verification(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    accounts::email::resend(app, me.user_id).await?;
+    accepted()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotBody {
+    email: String,
+}
+
+/// `POST /v1/auth/password/forgot`: `202` whether or not the email has an account.
+pub async fn forgot_password(app: &App, req: Request) -> Result<Response> {
+    let body: ForgotBody = json_body(&req)?;
+    let email = input::email(&body.email).map_err(|m| Error::invalid("email", m))?;
+    accounts::password::forgot(app, &email, meta(&req).source_ip.as_deref()).await?;
+    accepted()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    token: SecretString,
+    password: SecretString,
+}
+
+/// `POST /v1/auth/password/reset`: a new password with the token from a reset mail.
+pub async fn reset_password(app: &App, req: Request) -> Result<Response> {
+    let body: ResetBody = json_body(&req)?;
+    let password = input::password(&body.password).map_err(|m| Error::invalid("password", m))?;
+    accounts::password::reset(app, &body.token, &password).await?;
     no_content()
 }
 

@@ -1,11 +1,14 @@
-//! `/v1/me`: the caller's own profile.
+//! `/v1/me/*`: the caller's own account: profile, password and email changes, deletion,
+//! stats and the data export.
 
 use fitkart::accounts;
-use fitkart::http::{caller, json_body, no_content, ok, Request, Response};
+use fitkart::http::{accepted, caller, json_body, meta, no_content, ok, Request, Response};
 use fitkart::input::{self, Checks};
 use fitkart::users::{self, ProfilePatch};
-use fitkart::{App, Result};
+use fitkart::{App, Error, Result};
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
+use serde_json::json;
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
@@ -89,6 +92,54 @@ pub async fn update(app: &App, req: Request) -> Result<Response> {
     let patch = json_body::<PatchBody>(&req)?.parse()?;
     let mut conn = app.db().await?.acquire().await?;
     ok(&users::update_profile(&mut conn, me.user_id, patch).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: SecretString,
+    new_password: SecretString,
+}
+
+/// `POST /v1/me/password`: every other session ends; the caller gets a fresh pair.
+pub async fn change_password(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let body: PasswordBody = json_body(&req)?;
+    let new_password =
+        input::password(&body.new_password).map_err(|m| Error::invalid("new_password", m))?;
+    let tokens = accounts::password::change(
+        app,
+        me.user_id,
+        &body.current_password,
+        &new_password,
+        meta(&req).source_ip.as_deref(),
+    )
+    .await?;
+    ok(&json!({ "tokens": tokens }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    email: String,
+    password: SecretString,
+}
+
+/// `POST /v1/me/email`: a confirmation mail goes to the new address; the change applies
+/// when its link comes back.
+pub async fn change_email(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let body: EmailBody = json_body(&req)?;
+    let email = input::email(&body.email).map_err(|m| Error::invalid("email", m))?;
+    accounts::email::request_change(
+        app,
+        me.user_id,
+        &email,
+        &body.password,
+        meta(&req).source_ip.as_deref(),
+    )
+    .await?;
+    accepted()
 }
 
 pub async fn delete(app: &App, req: Request) -> Result<Response> {

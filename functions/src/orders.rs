@@ -41,6 +41,7 @@ fn idempotency_key(req: &Request) -> Result<&str> {
 
 pub async fn create(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
+    me.require_verified_email()?;
     let key = idempotency_key(&req)?;
     let body: OrderBody = json_body(&req)?;
     let lines = body

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod lambda;
+pub mod mail;
 pub mod schedule;
 pub mod seed;
 pub mod shopify;
@@ -72,6 +73,13 @@ fn overrides(options: &Options, shopify_url: String) -> BTreeMap<String, String>
         ("JWT_SECRET".to_owned(), LOCAL_JWT_SECRET.to_owned()),
         ("JWT_SECRET_ARN".to_owned(), String::new()),
         ("BCRYPT_COST".to_owned(), "10".to_owned()),
+        // Mail goes to SES on the emulator; its links open the runner's stand-in screens.
+        ("MAIL_FROM".to_owned(), mail::SENDER.to_owned()),
+        (
+            "APP_LINK_BASE_URL".to_owned(),
+            mail::link_base(options.port),
+        ),
+        ("SES_CONFIGURATION_SET".to_owned(), String::new()),
         ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
         ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
@@ -126,9 +134,10 @@ fn spec(
     })
 }
 
-async fn local_sqs() -> aws_sdk_sqs::Client {
-    // The emulator takes any credentials; never let the SDK look for real ones.
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// AWS configuration for the emulator. It takes any credentials; never let the SDK look
+/// for real ones.
+async fn local_aws() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "local",
@@ -138,8 +147,11 @@ async fn local_sqs() -> aws_sdk_sqs::Client {
             "fitkart-local",
         ))
         .load()
-        .await;
-    aws_sdk_sqs::Client::new(&aws)
+        .await
+}
+
+async fn local_sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&local_aws().await)
 }
 
 /// The event a function gets when measured or invoked without one: a bodiless request to
@@ -288,6 +300,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     let template = template::load(&options.root.join("template.yaml"))?;
     let sqs = local_sqs().await;
     let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
+    mail::verify_sender(&local_aws().await).await?;
     let locals = Locals {
         queues: queues.clone(),
         parameters: BTreeMap::from([("Stage".into(), "local".into())]),
@@ -336,7 +349,9 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let base_url = format!("http://127.0.0.1:{port}");
     let app = static_files(&options.root)
+        .merge(mail::routes(base_url.clone()))
         .fallback(gateway::handle)
         .with_state(gateway);
     tokio::spawn(async move {
@@ -385,7 +400,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         }
     }
 
-    let base_url = format!("http://127.0.0.1:{port}");
+    tokio::spawn(mail::print_new_mail());
     if options.seed {
         seed::run(&base_url, &options.database_url).await?;
     }

@@ -1,7 +1,7 @@
 //! Demo data for a local run, made through the real routes wherever one exists: accounts
-//! by registration, a week of steps by syncing (so they flow through validation and
-//! crediting), then what no route can do yet (the admin role)
-//! directly in SQL. The reward catalog comes from the local Shopify stand-in through the
+//! by registration with their emails confirmed through the mailed link, a week of steps
+//! by syncing (so they flow through validation and crediting), then what no route can do
+//! (the first admin's role) directly in SQL. The reward catalog comes from the local Shopify stand-in through the
 //! real sync. Safe to run on every start.
 
 use chrono::{Days, Utc};
@@ -40,10 +40,52 @@ async fn account(
     login.json().await.map_err(|e| e.to_string())
 }
 
+/// Confirms the account's email the way a person does: the link in the newest
+/// verification mail (asking for another mail when the emulator has none, e.g. after a
+/// restart).
+async fn confirm_email(http: &reqwest::Client, base: &str, session: &Value) -> Result<(), String> {
+    if session["user"]["email_verified"] == true {
+        return Ok(());
+    }
+    let email = session["user"]["email"].as_str().unwrap_or_default();
+    let token = match crate::mail::last_token(email, "verify-email").await? {
+        Some(token) => token,
+        None => {
+            http.post(format!("{base}/v1/auth/email/resend"))
+                .bearer_auth(
+                    session["tokens"]["access_token"]
+                        .as_str()
+                        .unwrap_or_default(),
+                )
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            crate::mail::last_token(email, "verify-email")
+                .await?
+                .ok_or(format!("no verification mail reached {email}"))?
+        }
+    };
+    let verified = http
+        .post(format!("{base}/v1/auth/email/verify"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !verified.status().is_success() {
+        return Err(format!(
+            "{email}: verification answered {}",
+            verified.status()
+        ));
+    }
+    Ok(())
+}
+
 pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     let http = crate::http_client();
-    account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
+    let admin = account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
+    confirm_email(&http, base, &admin).await?;
     let demo = account(&http, base, DEMO_EMAIL, DEMO_PASSWORD, "Demo Walker").await?;
+    confirm_email(&http, base, &demo).await?;
     let token = demo["tokens"]["access_token"].as_str().unwrap_or_default();
 
     // A plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and

@@ -18,6 +18,7 @@ pub struct App {
     pool: OnceCell<PgPool>,
     aws: OnceCell<aws_config::SdkConfig>,
     sqs: OnceCell<aws_sdk_sqs::Client>,
+    ses: OnceCell<aws_sdk_sesv2::Client>,
     jwt: OnceCell<JwtKeys>,
     http: std::sync::OnceLock<reqwest::Client>,
     google_keys: KeyCache,
@@ -43,6 +44,7 @@ impl App {
             pool: OnceCell::new(),
             aws: OnceCell::new(),
             sqs: OnceCell::new(),
+            ses: OnceCell::new(),
             jwt: OnceCell::new(),
             http: std::sync::OnceLock::new(),
             google_keys,
@@ -85,6 +87,14 @@ impl App {
         let aws = self.aws().await;
         self.sqs
             .get_or_init(|| async { aws_sdk_sqs::Client::new(aws) })
+            .await
+    }
+
+    /// SES v2 for outgoing mail (the emulator's when `AWS_ENDPOINT_URL` is set).
+    pub async fn ses(&self) -> &aws_sdk_sesv2::Client {
+        let aws = self.aws().await;
+        self.ses
+            .get_or_init(|| async { aws_sdk_sesv2::Client::new(aws) })
             .await
     }
 

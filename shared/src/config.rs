@@ -57,6 +57,19 @@ pub struct Config {
     pub jwks_refetch_interval: Duration,
     /// The Shopify Admin API the catalog sync reads; only `shopify-sync` needs it.
     pub shopify: Option<ShopifyConfig>,
+    /// Outgoing mail (SES); only the functions that send mail need it.
+    pub mail: Option<MailConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The `From` of every mail, e.g. `FitKart <no-reply@fitkart.app>`: an address (or a
+    /// domain) verified as an SES identity.
+    pub from: String,
+    /// Where the app's deep links start: `<base>/verify-email?token=...`.
+    pub link_base_url: String,
+    /// An SES configuration set (bounce and complaint events, dedicated IPs), if any.
+    pub configuration_set: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +157,7 @@ impl Config {
                 3_600,
             )?),
             shopify: shopify(&lookup, &secret)?,
+            mail: mail(&lookup)?,
         })
     }
 }
@@ -171,6 +185,35 @@ fn shopify(
     Ok(Some(ShopifyConfig {
         graphql_url,
         access_token: secret("SHOPIFY_ACCESS_TOKEN", "SHOPIFY_ACCESS_TOKEN_ARN")?,
+    }))
+}
+
+/// Mail needs a sender and the app's link base; with neither set, the function sends none.
+fn mail(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<MailConfig>, ConfigError> {
+    let (from, base) = match (lookup("MAIL_FROM"), lookup("APP_LINK_BASE_URL")) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => return Err(ConfigError::Missing("MAIL_FROM")),
+        (Some(_), None) => return Err(ConfigError::Missing("APP_LINK_BASE_URL")),
+        (Some(from), Some(base)) => (from, base),
+    };
+    if !from.contains('@') {
+        return Err(ConfigError::Invalid {
+            name: "MAIL_FROM",
+            reason: format!(
+                "expected an address such as FitKart <no-reply@example.com>, got {from:?}"
+            ),
+        });
+    }
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return Err(ConfigError::Invalid {
+            name: "APP_LINK_BASE_URL",
+            reason: format!("expected an http(s) URL, got {base:?}"),
+        });
+    }
+    Ok(Some(MailConfig {
+        from,
+        link_base_url: base.trim_end_matches('/').to_owned(),
+        configuration_set: lookup("SES_CONFIGURATION_SET"),
     }))
 }
 

@@ -39,6 +39,9 @@ pub enum Error {
     InvalidIdToken,
     #[error("forbidden")]
     Forbidden,
+    /// A refusal with its own stable code (`email_unverified`, `self_action`...).
+    #[error("{detail}")]
+    Denied { code: &'static str, detail: String },
     #[error("not found")]
     NotFound,
     /// A business conflict with its own stable code (`email_taken`, `insufficient_coins`...).
@@ -71,6 +74,13 @@ impl Error {
         }
     }
 
+    pub fn denied(code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Denied {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation(vec![FieldError::new(field, message)])
     }
@@ -87,7 +97,9 @@ impl Error {
             Error::InvalidIdToken => "invalid_id_token",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
-            Error::Conflict { code, .. } | Error::Unprocessable { code, .. } => code,
+            Error::Conflict { code, .. }
+            | Error::Unprocessable { code, .. }
+            | Error::Denied { code, .. } => code,
             Error::TooManyRequests { .. } => "too_many_requests",
             Error::Unavailable(_) => "service_unavailable",
             Error::Internal(_) => "internal",
@@ -101,7 +113,7 @@ impl Error {
             | Error::InvalidCredentials
             | Error::InvalidRefreshToken
             | Error::InvalidIdToken => 401,
-            Error::Forbidden => 403,
+            Error::Forbidden | Error::Denied { .. } => 403,
             Error::NotFound => 404,
             Error::Conflict { .. } => 409,
             Error::PayloadTooLarge => 413,
@@ -126,7 +138,9 @@ impl Error {
             Error::InvalidIdToken => "The identity token could not be verified.".into(),
             Error::Forbidden => "You are not allowed to do this.".into(),
             Error::NotFound => "The resource does not exist.".into(),
-            Error::Conflict { detail, .. } | Error::Unprocessable { detail, .. } => detail.clone(),
+            Error::Conflict { detail, .. }
+            | Error::Unprocessable { detail, .. }
+            | Error::Denied { detail, .. } => detail.clone(),
             Error::TooManyRequests { retry_after } => {
                 format!(
                     "Too many attempts; try again in {} seconds.",

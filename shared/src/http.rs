@@ -157,7 +157,10 @@ pub fn meta(req: &Request) -> RequestMeta {
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     RequestMeta {
         request_id,
-        source_ip: context.and_then(|c| c.http.source_ip.clone()),
+        // Only a well-formed address: it is stored as `inet` (audit trail, rate limits).
+        source_ip: context
+            .and_then(|c| c.http.source_ip.clone())
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
         user_agent: context
             .and_then(|c| c.http.user_agent.clone())
             .or_else(|| header(req, "user-agent").map(str::to_owned)),
@@ -175,6 +178,14 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Response> {
 
 pub fn ok<T: Serialize>(body: &T) -> Result<Response> {
     json(StatusCode::OK, body)
+}
+
+/// `202 Accepted` with no body: the work (a mail) is on its way.
+pub fn accepted() -> Result<Response> {
+    http::Response::builder()
+        .status(StatusCode::ACCEPTED)
+        .body(Body::Empty)
+        .map_err(Error::internal)
 }
 
 pub fn no_content() -> Result<Response> {

@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::error::{Error, FieldError};
 
 /// Collects field errors so a client learns about every bad field at once.
@@ -48,9 +50,30 @@ impl Checks {
     }
 }
 
+/// An email address as the person typed it (trimmed; case kept for display). Accounts
+/// are matched case-insensitively, through `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The lower-cased form every comparison and lookup uses.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Trimmed; one `@` with a non-empty local part and a dotted domain; at most 254 bytes.
-/// Case is kept for display; comparisons are case-insensitive in SQL (`lower(email)`).
-pub fn email(raw: &str) -> Result<String, String> {
+pub fn email(raw: &str) -> Result<Email, String> {
     let email = raw.trim();
     let valid = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -67,17 +90,34 @@ pub fn email(raw: &str) -> Result<String, String> {
             None => false,
         };
     if valid {
-        Ok(email.to_owned())
+        Ok(Email(email.to_owned()))
     } else {
         Err("must be a valid email address".into())
     }
 }
 
-/// bcrypt reads at most 72 bytes: a longer password is refused, never silently truncated.
-pub fn password(raw: &str) -> Result<String, String> {
-    match raw.len() {
+/// A new password that meets the rules. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+/// 8 to 72 bytes. bcrypt reads at most 72 bytes: a longer password is refused, never
+/// silently truncated.
+pub fn password(raw: &SecretString) -> Result<Password, String> {
+    match raw.expose_secret().len() {
         0..=7 => Err("must be at least 8 bytes long".into()),
-        8..=72 => Ok(raw.to_owned()),
+        8..=72 => Ok(Password(raw.clone())),
         _ => Err("must be at most 72 bytes long (bcrypt's limit)".into()),
     }
 }
@@ -181,7 +221,9 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("  Ann@Example.com ").unwrap(), "Ann@Example.com");
+        let ann = email("  Ann@Example.com ").unwrap();
+        assert_eq!(ann.as_str(), "Ann@Example.com");
+        assert_eq!(ann.key(), "ann@example.com");
         for bad in [
             "",
             "ann",
@@ -197,13 +239,17 @@ mod tests {
     }
 
     #[test]
-    fn passwords_respect_bcrypts_72_byte_limit() {
+    fn passwords_respect_bcrypts_72_byte_limit_and_never_print() {
+        let password = |raw: &str| password(&SecretString::from(raw));
         assert!(password("short").is_err());
         assert!(password(&"x".repeat(72)).is_ok());
         assert!(password(&"x".repeat(73)).is_err());
         // 24 three-byte characters are 72 bytes; one more is over the limit.
         assert!(password(&"€".repeat(24)).is_ok());
         assert!(password(&"€".repeat(25)).is_err());
+        let secret = password("correct horse battery").unwrap();
+        assert!(!format!("{secret:?}").contains("horse"));
+        assert_eq!(secret.expose(), "correct horse battery");
     }
 
     #[test]

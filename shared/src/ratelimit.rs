@@ -1,54 +1,133 @@
-//! Login throttling in Postgres (functions keep no state between invocations): after
-//! `login_max_failures` failed logins for one email within `login_window_minutes`,
-//! further attempts get `429` until the window has passed.
+//! Rate limits kept in Postgres (functions keep no state between invocations), each a
+//! sliding window over recorded hits.
 //!
 //! Race-free without locks: an attempt first records itself (autocommit), then counts the
-//! attempts in the window. The k-th attempt to commit sees at least k rows, so however
-//! many arrive at once, at most `max` of them ever reach the password check.
+//! hits in the window. The k-th hit to commit sees at least k rows, so however many arrive
+//! at once, at most `max` of them are let through. A refused hit is deleted again, so that
+//! hammering on a closed limit does not keep it closed forever.
+//!
+//! Failed logins have their own table (`login_attempts`): they are counted per (email,
+//! source IP) first, so a stranger guessing passwords locks out only the stranger, with a
+//! higher per-email ceiling behind it against guesses spread over many addresses.
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
+use crate::settings::Settings;
 use crate::{Error, Result};
 
-/// Records an attempt for `email` (lower-cased) and refuses it when over the limit.
-/// Returns the attempt's id; a successful login calls `clear`.
-pub async fn begin(pool: &PgPool, email: &str, max: i64, window_minutes: i64) -> Result<i64> {
+/// A limit: at most `max` hits per `window` for one subject of `bucket`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub bucket: &'static str,
+    pub max: i64,
+    pub window: Duration,
+}
+
+impl Limit {
+    pub const fn per_hour(bucket: &'static str, max: i64) -> Self {
+        Self {
+            bucket,
+            max,
+            window: Duration::from_secs(3_600),
+        }
+    }
+}
+
+fn refused(retry_after_secs: f64) -> Error {
+    Error::TooManyRequests {
+        retry_after: Duration::from_secs(retry_after_secs.ceil().clamp(1.0, 86_400.0) as u64),
+    }
+}
+
+/// Records a hit for `subject` and refuses it with `429` when over `limit`.
+pub async fn hit(pool: &PgPool, limit: Limit, subject: &str) -> Result<()> {
     let id = sqlx::query_scalar!(
-        "INSERT INTO login_attempts (email) VALUES ($1) RETURNING id",
-        email
+        "INSERT INTO rate_limit_hits (bucket, subject) VALUES ($1, $2) RETURNING id",
+        limit.bucket,
+        subject
     )
     .fetch_one(pool)
     .await?;
     let window = sqlx::query!(
-        r#"SELECT count(*) AS "attempts!",
-                  EXTRACT(EPOCH FROM min(attempted_at) + make_interval(mins => $2::int) - now())::float8 AS "retry_after_secs!"
-           FROM login_attempts
-           WHERE email = $1 AND attempted_at > now() - make_interval(mins => $2::int)"#,
-        email,
-        window_minutes as i32
+        r#"SELECT count(*) AS "hits!",
+                  EXTRACT(EPOCH FROM min(hit_at) + make_interval(secs => $3) - now())::float8 AS "retry_after_secs!"
+           FROM rate_limit_hits
+           WHERE bucket = $1 AND subject = $2 AND hit_at > now() - make_interval(secs => $3)"#,
+        limit.bucket,
+        subject,
+        limit.window.as_secs_f64()
     )
     .fetch_one(pool)
     .await?;
-    if window.attempts > max {
-        // A refused attempt is not a password check: forget it, so that hammering on a
-        // locked account does not extend the lock forever.
+    if window.hits > limit.max {
+        sqlx::query!("DELETE FROM rate_limit_hits WHERE id = $1", id)
+            .execute(pool)
+            .await?;
+        return Err(refused(window.retry_after_secs));
+    }
+    Ok(())
+}
+
+/// Records a login attempt for `email` (lower-cased) from `source_ip` and refuses it when
+/// that source, or everyone together, has failed too often within the window. A
+/// successful login calls `login_succeeded`.
+pub async fn login_attempt(
+    pool: &PgPool,
+    settings: &Settings,
+    email: &str,
+    source_ip: Option<&str>,
+) -> Result<()> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO login_attempts (email, source_ip) VALUES ($1, $2::text::inet) RETURNING id",
+        email,
+        source_ip
+    )
+    .fetch_one(pool)
+    .await?;
+    let window = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE source_ip IS NOT DISTINCT FROM $2::text::inet) AS "from_source!",
+                  count(*) AS "from_all!",
+                  EXTRACT(EPOCH FROM min(attempted_at) + make_interval(mins => $3::int) - now())::float8
+                      AS "retry_after_secs!"
+           FROM login_attempts
+           WHERE email = $1 AND attempted_at > now() - make_interval(mins => $3::int)"#,
+        email,
+        source_ip,
+        settings.login_window_minutes as i32
+    )
+    .fetch_one(pool)
+    .await?;
+    if window.from_source > settings.login_max_failures
+        || window.from_all > settings.login_max_failures_per_email
+    {
         sqlx::query!("DELETE FROM login_attempts WHERE id = $1", id)
             .execute(pool)
             .await?;
-        let secs = window.retry_after_secs.ceil().max(1.0) as u64;
-        return Err(Error::TooManyRequests {
-            retry_after: Duration::from_secs(secs),
-        });
+        return Err(refused(window.retry_after_secs));
     }
-    Ok(id)
+    Ok(())
 }
 
-/// A successful login resets the count for its email.
-pub async fn clear(pool: &PgPool, email: &str) -> Result<()> {
-    sqlx::query!("DELETE FROM login_attempts WHERE email = $1", email)
-        .execute(pool)
+/// A successful login forgets that source's failures for the email (a stranger's stay
+/// counted against the per-email ceiling).
+pub async fn login_succeeded(pool: &PgPool, email: &str, source_ip: Option<&str>) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM login_attempts WHERE email = $1 AND source_ip IS NOT DISTINCT FROM $2::text::inet",
+        email,
+        source_ip
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Proving the account's ownership again (a password reset or change) lifts every lock
+/// on its email.
+pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
+    sqlx::query!("DELETE FROM login_attempts WHERE email = lower($1)", email)
+        .execute(conn)
         .await?;
     Ok(())
 }

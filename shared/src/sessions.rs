@@ -3,14 +3,12 @@
 //! single-use: every refresh rotates the token within its family, and presenting a token
 //! that was already rotated means it was copied, so the whole family is revoked.
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::secret_token::{self, digest};
 use crate::users::{self, User};
 use crate::{App, Result};
 
@@ -50,18 +48,6 @@ pub async fn pair(app: &App, conn: &mut PgConnection, user: &User, family: Uuid)
     })
 }
 
-/// 32 random bytes, base64url: 256 bits an attacker cannot guess.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Stores a new refresh token for `user_id` in `family` and returns the token itself.
 pub async fn issue(
     conn: &mut PgConnection,
@@ -69,7 +55,7 @@ pub async fn issue(
     family: Uuid,
     expires_at: DateTime<Utc>,
 ) -> Result<String> {
-    let token = new_token();
+    let token = secret_token::generate();
     sqlx::query!(
         "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at) VALUES ($1, $2, $3, $4)",
         user_id,

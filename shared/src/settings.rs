@@ -115,6 +115,7 @@ settings! {
     anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 };
     login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 };
     login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 };
+    login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 };
 }
 
 fn field<T: SettingValue>(map: &HashMap<String, String>, key: &str, kind: Kind) -> Result<T> {

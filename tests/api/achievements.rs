@@ -169,9 +169,9 @@ async fn redemption_achievements_count_orders_that_stand() {
     for i in 0..5 {
         products.push(t.product(&format!("Product {i}"), 100, 50).await);
     }
-    let collector = t.register("collector@example.com").await;
-    let near = t.register("near@example.com").await;
-    let cancelled = t.register("cancelled@example.com").await;
+    let collector = t.verified("collector@example.com").await;
+    let near = t.verified("near@example.com").await;
+    let cancelled = t.verified("cancelled@example.com").await;
     for user in [&collector, &near, &cancelled] {
         t.grant(user.id, 10_000).await;
     }

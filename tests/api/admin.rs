@@ -211,7 +211,7 @@ async fn held_record(t: &TestApp, pipeline: &Pipeline, user: &User, days_ago: u6
 async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_admins() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let boss = t.admin("boss@example.com").await;
-    let walker = t.register("walker@example.com").await;
+    let walker = t.verified("walker@example.com").await;
     let product = t.product("Cap", 1_000, 10).await;
     t.grant(walker.id, 10_000).await;
     let order = t.order(&walker, "guard", &[(product, 1)]).await;
@@ -629,7 +629,7 @@ async fn settings_are_typed_validated_and_audited() {
         .send()
         .await;
     let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 19);
+    assert_eq!(items.len(), 20);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")
@@ -706,7 +706,7 @@ async fn settings_are_typed_validated_and_audited() {
 async fn admins_move_orders_through_the_workflow_with_audit_and_filters() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
-    let walker = t.register("walker@example.com").await;
+    let walker = t.verified("walker@example.com").await;
     let product = t.product("Band", 2_000, 10).await;
     t.grant(walker.id, 50_000).await;
     let first = t.order(&walker, "a", &[(product, 1)]).await;

@@ -33,7 +33,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let product = t.product("Cap", 1_000, 100).await;
     let mut users = Vec::new();
     for i in 0..11 {
-        let user = t.register(&format!("u{i}@example.com")).await;
+        let user = t.verified(&format!("u{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
         t.order(&user, "k", &[(product, 1)]).await;
         users.push(user.id);
@@ -262,8 +262,8 @@ async fn stats_show_totals_streaks_and_rank() {
 async fn the_export_holds_the_callers_data_and_nobody_elses() {
     let t = TestApp::new().await;
     let product = t.product("Bottle", 500, 10).await;
-    let ann = t.register("ann@example.com").await;
-    let bob = t.register("bob@example.com").await;
+    let ann = t.verified("ann@example.com").await;
+    let bob = t.verified("bob@example.com").await;
     for user in [&ann, &bob] {
         t.grant(user.id, 5_000).await;
         t.order(user, "o", &[(product, 1)]).await;

@@ -1,6 +1,7 @@
 //! In-process tests of every function: real lambda_http requests, real Postgres (a fresh
 //! database per test), real SQS (the emulator started by scripts/test).
 
+mod accounts;
 mod achievements;
 mod admin;
 mod anticheat;

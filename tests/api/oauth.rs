@@ -289,11 +289,11 @@ async fn unknown_kids_never_cause_a_fetch_per_request() {
 }
 
 #[tokio::test]
-async fn a_provider_verified_email_links_to_the_existing_account() {
+async fn a_provider_verified_email_links_to_an_account_that_confirmed_it_too() {
     let (t, jwks, _) = world(10).await;
     let k = key("g1");
     jwks.publish(&k);
-    let walker = t.register("walker@example.com").await;
+    let walker = t.verified("walker@example.com").await;
     let res = google(
         &t,
         json!({"id_token": sign(&k, &google_claims("g-9", "Walker@Example.com", true))}),
@@ -425,4 +425,108 @@ async fn oauth_bodies_are_checked_like_every_other() {
         .send()
         .await;
     assert_eq!(res.status, 400);
+}
+
+/// The takeover found when the code was read as an outsider would: a squatter registers
+/// the victim's address with their own password; the victim later signs in with Google.
+#[tokio::test]
+async fn the_addresss_proven_owner_takes_over_an_account_a_squatter_registered() {
+    let (t, jwks, _) = world(10).await;
+    let k = key("g1");
+    jwks.publish(&k);
+    let squatter = t.register("victim@gmail.com").await;
+
+    let res = google(
+        &t,
+        json!({"id_token": sign(&k, &google_claims("victim-sub", "victim@gmail.com", true))}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["user"]["id"], squatter.id.to_string());
+    assert_eq!(res.body["user"]["email_verified"], true);
+    assert_eq!(res.body["user"]["auth_provider"], "google");
+
+    // The squatter's password, refresh token and access token are all dead.
+    let login = t
+        .call(fitkart_functions::auth::login, "POST", "/v1/auth/login")
+        .json(json!({"email": "victim@gmail.com", "password": fitkart_tests::PASSWORD}))
+        .send()
+        .await;
+    assert_eq!((login.status, login.code()), (401, "invalid_credentials"));
+    let refresh = t
+        .call(fitkart_functions::auth::refresh, "POST", "/v1/auth/refresh")
+        .json(json!({"refresh_token": squatter.refresh_token}))
+        .send()
+        .await;
+    assert_eq!(refresh.status, 401);
+    // Their pending verification link no longer proves anything either.
+    let stale = t
+        .call(
+            fitkart_functions::auth::verify_email,
+            "POST",
+            "/v1/auth/email/verify",
+        )
+        .json(json!({"token": t.mailed_token("victim@gmail.com", "verify-email").await}))
+        .send()
+        .await;
+    assert_eq!((stale.status, stale.code()), (422, "invalid_token"));
+
+    // The owner signs in with Google from now on.
+    let again = google(
+        &t,
+        json!({"id_token": sign(&k, &google_claims("victim-sub", "victim@gmail.com", true))}),
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["user"]["id"], squatter.id.to_string());
+}
+
+#[tokio::test]
+async fn an_unverified_provider_email_makes_an_unverified_account_that_cannot_redeem() {
+    let (t, jwks, _) = world(10).await;
+    let k = key("g1");
+    jwks.publish(&k);
+    let res = google(
+        &t,
+        json!({"id_token": sign(&k, &google_claims("g-unv", "someone@corp.example", false))}),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["user"]["email_verified"], false);
+    let token = res.body["tokens"]["access_token"].as_str().unwrap();
+    let order = t
+        .call(fitkart_functions::orders::create, "POST", "/v1/orders")
+        .bearer(token)
+        .header("Idempotency-Key", "k")
+        .json(fitkart_tests::order_body(&[(uuid::Uuid::new_v4(), 1)]))
+        .send()
+        .await;
+    assert_eq!((order.status, order.code()), (403, "email_unverified"));
+}
+
+#[tokio::test]
+async fn a_deleted_google_account_can_sign_up_again_with_the_same_google_account() {
+    let (t, jwks, _) = world(10).await;
+    let k = key("g1");
+    jwks.publish(&k);
+    let claims = google_claims("g-again", "again@gmail.com", true);
+    let first = google(&t, json!({"id_token": sign(&k, &claims)})).await;
+    assert_eq!(first.status, 201);
+    let deleted = t
+        .call(fitkart_functions::me::delete, "DELETE", "/v1/me")
+        .bearer(first.body["tokens"]["access_token"].as_str().unwrap())
+        .send()
+        .await;
+    assert_eq!(deleted.status, 204);
+
+    let second = google(&t, json!({"id_token": sign(&k, &claims)})).await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_ne!(second.body["user"]["id"], first.body["user"]["id"]);
+    let identities: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM user_identities WHERE provider = 'google' AND subject = 'g-again'",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(identities, 1, "only the new account holds the identity");
 }

@@ -28,7 +28,7 @@ async fn bonuses(t: &TestApp, user: Uuid) -> i64 {
 #[tokio::test]
 async fn the_catalog_lists_active_products_by_rank_in_pages() {
     let t = TestApp::new().await;
-    let user = t.register("shopper@example.com").await;
+    let user = t.verified("shopper@example.com").await;
     let mut ids = Vec::new();
     for (i, name) in ["Bottle", "Socks", "Band", "Cap", "Roller"]
         .iter()
@@ -122,7 +122,7 @@ async fn the_catalog_lists_active_products_by_rank_in_pages() {
 #[tokio::test]
 async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
     let t = TestApp::new().await;
-    let user = t.register("shopper@example.com").await;
+    let user = t.verified("shopper@example.com").await;
     let bottle = t.product("Bottle", 2_500, 10).await;
     let socks = t.product("Socks", 4_000, 3).await;
     t.grant(user.id, 20_000).await;
@@ -207,7 +207,7 @@ async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
 #[tokio::test]
 async fn bad_orders_are_refused_and_change_nothing() {
     let t = TestApp::new().await;
-    let user = t.register("shopper@example.com").await;
+    let user = t.verified("shopper@example.com").await;
     let bottle = t.product("Bottle", 2_500, 10).await;
     t.grant(user.id, 100_000).await;
     let wallet_before = t.wallet(user.id).await;
@@ -312,7 +312,7 @@ async fn bad_orders_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn twenty_concurrent_orders_against_a_balance_for_one_place_exactly_one() {
     let t = TestApp::new().await;
-    let user = t.register("racer@example.com").await;
+    let user = t.verified("racer@example.com").await;
     let (opening, _, _) = t.wallet(user.id).await;
     // Achievement bonuses would refill the balance after the first order; keep it exact.
     sqlx::query("UPDATE achievements SET is_active = false")
@@ -355,7 +355,7 @@ async fn twenty_users_racing_for_the_last_three_units_get_exactly_three() {
     let product = t.product("Limited Edition", 1_000, 3).await;
     let mut users = Vec::new();
     for i in 0..20 {
-        let user = t.register(&format!("fan{i}@example.com")).await;
+        let user = t.verified(&format!("fan{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
         users.push(user);
     }
@@ -386,7 +386,7 @@ async fn twenty_users_racing_for_the_last_three_units_get_exactly_three() {
 #[tokio::test]
 async fn replays_return_the_original_order_and_never_charge_twice() {
     let t = TestApp::new().await;
-    let user = t.register("retry@example.com").await;
+    let user = t.verified("retry@example.com").await;
     let product = t.product("Cap", 1_000, 50).await;
     t.grant(user.id, 50_000).await;
 
@@ -420,7 +420,7 @@ async fn replays_return_the_original_order_and_never_charge_twice() {
     );
 
     // Another user's identical key is their own.
-    let other = t.register("other@example.com").await;
+    let other = t.verified("other@example.com").await;
     t.grant(other.id, 50_000).await;
     let theirs = t
         .place_order(&other, "key-A", order_body(&[(product, 2)]))
@@ -452,8 +452,8 @@ async fn replays_return_the_original_order_and_never_charge_twice() {
 #[tokio::test]
 async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
     let t = TestApp::new().await;
-    let owner = t.register("owner@example.com").await;
-    let stranger = t.register("stranger@example.com").await;
+    let owner = t.verified("owner@example.com").await;
+    let stranger = t.verified("stranger@example.com").await;
     let product = t.product("Roller", 3_000, 5).await;
     t.grant(owner.id, 30_000).await;
     let order = t
@@ -569,7 +569,7 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
         .execute(&t.pool)
         .await
         .unwrap();
-    let user = t.register("workflow@example.com").await;
+    let user = t.verified("workflow@example.com").await;
     let price = 1_000;
     let product = t.product("Band", price, 1_000).await;
     t.grant(user.id, 1_000_000).await;

@@ -248,7 +248,7 @@ async fn later_syncs_update_deactivate_and_respect_pinned_prices_hidden_products
     .execute(&t.pool)
     .await
     .unwrap();
-    let user = t.register("holder@example.com").await;
+    let user = t.verified("holder@example.com").await;
     t.grant(user.id, 100_000).await;
     let socks: uuid::Uuid = sqlx::query_scalar(
         "SELECT id FROM reward_products WHERE shopify_variant_id = 'gid://shopify/ProductVariant/200'",

@@ -113,3 +113,36 @@ fn functions_run_on_arm64_al2023_with_json_logs_inside_the_vpc() {
         "no secret values resolved into the template"
     );
 }
+
+#[test]
+fn only_the_functions_that_send_mail_may_call_ses() {
+    let template = yaml("template.yaml");
+    let senders: BTreeSet<String> = functions(&template)
+        .into_iter()
+        .filter(|(_, f)| {
+            f["Properties"]["Policies"].as_sequence().is_some_and(|p| {
+                p.iter()
+                    .any(|p| format!("{p:?}").contains("MailSendPolicy"))
+            })
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let expected: BTreeSet<String> = [
+        "AuthRegisterFunction",
+        "AuthEmailResendFunction",
+        "AuthEmailVerifyFunction",
+        "AuthPasswordForgotFunction",
+        "MeEmailFunction",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(senders, expected);
+    let policy = &template["Resources"]["MailSendPolicy"]["Properties"]["PolicyDocument"];
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Action"], "ses:SendEmail");
+    assert!(
+        !format!("{:?}", statement["Resource"]).contains("\"*\""),
+        "scoped to the identity, never every resource"
+    );
+}

@@ -4,12 +4,13 @@
 
 pub mod db;
 pub mod ledger;
+pub mod mail;
 pub mod request;
 pub mod sqs;
 
 use std::future::Future;
 
-use fitkart::config::{Config, SecretSource};
+use fitkart::config::{Config, MailConfig, SecretSource};
 use fitkart::http::{Request, Response};
 use fitkart::App;
 use serde_json::{json, Value};
@@ -45,6 +46,11 @@ pub fn test_config() -> Config {
         apple_client_ids: vec!["com.fitkart.app".into()],
         jwks_refetch_interval: std::time::Duration::from_secs(10),
         shopify: None,
+        mail: Some(MailConfig {
+            from: mail::SENDER.into(),
+            link_base_url: mail::LINK_BASE.into(),
+            configuration_set: None,
+        }),
     }
 }
 
@@ -53,6 +59,8 @@ pub struct TestApp {
     pub app: &'static App,
     pub pool: PgPool,
     pub database: String,
+    /// Where this app's mailed links start (unique per test; see `mail::LINK_BASE`).
+    pub link_base: String,
 }
 
 impl TestApp {
@@ -60,14 +68,28 @@ impl TestApp {
         Self::with_config(test_config()).await
     }
 
-    pub async fn with_config(config: Config) -> Self {
+    pub async fn with_config(mut config: Config) -> Self {
+        mail::verify_sender().await;
         let (pool, database) = db::fresh_database().await;
+        let link_base = format!("https://{}.app.fitkart.test", Uuid::new_v4().simple());
+        if let Some(mail) = config.mail.as_mut() {
+            if mail.link_base_url == mail::LINK_BASE {
+                mail.link_base_url = link_base.clone();
+            }
+        }
         let app: &'static App = Box::leak(Box::new(App::with_pool(config, pool.clone())));
         Self {
             app,
             pool,
             database,
+            link_base,
         }
+    }
+
+    /// The token in the newest mail this app sent to `address` linking to `screen`
+    /// (`verify-email`, `reset-password`).
+    pub async fn mailed_token(&self, address: &str, screen: &str) -> String {
+        mail::last_token(&self.link_base, address, screen).await
     }
 
     /// A request to `handler`, as API Gateway would deliver it.
@@ -94,9 +116,33 @@ impl TestApp {
         User::from_session(&res.body)
     }
 
-    /// Registers an account and makes it an admin (the way an operator would, in SQL).
-    pub async fn admin(&self, email: &str) -> User {
+    /// Registers an account and confirms its email through the mailed link, the way a
+    /// person would.
+    pub async fn verified(&self, email: &str) -> User {
         let user = self.register(email).await;
+        self.confirm_email(email).await;
+        user
+    }
+
+    /// Confirms `email` with the token of the newest verification mail sent to it.
+    pub async fn confirm_email(&self, email: &str) {
+        let token = self.mailed_token(email, "verify-email").await;
+        let res = self
+            .call(
+                fitkart_functions::auth::verify_email,
+                "POST",
+                "/v1/auth/email/verify",
+            )
+            .json(json!({ "token": token }))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "verification failed: {}", res.body);
+    }
+
+    /// Registers an account with a confirmed email and makes it an admin (the way an
+    /// operator would, in SQL).
+    pub async fn admin(&self, email: &str) -> User {
+        let user = self.verified(email).await;
         sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
             .bind(user.id)
             .execute(&self.pool)

@@ -89,6 +89,12 @@ where
         self
     }
 
+    /// The caller's address as API Gateway reports it (default 203.0.113.7).
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.to_owned();
+        self
+    }
+
     pub fn bearer(self, token: &str) -> Self {
         self.header("authorization", &format!("Bearer {token}"))
     }

@@ -1,8 +1,13 @@
-//! The account lifecycle: creating an account with its wallet and welcome bonus, the
-//! anonymising soft delete, and what admins change (active, role, the first admin).
-//! Sits above `users`, `ledger` and `sessions`; `auth` (sign-up and sign-in) sits above it.
+//! The account lifecycle: creating an account with its wallet and welcome bonus, proving
+//! its email (`email`), its password (`password`), a takeover by the address's proven
+//! owner, the anonymising soft delete, and what admins change (active, role, the first
+//! admin). Sits above `users`, `ledger` and `sessions`; `auth` (sign-up and sign-in)
+//! sits above it.
 
 pub mod admin;
+pub mod email;
+pub mod password;
+pub mod tokens;
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -22,9 +27,11 @@ pub struct NewAccount<'a> {
     pub country_code: Option<&'a str>,
     pub timezone: &'a str,
     pub referred_by: Option<Uuid>,
-    /// (`google` | `apple`, the provider's subject) for OAuth accounts; the email is then
-    /// verified by the provider.
+    /// (`google` | `apple`, the provider's subject) for OAuth accounts.
     pub provider: Option<(&'a str, &'a str)>,
+    /// Whether the address is already proven (a provider that verified it); otherwise
+    /// the account starts unverified and gets a verification mail.
+    pub email_verified: bool,
 }
 
 /// Inserts the account, its wallet and the new-user bonus: an account never exists
@@ -54,7 +61,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
             account.referred_by,
             auth_provider,
             provider_id,
-            account.provider.is_some(),
+            account.email_verified,
         )
         .fetch_optional(&mut *conn)
         .await?;
@@ -82,12 +89,24 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
 }
 
 /// Soft delete: the row stays (the ledger and orders reference it) but every piece of
-/// personal data is replaced, the email's login attempts forgotten, every session
-/// revoked, and the email is free to register again (uniqueness only covers live accounts).
+/// personal data is replaced or removed: profile, sign-in identities (the same Google or
+/// Apple account can sign up again), pending mail tokens, the email's login attempts,
+/// stored idempotent responses, and the shipping addresses of orders that no longer need
+/// one. Every session is revoked, and the email is free to register again (uniqueness
+/// only covers live accounts).
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     let deleted = sqlx::query!(
         r#"WITH old AS (SELECT lower(email) AS email FROM users WHERE id = $1 AND deleted_at IS NULL),
-           forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old))
+           forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old)),
+           forget_identities AS (DELETE FROM user_identities WHERE user_id = $1),
+           forget_responses AS (DELETE FROM idempotency_keys WHERE user_id = $1),
+           redact_addresses AS (
+               UPDATE orders SET shipping_address = jsonb_build_object(
+                       'name', 'Deleted user', 'line1', 'redacted', 'city', 'redacted',
+                       'postal_code', 'redacted', 'country', shipping_address->'country'),
+                   updated_at = now()
+               WHERE user_id = $1 AND status NOT IN ('pending', 'confirmed', 'processing')
+           )
            UPDATE users SET
                email = 'deleted-' || id || '@deleted.invalid',
                password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
@@ -101,7 +120,37 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     if deleted.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
+    tokens::forget_all(conn, id).await?;
     sessions::revoke_all(conn, id).await
+}
+
+/// The proven owner of an address takes over the unverified account registered with it
+/// (by someone who could not prove it): its password and every other sign-in identity are
+/// removed, its pending mail tokens and every session end, and the account becomes a
+/// `provider` account with a verified email. Call it with the account's row locked.
+pub async fn take_over(
+    conn: &mut PgConnection,
+    id: Uuid,
+    provider: &str,
+    subject: &str,
+) -> Result<()> {
+    sqlx::query!("DELETE FROM user_identities WHERE user_id = $1", id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        r#"UPDATE users SET password_hash = NULL, auth_provider = $2, provider_id = $3,
+               email_verified = TRUE, updated_at = now()
+           WHERE id = $1"#,
+        id,
+        provider,
+        subject
+    )
+    .execute(&mut *conn)
+    .await?;
+    tokens::forget_all(conn, id).await?;
+    sessions::revoke_all(conn, id).await?;
+    tracing::warn!(user_id = %id, provider, "unverified account taken over by the address's proven owner");
+    Ok(())
 }
 
 /// What an admin may change on an account, and the audit's view of it.

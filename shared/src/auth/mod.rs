@@ -1,14 +1,17 @@
-//! Accounts and sessions: registration, login with throttling, refresh-token rotation,
-//! logout, and resolving the caller of an authenticated request.
+//! Signing up and signing in: registration (with its verification mail), login with
+//! throttling, refresh-token rotation, logout, sign-in with Google and Apple (`oauth`),
+//! and resolving the caller of an authenticated request.
 
 pub mod oauth;
 
+use secrecy::SecretString;
 use uuid::Uuid;
 
+use crate::accounts::password::{self as passwords, Credentials};
 use crate::accounts::{self, NewAccount};
+use crate::input::{Email, Password};
 use crate::jwt;
 use crate::password;
-use crate::ratelimit;
 use crate::sessions::{self, Session, Tokens};
 use crate::users::{self, Role};
 use crate::{App, Error, Result};
@@ -18,12 +21,29 @@ use crate::{App, Error, Result};
 pub struct Caller {
     pub user_id: Uuid,
     pub role: Role,
+    /// Whether the account has proven its email (redemption needs it).
+    pub email_verified: bool,
+}
+
+impl Caller {
+    /// API.md: redeeming coins needs a confirmed email (`403 email_unverified`).
+    pub fn require_verified_email(&self) -> Result<()> {
+        if self.email_verified {
+            Ok(())
+        } else {
+            Err(Error::denied(
+                "email_unverified",
+                "Confirm your email address before redeeming coins; we sent you a link.",
+            ))
+        }
+    }
 }
 
 /// A sign-up, already checked field by field.
+#[derive(Debug)]
 pub struct Registration {
-    pub email: String,
-    pub password: String,
+    pub email: Email,
+    pub password: Password,
     pub full_name: String,
     pub phone: Option<String>,
     pub country_code: Option<String>,
@@ -31,11 +51,14 @@ pub struct Registration {
     pub referral_code: Option<String>,
 }
 
-/// Creates an account with its wallet, the new-user bonus and a first session, in one
-/// transaction: an account never exists without its wallet and bonus.
+/// Creates an account with its wallet, the new-user bonus and a first session, and mails
+/// the link that confirms its email, in one transaction: an account never exists without
+/// its wallet and bonus, and a mail SES refuses leaves nothing behind (`503`; the person
+/// simply registers again).
 pub async fn register(app: &App, input: Registration) -> Result<Session> {
     let settings = app.settings().await?;
-    let password_hash = password::hash(input.password, app.config.bcrypt_cost).await?;
+    let password_hash =
+        password::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;
 
     let referrer = match &input.referral_code {
@@ -53,7 +76,7 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
     let user_id = accounts::create(
         &mut tx,
         &NewAccount {
-            email: &input.email,
+            email: input.email.as_str(),
             password_hash: Some(&password_hash),
             full_name: &input.full_name,
             phone: input.phone.as_deref(),
@@ -61,47 +84,38 @@ pub async fn register(app: &App, input: Registration) -> Result<Session> {
             timezone: input.timezone.as_deref().unwrap_or("UTC"),
             referred_by: referrer,
             provider: None,
+            email_verified: false,
         },
         settings.new_user_bonus_coins,
     )
     .await?;
     let session = sessions::start(app, &mut tx, user_id).await?;
+    accounts::email::send_verification(
+        app,
+        &mut tx,
+        user_id,
+        &input.full_name,
+        input.email.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(session)
 }
 
-/// Email and password login. Unknown email, wrong password, deleted or deactivated
-/// account: all the same `invalid_credentials`, after the same bcrypt work.
-pub async fn login(app: &App, email: &str, password: &str) -> Result<Session> {
-    let settings = app.settings().await?;
+/// Email and password login, throttled per (email, source IP) and per email. Unknown
+/// email, wrong password, deleted or deactivated account: all the same
+/// `invalid_credentials`, after the same bcrypt work.
+pub async fn login(
+    app: &App,
+    email: &Email,
+    password: &SecretString,
+    source_ip: Option<&str>,
+) -> Result<Session> {
     let pool = app.db().await?;
-    let key = email.trim().to_lowercase();
-    ratelimit::begin(
-        pool,
-        &key,
-        settings.login_max_failures,
-        settings.login_window_minutes,
-    )
-    .await?;
-
-    let account = sqlx::query!(
-        r#"SELECT id, password_hash, is_active FROM users
-           WHERE lower(email) = $1 AND deleted_at IS NULL"#,
-        key
-    )
-    .fetch_optional(pool)
-    .await?;
-    let (hash, active) = match &account {
-        Some(a) => (a.password_hash.clone(), a.is_active),
-        None => (None, false),
-    };
-    let matches = password::verify(password.to_owned(), hash, app.config.bcrypt_cost).await?;
-    let account = match account {
-        Some(a) if matches && active => a,
-        _ => return Err(Error::InvalidCredentials),
-    };
-
-    ratelimit::clear(pool, &key).await?;
+    let key = email.key();
+    let account = Credentials::by_email(&mut *pool.acquire().await?, &key).await?;
+    passwords::check(app, account.as_ref(), &key, password, source_ip).await?;
+    let account = account.ok_or(Error::InvalidCredentials)?;
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "UPDATE users SET last_login_at = now() WHERE id = $1",
@@ -145,8 +159,9 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 /// so a demotion takes effect at once, whatever the token says.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
     let claims = app.jwt().await?.verify(bearer)?;
-    let role = sqlx::query_scalar!(
-        r#"SELECT role AS "role: Role" FROM users WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
+    let account = sqlx::query!(
+        r#"SELECT role AS "role: Role", email_verified FROM users
+           WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
         claims.sub
     )
     .fetch_optional(app.db().await?)
@@ -155,7 +170,8 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claim
     Ok((
         Caller {
             user_id: claims.sub,
-            role,
+            role: account.role,
+            email_verified: account.email_verified,
         },
         claims,
     ))

@@ -1,11 +1,14 @@
 //! Sign in with Google and Apple: the provider's ID token is verified against its
 //! published JWKS (RS256 only, `kid` lookup, `aud` one of our client ids, the provider's
 //! issuer, `exp`/`iat` with a minute of leeway, `nonce` when the client sent one), then
-//! matched to an account by identity, linked by a provider-verified email, or created.
+//! matched to an account by identity, linked by an email both sides have proven (or the
+//! unproven account taken over by the address's owner), or created.
 //! The providers' keys are cached by `jwks::KeyCache`.
 
 use jsonwebtoken::{decode, decode_header, Algorithm, Validation};
 use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::accounts::{self, NewAccount};
 use crate::sessions::{self, Session};
@@ -93,9 +96,9 @@ pub async fn verify(
     Ok(claims)
 }
 
-/// Signs in with verified claims: the account holding this identity, else the live
-/// account with the same provider-verified email (linked now), else a new account with
-/// its wallet and bonus. Returns the session and whether the account was created.
+/// Signs in with verified claims: the account holding this identity, else (a first
+/// sign-in) the account with the same email, else a new account with its wallet and
+/// bonus. Returns the session and whether the account was created.
 pub async fn sign_in(
     app: &App,
     provider: Provider,
@@ -116,64 +119,14 @@ pub async fn sign_in(
         Some(user) if user.is_active => (user.id, false),
         Some(_) => return Err(Error::InvalidCredentials),
         None => {
-            let email = claims
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty());
-            let same_email = match email {
-                Some(email) => sqlx::query!(
-                    "SELECT id, is_active FROM users WHERE lower(email) = lower($1) AND deleted_at IS NULL",
-                    email
-                )
-                .fetch_optional(&mut *tx)
-                .await?,
-                None => None,
-            };
-            match same_email {
-                Some(user) if claims.email_verified() => {
-                    if !user.is_active {
-                        return Err(Error::InvalidCredentials);
-                    }
-                    link(&mut tx, user.id, provider, claims).await?;
-                    sqlx::query!("UPDATE users SET email_verified = TRUE WHERE id = $1", user.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    (user.id, false)
-                }
-                // An unverified email proves nothing about the existing account.
-                Some(_) => {
-                    return Err(Error::conflict(
-                        "email_taken",
-                        "An account with this email exists; sign in with its password to link this sign-in.",
-                    ))
-                }
-                None => {
-                    let email = email.ok_or_else(|| Error::invalid("id_token", "carries no email address"))?;
-                    let name = full_name
-                        .or(claims.name.as_deref())
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or_else(|| email.split('@').next().unwrap_or("Walker"));
-                    let user_id = accounts::create(
-                        &mut tx,
-                        &NewAccount {
-                            email,
-                            password_hash: None,
-                            full_name: name,
-                            phone: None,
-                            country_code: None,
-                            timezone: "UTC",
-                            referred_by: None,
-                            provider: Some((provider.as_str(), &claims.sub)),
-                        },
-                        settings.new_user_bonus_coins,
-                    )
-                    .await?;
-                    link(&mut tx, user_id, provider, claims).await?;
-                    (user_id, true)
-                }
-            }
+            first_sign_in(
+                &mut tx,
+                settings.new_user_bonus_coins,
+                provider,
+                claims,
+                full_name,
+            )
+            .await?
         }
     };
     sqlx::query!(
@@ -187,9 +140,70 @@ pub async fn sign_in(
     Ok((session, created))
 }
 
+/// The first sign-in of an identity. An email the provider has verified links to the
+/// account holding it when that account has proven it too, and takes over an account
+/// that never did (its registrant could not prove the address; they lose access). An
+/// unverified provider email proves nothing: it is never matched, and a new account made
+/// from it starts unverified.
+async fn first_sign_in(
+    conn: &mut PgConnection,
+    bonus: i64,
+    provider: Provider,
+    claims: &IdClaims,
+    full_name: Option<&str>,
+) -> Result<(Uuid, bool)> {
+    let email = claims
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| Error::invalid("id_token", "carries no email address"))?;
+    let verified = claims.email_verified();
+    let same_email = sqlx::query!(
+        r#"SELECT id, is_active, email_verified FROM users
+           WHERE lower(email) = lower($1) AND deleted_at IS NULL FOR UPDATE"#,
+        email
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (user_id, created) = match same_email {
+        Some(_) if !verified => return Err(Error::conflict(
+            "email_taken",
+            "An account with this email exists; sign in with its password to link this sign-in.",
+        )),
+        Some(user) if !user.is_active => return Err(Error::InvalidCredentials),
+        Some(user) if user.email_verified => (user.id, false),
+        Some(user) => {
+            accounts::take_over(conn, user.id, provider.as_str(), &claims.sub).await?;
+            (user.id, false)
+        }
+        None => {
+            let name = full_name
+                .or(claims.name.as_deref())
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| email.split('@').next().unwrap_or("Walker"));
+            let account = NewAccount {
+                email,
+                password_hash: None,
+                full_name: name,
+                phone: None,
+                country_code: None,
+                timezone: "UTC",
+                referred_by: None,
+                provider: Some((provider.as_str(), &claims.sub)),
+                email_verified: verified,
+            };
+            (accounts::create(conn, &account, bonus).await?, true)
+        }
+    };
+    link(conn, user_id, provider, claims).await?;
+    Ok((user_id, created))
+}
+
 async fn link(
-    conn: &mut sqlx::PgConnection,
-    user_id: uuid::Uuid,
+    conn: &mut PgConnection,
+    user_id: Uuid,
     provider: Provider,
     claims: &IdClaims,
 ) -> Result<()> {

@@ -1,0 +1,163 @@
+//! Email ownership: the verification mail a new account gets (and may ask for again),
+//! confirming an address with the mailed token, and changing the address (confirmed from
+//! the new inbox; the old one is told once it happens).
+//!
+//! Every mail is sent inside the transaction that stores its token: if SES refuses it,
+//! nothing was stored and the person simply asks again.
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::password::{self, Credentials};
+use super::tokens::{self, Purpose};
+use crate::input::Email;
+use crate::mail::{self, Template};
+use crate::ratelimit::{self, Limit};
+use crate::users::{self, User};
+use crate::{App, Error, Result};
+
+/// API.md: at most 3 verification mails an hour per account.
+const RESEND: Limit = Limit::per_hour("verification_mail", 3);
+
+/// Issues a verification token for `email` and mails its link. Call it inside the
+/// transaction that should only commit if the mail went out.
+pub async fn send_verification(
+    app: &App,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    name: &str,
+    email: &str,
+) -> Result<()> {
+    let config = mail::config(app)?;
+    let token = tokens::issue(conn, user_id, Purpose::VerifyEmail, email).await?;
+    let link = mail::link(config, "verify-email", &token);
+    let mail = mail::render(
+        Template::VerifyEmail,
+        email,
+        &[("name", name), ("email", email), ("link", &link)],
+    );
+    mail::send(app, &mail).await
+}
+
+/// `POST /v1/auth/email/resend`: a new verification mail (the older link stops working).
+pub async fn resend(app: &App, user_id: Uuid) -> Result<()> {
+    let pool = app.db().await?;
+    let user = users::get(&mut *pool.acquire().await?, user_id).await?;
+    if user.email_verified {
+        return Err(Error::conflict(
+            "already_verified",
+            "Your email is already confirmed.",
+        ));
+    }
+    ratelimit::hit(pool, RESEND, &user_id.to_string()).await?;
+    let mut tx = pool.begin().await?;
+    send_verification(app, &mut tx, user.id, &user.full_name, &user.email).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /v1/auth/email/verify`: a verification or email-change token from a mail. A
+/// verification confirms the address it was sent to (if the account still has it); an
+/// email change moves the account to the new, now proven, address and tells the old one.
+pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
+    let mut tx = app.db().await?.begin().await?;
+    let redeemed = tokens::redeem(
+        &mut tx,
+        token.expose_secret(),
+        &[Purpose::VerifyEmail, Purpose::ChangeEmail],
+    )
+    .await?;
+    let account = sqlx::query!(
+        "SELECT email, full_name FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+        redeemed.user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(tokens::stale)?;
+    match redeemed.purpose {
+        Purpose::VerifyEmail => {
+            if account.email.to_lowercase() != redeemed.email.to_lowercase() {
+                return Err(tokens::stale());
+            }
+            sqlx::query!(
+                "UPDATE users SET email_verified = TRUE, updated_at = now() WHERE id = $1",
+                redeemed.user_id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Purpose::ChangeEmail => {
+            // A live account that took the address meanwhile makes this a 409 email_taken.
+            sqlx::query!(
+                "UPDATE users SET email = $2, email_verified = TRUE, updated_at = now() WHERE id = $1",
+                redeemed.user_id,
+                redeemed.email
+            )
+            .execute(&mut *tx)
+            .await?;
+            let notice = mail::render(
+                Template::EmailChanged,
+                &account.email,
+                &[("name", &account.full_name), ("email", &redeemed.email)],
+            );
+            mail::send(app, &notice).await?;
+        }
+        Purpose::ResetPassword => return Err(tokens::stale()),
+    }
+    let user = users::get(&mut tx, redeemed.user_id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// `POST /v1/me/email`: after the password is confirmed, mails a link to `new_email`.
+/// The account keeps its address until that link comes back through `verify`.
+pub async fn request_change(
+    app: &App,
+    user_id: Uuid,
+    new_email: &Email,
+    current_password: &SecretString,
+    source_ip: Option<&str>,
+) -> Result<()> {
+    let pool = app.db().await?;
+    let account = Credentials::by_id(&mut *pool.acquire().await?, user_id).await?;
+    password::check(
+        app,
+        Some(&account),
+        &account.email.to_lowercase(),
+        current_password,
+        source_ip,
+    )
+    .await?;
+    if account.email.to_lowercase() == new_email.key() {
+        return Err(Error::invalid("email", "is already your email"));
+    }
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND deleted_at IS NULL) AS "taken!""#,
+        new_email.key()
+    )
+    .fetch_one(pool)
+    .await?;
+    if taken {
+        return Err(Error::conflict(
+            "email_taken",
+            "An account with this email already exists.",
+        ));
+    }
+    let config = mail::config(app)?;
+    let mut tx = pool.begin().await?;
+    let token = tokens::issue(&mut tx, user_id, Purpose::ChangeEmail, new_email.as_str()).await?;
+    let link = mail::link(config, "verify-email", &token);
+    let mail = mail::render(
+        Template::ChangeEmail,
+        new_email.as_str(),
+        &[
+            ("name", &account.full_name),
+            ("email", new_email.as_str()),
+            ("link", &link),
+        ],
+    );
+    mail::send(app, &mail).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! One-time tokens sent by mail: 256 random bits, stored only as a digest, single use,
+//! with a lifetime per purpose. A token also names the address it was sent to, and only
+//! proves that address: once the account's email has changed it no longer counts.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::secret_token;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ChangeEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ChangeEmail => "change_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "verify_email" => Ok(Purpose::VerifyEmail),
+            "change_email" => Ok(Purpose::ChangeEmail),
+            "reset_password" => Ok(Purpose::ResetPassword),
+            other => Err(Error::internal(format!("unknown token purpose {other}"))),
+        }
+    }
+
+    /// API.md: verification 24 hours, reset 30 minutes (a reset link is a key to the account).
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::VerifyEmail | Purpose::ChangeEmail => Duration::from_secs(24 * 3_600),
+            Purpose::ResetPassword => Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Stores a new token for `user_id` sent to `email` and returns it. Earlier unused tokens
+/// of the same purpose stop working: only the newest mail's link counts.
+pub async fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+    email: &str,
+) -> Result<String> {
+    sqlx::query!(
+        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose.as_str()
+    )
+    .execute(&mut *conn)
+    .await?;
+    let token = secret_token::generate();
+    sqlx::query!(
+        r#"INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at)
+           VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))"#,
+        user_id,
+        purpose.as_str(),
+        secret_token::digest(&token),
+        email,
+        purpose.lifetime().as_secs_f64()
+    )
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// A token that was just used up.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub user_id: Uuid,
+    pub purpose: Purpose,
+    /// The address the token was sent to.
+    pub email: String,
+}
+
+fn invalid() -> Error {
+    Error::Unprocessable {
+        code: "invalid_token",
+        detail: "This link is invalid, was already used or has expired; ask for a new one.".into(),
+    }
+}
+
+/// Uses up a live token of one of `purposes`: `422 invalid_token` when it is unknown,
+/// used or expired. The caller's transaction decides whether it stays used.
+pub async fn redeem(
+    conn: &mut PgConnection,
+    token: &str,
+    purposes: &[Purpose],
+) -> Result<Redeemed> {
+    let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    let row = sqlx::query!(
+        r#"UPDATE account_tokens SET used_at = now()
+           WHERE token_hash = $1 AND purpose = ANY($2) AND used_at IS NULL AND expires_at > now()
+           RETURNING user_id, purpose, email"#,
+        secret_token::digest(token),
+        &purposes as &[&str]
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(invalid)?;
+    Ok(Redeemed {
+        user_id: row.user_id,
+        purpose: Purpose::parse(&row.purpose)?,
+        email: row.email,
+    })
+}
+
+/// A token that no longer proves anything (its address is not the account's any more).
+pub fn stale() -> Error {
+    invalid()
+}
+
+/// Forgets every pending token of the account (deletion, a takeover by the address's owner).
+pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM account_tokens WHERE user_id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
