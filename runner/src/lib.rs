@@ -58,7 +58,7 @@ impl Running {
 }
 
 /// Environment every function gets locally, over what the template says.
-fn overrides(options: &Options, shopify_url: String) -> BTreeMap<String, String> {
+fn overrides(options: &Options, port: u16, shopify_url: String) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([
         // The catalog sync reads the local stand-in for Shopify.
         ("SHOPIFY_GRAPHQL_URL".to_owned(), shopify_url),
@@ -75,10 +75,7 @@ fn overrides(options: &Options, shopify_url: String) -> BTreeMap<String, String>
         ("BCRYPT_COST".to_owned(), "10".to_owned()),
         // Mail goes to SES on the emulator; its links open the runner's stand-in screens.
         ("MAIL_FROM".to_owned(), mail::SENDER.to_owned()),
-        (
-            "APP_LINK_BASE_URL".to_owned(),
-            mail::link_base(options.port),
-        ),
+        ("APP_LINK_BASE_URL".to_owned(), mail::link_base(port)),
         ("SES_CONFIGURATION_SET".to_owned(), String::new()),
         ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
         ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
@@ -187,7 +184,7 @@ pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
         queues,
         parameters: BTreeMap::new(),
     };
-    let overrides = overrides(options, shopify::serve().await?);
+    let overrides = overrides(options, options.port, shopify::serve().await?);
     let hello = template::Function {
         logical_id: "hello-world (baseline)".into(),
         binary: "hello-lambda".into(),
@@ -297,6 +294,11 @@ fn static_files(root: &Path) -> axum::Router<Arc<Gateway>> {
 /// Brings everything up and returns once the gateway serves. Queues are created, the
 /// migrate function is run, pollers and schedules start, demo data is seeded.
 pub async fn up(options: &Options) -> Result<Running, String> {
+    // Bound first: the functions' mail links need the port the gateway really serves on.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let template = template::load(&options.root.join("template.yaml"))?;
     let sqs = local_sqs().await;
     let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
@@ -305,7 +307,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         queues: queues.clone(),
         parameters: BTreeMap::from([("Stage".into(), "local".into())]),
     };
-    let overrides = overrides(options, shopify::serve().await?);
+    let overrides = overrides(options, port, shopify::serve().await?);
 
     let mut pools = BTreeMap::new();
     let mut routes = Vec::new();
@@ -345,10 +347,6 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         pools: pools.clone(),
         default_events,
     });
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let base_url = format!("http://127.0.0.1:{port}");
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))

@@ -6,6 +6,8 @@
 //! without blocking, and `db-maintenance` refreshes statistics and reports bloat so that a
 //! person can decide on a one-off `pg_repack` if a table ever needs it.
 
+use std::future::Future;
+
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -19,69 +21,110 @@ pub const BATCH: i64 = 5_000;
 pub struct Cleanup {
     pub refresh_tokens: u64,
     pub login_attempts: u64,
+    pub rate_limit_hits: u64,
+    pub account_tokens: u64,
     pub idempotency_keys: u64,
     pub job_runs: u64,
+}
+
+/// Runs `delete` (which deletes at most `batch` rows and says how many) until a run
+/// deletes fewer than a batch; returns the total.
+async fn in_batches<F, Fut>(batch: i64, mut delete: F) -> Result<u64>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<u64>>,
+{
+    let mut total = 0;
+    loop {
+        let n = delete(batch).await?;
+        total += n;
+        if n < batch as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Deletes, batch by batch until none is left:
 /// - refresh tokens expired more than a day ago (expired tokens are refused anyway; a day
 ///   of grace keeps reuse detection for clocks that disagree), and tokens revoked more
 ///   than 30 days ago;
-/// - login attempts older than a day (the throttling window is at most a day);
+/// - login attempts and rate-limit hits older than a day (no window is longer);
+/// - mailed account tokens used or expired more than a day ago;
 /// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
 /// - job runs older than 90 days.
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
-    let mut done = Cleanup::default();
-    loop {
-        let n = sqlx::query!(
+    let refresh_tokens = in_batches(batch, |limit| async move {
+        Ok(sqlx::query!(
             "DELETE FROM refresh_tokens WHERE id IN (
                  SELECT id FROM refresh_tokens
                  WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
                  LIMIT $1)",
-            batch
+            limit
         )
         .execute(pool)
         .await?
-        .rows_affected();
-        done.refresh_tokens += n;
-        if n < batch as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = sqlx::query!(
+        .rows_affected())
+    })
+    .await?;
+    let login_attempts = in_batches(batch, |limit| async move {
+        Ok(sqlx::query!(
             "DELETE FROM login_attempts WHERE id IN (
                  SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
-            batch
+            limit
         )
         .execute(pool)
         .await?
-        .rows_affected();
-        done.login_attempts += n;
-        if n < batch as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = sqlx::query!(
+        .rows_affected())
+    })
+    .await?;
+    let rate_limit_hits = in_batches(batch, |limit| async move {
+        Ok(sqlx::query!(
+            "DELETE FROM rate_limit_hits WHERE id IN (
+                 SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)",
+            limit
+        )
+        .execute(pool)
+        .await?
+        .rows_affected())
+    })
+    .await?;
+    let account_tokens = in_batches(batch, |limit| async move {
+        Ok(sqlx::query!(
+            "DELETE FROM account_tokens WHERE id IN (
+                 SELECT id FROM account_tokens
+                 WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'
+                 LIMIT $1)",
+            limit
+        )
+        .execute(pool)
+        .await?
+        .rows_affected())
+    })
+    .await?;
+    let idempotency_keys = in_batches(batch, |limit| async move {
+        Ok(sqlx::query!(
             "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
                  SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)",
-            batch
+            limit
         )
         .execute(pool)
         .await?
-        .rows_affected();
-        done.idempotency_keys += n;
-        if n < batch as u64 {
-            break;
-        }
-    }
-    done.job_runs =
+        .rows_affected())
+    })
+    .await?;
+    let job_runs =
         sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
             .execute(pool)
             .await?
             .rows_affected();
-    Ok(done)
+    Ok(Cleanup {
+        refresh_tokens,
+        login_attempts,
+        rate_limit_hits,
+        account_tokens,
+        idempotency_keys,
+        job_runs,
+    })
 }
 
 /// The tables that change all day; their planner statistics matter most.
@@ -98,6 +141,8 @@ pub const BUSY_TABLES: &[&str] = &[
     "leaderboard_cache",
     "idempotency_keys",
     "login_attempts",
+    "rate_limit_hits",
+    "account_tokens",
 ];
 
 #[derive(Debug, Serialize)]

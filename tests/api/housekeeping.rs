@@ -142,6 +142,24 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .await
     .unwrap();
     sqlx::query(
+        "INSERT INTO rate_limit_hits (bucket, subject, hit_at)
+         SELECT 'reset_mail', 'x@example.com', now() - interval '25 hours' FROM generate_series(1, 3)
+         UNION ALL SELECT 'reset_mail', 'x@example.com', now()",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    // Registration's verification token is live and stays; a long-expired one goes.
+    sqlx::query(
+        "INSERT INTO account_tokens (user_id, purpose, token_hash, email, created_at, expires_at)
+         VALUES ($1, 'reset_password', repeat('a', 64), 'x@example.com', now() - interval '3 days',
+                 now() - interval '2 days')",
+    )
+    .bind(user.id)
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    sqlx::query(
         "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)
          VALUES ($1, 'old', 'h', now() - interval '31 days'), ($1, 'new', 'h', now())",
     )
@@ -160,10 +178,17 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
         (
             done.refresh_tokens,
             done.login_attempts,
+            done.rate_limit_hits,
+            done.account_tokens,
             done.idempotency_keys
         ),
-        (3, 7, 1)
+        (3, 7, 3, 1, 1)
     );
+    let live_tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM account_tokens")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(live_tokens, 1, "the pending verification link still works");
     let sessions_after: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&t.pool)
         .await

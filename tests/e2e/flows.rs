@@ -59,6 +59,42 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         .await
         .unwrap();
     assert_eq!(me["email"], "e2e@example.com");
+    assert_eq!(me["email_verified"], false);
+
+    // The confirmation mail, as a person finds it locally: listed at /_local/mail, its
+    // link opening the runner's stand-in for the app's screen.
+    let mails: Value = http
+        .get(format!("{base}/_local/mail"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mail = mails
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to"][0] == "e2e@example.com")
+        .expect("a mail to the new account");
+    assert_eq!(mail["subject"], "Confirm your email for FitKart");
+    let link = mail["link"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("{base}/_local/app/verify-email?token=")),
+        "{link}"
+    );
+    let page = http.get(link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Email confirmed"), "{page}");
+    let me: Value = http
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email_verified"], true);
 
     let today = chrono::Utc::now().date_naive();
     let res = http
