@@ -208,7 +208,9 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
         notes,
     };
     let mut tx = AuditedTx::begin(app, actor).await?;
-    let (before, after) = orders::transition(tx.conn(), id, Actor::Admin, &change).await?;
+    let admin_id = tx.admin_id();
+    let (before, after) =
+        orders::transition(tx.conn(), id, Actor::Admin(admin_id), &change).await?;
     tx.commit(Entry {
         action: "order.update",
         entity_type: "order",

@@ -59,7 +59,7 @@ impl RegisterBody {
 
 pub async fn register(app: &App, req: Request) -> Result<Response> {
     let input = json_body::<RegisterBody>(&req)?.parse()?;
-    let session = auth::register(app, input).await?;
+    let session = auth::register(app, input, meta(&req).source_ip.as_deref()).await?;
     json(StatusCode::CREATED, &session)
 }
 

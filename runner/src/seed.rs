@@ -1,7 +1,7 @@
 //! Demo data for a local run, made through the real routes wherever one exists: accounts
 //! by registration with their emails confirmed through the mailed link, a week of steps
-//! by syncing (so they flow through validation and crediting), then what no route can do
-//! (the first admin's role) directly in SQL. The reward catalog comes from the local Shopify stand-in through the
+//! by syncing (so they flow through validation and crediting); what no route can do (the
+//! first admin's role, a demo walker who joined a month ago) directly in SQL. The reward catalog comes from the local Shopify stand-in through the
 //! real sync. Safe to run on every start.
 
 use chrono::{Days, Utc};
@@ -80,6 +80,17 @@ async fn confirm_email(http: &reqwest::Client, base: &str, session: &Value) -> R
     Ok(())
 }
 
+/// A phone's hourly counts for a day of `steps`: a commute, lunch and an evening walk.
+fn daytime_hours(steps: i64) -> Vec<i64> {
+    const WEIGHTS: [i64; 24] = [
+        0, 0, 0, 0, 0, 0, 2, 6, 9, 5, 4, 6, 10, 7, 4, 5, 6, 10, 12, 8, 4, 2, 0, 0,
+    ];
+    let total: i64 = WEIGHTS.iter().sum();
+    let mut hours: Vec<i64> = WEIGHTS.iter().map(|w| steps * w / total).collect();
+    hours[18] += steps - hours.iter().sum::<i64>();
+    hours
+}
+
 pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     let http = crate::http_client();
     let admin = account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
@@ -88,15 +99,29 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     confirm_email(&http, base, &demo).await?;
     let token = demo["tokens"]["access_token"].as_str().unwrap_or_default();
 
+    let pool = sqlx::PgPool::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The demo walker joined weeks ago (earning starts at sign-up), so their week is paid.
+    sqlx::query(
+        "UPDATE users SET created_at = LEAST(created_at, now() - interval '30 days')
+         WHERE lower(email) = $1 AND deleted_at IS NULL",
+    )
+    .bind(DEMO_EMAIL)
+    .execute(&pool)
+    .await
+    .map_err(|e| e.to_string())?;
+
     // A plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and
     // one 60,000-step day, which anti-cheat holds for the admin's review queue.
     let today = Utc::now().date_naive();
-    let counts = [6_480, 8_210, 11_050, 60_000, 9_870, 12_400, 5_120];
+    let counts: [i64; 7] = [6_480, 8_210, 11_050, 60_000, 9_870, 12_400, 5_120];
     let entries: Vec<Value> = counts
         .iter()
         .enumerate()
         .map(|(i, steps)| {
             json!({"date": today - Days::new(6 - i as u64), "steps": steps, "source": "health_connect",
+                   "hourly_steps": daytime_hours(*steps),
                    "distance_km": *steps as f64 * 0.00075, "calories": *steps as f64 * 0.04})
         })
         .collect();
@@ -117,9 +142,6 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
 
     order_when_paid(&http, base, token).await?;
 
-    let pool = sqlx::PgPool::connect(database_url)
-        .await
-        .map_err(|e| e.to_string())?;
     sqlx::query("UPDATE users SET role = 'admin' WHERE lower(email) = $1 AND deleted_at IS NULL")
         .bind(ADMIN_EMAIL)
         .execute(&pool)

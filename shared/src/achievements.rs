@@ -1,5 +1,5 @@
 //! Achievements: evaluated for a set of users in one statement when coins are credited or
-//! an order is placed. Unlocking is idempotent (a unique key per user and achievement);
+//! an order ships (redemptions count goods that went out: shipped or delivered orders). Unlocking is idempotent (a unique key per user and achievement);
 //! each new unlock pays its `reward_coins` as a `bonus` through the ledger, in the
 //! caller's transaction.
 
@@ -71,9 +71,9 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
                       COALESCE(t.lifetime, 0) AS lifetime,
                       COALESCE(s.best, 0) AS best_streak,
                       (SELECT count(*) FROM orders o WHERE o.user_id = m.id
-                         AND o.status NOT IN ('cancelled', 'refunded')) AS orders,
+                         AND o.status IN ('shipped', 'delivered')) AS orders,
                       (SELECT count(DISTINCT oi.product_id) FROM orders o JOIN order_items oi ON oi.order_id = o.id
-                       WHERE o.user_id = m.id AND o.status NOT IN ('cancelled', 'refunded')) AS distinct_products
+                       WHERE o.user_id = m.id AND o.status IN ('shipped', 'delivered')) AS distinct_products
                FROM members m LEFT JOIN totals t ON t.user_id = m.id LEFT JOIN streaks s ON s.user_id = m.id
            ),
            unlocked AS (

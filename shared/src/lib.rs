@@ -28,6 +28,7 @@ pub mod password;
 pub mod queue;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod referrals;
 pub mod rewards;
 pub mod secret_token;
 pub mod secrets;

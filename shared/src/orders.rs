@@ -97,10 +97,11 @@ impl Status {
 }
 
 /// Who asks for a transition: users may only cancel their own order before it is processed.
+/// Who moves an order: its owner (cancelling) or an admin (the workflow).
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     User(Uuid),
-    Admin,
+    Admin(Uuid),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,7 +335,6 @@ pub async fn place(
     )
     .await?;
     ledger::move_order_coins(conn, user_id, total, 0).await?;
-    achievements::evaluate(conn, &[user_id]).await?;
 
     let placed = load(conn, &[order_id]).await?.remove(0).order;
     let body = serde_json::to_value(&placed).map_err(Error::internal)?;
@@ -536,13 +536,16 @@ pub struct Change {
 ///
 /// - `cancelled` (from pending, confirmed, processing): stock back, frozen coins back to
 ///   available with a `refund` row;
-/// - `shipped`: the frozen coins are settled into `total_spent`;
+/// - `shipped`: the frozen coins are settled into `total_spent`, and redemption
+///   achievements are evaluated (they unlock for goods that went out, not for orders
+///   placed and cancelled);
 /// - `refunded` (from shipped, delivered): the coins come back with a `refund` row and
 ///   leave `total_spent`; the goods went out, so stock stays as it is;
 /// - an admin may repeat the current status to correct tracking number or notes.
 ///
 /// Anything else is `409 invalid_transition`; a user may only cancel their own pending
-/// or confirmed order (someone else's is `404`).
+/// or confirmed order (someone else's is `404`); an admin may not move their own order
+/// (`403 own_account`).
 pub async fn transition(
     conn: &mut PgConnection,
     id: Uuid,
@@ -563,7 +566,14 @@ pub async fn transition(
         Actor::User(_) => {
             to == Status::Cancelled && matches!(from, Status::Pending | Status::Confirmed)
         }
-        Actor::Admin => {
+        // Admins can't pay themselves: no workflow step on their own orders.
+        Actor::Admin(admin) if admin == locked.user_id => {
+            return Err(Error::denied(
+                "own_account",
+                "Admins can't change their own orders; ask another admin.",
+            ))
+        }
+        Actor::Admin(_) => {
             from.can_become(to)
                 || (to == from && (change.tracking_number.is_some() || change.notes.is_some()))
         }
@@ -628,6 +638,10 @@ pub async fn transition(
     )
     .execute(&mut *conn)
     .await?;
+    if to == Status::Shipped && from != Status::Shipped {
+        // Redemption achievements follow the goods: they unlock when an order ships.
+        achievements::evaluate(conn, &[user]).await?;
+    }
     let after = get(conn, None, id).await?;
     Ok((before, after))
 }

@@ -29,6 +29,8 @@ pub enum Kind {
 pub struct SettingDef {
     pub key: &'static str,
     pub kind: Kind,
+    /// The seeded value, in its text form.
+    pub default: &'static str,
 }
 
 /// A value a setting can hold, parsed from its text form.
@@ -79,13 +81,14 @@ impl SettingValue for Decimal {
 }
 
 macro_rules! settings {
-    ($($key:ident : $ty:ty = $kind:expr;)*) => {
+    ($($key:ident : $ty:ty = $kind:expr, default $default:literal;)*) => {
         /// Every setting, typed. Built from the `settings` table.
         #[derive(Debug, Clone)]
         pub struct Settings { $(pub $key: $ty,)* }
 
-        /// The registry: every known key and the type and range of its value.
-        pub const REGISTRY: &[SettingDef] = &[$(SettingDef { key: stringify!($key), kind: $kind },)*];
+        /// The registry: every known key, the type and range of its value, and the value
+        /// the seed migrations give it (a test keeps the two equal).
+        pub const REGISTRY: &[SettingDef] = &[$(SettingDef { key: stringify!($key), kind: $kind, default: $default },)*];
 
         impl Settings {
             fn from_map(map: &HashMap<String, String>) -> Result<Self> {
@@ -96,26 +99,48 @@ macro_rules! settings {
 }
 
 settings! {
-    coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" };
-    daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 };
-    anti_cheat_enabled: bool = Kind::Bool;
-    new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 };
-    referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 };
-    max_daily_coins: i64 = Kind::Int { min: 1, max: 100_000_000 };
-    max_backfill_days: i64 = Kind::Int { min: 0, max: 31 };
-    coins_per_usd: i64 = Kind::Int { min: 1, max: 100_000_000 };
-    anti_cheat_threshold: i64 = Kind::Int { min: 1, max: 100 };
-    anti_cheat_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 };
-    anti_cheat_max_auto_steps: i64 = Kind::Int { min: 1_000, max: 200_000 };
-    anti_cheat_max_steps_per_minute: i64 = Kind::Int { min: 60, max: 400 };
-    anti_cheat_min_stride_m: Decimal = Kind::Decimal { min: "0.05", max: "1.5" };
-    anti_cheat_max_stride_m: Decimal = Kind::Decimal { min: "0.5", max: "5" };
-    anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" };
-    anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" };
-    anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 };
-    login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 };
-    login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 };
-    login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 };
+    coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" }, default "1";
+    daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 }, default "10000";
+    anti_cheat_enabled: bool = Kind::Bool, default "true";
+    new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "100";
+    referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "250";
+    max_daily_coins: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "20000";
+    max_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "7";
+    coins_per_usd: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "10000";
+    anti_cheat_threshold: i64 = Kind::Int { min: 1, max: 100 }, default "60";
+    anti_cheat_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "50000";
+    anti_cheat_max_auto_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "100000";
+    anti_cheat_max_steps_per_minute: i64 = Kind::Int { min: 60, max: 400 }, default "250";
+    anti_cheat_min_stride_m: Decimal = Kind::Decimal { min: "0.05", max: "1.5" }, default "0.3";
+    anti_cheat_max_stride_m: Decimal = Kind::Decimal { min: "0.5", max: "5" }, default "1.6";
+    anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" }, default "0.02";
+    anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" }, default "0.2";
+    anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "3";
+    login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 }, default "5";
+    login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 }, default "15";
+    login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 }, default "20";
+    new_account_days: i64 = Kind::Int { min: 0, max: 365 }, default "14";
+    new_account_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "25000";
+    hourly_required_steps: i64 = Kind::Int { min: 0, max: 200_000 }, default "15000";
+    shared_device_days: i64 = Kind::Int { min: 1, max: 365 }, default "30";
+    high_day_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "20000";
+    high_days_per_week: i64 = Kind::Int { min: 2, max: 7 }, default "3";
+    registrations_per_ip_hour: i64 = Kind::Int { min: 1, max: 100_000 }, default "20";
+    syncs_per_user_hour: i64 = Kind::Int { min: 1, max: 10_000 }, default "30";
+    referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3";
+    referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10";
+}
+
+impl Settings {
+    /// Every setting at its seeded value: what a fresh database holds. For rules tested
+    /// without one, and tools that need the defaults.
+    pub fn defaults() -> Self {
+        let map = REGISTRY
+            .iter()
+            .map(|d| (d.key.to_owned(), d.default.to_owned()))
+            .collect();
+        Self::from_map(&map).expect("the registry's defaults are valid values")
+    }
 }
 
 fn field<T: SettingValue>(map: &HashMap<String, String>, key: &str, kind: Kind) -> Result<T> {
@@ -296,5 +321,19 @@ mod tests {
         assert!(validate(rate, &json!(-1)).is_err());
         assert!(validate(rate, &json!([1])).is_err());
         assert!(definition("no_such_key").is_none());
+    }
+
+    #[test]
+    fn every_default_is_a_valid_value_of_its_kind() {
+        for def in REGISTRY {
+            let value = serde_json::Value::String(def.default.into());
+            assert_eq!(
+                validate(def, &value).as_deref(),
+                Ok(def.default),
+                "{}",
+                def.key
+            );
+        }
+        assert_eq!(Settings::defaults().new_account_days, 14);
     }
 }

@@ -71,6 +71,15 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
     .ok_or(Error::NotFound)
 }
 
+/// The user's local date today (their time zone defines their calendar day).
+pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {
+    let tz = sqlx::query_scalar!("SELECT timezone FROM users WHERE id = $1", id)
+        .fetch_one(conn)
+        .await?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    Ok(Utc::now().with_timezone(&tz).date_naive())
+}
+
 /// Eight characters from an alphabet without look-alikes (0/O, 1/I/L): easy to type from
 /// a friend's screen. 31^8 ≈ 8.5e11 codes make a collision rare; registration redraws.
 pub fn new_referral_code() -> String {

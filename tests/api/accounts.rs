@@ -443,9 +443,14 @@ async fn deleting_an_account_forgets_its_tokens_responses_and_settled_addresses(
             tracking_number: None,
             notes: None,
         };
-        orders::transition(&mut tx, shipped, Actor::Admin, &change)
-            .await
-            .unwrap();
+        orders::transition(
+            &mut tx,
+            shipped,
+            Actor::Admin(uuid::Uuid::new_v4()),
+            &change,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     forgot(&t, "kim@example.com").await;

@@ -2,6 +2,7 @@
 //! each bonus paid once however often evaluation runs; and the caller's view of them.
 
 use chrono::{Days, Utc};
+use fitkart::orders::Status;
 use fitkart_functions::{achievements, orders};
 use fitkart_tests::TestApp;
 use serde_json::json;
@@ -175,12 +176,21 @@ async fn redemption_achievements_count_orders_that_stand() {
     for user in [&collector, &near, &cancelled] {
         t.grant(user.id, 10_000).await;
     }
-    // Five distinct products over two orders.
-    t.order(&collector, "c1", &lines(&products[..3])).await;
-    t.order(&collector, "c2", &lines(&products[2..])).await;
-    // Four distinct products, one of them twice.
-    t.order(&near, "n1", &lines(&products[..4])).await;
-    t.order(&near, "n2", &lines(&products[..1])).await;
+    // Five distinct products over two shipped orders.
+    for order in [
+        t.order(&collector, "c1", &lines(&products[..3])).await,
+        t.order(&collector, "c2", &lines(&products[2..])).await,
+    ] {
+        t.advance_order(order, Status::Shipped).await;
+    }
+    // Four distinct products, one of them twice; and a fifth that never shipped.
+    for order in [
+        t.order(&near, "n1", &lines(&products[..4])).await,
+        t.order(&near, "n2", &lines(&products[..1])).await,
+    ] {
+        t.advance_order(order, Status::Delivered).await;
+    }
+    t.order(&near, "n3", &lines(&products[4..])).await;
     // An order that was cancelled is not a redemption.
     let id = t.order(&cancelled, "x1", &lines(&products[..1])).await;
     let res = t
@@ -196,8 +206,8 @@ async fn redemption_achievements_count_orders_that_stand() {
         ["collector", "first_redemption"]
     );
     assert_eq!(unlocked(&t, near.id).await, ["first_redemption"]);
-    // The cancelled order unlocked first_redemption when it was placed; unlocks stay.
-    assert_eq!(unlocked(&t, cancelled.id).await, ["first_redemption"]);
+    // Redemptions unlock when goods ship: a cancelled order unlocks nothing.
+    assert!(unlocked(&t, cancelled.id).await.is_empty());
     let fresh = t.register("fresh@example.com").await;
     assert!(unlocked(&t, fresh.id).await.is_empty());
 

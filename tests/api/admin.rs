@@ -212,6 +212,7 @@ async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_ad
     let (t, pipeline) = TestApp::with_pipeline().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.verified("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let product = t.product("Cap", 1_000, 10).await;
     t.grant(walker.id, 10_000).await;
     let order = t.order(&walker, "guard", &[(product, 1)]).await;
@@ -329,6 +330,7 @@ async fn deactivating_a_user_ends_their_sessions_and_is_audited() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.register("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let res = t
         .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
         .bearer(&boss.access_token)
@@ -433,6 +435,7 @@ async fn coin_adjustments_are_ledger_rows_that_never_go_negative() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.register("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let (opening, ..) = t.wallet(walker.id).await;
     let adjust = |amount: i64, reason: &'static str| {
         let t = &t;
@@ -498,6 +501,7 @@ async fn approving_credits_exactly_once_rejecting_credits_nothing_and_users_see_
     t.set_setting("max_daily_coins", "1000000").await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.register("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let approve_me = held_record(&t, &pipeline, &walker, 1).await;
     let reject_me = held_record(&t, &pipeline, &walker, 2).await;
 
@@ -629,7 +633,7 @@ async fn settings_are_typed_validated_and_audited() {
         .send()
         .await;
     let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 20);
+    assert_eq!(items.len(), 30);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")
@@ -707,6 +711,7 @@ async fn admins_move_orders_through_the_workflow_with_audit_and_filters() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.verified("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let product = t.product("Band", 2_000, 10).await;
     t.grant(walker.id, 50_000).await;
     let first = t.order(&walker, "a", &[(product, 1)]).await;
@@ -793,6 +798,7 @@ async fn reward_edits_pin_prices_hide_products_and_are_audited() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.register("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     let product = t.product("Bottle", 25_000, 10).await;
     let patch = |body: Value| {
         let t = &t;
@@ -841,6 +847,7 @@ async fn the_audit_log_filters_and_pages_and_stats_cover_a_range() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
     let walker = t.register("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
     for i in 0..5 {
         let res = t
             .call(admin::adjust_coins, "POST", "/v1/admin/users/{id}/coins")

@@ -288,10 +288,14 @@ async fn the_export_holds_the_callers_data_and_nobody_elses() {
     let t = TestApp::new().await;
     let product = t.product("Bottle", 500, 10).await;
     let ann = t.verified("ann@example.com").await;
+    t.joined_days_ago(ann.id, 30).await;
     let bob = t.verified("bob@example.com").await;
+    t.joined_days_ago(bob.id, 30).await;
     for user in [&ann, &bob] {
         t.grant(user.id, 5_000).await;
-        t.order(user, "o", &[(product, 1)]).await;
+        let order = t.order(user, "o", &[(product, 1)]).await;
+        t.advance_order(order, fitkart::orders::Status::Shipped)
+            .await;
         sqlx::query(
             "INSERT INTO step_records (user_id, steps, source, recorded_date, status, verified_steps)
              VALUES ($1, 4321, 'health_kit', current_date, 'verified', 4321)",

@@ -4,8 +4,8 @@
 mod accounts;
 mod achievements;
 mod admin;
-mod anticheat;
 mod auth;
+mod fraud;
 mod health;
 mod housekeeping;
 mod input;

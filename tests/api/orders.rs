@@ -120,7 +120,7 @@ async fn the_catalog_lists_active_products_by_rank_in_pages() {
 }
 
 #[tokio::test]
-async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
+async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption_when_it_ships() {
     let t = TestApp::new().await;
     let user = t.verified("shopper@example.com").await;
     let bottle = t.product("Bottle", 2_500, 10).await;
@@ -154,16 +154,20 @@ async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
     assert_eq!(t.stock(bottle).await, 8);
     assert_eq!(t.stock(socks).await, 2);
     let (available, frozen, spent) = t.wallet(user.id).await;
-    let unlocked_bonus = bonuses(&t, user.id).await - bonus_before;
-    assert_eq!(available, available_before - 9_000 + unlocked_bonus);
+    assert_eq!(available, available_before - 9_000);
     assert_eq!((frozen, spent), (9_000, 0));
-    let unlocked = count(
-        &t,
-        "SELECT count(*) FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
-         WHERE a.code = 'first_redemption'",
-    )
-    .await;
-    assert_eq!(unlocked, 1);
+    let first_redemptions = || {
+        count(
+            &t,
+            "SELECT count(*) FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
+             WHERE a.code = 'first_redemption'",
+        )
+    };
+    assert_eq!(
+        first_redemptions().await,
+        0,
+        "placing an order unlocks nothing"
+    );
     let spent_row: (i64, String) = sqlx::query_as(
         "SELECT amount, reference_type FROM coin_transactions WHERE transaction_type = 'spent'",
     )
@@ -201,6 +205,16 @@ async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption() {
         .send()
         .await;
     assert_eq!(none.body["items"].as_array().unwrap().len(), 0);
+
+    // Redemption achievements follow the goods.
+    let id: uuid::Uuid = fetched.body["id"].as_str().unwrap().parse().unwrap();
+    t.advance_order(id, fitkart::orders::Status::Shipped).await;
+    assert_eq!(first_redemptions().await, 1);
+    let unlocked_bonus = bonuses(&t, user.id).await - bonus_before;
+    assert_eq!(unlocked_bonus, 25, "first_redemption's reward");
+    let (available, frozen, spent) = t.wallet(user.id).await;
+    assert_eq!(available, available_before - 9_000 + unlocked_bonus);
+    assert_eq!((frozen, spent), (0, 9_000));
     t.assert_ledger_invariants().await;
 }
 
@@ -518,9 +532,14 @@ async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
             to: Some(to),
             ..Change::default()
         };
-        orders::transition(&mut tx, second_id, Actor::Admin, &change)
-            .await
-            .unwrap();
+        orders::transition(
+            &mut tx,
+            second_id,
+            Actor::Admin(uuid::Uuid::new_v4()),
+            &change,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     let late = t
@@ -554,7 +573,7 @@ async fn order_in(t: &TestApp, user: &User, product: Uuid, key: &str, from: Stat
             to: Some(*to),
             ..Change::default()
         };
-        orders::transition(&mut tx, id, Actor::Admin, &change)
+        orders::transition(&mut tx, id, Actor::Admin(uuid::Uuid::new_v4()), &change)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -589,7 +608,8 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
                 tracking_number: (to == Status::Shipped).then(|| "1Z999".to_owned()),
                 notes: None,
             };
-            let result = orders::transition(&mut tx, id, Actor::Admin, &change).await;
+            let result =
+                orders::transition(&mut tx, id, Actor::Admin(uuid::Uuid::new_v4()), &change).await;
             let allowed = from.can_become(to);
             let expected_allowed = matches!(
                 (from, to),

@@ -166,6 +166,10 @@ async fn seeded_settings_are_exactly_the_registry_and_all_parse() {
         let def = fitkart::settings::definition(key).unwrap();
         fitkart::settings::validate(def, &serde_json::Value::String(value.clone()))
             .unwrap_or_else(|e| panic!("seeded {key}={value} is invalid: {e}"));
+        assert_eq!(
+            value, def.default,
+            "{key}: the seed and the registry's default differ"
+        );
     }
     let settings = t.app.settings().await.unwrap();
     assert_eq!(settings.coins_per_step, rust_decimal::Decimal::ONE);

@@ -340,6 +340,7 @@ async fn held_records_explain_themselves_and_can_be_appealed_once() {
 async fn the_ledger_pages_newest_first_and_filters_by_type() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("pages@example.com").await;
+    t.joined_days_ago(user.id, 30).await;
     let entries: Vec<Value> = (0..5).map(|d| json!({"date": day(d), "steps": 1_000 + d, "source": "health_kit", "distance_km": 0.8})).collect();
     sync_as(&t, &user, json!({ "entries": entries })).await;
     pipeline.run(t.app).await;

@@ -101,14 +101,19 @@ impl TestApp {
         Call::new(self.app, handler, method, path)
     }
 
-    /// Registers an account through the real handler.
+    /// Registers an account through the real handler, from its own network (each call a
+    /// different source IP, as people sign up: the per-IP registration limit is tested
+    /// on its own).
     pub async fn register(&self, email: &str) -> User {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let res = self
             .call(
                 fitkart_functions::auth::register,
                 "POST",
                 "/v1/auth/register",
             )
+            .source_ip(&format!("198.18.{}.{}", (n >> 8) & 255, n & 255))
             .json(json!({"email": email, "password": PASSWORD, "full_name": "Test Walker"}))
             .send()
             .await;
@@ -179,6 +184,19 @@ impl TestApp {
         )
     }
 
+    /// Moves the account's sign-up `days` into the past, as if it had joined then (a test
+    /// cannot wait weeks; earning starts at sign-up).
+    pub async fn joined_days_ago(&self, user: Uuid, days: i32) {
+        sqlx::query(
+            "UPDATE users SET created_at = now() - make_interval(days => $2) WHERE id = $1",
+        )
+        .bind(user)
+        .bind(days)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
     pub async fn balance(&self, user: Uuid) -> i64 {
         sqlx::query_scalar("SELECT available_coins FROM wallets WHERE user_id = $1")
             .bind(user)
@@ -242,6 +260,37 @@ impl TestApp {
         let res = self.place_order(user, key, order_body(lines)).await;
         assert_eq!(res.status, 201, "order refused: {}", res.body);
         res.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Moves an order through the workflow to `to` (confirmed, processing, shipped, ...)
+    /// the way an admin does, one allowed step at a time.
+    pub async fn advance_order(&self, order: Uuid, to: fitkart::orders::Status) {
+        use fitkart::orders::{self, Actor, Change, Status};
+        let path = [
+            Status::Confirmed,
+            Status::Processing,
+            Status::Shipped,
+            Status::Delivered,
+        ];
+        let steps: Vec<Status> = match path.iter().position(|s| *s == to) {
+            Some(i) => path[..=i].to_vec(),
+            None => vec![to],
+        };
+        let admin = Actor::Admin(Uuid::new_v4());
+        for status in steps {
+            let mut tx = self.pool.begin().await.unwrap();
+            let change = Change {
+                to: Some(status),
+                tracking_number: None,
+                notes: None,
+            };
+            match orders::transition(&mut tx, order, admin, &change).await {
+                Ok(_) => tx.commit().await.unwrap(),
+                // Already past this step.
+                Err(fitkart::Error::Conflict { .. }) => {}
+                Err(e) => panic!("{status:?}: {e}"),
+            }
+        }
     }
 
     /// A reward product, as the catalog sync would leave it.

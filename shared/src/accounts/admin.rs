@@ -129,6 +129,13 @@ pub async fn adjust(
     if amount == 0 {
         return Err(Error::invalid("amount", "must not be zero"));
     }
+    // Admins can't pay themselves.
+    if user_id == admin_id {
+        return Err(Error::denied(
+            "own_account",
+            "Admins can't adjust their own coins; ask another admin.",
+        ));
+    }
     users::get(conn, user_id).await?;
     ledger::post(
         conn,

@@ -15,7 +15,7 @@ use crate::input::Email;
 use crate::mail::{self, Template};
 use crate::ratelimit::{self, Limit};
 use crate::users::{self, User};
-use crate::{App, Error, Result};
+use crate::{referrals, App, Error, Result};
 
 /// API.md: at most 3 verification mails an hour per account.
 const RESEND: Limit = Limit::per_hour("verification_mail", 3);
@@ -68,6 +68,14 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         &[Purpose::VerifyEmail, Purpose::ChangeEmail],
     )
     .await?;
+    // Wallet before user, the order every writer locks them in: confirming the email may
+    // pay a referral bonus below.
+    sqlx::query!(
+        "SELECT user_id FROM wallets WHERE user_id = $1 FOR UPDATE",
+        redeemed.user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let account = sqlx::query!(
         "SELECT email, full_name FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
         redeemed.user_id
@@ -105,6 +113,9 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         }
         Purpose::ResetPassword => return Err(tokens::stale()),
     }
+    // A referral waits for the referee's confirmed email (DESIGN.md, fraud defences).
+    let settings = app.settings().await?;
+    referrals::pay_due(&mut tx, &settings, &[redeemed.user_id]).await?;
     let user = users::get(&mut tx, redeemed.user_id).await?;
     tx.commit().await?;
     Ok(user)

@@ -12,6 +12,7 @@ use crate::accounts::{self, NewAccount};
 use crate::input::{Email, Password};
 use crate::jwt;
 use crate::password;
+use crate::ratelimit::{self, Limit};
 use crate::sessions::{self, Session, Tokens};
 use crate::users::{self, Role};
 use crate::{App, Error, Result};
@@ -54,9 +55,13 @@ pub struct Registration {
 /// Creates an account with its wallet, the new-user bonus and a first session, and mails
 /// the link that confirms its email, in one transaction: an account never exists without
 /// its wallet and bonus, and a mail SES refuses leaves nothing behind (`503`; the person
-/// simply registers again).
-pub async fn register(app: &App, input: Registration) -> Result<Session> {
+/// simply registers again). At most `registrations_per_ip_hour` per source IP (`429`).
+pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -> Result<Session> {
     let settings = app.settings().await?;
+    if let Some(ip) = source_ip {
+        let limit = Limit::per_hour("register_ip", settings.registrations_per_ip_hour);
+        ratelimit::hit(app.db().await?, limit, ip).await?;
+    }
     let password_hash =
         password::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;

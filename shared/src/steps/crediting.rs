@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::settings::Settings;
-use crate::{achievements, App, Result};
+use crate::{achievements, referrals, App, Result};
 
 /// A crediting request on the coin-credit queue.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,48 +147,7 @@ pub async fn credit(
     .execute(&mut *conn)
     .await?;
 
-    pay_referrals(conn, settings, &paid_users).await?;
+    referrals::pay_due(conn, settings, &paid_users).await?;
     achievements::evaluate(conn, &user_ids).await?;
     Ok(missing)
-}
-
-/// A referee's first credited steps pay both the referee and the referrer, once.
-async fn pay_referrals(conn: &mut PgConnection, settings: &Settings, users: &[Uuid]) -> Result<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    let referrals = sqlx::query!(
-        r#"UPDATE users u SET referral_rewarded_at = now()
-           FROM users referrer
-           WHERE u.id = ANY($1) AND u.referral_rewarded_at IS NULL AND referrer.id = u.referred_by_user_id
-           RETURNING u.id, referrer.id AS referrer_id, referrer.deleted_at IS NULL AS "referrer_live!""#,
-        users
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    if settings.referral_bonus_coins <= 0 {
-        return Ok(());
-    }
-    let mut postings = Vec::new();
-    for referral in referrals {
-        let mut paid = vec![(referral.id, "Referral bonus: welcome to FitKart")];
-        if referral.referrer_live {
-            paid.push((
-                referral.referrer_id,
-                "Referral bonus: a friend you invited started walking",
-            ));
-        }
-        postings.extend(paid.into_iter().map(|(user_id, description)| Posting {
-            user_id,
-            amount: settings.referral_bonus_coins,
-            tx_type: TxType::Bonus,
-            reference: Some((Reference::Referral, referral.id)),
-            description: description.into(),
-            coins_per_step: None,
-        }));
-    }
-    // One statement, wallets locked in user order (referrers may sit outside the batch).
-    postings.sort_by_key(|p| p.user_id);
-    ledger::post_many(conn, &postings).await?;
-    Ok(())
 }

@@ -177,7 +177,7 @@ pub async fn decide(
 ) -> Result<(Validation, Validation)> {
     // Lock order as everywhere: the step record first, then its validation.
     let target = sqlx::query!(
-        "SELECT v.step_record_id, v.record_version, v.status, r.version, r.steps
+        "SELECT v.step_record_id, v.record_version, v.status, r.version, r.steps, r.user_id
          FROM step_validations v JOIN step_records r ON r.id = v.step_record_id
          WHERE v.id = $1 FOR UPDATE OF r, v",
         id
@@ -185,6 +185,13 @@ pub async fn decide(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
+    // Admins can't pay themselves: their own days are another admin's to review.
+    if target.user_id == admin_id {
+        return Err(Error::denied(
+            "own_account",
+            "Admins can't review their own step records; ask another admin.",
+        ));
+    }
     if target.status != "pending" {
         return Err(Error::conflict(
             "already_reviewed",

@@ -2,7 +2,7 @@
 //! request on the queue for every record that changed (or was left unqueued by an earlier
 //! failed send), and the sweeper that re-sends what never went out.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -11,6 +11,9 @@ use uuid::Uuid;
 use super::ValidateRecord;
 use crate::error::FieldError;
 use crate::queue;
+use crate::ratelimit::{self, Limit};
+use crate::settings::Settings;
+use crate::users;
 use crate::{App, Error, Result};
 
 /// One day as the client reports it, already checked for shape and internal consistency.
@@ -36,16 +39,19 @@ pub struct SyncedDay {
     pub status: String,
 }
 
-/// The user's local date today.
-async fn local_today(conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate> {
-    let tz = sqlx::query_scalar!("SELECT timezone FROM users WHERE id = $1", user_id)
-        .fetch_one(conn)
-        .await?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
-    Ok(Utc::now().with_timezone(&tz).date_naive())
+/// A synced day as the sync leaves it.
+#[derive(Debug, Clone)]
+pub struct SyncRow {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub status: String,
+    pub version: i32,
+    /// Awaiting validation and not on the queue yet.
+    pub unqueued: bool,
 }
 
-/// Upserts the days (one statement for the whole batch), then queues every record of the
+/// Rate-limits the caller's syncs, records the days and queues every record of the
 /// batch that awaits validation and was not queued yet: the changed ones, and any left
 /// unqueued by an earlier failed send, so a retried sync converges.
 pub async fn sync_days(
@@ -56,9 +62,46 @@ pub async fn sync_days(
 ) -> Result<Vec<SyncedDay>> {
     let settings = app.settings().await?;
     let pool = app.db().await?;
+    // A client syncs a few times an hour; a script syncing without pause is refused.
+    let limit = Limit::per_hour("steps_sync", settings.syncs_per_user_hour);
+    ratelimit::hit(pool, limit, &user_id.to_string()).await?;
     let mut tx = pool.begin().await?;
+    let today = users::local_today(&mut tx, user_id).await?;
+    let rows = record_days(
+        &mut tx,
+        &settings,
+        user_id,
+        today,
+        Utc::now(),
+        device_id.as_deref(),
+        &entries,
+    )
+    .await?;
+    tx.commit().await?;
 
-    let today = local_today(&mut tx, user_id).await?;
+    let to_queue: Vec<ValidateRecord> = rows
+        .iter()
+        .filter(|r| r.unqueued)
+        .map(|r| ValidateRecord {
+            record_id: r.id,
+            version: r.version,
+        })
+        .collect();
+    enqueue_validation(app, &to_queue).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SyncedDay {
+            id: r.id,
+            date: r.date,
+            steps: r.steps,
+            status: r.status,
+        })
+        .collect())
+}
+
+/// Every entry's date must be a day the user may still report: not after `today` (their
+/// local date) and at most `max_backfill_days` before it.
+fn check_dates(entries: &[DayEntry], today: NaiveDate, settings: &Settings) -> Result<()> {
     let oldest = today - chrono::Days::new(settings.max_backfill_days as u64);
     let errors: Vec<FieldError> = entries
         .iter()
@@ -83,10 +126,27 @@ pub async fn sync_days(
             }
         })
         .collect();
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
     }
+}
 
+/// The database half of a sync, in the caller's transaction: checks the dates against
+/// `today`, upserts the days in one statement (a day only changes when its numbers do; a
+/// change makes a new version that awaits validation), and returns the batch's records.
+/// `at` is when the sync happens (it dates first reports, for late-backfill scoring).
+pub async fn record_days(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    user_id: Uuid,
+    today: NaiveDate,
+    at: DateTime<Utc>,
+    device_id: Option<&str>,
+    entries: &[DayEntry],
+) -> Result<Vec<SyncRow>> {
+    check_dates(entries, today, settings)?;
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
     let steps: Vec<i64> = entries.iter().map(|e| e.steps).collect();
     let distances: Vec<Option<Decimal>> = entries.iter().map(|e| e.distance_km).collect();
@@ -108,11 +168,15 @@ pub async fn sync_days(
         .collect();
     let manual: Vec<i64> = entries.iter().map(|e| e.manual_steps).collect();
 
+    // A count dropping by more than 10% lowers the day (less is a platform merging a
+    // watch's and a phone's counts); the first lowering's level and the lowest level are
+    // kept for the lowered_then_raised rule. The first source is kept for relabelled_day.
     sqlx::query!(
         r#"INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
-                                        sync_token, hourly_steps, manual_steps, device_id)
-           SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.sync_token,
-                  e.hourly::int[], e.manual, $11
+                                        first_source, sync_token, hourly_steps, manual_steps, device_id, created_at,
+                                        updated_at)
+           SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.source, e.sync_token,
+                  e.hourly::int[], e.manual, $11, $12, $12
            FROM UNNEST($2::date[], $3::int8[], $4::numeric[], $5::numeric[], $6::int4[], $7::text[], $8::text[],
                        $9::text[], $10::int8[])
                 AS e(day, steps, distance, calories, heart_points, source, sync_token, hourly, manual)
@@ -121,8 +185,12 @@ pub async fn sync_days(
                heart_points = EXCLUDED.heart_points, source = EXCLUDED.source, sync_token = EXCLUDED.sync_token,
                hourly_steps = EXCLUDED.hourly_steps, manual_steps = EXCLUDED.manual_steps,
                device_id = COALESCE(EXCLUDED.device_id, r.device_id),
+               lowered_from = CASE WHEN EXCLUDED.steps < r.steps * 0.9
+                                   THEN COALESCE(r.lowered_from, r.steps) ELSE r.lowered_from END,
+               lowered_to = CASE WHEN EXCLUDED.steps < r.steps * 0.9
+                                 THEN LEAST(r.lowered_to, EXCLUDED.steps) ELSE r.lowered_to END,
                version = r.version + 1, status = 'pending', is_verified = FALSE, enqueued_at = NULL,
-               updated_at = now()
+               updated_at = EXCLUDED.updated_at
            WHERE (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
                  IS DISTINCT FROM
                  (EXCLUDED.steps, EXCLUDED.distance, EXCLUDED.calories, EXCLUDED.heart_points, EXCLUDED.source,
@@ -138,43 +206,27 @@ pub async fn sync_days(
         &hourly as &[Option<String>],
         &manual,
         device_id,
+        at,
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        "UPDATE users SET last_synced_at = now() WHERE id = $1",
-        user_id
+        "UPDATE users SET last_synced_at = $2 WHERE id = $1",
+        user_id,
+        at
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    let rows = sqlx::query!(
-        r#"SELECT id, recorded_date, steps, status, version, (status = 'pending' AND enqueued_at IS NULL) AS "unqueued!"
+    Ok(sqlx::query_as!(
+        SyncRow,
+        r#"SELECT id, recorded_date AS date, steps, status, version,
+                  (status = 'pending' AND enqueued_at IS NULL) AS "unqueued!"
            FROM step_records WHERE user_id = $1 AND recorded_date = ANY($2) ORDER BY recorded_date"#,
         user_id,
         &dates
     )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-
-    let to_queue: Vec<ValidateRecord> = rows
-        .iter()
-        .filter(|r| r.unqueued)
-        .map(|r| ValidateRecord {
-            record_id: r.id,
-            version: r.version,
-        })
-        .collect();
-    enqueue_validation(app, &to_queue).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SyncedDay {
-            id: r.id,
-            date: r.recorded_date,
-            steps: r.steps,
-            status: r.status,
-        })
-        .collect())
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Sends validation requests and marks those records as queued. If the send fails the

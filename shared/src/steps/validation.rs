@@ -41,26 +41,15 @@ pub async fn validate(
     requests: &[ValidateRecord],
 ) -> Result<(Vec<ValidateRecord>, Vec<CreditRecord>)> {
     let ids: Vec<Uuid> = requests.iter().map(|r| r.record_id).collect();
-
-    let records = sqlx::query!(
-        r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date, r.steps, r.distance, r.calories,
-                  r.source, r.manual_steps, r.hourly_steps, r.device_id,
-                  ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!"
-           FROM step_records r JOIN users u ON u.id = r.user_id
-           WHERE r.id = ANY($1)"#,
-        &ids
-    )
-    .fetch_all(pool)
-    .await?;
-    let by_id: HashMap<Uuid, _> = records.iter().map(|r| (r.id, r)).collect();
+    let records = Record::load(pool, &ids).await?;
     let missing: Vec<ValidateRecord> = requests
         .iter()
-        .filter(|r| !by_id.contains_key(&r.record_id))
+        .filter(|q| !records.iter().any(|r| r.id == q.record_id))
         .copied()
         .collect();
 
     // Only the current, not yet validated version of each record needs scoring.
-    let mut todo: Vec<_> = records
+    let mut todo: Vec<&Record> = records
         .iter()
         .filter(|r| {
             requests
@@ -73,67 +62,10 @@ pub async fn validate(
     todo.dedup_by_key(|r| r.id);
 
     if !todo.is_empty() {
-        let user_ids: Vec<Uuid> = todo.iter().map(|r| r.user_id).collect();
-        let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
-        // Each user's 30 most recent verified days before the day scored: their baseline.
-        let history = sqlx::query!(
-            r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
-                      COALESCE(array_agg(h.verified_steps ORDER BY h.recorded_date DESC)
-                               FILTER (WHERE h.verified_steps IS NOT NULL), '{}') AS "days!"
-               FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
-               LEFT JOIN LATERAL (
-                   SELECT recorded_date, verified_steps FROM step_records s
-                   WHERE s.user_id = q.user_id AND s.status = 'verified' AND s.recorded_date < q.day
-                   ORDER BY s.recorded_date DESC LIMIT 30
-               ) h ON TRUE
-               GROUP BY q.user_id, q.day"#,
-            &user_ids,
-            &dates
-        )
-        .fetch_all(pool)
-        .await?;
-        let baselines: HashMap<(Uuid, NaiveDate), Vec<i64>> = history
-            .into_iter()
-            .map(|h| ((h.user_id, h.day), h.days))
-            .collect();
-
-        let devices: Vec<String> = todo.iter().filter_map(|r| r.device_id.clone()).collect();
-        let sharing = sqlx::query!(
-            r#"SELECT device_id AS "device_id!", array_agg(DISTINCT user_id) AS "users!"
-               FROM step_records
-               WHERE device_id = ANY($1) AND recorded_date > current_date - 30
-               GROUP BY device_id"#,
-            &devices
-        )
-        .fetch_all(pool)
-        .await?;
-        let device_users: HashMap<String, Vec<Uuid>> = sharing
-            .into_iter()
-            .map(|d| (d.device_id, d.users))
-            .collect();
-
+        let around = Surroundings::load(pool, settings, &todo).await?;
         let mut out = VerdictRows::default();
         for r in &todo {
-            let facts = DayFacts {
-                steps: r.steps,
-                distance_km: r.distance,
-                calories: r.calories,
-                source: r.source.clone(),
-                manual_steps: r.manual_steps,
-                hourly_steps: r.hourly_steps.clone(),
-                reported_days_late: i64::from(r.days_late),
-                other_accounts_on_device: r
-                    .device_id
-                    .as_ref()
-                    .and_then(|d| device_users.get(d))
-                    .map(|users| users.iter().filter(|u| **u != r.user_id).count() as i64)
-                    .unwrap_or(0),
-                recent_verified_days: baselines
-                    .get(&(r.user_id, r.recorded_date))
-                    .cloned()
-                    .unwrap_or_default(),
-            };
-            let verdict = anticheat::score(&facts, settings);
+            let verdict = anticheat::score(&around.facts(r), settings);
             out.push(r.id, r.user_id, r.version, r.steps, &verdict);
         }
         out.write(pool).await?;
@@ -153,6 +85,155 @@ pub async fn validate(
             .map(|record_id| CreditRecord { record_id })
             .collect(),
     ))
+}
+
+/// A step record as the rules need it.
+struct Record {
+    id: Uuid,
+    user_id: Uuid,
+    version: i32,
+    validated_version: Option<i32>,
+    recorded_date: NaiveDate,
+    signup_date: NaiveDate,
+    steps: i64,
+    distance: Option<Decimal>,
+    calories: Option<Decimal>,
+    source: String,
+    first_source: String,
+    manual_steps: i64,
+    hourly_steps: Option<Vec<i32>>,
+    lowered_from: Option<i64>,
+    lowered_to: Option<i64>,
+    device_id: Option<String>,
+    days_late: i32,
+}
+
+impl Record {
+    async fn load(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<Record>> {
+        Ok(sqlx::query_as!(
+            Record,
+            r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date,
+                      (u.created_at AT TIME ZONE u.timezone)::date AS "signup_date!",
+                      r.steps, r.distance, r.calories, r.source,
+                      COALESCE(r.first_source, r.source) AS "first_source!", r.manual_steps,
+                      r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
+                      ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!"
+               FROM step_records r JOIN users u ON u.id = r.user_id
+               WHERE r.id = ANY($1)"#,
+            ids
+        )
+        .fetch_all(pool)
+        .await?)
+    }
+}
+
+/// What the rules need to know around the records of a batch, read in three set-based
+/// statements: each user's baseline, the devices' earlier accounts, and the high days
+/// near each day.
+struct Surroundings {
+    baselines: HashMap<(Uuid, NaiveDate), Vec<i64>>,
+    earlier_on_device: HashMap<(Uuid, NaiveDate), i64>,
+    high_days_nearby: HashMap<(Uuid, NaiveDate), i64>,
+}
+
+impl Surroundings {
+    async fn load(pool: &sqlx::PgPool, settings: &Settings, todo: &[&Record]) -> Result<Self> {
+        let user_ids: Vec<Uuid> = todo.iter().map(|r| r.user_id).collect();
+        let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
+        let devices: Vec<Option<String>> = todo.iter().map(|r| r.device_id.clone()).collect();
+
+        // Each user's 30 most recent verified days before the day scored: their baseline.
+        let baselines = sqlx::query!(
+            r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
+                      COALESCE(array_agg(h.verified_steps ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.verified_steps IS NOT NULL), '{}') AS "days!"
+               FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
+               LEFT JOIN LATERAL (
+                   SELECT recorded_date, verified_steps FROM step_records s
+                   WHERE s.user_id = q.user_id AND s.status = 'verified' AND s.recorded_date < q.day
+                   ORDER BY s.recorded_date DESC LIMIT 30
+               ) h ON TRUE
+               GROUP BY q.user_id, q.day"#,
+            &user_ids,
+            &dates
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|h| ((h.user_id, h.day), h.days))
+        .collect();
+
+        // Other accounts that first synced from the same device before this user did,
+        // within the window before the day: one device, one earner.
+        let earlier_on_device = sqlx::query!(
+            r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(DISTINCT o.user_id) AS "earlier!"
+               FROM UNNEST($1::uuid[], $2::date[], $3::text[]) AS q(user_id, day, device_id)
+               CROSS JOIN LATERAL (
+                   SELECT min(m.created_at) AS first_used FROM step_records m
+                   WHERE m.device_id = q.device_id AND m.user_id = q.user_id
+               ) mine
+               JOIN step_records o ON o.device_id = q.device_id AND o.user_id <> q.user_id
+                                  AND o.recorded_date > q.day - $4::int AND o.created_at < mine.first_used
+               WHERE q.device_id IS NOT NULL
+               GROUP BY q.user_id, q.day"#,
+            &user_ids,
+            &dates,
+            &devices as &[Option<String>],
+            settings.shared_device_days as i32
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|d| ((d.user_id, d.day), d.earlier))
+        .collect();
+
+        // The user's other very high days in the week before or the week after the day,
+        // whichever has more.
+        let high_days_nearby = sqlx::query!(
+            r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
+                      GREATEST(count(*) FILTER (WHERE s.recorded_date < q.day),
+                               count(*) FILTER (WHERE s.recorded_date > q.day)) AS "others!"
+               FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
+               JOIN step_records s ON s.user_id = q.user_id AND s.steps >= $3
+                                  AND s.recorded_date BETWEEN q.day - 6 AND q.day + 6
+                                  AND s.recorded_date <> q.day
+               GROUP BY q.user_id, q.day"#,
+            &user_ids,
+            &dates,
+            settings.high_day_steps
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|h| ((h.user_id, h.day), h.others))
+        .collect();
+
+        Ok(Self {
+            baselines,
+            earlier_on_device,
+            high_days_nearby,
+        })
+    }
+
+    fn facts(&self, r: &Record) -> DayFacts {
+        let key = (r.user_id, r.recorded_date);
+        DayFacts {
+            date: r.recorded_date,
+            signup_date: r.signup_date,
+            steps: r.steps,
+            distance_km: r.distance,
+            calories: r.calories,
+            source: r.source.clone(),
+            first_source: r.first_source.clone(),
+            manual_steps: r.manual_steps,
+            hourly_steps: r.hourly_steps.clone(),
+            lowered: r.lowered_from.zip(r.lowered_to),
+            reported_days_late: i64::from(r.days_late),
+            earlier_accounts_on_device: self.earlier_on_device.get(&key).copied().unwrap_or(0),
+            other_high_days_nearby: self.high_days_nearby.get(&key).copied().unwrap_or(0),
+            recent_verified_days: self.baselines.get(&key).cloned().unwrap_or_default(),
+        }
+    }
 }
 
 /// Column arrays for the two set-based writes of a batch's verdicts.

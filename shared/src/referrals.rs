@@ -1,0 +1,97 @@
+//! Referral bonuses, paid for real activity (DESIGN.md, fraud defences): both bonuses go
+//! out once the referee has a confirmed email and `referral_min_verified_days` verified
+//! days at the daily goal; a referrer earns at most `referrals_per_month` bonuses a
+//! calendar month (UTC), past which only the referee's is paid. Each referral pays once
+//! (`users.referral_rewarded_at`), whatever is undone later.
+//!
+//! Checked wherever one of the conditions can become true: when a referee's steps are
+//! credited and when a referee confirms their email.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ledger::{self, Posting, Reference, TxType};
+use crate::settings::Settings;
+use crate::Result;
+
+/// Pays the referrals of `referees` that have become due, in the caller's transaction.
+/// Call it with the referees' wallets locked or lockable in id order (crediting, email
+/// confirmation): bonuses are posted in user order.
+pub async fn pay_due(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    referees: &[Uuid],
+) -> Result<()> {
+    if referees.is_empty() {
+        return Ok(());
+    }
+    let due = sqlx::query!(
+        r#"WITH due AS (
+               SELECT u.id, u.referred_by_user_id AS referrer_id
+               FROM users u
+               WHERE u.id = ANY($1) AND u.referred_by_user_id IS NOT NULL AND u.referral_rewarded_at IS NULL
+                 AND u.email_verified AND u.deleted_at IS NULL
+                 AND (SELECT count(*) FROM step_records r
+                      WHERE r.user_id = u.id AND r.status = 'verified' AND r.verified_steps >= $2) >= $3
+               ORDER BY u.id
+               FOR UPDATE OF u
+           )
+           UPDATE users u SET referral_rewarded_at = now()
+           FROM due JOIN users referrer ON referrer.id = due.referrer_id
+           WHERE u.id = due.id
+           RETURNING u.id, referrer.id AS referrer_id,
+                     referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!",
+                     (SELECT count(*) FROM coin_transactions t
+                      WHERE t.user_id = referrer.id AND t.reference_type = 'referral' AND t.reference_id <> referrer.id
+                        AND t.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+                         AS "referrer_paid_this_month!""#,
+        referees,
+        settings.daily_step_goal,
+        settings.referral_min_verified_days
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if settings.referral_bonus_coins <= 0 || due.is_empty() {
+        return Ok(());
+    }
+    let mut postings = Vec::new();
+    // Several referees of one referrer may come due in one batch: count them in.
+    let mut paid_to_referrer: std::collections::HashMap<Uuid, i64> = Default::default();
+    for referral in due {
+        postings.push(bonus(
+            settings,
+            referral.id,
+            referral.id,
+            "Referral bonus: welcome to FitKart",
+        ));
+        let already = paid_to_referrer.entry(referral.referrer_id).or_default();
+        if referral.referrer_live
+            && referral.referrer_paid_this_month + *already < settings.referrals_per_month
+        {
+            *already += 1;
+            postings.push(bonus(
+                settings,
+                referral.referrer_id,
+                referral.id,
+                "Referral bonus: a friend you invited is walking with FitKart",
+            ));
+        } else {
+            tracing::info!(referrer = %referral.referrer_id, "referral bonus over the monthly cap or to a closed account; referee paid only");
+        }
+    }
+    // One statement, wallets locked in user order (referrers may sit outside the batch).
+    postings.sort_by_key(|p| p.user_id);
+    ledger::post_many(conn, &postings).await?;
+    Ok(())
+}
+
+fn bonus(settings: &Settings, user_id: Uuid, referee: Uuid, description: &str) -> Posting {
+    Posting {
+        user_id,
+        amount: settings.referral_bonus_coins,
+        tx_type: TxType::Bonus,
+        reference: Some((Reference::Referral, referee)),
+        description: description.into(),
+        coins_per_step: None,
+    }
+}

@@ -1,0 +1,306 @@
+//! Anti-cheat and fraud scoring: explainable rules, each a named function over one day
+//! and its context that returns its finding (points towards a 0..100 anomaly score, or
+//! "earns nothing"), with a reason the user can read. `score` folds the list; a new rule
+//! is one function in `rules.rs` and one line in `RULES`. Thresholds are settings.
+//!
+//! Reference numbers: brisk walking is ~100-130 steps/min, running 150-190, sprinting
+//! tops out near 220-240, so a whole hour above 250/min is not human; US adults average
+//! ~5,000 steps a day and extreme days reach ~50,000.
+
+mod rules;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::settings::Settings;
+pub use rules::RULES;
+
+/// What the rules look at for one day's record.
+#[derive(Debug, Clone)]
+pub struct DayFacts {
+    /// The user's local calendar day the record is for.
+    pub date: NaiveDate,
+    /// The user's local date of sign-up: earning starts there.
+    pub signup_date: NaiveDate,
+    pub steps: i64,
+    pub distance_km: Option<Decimal>,
+    pub calories: Option<Decimal>,
+    pub source: String,
+    /// The source the day was first reported from (a re-labelled day differs).
+    pub first_source: String,
+    pub manual_steps: i64,
+    pub hourly_steps: Option<Vec<i32>>,
+    /// Set when a sync lowered the day's count: (from, to).
+    pub lowered: Option<(i64, i64)>,
+    /// How many days after the day itself the record was first reported.
+    pub reported_days_late: i64,
+    /// Accounts that synced from the same device before this one did, within
+    /// `shared_device_days`: the device's first account keeps earning, later ones are held.
+    pub earlier_accounts_on_device: i64,
+    /// Other days within a week either side of this one reported above `high_day_steps`.
+    pub other_high_days_nearby: i64,
+    /// The user's recent verified days (most recent first), for their personal baseline.
+    pub recent_verified_days: Vec<i64>,
+}
+
+impl Default for DayFacts {
+    fn default() -> Self {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).expect("a valid date");
+        Self {
+            date,
+            signup_date: date - chrono::Days::new(60),
+            steps: 0,
+            distance_km: None,
+            calories: None,
+            source: "health_connect".into(),
+            first_source: "health_connect".into(),
+            manual_steps: 0,
+            hourly_steps: None,
+            lowered: None,
+            reported_days_late: 0,
+            earlier_accounts_on_device: 0,
+            other_high_days_nearby: 0,
+            recent_verified_days: Vec::new(),
+        }
+    }
+}
+
+impl DayFacts {
+    /// Days between sign-up and this day (negative: before the account existed).
+    pub fn days_since_signup(&self) -> i64 {
+        (self.date - self.signup_date).num_days()
+    }
+
+    pub fn is_manual(&self) -> bool {
+        self.source == "manual"
+    }
+}
+
+/// What one rule found about a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Added to the anomaly score; at `anti_cheat_threshold` the day is held for review.
+    pub points: u32,
+    /// The day is recorded and counts for stats but earns no coins, without a review.
+    pub earns_nothing: bool,
+    /// Why, in words the user reads on their record.
+    pub reason: String,
+}
+
+impl Finding {
+    pub fn points(points: u32, reason: String) -> Option<Self> {
+        Some(Self {
+            points,
+            earns_nothing: false,
+            reason,
+        })
+    }
+
+    pub fn earns_nothing(reason: String) -> Option<Self> {
+        Some(Self {
+            points: 0,
+            earns_nothing: true,
+            reason,
+        })
+    }
+}
+
+/// A named rule. `always` rules apply even with `anti_cheat_enabled = false`: they are
+/// policy (manual entries need a person, earning starts at sign-up), not cheat detection.
+pub struct Rule {
+    pub name: &'static str,
+    pub always: bool,
+    pub check: fn(&DayFacts, &Settings) -> Option<Finding>,
+}
+
+impl Rule {
+    /// A rule that applies whatever `anti_cheat_enabled` says.
+    pub const fn policy(
+        name: &'static str,
+        check: fn(&DayFacts, &Settings) -> Option<Finding>,
+    ) -> Self {
+        Self {
+            name,
+            always: true,
+            check,
+        }
+    }
+
+    /// A cheat-detection rule, off with `anti_cheat_enabled = false`.
+    pub const fn detection(
+        name: &'static str,
+        check: fn(&DayFacts, &Settings) -> Option<Finding>,
+    ) -> Self {
+        Self {
+            name,
+            always: false,
+            check,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub score: u32,
+    pub reasons: Vec<String>,
+    /// The names of the rules that found something, in `RULES` order.
+    pub rules: Vec<&'static str>,
+    pub suspicious: bool,
+    /// Steps that may earn coins now: 0 while held for review or when the day earns nothing.
+    pub verified_steps: i64,
+    /// The user's typical day (median of recent verified days), when known.
+    pub expected_steps: Option<i64>,
+}
+
+pub fn median(values: &[i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let mid = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) as f64 / 2.0
+    } else {
+        sorted[mid] as f64
+    })
+}
+
+/// Steps with thousands separators, as people write them.
+pub(crate) fn fmt(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Runs every rule over the day and folds the findings into a verdict: points add up
+/// (at most 100) and hold the day at the threshold; a day that earns nothing is verified
+/// with no steps to pay; manually entered steps within a device day never earn.
+pub fn score(day: &DayFacts, settings: &Settings) -> Verdict {
+    let findings: Vec<(&'static str, Finding)> = RULES
+        .iter()
+        .filter(|rule| rule.always || settings.anti_cheat_enabled)
+        .filter_map(|rule| (rule.check)(day, settings).map(|f| (rule.name, f)))
+        .collect();
+    let score = findings.iter().map(|(_, f)| f.points).sum::<u32>().min(100);
+    let earns_nothing = findings.iter().any(|(_, f)| f.earns_nothing);
+    let suspicious = !earns_nothing && i64::from(score) >= settings.anti_cheat_threshold;
+    let mut reasons: Vec<String> = findings.iter().map(|(_, f)| f.reason.clone()).collect();
+    let verified_steps = if suspicious || earns_nothing {
+        0
+    } else {
+        if day.manual_steps > 0 {
+            reasons.push(format!(
+                "{} manually entered steps don't earn coins without an admin's approval.",
+                fmt(day.manual_steps)
+            ));
+        }
+        (day.steps - day.manual_steps).max(0)
+    };
+    Verdict {
+        score,
+        reasons,
+        rules: findings.iter().map(|(name, _)| *name).collect(),
+        suspicious,
+        verified_steps,
+        expected_steps: median(&day.recent_verified_days).map(|m| m.round() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_add_up_and_hold_at_the_threshold() {
+        let settings = Settings::defaults();
+        let plain = DayFacts {
+            steps: 8_000,
+            hourly_steps: Some(rules::tests::daytime_hours(8_000)),
+            distance_km: Some(Decimal::from(6)),
+            ..DayFacts::default()
+        };
+        let verdict = score(&plain, &settings);
+        assert_eq!((verdict.score, verdict.suspicious), (0, false));
+        assert_eq!(verdict.verified_steps, 8_000);
+        assert!(verdict.reasons.is_empty() && verdict.rules.is_empty());
+
+        // Two findings under the threshold each add up to a hold.
+        let odd = DayFacts {
+            reported_days_late: 6,
+            calories: Some(Decimal::from(20_000)),
+            ..plain.clone()
+        };
+        let verdict = score(&odd, &settings);
+        assert_eq!(verdict.rules, ["calories_per_step", "late_backfill"]);
+        assert!(!verdict.suspicious, "{verdict:?}");
+        let held = DayFacts {
+            reported_days_late: 6,
+            distance_km: Some(Decimal::from(30)),
+            ..plain.clone()
+        };
+        let verdict = score(&held, &settings);
+        assert!(verdict.suspicious);
+        assert_eq!(verdict.verified_steps, 0);
+    }
+
+    #[test]
+    fn a_day_before_sign_up_earns_nothing_and_is_not_held() {
+        let settings = Settings::defaults();
+        let day = DayFacts {
+            steps: 60_000,
+            signup_date: DayFacts::default().date + chrono::Days::new(2),
+            ..DayFacts::default()
+        };
+        let verdict = score(&day, &settings);
+        assert!(!verdict.suspicious);
+        assert_eq!(verdict.verified_steps, 0);
+        assert!(verdict.rules.contains(&"before_signup"));
+    }
+
+    #[test]
+    fn with_anti_cheat_disabled_only_policy_rules_apply() {
+        let mut settings = Settings::defaults();
+        settings.anti_cheat_enabled = false;
+        let wild = DayFacts {
+            steps: 150_000,
+            ..DayFacts::default()
+        };
+        let verdict = score(&wild, &settings);
+        assert_eq!(
+            (verdict.suspicious, verdict.verified_steps),
+            (false, 150_000)
+        );
+        let typed = DayFacts {
+            steps: 5_000,
+            source: "manual".into(),
+            first_source: "manual".into(),
+            ..DayFacts::default()
+        };
+        assert!(score(&typed, &settings).suspicious);
+    }
+
+    #[test]
+    fn manual_steps_inside_a_device_day_do_not_earn() {
+        let settings = Settings::defaults();
+        let day = DayFacts {
+            steps: 9_000,
+            manual_steps: 1_200,
+            hourly_steps: Some(rules::tests::daytime_hours(9_000)),
+            ..DayFacts::default()
+        };
+        let verdict = score(&day, &settings);
+        assert_eq!(verdict.verified_steps, 7_800);
+        assert!(verdict.reasons[0].contains("1,200 manually entered steps"));
+    }
+}

@@ -1,0 +1,724 @@
+//! The rules, one function each, in the order their reasons are shown. Each looks at one
+//! day (and what the validator knows around it) and either finds nothing or returns its
+//! finding with a reason the user reads. Points: 100 always holds a day for a person,
+//! 60 holds it alone (the default threshold), smaller findings only hold together.
+
+use rust_decimal::Decimal;
+
+use super::{fmt, median, DayFacts, Finding, Rule};
+use crate::settings::Settings;
+
+pub const RULES: &[Rule] = &[
+    Rule::policy("manual_entry", manual_entry),
+    Rule::policy("relabelled_day", relabelled_day),
+    Rule::policy("before_signup", before_signup),
+    Rule::detection("daily_limit", daily_limit),
+    Rule::detection("new_account_probation", new_account_probation),
+    Rule::detection("hours_missing", hours_missing),
+    Rule::detection("shared_device", shared_device),
+    Rule::detection("personal_spike", personal_spike),
+    Rule::detection("sustained_high_days", sustained_high_days),
+    Rule::detection("implausible_stride", implausible_stride),
+    Rule::detection("steps_without_distance", steps_without_distance),
+    Rule::detection("calories_per_step", calories_per_step),
+    Rule::detection("impossible_cadence", impossible_cadence),
+    Rule::detection("machine_flat_hours", machine_flat_hours),
+    Rule::detection("night_walking", night_walking),
+    Rule::detection("lowered_then_raised", lowered_then_raised),
+    Rule::detection("late_backfill", late_backfill),
+];
+
+/// Fewer verified days than this and a personal baseline means little.
+const MIN_BASELINE_DAYS: usize = 7;
+/// Hours 02:00-05:00 local: heavy walking then is rare and typical of cradles left running.
+const NIGHT_HOURS: std::ops::Range<usize> = 2..5;
+const NIGHT_STEPS: i64 = 3_000;
+const NIGHT_STEPS_HELD: i64 = 6_000;
+/// Phones on a swinger or cradle produce near-identical counts hour after hour.
+const FLAT_RUN_HOURS: usize = 5;
+const FLAT_MIN_STEPS: i32 = 1_000;
+/// Phones record distance with steps; tens of thousands of steps without any is odd.
+const DISTANCE_FREE_STEPS: i64 = 25_000;
+
+/// Manual entries (`source = manual`) never earn without an admin's approval.
+fn manual_entry(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    day.is_manual().then_some(())?;
+    Finding::points(
+        100,
+        "Manually entered steps need an admin's approval before they earn coins.".into(),
+    )
+}
+
+/// A day first reported from one source and re-sent from another: a typed-in day
+/// re-labelled as a phone's is held; any other switch counts against the day.
+fn relabelled_day(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    if day.first_source == day.source {
+        return None;
+    }
+    if day.first_source == "manual" {
+        return Finding::points(
+            100,
+            "This day was first entered by hand and later sent as phone data; an admin will check it."
+                .into(),
+        );
+    }
+    Finding::points(
+        40,
+        format!(
+            "This day was first reported from {} and later from {}.",
+            day.first_source, day.source
+        ),
+    )
+}
+
+/// Earning starts at sign-up: earlier days are recorded but earn nothing.
+fn before_signup(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    (day.days_since_signup() < 0).then_some(())?;
+    Finding::earns_nothing(format!(
+        "{} is before you joined FitKart on {}: these steps count in your history but don't earn coins.",
+        day.date, day.signup_date
+    ))
+}
+
+/// Above `anti_cheat_review_steps` a person looks; above `anti_cheat_max_auto_steps` a
+/// day is never paid automatically.
+fn daily_limit(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    if day.steps > settings.anti_cheat_max_auto_steps {
+        Finding::points(
+            100,
+            format!(
+                "{} steps in one day is more than we credit automatically ({}); an admin will review it.",
+                fmt(day.steps),
+                fmt(settings.anti_cheat_max_auto_steps)
+            ),
+        )
+    } else if day.steps > settings.anti_cheat_review_steps {
+        Finding::points(
+            60,
+            format!(
+                "{} steps in one day is far above even very active days (over {}).",
+                fmt(day.steps),
+                fmt(settings.anti_cheat_review_steps)
+            ),
+        )
+    } else {
+        None
+    }
+}
+
+/// New accounts on probation: a big day is checked by a person before it earns.
+fn new_account_probation(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let on_probation = (0..settings.new_account_days).contains(&day.days_since_signup());
+    (on_probation && day.steps > settings.new_account_review_steps).then_some(())?;
+    Finding::points(
+        100,
+        format!(
+            "During an account's first {} days, a day above {} steps is checked by a person before it earns coins.",
+            settings.new_account_days,
+            fmt(settings.new_account_review_steps)
+        ),
+    )
+}
+
+/// HealthKit and Health Connect always have hourly buckets: a big day without them did
+/// not come from a phone's own count.
+fn hours_missing(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let big = day.steps > settings.hourly_required_steps;
+    (big && day.hourly_steps.is_none() && !day.is_manual()).then_some(())?;
+    Finding::points(
+        100,
+        format!(
+            "Phones report steps hour by hour; a day above {} steps without hourly counts is checked by a person.",
+            fmt(settings.hourly_required_steps)
+        ),
+    )
+}
+
+/// One device, one earner: a device another account used first holds this account's days.
+fn shared_device(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    (day.earlier_accounts_on_device > 0).then_some(())?;
+    Finding::points(
+        100,
+        format!(
+            "This device synced steps for another FitKart account in the last {} days; its days for a second account are checked by a person.",
+            settings.shared_device_days
+        ),
+    )
+}
+
+/// A spike against the user's own robust baseline (median and MAD of recent verified days).
+fn personal_spike(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    if day.recent_verified_days.len() < MIN_BASELINE_DAYS {
+        return None;
+    }
+    let m = median(&day.recent_verified_days)?;
+    let deviations: Vec<i64> = day
+        .recent_verified_days
+        .iter()
+        .map(|d| (*d as f64 - m).abs() as i64)
+        .collect();
+    let mad = median(&deviations).unwrap_or(0.0);
+    // Scaled MAD estimates a standard deviation; floors keep a very regular walker from
+    // being flagged for a modestly better day.
+    let spread = (1.4826 * mad).max(0.25 * m).max(1_000.0);
+    let steps = day.steps as f64;
+    let z = (steps - m) / spread;
+    if !(z > 6.0 && steps > 2.5 * m && day.steps > 15_000) {
+        return None;
+    }
+    let ratio = steps / m.max(1.0);
+    // An honest hike is 3-4 times a usual day; five times and more, on a big day, is
+    // rarely a walk.
+    let points = if ratio >= 5.0 && day.steps > 25_000 {
+        60
+    } else {
+        35
+    };
+    Finding::points(
+        points,
+        format!(
+            "{} steps is {ratio:.1} times your usual {} a day.",
+            fmt(day.steps),
+            fmt(m.round() as i64)
+        ),
+    )
+}
+
+/// Very high days are occasional (a hike); several in one week are rarely walked.
+fn sustained_high_days(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let high = day.steps >= settings.high_day_steps;
+    let in_week = day.other_high_days_nearby + 1;
+    (high && in_week >= settings.high_days_per_week).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{in_week} days above {} steps within a week is rare; a person will check them.",
+            fmt(settings.high_day_steps)
+        ),
+    )
+}
+
+/// Stride implied by distance outside what people step (phones estimate distance from
+/// steps and height, so a real day is always inside it).
+fn implausible_stride(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let km = day.distance_km.filter(|d| *d > Decimal::ZERO)?;
+    if day.steps < 1_000 {
+        return None;
+    }
+    let stride = km * Decimal::from(1000) / Decimal::from(day.steps);
+    if stride >= settings.anti_cheat_min_stride_m && stride <= settings.anti_cheat_max_stride_m {
+        return None;
+    }
+    Finding::points(
+        60,
+        format!(
+            "{} km for {} steps means {} m per step; people step {}-{} m.",
+            km.round_dp(2).normalize(),
+            fmt(day.steps),
+            stride.round_dp(2).normalize(),
+            settings.anti_cheat_min_stride_m,
+            settings.anti_cheat_max_stride_m
+        ),
+    )
+}
+
+fn steps_without_distance(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let none = day.distance_km.is_none_or(|d| d <= Decimal::ZERO);
+    (none && day.steps >= DISTANCE_FREE_STEPS && !day.is_manual()).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{} steps were recorded without any distance.",
+            fmt(day.steps)
+        ),
+    )
+}
+
+fn calories_per_step(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let kcal = day.calories.filter(|c| *c > Decimal::ZERO)?;
+    if day.steps < 1_000 {
+        return None;
+    }
+    let per_step = kcal / Decimal::from(day.steps);
+    if per_step >= settings.anti_cheat_min_kcal_per_step
+        && per_step <= settings.anti_cheat_max_kcal_per_step
+    {
+        return None;
+    }
+    Finding::points(
+        25,
+        format!(
+            "{} kcal for {} steps is outside the usual {}-{} kcal per step.",
+            kcal.round_dp(0),
+            fmt(day.steps),
+            settings.anti_cheat_min_kcal_per_step,
+            settings.anti_cheat_max_kcal_per_step
+        ),
+    )
+}
+
+/// Any hour above the human cadence limit.
+fn impossible_cadence(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let hours = day.hourly_steps.as_ref()?;
+    let hour_limit = settings.anti_cheat_max_steps_per_minute * 60;
+    let (hour, steps) = hours
+        .iter()
+        .enumerate()
+        .find(|(_, s)| i64::from(**s) > hour_limit)?;
+    Finding::points(
+        100,
+        format!(
+            "{} steps between {:02}:00 and {:02}:00 is more than {} steps a minute for a whole hour.",
+            fmt(i64::from(*steps)),
+            hour,
+            hour + 1,
+            settings.anti_cheat_max_steps_per_minute
+        ),
+    )
+}
+
+/// The longest run of consecutive active hours whose counts stay within 2% of each other:
+/// phones on a swinger or cradle.
+fn machine_flat_hours(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let hours = day.hourly_steps.as_ref()?;
+    let mut longest = 0;
+    for start in 0..hours.len() {
+        let (mut lo, mut hi) = (i32::MAX, i32::MIN);
+        for (end, &steps) in hours.iter().enumerate().skip(start) {
+            lo = lo.min(steps);
+            hi = hi.max(steps);
+            if lo < FLAT_MIN_STEPS || f64::from(hi - lo) > 0.02 * f64::from(hi) {
+                break;
+            }
+            longest = longest.max(end + 1 - start);
+        }
+    }
+    (longest >= FLAT_RUN_HOURS).then_some(())?;
+    Finding::points(
+        60,
+        format!("{longest} hours in a row with nearly identical step counts look like a phone swinger or cradle."),
+    )
+}
+
+/// Heavy activity between 02:00 and 05:00 local.
+fn night_walking(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let hours = day.hourly_steps.as_ref()?;
+    let night: i64 = hours.get(NIGHT_HOURS)?.iter().map(|s| i64::from(*s)).sum();
+    let points = match night {
+        n if n > NIGHT_STEPS_HELD => 60,
+        n if n > NIGHT_STEPS => 30,
+        _ => return None,
+    };
+    Finding::points(
+        points,
+        format!("{} steps between 02:00 and 05:00.", fmt(night)),
+    )
+}
+
+/// A phone's count for a day only grows: one lowered and then raised past where it was
+/// is being edited. (The sync records a lowering only when the count drops by more than
+/// 10%: less is a platform merging a watch's and a phone's counts.)
+fn lowered_then_raised(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let (from, to) = day.lowered?;
+    (day.steps > from).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "This day's count went down from {} to {} and then up to {}; a phone's count only grows during a day.",
+            fmt(from),
+            fmt(to),
+            fmt(day.steps)
+        ),
+    )
+}
+
+fn late_backfill(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    (day.reported_days_late > settings.anti_cheat_late_backfill_days).then_some(())?;
+    Finding::points(
+        15,
+        format!(
+            "These steps were first reported {} days after the day.",
+            day.reported_days_late
+        ),
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! One table per rule: days that trip it and the nearest days that don't, with the
+    //! seeded thresholds.
+
+    use super::*;
+
+    /// An active commuter: 24 hours summing to `steps`, mostly daytime, never flat.
+    pub fn daytime_hours(steps: i64) -> Vec<i32> {
+        let weights = [
+            0, 0, 0, 0, 0, 0, 2, 6, 9, 5, 4, 6, 10, 7, 4, 5, 6, 10, 12, 8, 4, 2, 0, 0,
+        ];
+        let total: i64 = weights.iter().sum();
+        let mut hours: Vec<i32> = weights.iter().map(|w| (steps * w / total) as i32).collect();
+        hours[18] += (steps - hours.iter().map(|h| i64::from(*h)).sum::<i64>()) as i32;
+        hours
+    }
+
+    /// A plausible phone day of `steps`: hours, 0.75 m strides, 0.04 kcal a step.
+    fn phone_day(steps: i64) -> DayFacts {
+        DayFacts {
+            steps,
+            hourly_steps: Some(daytime_hours(steps)),
+            distance_km: Some(Decimal::from(steps) * Decimal::new(75, 5)),
+            calories: Some(Decimal::from(steps) * Decimal::new(4, 2)),
+            recent_verified_days: vec![7_800, 8_400, 6_900, 9_100, 8_000, 7_600, 8_800, 9_300],
+            ..DayFacts::default()
+        }
+    }
+
+    /// Asserts each (label, day, expected points or None) against `rule`.
+    fn table(rule: &str, cases: &[(&str, DayFacts, Option<u32>)]) {
+        let rule = RULES.iter().find(|r| r.name == rule).expect("a known rule");
+        let settings = Settings::defaults();
+        for (label, day, expected) in cases {
+            let finding = (rule.check)(day, &settings);
+            assert_eq!(
+                finding.as_ref().map(|f| f.points),
+                *expected,
+                "{}: {label}: {finding:?}",
+                rule.name
+            );
+            if let Some(f) = finding {
+                assert!(
+                    f.reason.ends_with('.'),
+                    "{}: a sentence: {}",
+                    rule.name,
+                    f.reason
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn manual_entry() {
+        table(
+            "manual_entry",
+            &[
+                (
+                    "typed in",
+                    DayFacts {
+                        source: "manual".into(),
+                        ..phone_day(4_000)
+                    },
+                    Some(100),
+                ),
+                ("from a phone", phone_day(4_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn relabelled_day() {
+        let first = |source: &str| DayFacts {
+            first_source: source.into(),
+            ..phone_day(9_000)
+        };
+        table(
+            "relabelled_day",
+            &[
+                ("typed, then sent as phone data", first("manual"), Some(100)),
+                ("another phone platform", first("google_fit"), Some(40)),
+                ("the same source", first("health_connect"), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn before_signup() {
+        let joined = |days_before_day: i64| DayFacts {
+            signup_date: DayFacts::default().date - chrono::Days::new(0)
+                + chrono::Duration::days(-days_before_day),
+            ..phone_day(9_000)
+        };
+        let settings = Settings::defaults();
+        let before = super::before_signup(&joined(-1), &settings).unwrap();
+        assert!(before.earns_nothing && before.reason.contains("before you joined"));
+        assert!(
+            super::before_signup(&joined(0), &settings).is_none(),
+            "sign-up day earns"
+        );
+    }
+
+    #[test]
+    fn daily_limit() {
+        table(
+            "daily_limit",
+            &[
+                ("over the automatic maximum", phone_day(100_001), Some(100)),
+                ("at the automatic maximum", phone_day(100_000), Some(60)),
+                ("over the review line", phone_day(50_001), Some(60)),
+                ("at the review line", phone_day(50_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn new_account_probation() {
+        let new = |days: i64, steps: i64| DayFacts {
+            signup_date: DayFacts::default().date - chrono::Days::new(days as u64),
+            ..phone_day(steps)
+        };
+        table(
+            "new_account_probation",
+            &[
+                ("day 0, just over", new(0, 25_001), Some(100)),
+                ("day 13, just over", new(13, 25_001), Some(100)),
+                ("day 0, at the line", new(0, 25_000), None),
+                ("day 14: probation over", new(14, 40_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn hours_missing() {
+        let no_hours = |steps: i64| DayFacts {
+            hourly_steps: None,
+            ..phone_day(steps)
+        };
+        table(
+            "hours_missing",
+            &[
+                ("a big day without hours", no_hours(15_001), Some(100)),
+                ("at the line", no_hours(15_000), None),
+                ("a big day with hours", phone_day(15_001), None),
+                (
+                    "typed in (held by manual_entry instead)",
+                    DayFacts {
+                        source: "manual".into(),
+                        ..no_hours(20_000)
+                    },
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn shared_device() {
+        table(
+            "shared_device",
+            &[
+                (
+                    "another account used the device first",
+                    DayFacts {
+                        earlier_accounts_on_device: 1,
+                        ..phone_day(8_000)
+                    },
+                    Some(100),
+                ),
+                ("the device's first account", phone_day(8_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn personal_spike() {
+        table(
+            "personal_spike",
+            &[
+                ("seven times usual", phone_day(49_999), Some(60)),
+                (
+                    "a hike, three and a half times usual",
+                    phone_day(28_000),
+                    Some(35),
+                ),
+                ("twice usual", phone_day(17_000), None),
+                (
+                    "no baseline yet",
+                    DayFacts {
+                        recent_verified_days: vec![8_000; 6],
+                        ..phone_day(49_999)
+                    },
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn sustained_high_days() {
+        let week = |others: i64, steps: i64| DayFacts {
+            other_high_days_nearby: others,
+            ..phone_day(steps)
+        };
+        table(
+            "sustained_high_days",
+            &[
+                ("a third high day", week(2, 20_000), Some(60)),
+                ("a second high day", week(1, 24_000), None),
+                ("a normal day in a high week", week(3, 19_999), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn implausible_stride() {
+        let distance = |km: i64| DayFacts {
+            distance_km: Some(Decimal::from(km)),
+            ..phone_day(10_000)
+        };
+        table(
+            "implausible_stride",
+            &[
+                ("2.5 m a step", distance(25), Some(60)),
+                ("0.2 m a step", distance(2), Some(60)),
+                ("1.6 m a step (a run)", distance(16), None),
+                ("0.3 m a step", distance(3), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn steps_without_distance() {
+        let bare = |steps: i64| DayFacts {
+            distance_km: None,
+            ..phone_day(steps)
+        };
+        table(
+            "steps_without_distance",
+            &[
+                ("25,000 steps, no distance", bare(25_000), Some(60)),
+                ("24,999 steps, no distance", bare(24_999), None),
+                ("25,000 steps with distance", phone_day(25_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn calories_per_step() {
+        let kcal = |kcal: i64| DayFacts {
+            calories: Some(Decimal::from(kcal)),
+            ..phone_day(10_000)
+        };
+        table(
+            "calories_per_step",
+            &[
+                ("0.5 kcal a step", kcal(5_000), Some(25)),
+                ("0.01 kcal a step", kcal(100), Some(25)),
+                ("0.2 kcal a step", kcal(2_000), None),
+                ("0.02 kcal a step", kcal(200), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn impossible_cadence() {
+        let hour = |steps: i32| {
+            let mut day = phone_day(20_000);
+            let mut hours = vec![0; 24];
+            hours[14] = steps;
+            hours[15] = 20_000 - steps;
+            day.hourly_steps = Some(hours);
+            day
+        };
+        table(
+            "impossible_cadence",
+            &[
+                ("251 steps a minute for an hour", hour(15_060), Some(100)),
+                ("250 steps a minute for an hour", hour(15_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn machine_flat_hours() {
+        let flat = |hours_flat: usize| {
+            let mut hours = daytime_hours(8_000);
+            for (i, h) in hours.iter_mut().enumerate().skip(9).take(hours_flat) {
+                *h = 3_000 + (i as i32 % 2) * 30;
+            }
+            DayFacts {
+                steps: hours.iter().map(|h| i64::from(*h)).sum(),
+                hourly_steps: Some(hours),
+                ..DayFacts::default()
+            }
+        };
+        table(
+            "machine_flat_hours",
+            &[
+                ("five flat hours", flat(5), Some(60)),
+                ("four flat hours", flat(4), None),
+                ("a commuter", phone_day(8_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn night_walking() {
+        let night = |per_hour: i32| {
+            let mut day = phone_day(8_000);
+            let hours = day.hourly_steps.as_mut().unwrap();
+            for hour in &mut hours[2..5] {
+                *hour = per_hour;
+            }
+            day
+        };
+        table(
+            "night_walking",
+            &[
+                ("6,003 steps at night", night(2_001), Some(60)),
+                ("3,003 steps at night", night(1_001), Some(30)),
+                ("3,000 steps at night", night(1_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn lowered_then_raised() {
+        let edited = |lowered: Option<(i64, i64)>, steps: i64| DayFacts {
+            lowered,
+            ..phone_day(steps)
+        };
+        table(
+            "lowered_then_raised",
+            &[
+                (
+                    "down to 1,000, up past 9,000",
+                    edited(Some((9_000, 1_000)), 24_000),
+                    Some(60),
+                ),
+                (
+                    "down, then back to where it was",
+                    edited(Some((9_000, 1_000)), 9_000),
+                    None,
+                ),
+                ("only ever grew", edited(None, 24_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn late_backfill() {
+        let late = |days: i64| DayFacts {
+            reported_days_late: days,
+            ..phone_day(8_000)
+        };
+        table(
+            "late_backfill",
+            &[
+                ("four days late", late(4), Some(15)),
+                ("three days late", late(3), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn every_rule_has_a_table_test_and_a_unique_name() {
+        let source = include_str!("rules.rs");
+        for rule in RULES {
+            assert!(
+                source.contains(&format!("    fn {}() {{", rule.name)),
+                "{} has no table test",
+                rule.name
+            );
+            assert_eq!(RULES.iter().filter(|r| r.name == rule.name).count(), 1);
+        }
+    }
+}
