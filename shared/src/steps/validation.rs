@@ -131,7 +131,7 @@ impl Record {
 /// statements: each user's baseline, the devices' earlier accounts, and the high days
 /// near each day.
 struct Surroundings {
-    baselines: HashMap<(Uuid, NaiveDate), Vec<i64>>,
+    baselines: HashMap<(Uuid, NaiveDate), (Vec<i64>, i64)>,
     earlier_on_device: HashMap<(Uuid, NaiveDate), i64>,
     high_days_nearby: HashMap<(Uuid, NaiveDate), i64>,
 }
@@ -142,14 +142,17 @@ impl Surroundings {
         let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
         let devices: Vec<Option<String>> = todo.iter().map(|r| r.device_id.clone()).collect();
 
-        // Each user's 30 most recent verified days before the day scored: their baseline.
-        let baselines = sqlx::query!(
+        // Each user's 30 most recent verified days before the day scored: their baseline,
+        // and how many of them came with hourly counts.
+        let baselines: HashMap<(Uuid, NaiveDate), (Vec<i64>, i64)> = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
                       COALESCE(array_agg(h.verified_steps ORDER BY h.recorded_date DESC)
-                               FILTER (WHERE h.verified_steps IS NOT NULL), '{}') AS "days!"
+                               FILTER (WHERE h.verified_steps IS NOT NULL), '{}') AS "days!",
+                      count(*) FILTER (WHERE h.with_hours) AS "with_hours!"
                FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
                LEFT JOIN LATERAL (
-                   SELECT recorded_date, verified_steps FROM step_records s
+                   SELECT recorded_date, verified_steps, hourly_steps IS NOT NULL AS with_hours
+                   FROM step_records s
                    WHERE s.user_id = q.user_id AND s.status = 'verified' AND s.recorded_date < q.day
                    ORDER BY s.recorded_date DESC LIMIT 30
                ) h ON TRUE
@@ -160,20 +163,24 @@ impl Surroundings {
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|h| ((h.user_id, h.day), h.days))
+        .map(|h| ((h.user_id, h.day), (h.days, h.with_hours)))
         .collect();
 
-        // Other accounts that first synced from the same device before this user did,
-        // within the window before the day: one device, one earner.
+        // Other accounts that used the same device within the window before the day and
+        // first synced from it before this user did: one device, one earner.
         let earlier_on_device = sqlx::query!(
-            r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(DISTINCT o.user_id) AS "earlier!"
+            r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(*) AS "earlier!"
                FROM UNNEST($1::uuid[], $2::date[], $3::text[]) AS q(user_id, day, device_id)
                CROSS JOIN LATERAL (
                    SELECT min(m.created_at) AS first_used FROM step_records m
                    WHERE m.device_id = q.device_id AND m.user_id = q.user_id
                ) mine
-               JOIN step_records o ON o.device_id = q.device_id AND o.user_id <> q.user_id
-                                  AND o.recorded_date > q.day - $4::int AND o.created_at < mine.first_used
+               JOIN LATERAL (
+                   SELECT o.user_id, min(o.created_at) AS first_used FROM step_records o
+                   WHERE o.device_id = q.device_id AND o.user_id <> q.user_id
+                   GROUP BY o.user_id
+                   HAVING max(o.recorded_date) > q.day - $4::int
+               ) other ON other.first_used < mine.first_used
                WHERE q.device_id IS NOT NULL
                GROUP BY q.user_id, q.day"#,
             &user_ids,
@@ -188,19 +195,30 @@ impl Surroundings {
         .collect();
 
         // The user's other very high days in the week before or the week after the day,
-        // whichever has more.
+        // whichever has more: days above `high_day_steps` and, for a user with a
+        // baseline, at least twice their usual day (a very active walker's 20k days are
+        // ordinary days).
+        let usual: Vec<f64> = todo
+            .iter()
+            .map(|r| {
+                baselines
+                    .get(&(r.user_id, r.recorded_date))
+                    .map_or(0.0, |(days, _)| anticheat::usual_day(days))
+            })
+            .collect();
         let high_days_nearby = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
                       GREATEST(count(*) FILTER (WHERE s.recorded_date < q.day),
                                count(*) FILTER (WHERE s.recorded_date > q.day)) AS "others!"
-               FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
-               JOIN step_records s ON s.user_id = q.user_id AND s.steps >= $3
+               FROM UNNEST($1::uuid[], $2::date[], $4::float8[]) AS q(user_id, day, usual)
+               JOIN step_records s ON s.user_id = q.user_id AND s.steps >= GREATEST($3, 2 * q.usual)
                                   AND s.recorded_date BETWEEN q.day - 6 AND q.day + 6
                                   AND s.recorded_date <> q.day
                GROUP BY q.user_id, q.day"#,
             &user_ids,
             &dates,
-            settings.high_day_steps
+            settings.high_day_steps as f64,
+            &usual
         )
         .fetch_all(pool)
         .await?
@@ -231,7 +249,12 @@ impl Surroundings {
             reported_days_late: i64::from(r.days_late),
             earlier_accounts_on_device: self.earlier_on_device.get(&key).copied().unwrap_or(0),
             other_high_days_nearby: self.high_days_nearby.get(&key).copied().unwrap_or(0),
-            recent_verified_days: self.baselines.get(&key).cloned().unwrap_or_default(),
+            recent_verified_days: self
+                .baselines
+                .get(&key)
+                .map(|b| b.0.clone())
+                .unwrap_or_default(),
+            recent_days_with_hours: self.baselines.get(&key).map_or(0, |b| b.1),
         }
     }
 }
@@ -249,6 +272,7 @@ struct VerdictRows {
     verified: Vec<i64>,
     reasons: Vec<serde_json::Value>,
     summaries: Vec<Option<String>>,
+    rules: Vec<serde_json::Value>,
 }
 
 impl VerdictRows {
@@ -269,6 +293,7 @@ impl VerdictRows {
         self.suspicious.push(verdict.suspicious);
         self.verified.push(verdict.verified_steps);
         self.reasons.push(serde_json::json!(verdict.reasons));
+        self.rules.push(serde_json::json!(verdict.rules));
         self.summaries.push(if verdict.reasons.is_empty() {
             None
         } else {
@@ -283,15 +308,16 @@ impl VerdictRows {
         sqlx::query!(
             r#"WITH v AS (
                    INSERT INTO step_validations (user_id, step_record_id, record_version, expected_steps, reported_steps,
-                                                 anomaly_score, is_suspicious, validation_reason, reasons, status,
+                                                 anomaly_score, is_suspicious, validation_reason, reasons, rules, status,
                                                  reviewed_at)
                    SELECT q.user_id, q.id, q.version, q.expected, q.reported, q.score, q.suspicious, q.summary,
                           ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
+                          ARRAY(SELECT jsonb_array_elements_text(q.rules)),
                           CASE WHEN q.suspicious THEN 'pending' ELSE 'approved' END,
                           CASE WHEN q.suspicious THEN NULL ELSE now() END
                    FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[], $7::bool[],
-                               $8::text[], $9::jsonb[], $10::int8[])
-                        AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified)
+                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[])
+                        AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules)
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
                    RETURNING step_record_id, record_version, is_suspicious, anomaly_score, reasons
                )
@@ -313,6 +339,7 @@ impl VerdictRows {
             &self.summaries as &[Option<String>],
             &self.reasons,
             &self.verified,
+            &self.rules,
         )
         .execute(&mut *tx)
         .await?;

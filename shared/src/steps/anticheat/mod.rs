@@ -41,6 +41,8 @@ pub struct DayFacts {
     pub other_high_days_nearby: i64,
     /// The user's recent verified days (most recent first), for their personal baseline.
     pub recent_verified_days: Vec<i64>,
+    /// How many of those came with hourly counts.
+    pub recent_days_with_hours: i64,
 }
 
 impl Default for DayFacts {
@@ -61,6 +63,7 @@ impl Default for DayFacts {
             earlier_accounts_on_device: 0,
             other_high_days_nearby: 0,
             recent_verified_days: Vec::new(),
+            recent_days_with_hours: 0,
         }
     }
 }
@@ -164,6 +167,19 @@ pub fn median(values: &[i64]) -> Option<f64> {
     } else {
         sorted[mid] as f64
     })
+}
+
+/// Fewer verified days than this and a personal baseline means little.
+pub const MIN_BASELINE_DAYS: usize = 7;
+
+/// The user's usual day: the median of their recent verified days once there are enough
+/// of them to mean something, else 0 (unknown).
+pub fn usual_day(recent_verified_days: &[i64]) -> f64 {
+    if recent_verified_days.len() >= MIN_BASELINE_DAYS {
+        median(recent_verified_days).unwrap_or(0.0)
+    } else {
+        0.0
+    }
 }
 
 /// Steps with thousands separators, as people write them.

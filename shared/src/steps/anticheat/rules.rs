@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{fmt, median, DayFacts, Finding, Rule};
+use super::{fmt, median, usual_day, DayFacts, Finding, Rule, MIN_BASELINE_DAYS};
 use crate::settings::Settings;
 
 pub const RULES: &[Rule] = &[
@@ -15,6 +15,7 @@ pub const RULES: &[Rule] = &[
     Rule::detection("daily_limit", daily_limit),
     Rule::detection("new_account_probation", new_account_probation),
     Rule::detection("hours_missing", hours_missing),
+    Rule::detection("hours_stopped", hours_stopped),
     Rule::detection("shared_device", shared_device),
     Rule::detection("personal_spike", personal_spike),
     Rule::detection("sustained_high_days", sustained_high_days),
@@ -28,8 +29,11 @@ pub const RULES: &[Rule] = &[
     Rule::detection("late_backfill", late_backfill),
 ];
 
-/// Fewer verified days than this and a personal baseline means little.
-const MIN_BASELINE_DAYS: usize = 7;
+/// Recent days with hourly counts that make a day without them stand out.
+const RECENT_HOURLY_DAYS: i64 = 3;
+/// Beyond this many steps a spike of five times the user's usual day holds alone: honest
+/// hikes reach 20-30k, a made-up day claims more.
+const SPIKE_HELD_STEPS: i64 = 35_000;
 /// Hours 02:00-05:00 local: heavy walking then is rare and typical of cradles left running.
 const NIGHT_HOURS: std::ops::Range<usize> = 2..5;
 const NIGHT_STEPS: i64 = 3_000;
@@ -134,6 +138,20 @@ fn hours_missing(day: &DayFacts, settings: &Settings) -> Option<Finding> {
     )
 }
 
+/// A phone that sent hourly counts for the user's recent days and none for a day above
+/// their goal: the numbers no longer come from the phone's own count.
+fn hours_stopped(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let stopped = day.hourly_steps.is_none() && day.recent_days_with_hours >= RECENT_HOURLY_DAYS;
+    (stopped && day.steps > settings.daily_step_goal && !day.is_manual()).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "Your phone sent hourly counts for your recent days but not for this one ({} steps); a person will check it.",
+            fmt(day.steps)
+        ),
+    )
+}
+
 /// One device, one earner: a device another account used first holds this account's days.
 fn shared_device(day: &DayFacts, settings: &Settings) -> Option<Finding> {
     (day.earlier_accounts_on_device > 0).then_some(())?;
@@ -167,9 +185,9 @@ fn personal_spike(day: &DayFacts, _: &Settings) -> Option<Finding> {
         return None;
     }
     let ratio = steps / m.max(1.0);
-    // An honest hike is 3-4 times a usual day; five times and more, on a big day, is
-    // rarely a walk.
-    let points = if ratio >= 5.0 && day.steps > 25_000 {
+    // An honest hike is 3-5 times a usual day and rarely above 30k; five times and more
+    // on a bigger day is rarely a walk.
+    let points = if ratio >= 5.0 && day.steps > SPIKE_HELD_STEPS {
         60
     } else {
         35
@@ -184,9 +202,13 @@ fn personal_spike(day: &DayFacts, _: &Settings) -> Option<Finding> {
     )
 }
 
-/// Very high days are occasional (a hike); several in one week are rarely walked.
+/// Very high days are occasional (a hike); several in one week are rarely walked. For a
+/// user with a baseline, a very high day is also at least twice their usual (a very
+/// active walker's 20k days are ordinary days); the validator counts the other days the
+/// same way.
 fn sustained_high_days(day: &DayFacts, settings: &Settings) -> Option<Finding> {
-    let high = day.steps >= settings.high_day_steps;
+    let usual = usual_day(&day.recent_verified_days);
+    let high = day.steps >= settings.high_day_steps && day.steps as f64 >= 2.0 * usual;
     let in_week = day.other_high_days_nearby + 1;
     (high && in_week >= settings.high_days_per_week).then_some(())?;
     Finding::points(
@@ -501,6 +523,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn hours_stopped() {
+        let without = |steps: i64, recent: i64| DayFacts {
+            hourly_steps: None,
+            recent_days_with_hours: recent,
+            ..phone_day(steps)
+        };
+        table(
+            "hours_stopped",
+            &[
+                (
+                    "the phone stopped sending hours",
+                    without(14_999, 7),
+                    Some(60),
+                ),
+                ("at the goal", without(10_000, 7), None),
+                ("never sent hours", without(14_999, 0), None),
+                ("with hours", phone_day(14_999), None),
+            ],
+        );
+    }
+
+    #[test]
     fn shared_device() {
         table(
             "shared_device",
@@ -554,6 +598,22 @@ pub(crate) mod tests {
                 ("a third high day", week(2, 20_000), Some(60)),
                 ("a second high day", week(1, 24_000), None),
                 ("a normal day in a high week", week(3, 19_999), None),
+                (
+                    "an ordinary day for a very active walker",
+                    DayFacts {
+                        recent_verified_days: vec![14_000; 10],
+                        ..week(3, 26_000)
+                    },
+                    None,
+                ),
+                (
+                    "twice a very active walker's usual",
+                    DayFacts {
+                        recent_verified_days: vec![14_000; 10],
+                        ..week(3, 28_000)
+                    },
+                    Some(60),
+                ),
             ],
         );
     }
