@@ -58,7 +58,7 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     let decision = checks.field("decision", Decision::parse(&body.decision));
     let note = checks.field("note", input::text(&body.note, 2_000));
     checks.finish()?;
-    let (decision, note) = (decision.expect("checked"), note.expect("checked"));
+    let (decision, note) = (input::checked(decision)?, input::checked(note)?);
     let settings = app.settings().await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
@@ -154,7 +154,7 @@ pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
     }
     let reason = checks.field("reason", input::text(&body.reason, 500));
     checks.finish()?;
-    let reason = reason.expect("checked");
+    let reason = input::checked(reason)?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
     let before = wallet::get(tx.conn(), id).await?;

@@ -104,9 +104,8 @@ impl EntryBody {
                 m => Ok(m),
             },
         );
-        let sync_token = checks.optional(field("sync_token"), self.sync_token, |t| match t.len() {
-            1..=255 => Ok(t),
-            _ => Err("must be 1 to 255 characters".into()),
+        let sync_token = checks.optional(field("sync_token"), self.sync_token, |t| {
+            input::opaque(&t, 255)
         });
         Some(DayEntry {
             date: date?,
@@ -186,64 +185,32 @@ pub async fn appeal(app: &App, req: Request) -> Result<Response> {
     json(StatusCode::ACCEPTED, &record)
 }
 
-/// validate-steps: a batch from the step-validation queue.
+/// validate-steps: a batch from the step-validation queue, scored together (one record
+/// that fails is retried alone).
 pub async fn validate(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (requests, mut failed) = queue::parse::<ValidateRecord>(messages);
-    let batch: Vec<ValidateRecord> = requests.iter().map(|(_, r)| *r).collect();
-    match validation::validate_batch(app, &batch).await {
-        Ok(missing) => {
-            for (id, request) in &requests {
-                if missing.contains(request) {
-                    tracing::error!(message_id = %id, record_id = %request.record_id, "no such step record");
-                    failed.push(id.clone());
-                }
-            }
-        }
-        Err(e) => {
-            fitkart::lambda::log_error(&e);
-            failed.extend(requests.into_iter().map(|(id, _)| id));
-        }
-    }
+    let rest = queue::consume(requests, |batch| async move {
+        validation::validate_batch(app, &batch).await
+    })
+    .await;
+    failed.extend(rest);
     failed
 }
 
-/// credit-coins: a batch from the coin-credit queue. The batch is credited in one
-/// transaction; if that fails, each record is retried alone so that one bad record
-/// cannot hold back the others.
+/// credit-coins: a batch from the coin-credit queue, credited in one transaction (one
+/// record that fails is retried alone).
 pub async fn credit(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (requests, mut failed) = queue::parse::<CreditRecord>(messages);
-    let ids: Vec<uuid::Uuid> = requests.iter().map(|(_, r)| r.record_id).collect();
-    let outcome: Vec<(String, bool)> = match crediting::credit_batch(app, &ids).await {
-        Ok(missing) => requests
+    let rest = queue::consume(requests, |batch| async move {
+        let ids: Vec<uuid::Uuid> = batch.iter().map(|r| r.record_id).collect();
+        let missing = crediting::credit_batch(app, &ids).await?;
+        Ok(batch
             .into_iter()
-            .map(|(id, r)| (id, !missing.contains(&r.record_id)))
-            .collect(),
-        Err(e) if requests.len() > 1 => {
-            fitkart::lambda::log_error(&e);
-            let mut outcome = Vec::new();
-            for (id, request) in requests {
-                let done = match crediting::credit_batch(app, &[request.record_id]).await {
-                    Ok(missing) => missing.is_empty(),
-                    Err(e) => {
-                        fitkart::lambda::log_error(&e);
-                        false
-                    }
-                };
-                outcome.push((id, done));
-            }
-            outcome
-        }
-        Err(e) => {
-            fitkart::lambda::log_error(&e);
-            requests.into_iter().map(|(id, _)| (id, false)).collect()
-        }
-    };
-    failed.extend(
-        outcome
-            .into_iter()
-            .filter(|(_, done)| !done)
-            .map(|(id, _)| id),
-    );
+            .filter(|r| missing.contains(&r.record_id))
+            .collect())
+    })
+    .await;
+    failed.extend(rest);
     failed
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, MIN_JWT_KEY_BYTES};
 use crate::jwks::KeyCache;
 use crate::jwt::JwtKeys;
 use crate::settings::{self, Settings};
@@ -102,6 +102,17 @@ impl App {
         self.jwt
             .get_or_try_init(|| async {
                 let secret = secrets::resolve(self.aws().await, &self.config.jwt_secret).await?;
+                // JWT_SECRET is checked with the rest of the configuration; a key from
+                // Secrets Manager can only be checked once fetched.
+                if secret.len() < MIN_JWT_KEY_BYTES {
+                    let message = format!(
+                        "the JWT signing key from {:?} is {} bytes; HS256 needs at least {MIN_JWT_KEY_BYTES}",
+                        self.config.jwt_secret,
+                        secret.len()
+                    );
+                    tracing::error!(%message, "configuration error");
+                    return Err(Error::internal(message));
+                }
                 Ok::<_, Error>(JwtKeys::new(&self.config, secret.as_bytes()))
             })
             .await

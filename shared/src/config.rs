@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+/// The shortest HS256 key accepted (RFC 7518: at least as long as the hash output).
+pub const MIN_JWT_KEY_BYTES: usize = 32;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("environment variable {0} is required but not set")]
@@ -111,7 +114,7 @@ impl Config {
 
         let jwt_secret = secret("JWT_SECRET", "JWT_SECRET_ARN")?;
         if let SecretSource::Value(v) = &jwt_secret {
-            if v.len() < 32 {
+            if v.len() < MIN_JWT_KEY_BYTES {
                 return Err(ConfigError::Invalid {
                     name: "JWT_SECRET",
                     reason: "must be at least 32 bytes for HS256".into(),

@@ -124,6 +124,23 @@ impl Error {
         }
     }
 
+    /// Logs the failure: server-side ones with their whole cause chain (never shown to the
+    /// client), client errors only by code.
+    pub fn log(&self) {
+        if self.status() >= 500 {
+            let mut chain = self.to_string();
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            tracing::error!(code = self.code(), error = %chain, "request failed");
+        } else {
+            tracing::info!(code = self.code(), "request refused");
+        }
+    }
+
     /// What the client is told. Internal causes are never part of it.
     pub fn detail(&self) -> String {
         match self {

@@ -122,6 +122,24 @@ pub fn password(raw: &SecretString) -> Result<Password, String> {
     }
 }
 
+/// A field that `Checks::finish` vouched for: once it succeeded every parsed field is
+/// `Some`, so this never fails; if it ever did, it is a 500, never a panic.
+pub fn checked<T>(value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| Error::internal("a field that passed its checks is missing"))
+}
+
+/// An opaque client value (a sync token): 1 to `max` bytes, kept exactly as sent (no
+/// trimming), no control characters (Postgres refuses NUL in text).
+pub fn opaque(raw: &str, max: usize) -> Result<String, String> {
+    if raw.is_empty() || raw.len() > max {
+        Err(format!("must be 1 to {max} bytes"))
+    } else if raw.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(raw.to_owned())
+    }
+}
+
 /// Trimmed, 1 to `max` characters, no control characters.
 pub fn text(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
@@ -166,10 +184,17 @@ pub fn country_code(raw: &str) -> Result<String, String> {
     }
 }
 
-/// A calendar date as `YYYY-MM-DD`.
+/// A calendar date as `YYYY-MM-DD`, from 1900 to 9999: nobody walked earlier, and every
+/// later computation (a range's default start, Postgres's `date`) stays in range.
 pub fn date(raw: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| "must be a date as YYYY-MM-DD".into())
+    use chrono::Datelike;
+    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| "must be a date as YYYY-MM-DD".to_owned())?;
+    if (1900..=9999).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err("must be a date between 1900-01-01 and 9999-12-31".into())
+    }
 }
 
 /// The `from`/`to` query range of a report: each optional (defaults: `to` =
@@ -182,9 +207,11 @@ pub fn date_range(
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Error> {
     let mut checks = Checks::default();
     let to = checks.optional("to", to, date).unwrap_or(default_to);
-    let from = checks
-        .optional("from", from, date)
-        .unwrap_or(to - chrono::Days::new(days));
+    let from = match checks.optional("from", from, date) {
+        Some(from) => from,
+        // Only computed when needed; `to` is at least 1900, so this never underflows.
+        None => to.checked_sub_days(chrono::Days::new(days)).unwrap_or(to),
+    };
     if checks.is_ok() && from > to {
         checks.fail("from", "must not be after to");
     } else if checks.is_ok() && (to - from).num_days() > 366 {
@@ -263,6 +290,18 @@ mod tests {
         assert!(date_range(Some("2025-01-01"), None, today, 29).is_err());
         let bad = date_range(Some("yesterday"), Some("2026-13-01"), today, 29).unwrap_err();
         assert_eq!(bad.status(), 422);
+        // Found by the fuzzer: a far-away `to` once panicked computing the default `from`.
+        for far in ["-262143-01-01", "+262142-12-31", "0001-01-01", "1899-12-31"] {
+            assert_eq!(
+                date_range(None, Some(far), today, 29).unwrap_err().status(),
+                422
+            );
+            assert_eq!(
+                date_range(Some(far), None, today, 29).unwrap_err().status(),
+                422
+            );
+        }
+        assert!(date_range(None, Some("1900-01-01"), today, 29).is_ok());
     }
 
     #[test]

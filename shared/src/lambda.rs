@@ -15,7 +15,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 
 use crate::http::{self as web, Request, Response};
 use crate::queue::Message;
-use crate::{App, Error, Result};
+use crate::{App, Result};
 
 pub type BoxError = lambda_http::Error;
 
@@ -69,7 +69,7 @@ where
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
-            span.in_scope(|| log_error(&err));
+            span.in_scope(|| err.log());
             web::problem(&err)
         }
     };
@@ -99,7 +99,7 @@ where
                 .instrument(span.clone())
                 .await
                 .map_err(|err| {
-                    span.in_scope(|| log_error(&err));
+                    span.in_scope(|| err.log());
                     Diagnostic {
                         error_type: err.code().to_owned(),
                         error_message: err.detail(),
@@ -161,20 +161,4 @@ where
         })
         .collect();
     response
-}
-
-/// Server-side failures are logged with their whole cause chain; client errors only by code.
-pub fn log_error(err: &Error) {
-    if err.status() >= 500 {
-        let mut chain = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(code = err.code(), error = %chain, "request failed");
-    } else {
-        tracing::info!(code = err.code(), "request refused");
-    }
 }

@@ -203,7 +203,7 @@ impl NewOrder {
         checks.finish()?;
         Ok(NewOrder {
             items,
-            shipping_address: shipping_address.expect("checked"),
+            shipping_address: input::checked(shipping_address)?,
         })
     }
 

@@ -2,21 +2,42 @@
 //! treat them as opaque; a tampered cursor is a `422`, never a server error.
 
 use base64::Engine;
+use chrono::{DateTime, Datelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::{Error, Result};
+
+/// A keyset position. `valid` refuses what no row of ours can hold, so a crafted cursor
+/// (a time in the year 200000, say) is a `422` before Postgres sees it.
+pub trait Key: Serialize + DeserializeOwned {
+    fn valid(&self) -> bool {
+        true
+    }
+}
+
+impl Key for i64 {}
+impl Key for i32 {}
+impl Key for (i32, Uuid) {}
+
+impl Key for (DateTime<Utc>, Uuid) {
+    fn valid(&self) -> bool {
+        (1970..=9999).contains(&self.0.year())
+    }
+}
 
 pub fn encode<K: Serialize>(key: &K) -> String {
     let json = serde_json::to_vec(key).expect("keys are plain data");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-pub fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K> {
+pub fn decode<K: Key>(cursor: &str) -> Result<K> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
+        .and_then(|json| serde_json::from_slice::<K>(&json).ok())
+        .filter(Key::valid)
         .ok_or_else(|| Error::invalid("cursor", "is not a cursor this API issued"))
 }
 
@@ -43,13 +64,23 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_a_422() {
-        let cursor = encode(&(42_i64, "x"));
-        assert_eq!(
-            decode::<(i64, String)>(&cursor).unwrap(),
-            (42, "x".to_owned())
-        );
-        let err = decode::<(i64, String)>("not-a-cursor!").unwrap_err();
+        let id = Uuid::new_v4();
+        let cursor = encode(&(42_i32, id));
+        assert_eq!(decode::<(i32, Uuid)>(&cursor).unwrap(), (42, id));
+        let err = decode::<(i32, Uuid)>("not-a-cursor!").unwrap_err();
         assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn a_time_no_row_can_hold_is_a_422() {
+        let far = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!(r#"["+200000-01-01T00:00:00Z","{}"]"#, Uuid::nil()));
+        assert_eq!(
+            decode::<(DateTime<Utc>, Uuid)>(&far).unwrap_err().status(),
+            422
+        );
+        let now = encode(&(Utc::now(), Uuid::nil()));
+        assert!(decode::<(DateTime<Utc>, Uuid)>(&now).is_ok());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! `Message`s (id + JSON body) and consumers answer with the ids that failed, so one bad
 //! message never fails its neighbours. Sending batches ten messages per request.
 
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -28,6 +30,55 @@ pub fn parse<T: DeserializeOwned>(messages: Vec<Message>) -> (Vec<(String, T)>, 
         }
     }
     (parsed, failed)
+}
+
+/// How both pipeline consumers process a batch: `work` runs on all requests at once; if
+/// that fails, on each request alone, so that one bad record (or one user whose data a
+/// statement chokes on) cannot fail its neighbours. `work` returns the requests that name
+/// nothing (they fail and, after `maxReceiveCount`, reach the DLQ). Returns the ids of
+/// the messages that failed.
+pub async fn consume<T, F, Fut>(requests: Vec<(String, T)>, work: F) -> Vec<String>
+where
+    T: Clone + PartialEq + std::fmt::Debug,
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
+    let batch: Vec<T> = requests.iter().map(|(_, r)| r.clone()).collect();
+    let outcome: Vec<(String, bool)> = match work(batch).await {
+        Ok(missing) => requests
+            .into_iter()
+            .map(|(id, r)| (id, !missing.contains(&r)))
+            .collect(),
+        Err(e) if requests.len() == 1 => {
+            e.log();
+            requests.into_iter().map(|(id, _)| (id, false)).collect()
+        }
+        Err(e) => {
+            e.log();
+            let mut outcome = Vec::new();
+            for (id, request) in requests {
+                let done = match work(vec![request.clone()]).await {
+                    Ok(missing) => missing.is_empty(),
+                    Err(e) => {
+                        e.log();
+                        false
+                    }
+                };
+                outcome.push((id, done));
+            }
+            outcome
+        }
+    };
+    outcome
+        .into_iter()
+        .filter(|(id, done)| {
+            if !done {
+                tracing::error!(message_id = %id, "queue message not processed");
+            }
+            !done
+        })
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// Sends every message, ten per `SendMessageBatch`. Any message the queue refuses makes

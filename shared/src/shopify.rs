@@ -22,6 +22,8 @@ const PAGE_SIZE: u32 = 50;
 const MAX_ATTEMPTS: u32 = 6;
 /// The longest single wait for Shopify's rate limiter.
 const MAX_WAIT: Duration = Duration::from_secs(30);
+/// The shortest wait for a throttled query's cost bucket to refill.
+const MIN_WAIT: Duration = Duration::from_millis(500);
 
 const CATALOG_QUERY: &str = r#"query Catalog($first: Int!, $after: String) {
   products(first: $first, after: $after) {
@@ -217,7 +219,7 @@ async fn query(
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<f64>().ok())
-                    .map(Duration::from_secs_f64);
+                    .map(seconds);
                 tracing::warn!(attempt, ?retry_after, "Shopify rate limit (429)");
                 retry_after.unwrap_or(backoff)
             }
@@ -256,6 +258,16 @@ async fn query(
     }
 }
 
+/// A wait Shopify asked for, in seconds, as a duration of at most `MAX_WAIT`: a huge or
+/// infinite wait is the longest we wait, a negative or not-a-number one (a broken
+/// header) is none. `Duration::from_secs_f64` would panic on all of them.
+fn seconds(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())).unwrap_or(MAX_WAIT)
+}
+
 enum Outcome {
     Data,
     Throttled(Duration),
@@ -280,8 +292,7 @@ fn graphql_outcome(value: &Value) -> Outcome {
             .as_f64()
             .unwrap_or(50.0)
             .max(1.0);
-        let secs = ((requested - available) / restore).clamp(0.5, MAX_WAIT.as_secs_f64());
-        return Outcome::Throttled(Duration::from_secs_f64(secs));
+        return Outcome::Throttled(seconds((requested - available) / restore).max(MIN_WAIT));
     }
     Outcome::Failed(
         errors
@@ -388,4 +399,18 @@ async fn apply(
         updated: upserted.updated,
         deactivated: deactivated as i64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_wait_shopify_names_is_a_bounded_duration() {
+        assert_eq!(seconds(2.5), Duration::from_millis(2_500));
+        assert_eq!(seconds(-3.0), Duration::ZERO);
+        assert_eq!(seconds(f64::NAN), Duration::ZERO);
+        assert_eq!(seconds(f64::INFINITY), MAX_WAIT);
+        assert_eq!(seconds(1e300), MAX_WAIT);
+    }
 }

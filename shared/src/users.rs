@@ -71,6 +71,25 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
     .ok_or(Error::NotFound)
 }
 
+/// A time zone name must be one Postgres knows too (chrono's tz database and the
+/// server's can differ by a release): every day boundary is computed in SQL with it.
+pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
+    let known = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS "known!""#,
+        name
+    )
+    .fetch_one(conn)
+    .await?;
+    if known {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "timezone",
+            "is not a time zone this service knows yet; pick a nearby one",
+        ))
+    }
+}
+
 /// The user's local date today (their time zone defines their calendar day).
 pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {
     let tz = sqlx::query_scalar!("SELECT timezone FROM users WHERE id = $1", id)
@@ -106,6 +125,9 @@ pub async fn update_profile(
     id: Uuid,
     patch: ProfilePatch,
 ) -> Result<User> {
+    if let Some(tz) = &patch.timezone {
+        check_timezone(conn, tz).await?;
+    }
     let updated = sqlx::query!(
         r#"UPDATE users SET
                full_name = COALESCE($2, full_name),

@@ -6,6 +6,7 @@ mod achievements;
 mod admin;
 mod auth;
 mod fraud;
+mod hardening;
 mod health;
 mod housekeeping;
 mod input;

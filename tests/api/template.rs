@@ -146,3 +146,57 @@ fn only_the_functions_that_send_mail_may_call_ses() {
         "scoped to the identity, never every resource"
     );
 }
+
+/// Generated clients only handle the statuses a spec lists: every route with a body can
+/// answer 400 (not JSON), 413 (too large) and 422 (wrong shape); every authenticated one
+/// 401; every admin one 403; every rate-limited one 429.
+#[test]
+fn the_spec_lists_every_status_a_route_can_return() {
+    let spec = yaml("openapi.yaml");
+    let rate_limited = [
+        ("post", "/v1/auth/register"),
+        ("post", "/v1/auth/login"),
+        ("post", "/v1/auth/email/resend"),
+        ("post", "/v1/auth/password/forgot"),
+        ("post", "/v1/me/password"),
+        ("post", "/v1/me/email"),
+        ("post", "/v1/steps/sync"),
+    ];
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_mapping().unwrap() {
+        let path = path.as_str().unwrap();
+        for (method, op) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            let listed: BTreeSet<String> = op["responses"]
+                .as_mapping()
+                .unwrap()
+                .keys()
+                .map(|k| {
+                    k.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("{k:?}"))
+                })
+                .collect();
+            let mut expected = Vec::new();
+            if !op["requestBody"].is_null() {
+                expected.extend(["400", "413", "422"]);
+            }
+            let public = op["security"].as_sequence().is_some_and(|s| s.is_empty());
+            if !public {
+                expected.push("401");
+            }
+            if path.starts_with("/v1/admin") {
+                expected.push("403");
+            }
+            if rate_limited.contains(&(method, path)) {
+                expected.push("429");
+            }
+            for status in expected {
+                if !listed.contains(status) {
+                    missing.push(format!("{} {path} {status}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "unlisted statuses: {missing:#?}");
+}

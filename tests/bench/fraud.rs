@@ -786,6 +786,17 @@ fn coins(steps: i64, settings: &Settings) -> i64 {
     )
 }
 
+/// A step record as the run left it.
+#[derive(sqlx::FromRow)]
+struct Outcome {
+    user_id: Uuid,
+    recorded_date: NaiveDate,
+    steps: i64,
+    status: String,
+    coins_credited: i64,
+    rules: Vec<String>,
+}
+
 #[derive(Default)]
 struct Tally {
     accounts: usize,
@@ -805,19 +816,18 @@ async fn report(
     seed: u64,
     elapsed: std::time::Duration,
 ) {
-    let rows: Vec<(Uuid, NaiveDate, i64, String, i64, Vec<String>)> = sqlx::query_as(
+    let records: HashMap<(Uuid, NaiveDate), Outcome> = sqlx::query_as::<_, Outcome>(
         "SELECT r.user_id, r.recorded_date, r.steps, r.status, r.coins_credited,
                 COALESCE((SELECT v.rules FROM step_validations v WHERE v.step_record_id = r.id
-                          ORDER BY v.record_version DESC LIMIT 1), '{}')
+                          ORDER BY v.record_version DESC LIMIT 1), '{}') AS rules
          FROM step_records r",
     )
     .fetch_all(pool)
     .await
-    .unwrap();
-    let records: HashMap<(Uuid, NaiveDate), (i64, String, i64, Vec<String>)> = rows
-        .into_iter()
-        .map(|(u, d, s, st, c, rules)| ((u, d), (s, st, c, rules)))
-        .collect();
+    .unwrap()
+    .into_iter()
+    .map(|o| ((o.user_id, o.recorded_date), o))
+    .collect();
     let referral_paid: HashMap<Uuid, i64> = sqlx::query_as::<_, (Uuid, i64)>(
         "SELECT user_id, sum(amount)::int8 FROM coin_transactions WHERE reference_type = 'referral' GROUP BY user_id",
     )
@@ -836,18 +846,18 @@ async fn report(
         let tally = tallies.entry(account.cohort).or_default();
         tally.accounts += 1;
         for date in &account.counted {
-            let Some((steps, status, credited, rules)) = records.get(&(ids[i], *date)) else {
+            let Some(day) = records.get(&(ids[i], *date)) else {
                 continue;
             };
-            let would = coins(*steps, settings);
-            let held = status == "suspicious";
+            let would = coins(day.steps, settings);
+            let held = day.status == "suspicious";
             tally.days += 1;
             tally.attempted += would;
-            tally.paid += credited;
+            tally.paid += day.coins_credited;
             if held {
                 tally.held += 1;
                 tally.delayed += would;
-                for rule in rules {
+                for rule in &day.rules {
                     *tally.rules.entry(rule.clone()).or_default() += 1;
                 }
             }

@@ -65,6 +65,9 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
     let password_hash =
         password::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;
+    if let Some(tz) = &input.timezone {
+        users::check_timezone(&mut tx, tz).await?;
+    }
 
     let referrer = match &input.referral_code {
         None => None,
