@@ -17,35 +17,15 @@ use uuid::Uuid;
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    Weekly,
-    Monthly,
-    AllTime,
+crate::text_enum! {
+    /// A leaderboard's period.
+    pub enum Period { Weekly = "weekly", Monthly = "monthly", AllTime = "all_time" }
 }
 
 /// `week_starts_at` of the all-time board (the column holds every board's period start).
 pub const ALL_TIME_START: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
 
 impl Period {
-    pub const ALL: [Period; 3] = [Period::Weekly, Period::Monthly, Period::AllTime];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Weekly => "weekly",
-            Period::Monthly => "monthly",
-            Period::AllTime => "all_time",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Period::ALL
-            .into_iter()
-            .find(|p| p.as_str() == raw)
-            .ok_or_else(|| "must be weekly, monthly or all_time".into())
-    }
-
     /// The first day of the period containing `day` (weeks start on Monday).
     pub fn start(self, day: NaiveDate) -> NaiveDate {
         match self {
@@ -81,7 +61,7 @@ pub fn boards_for(at: DateTime<Utc>) -> Vec<(Period, NaiveDate)> {
     let today = at.date_naive();
     let yesterday = today - Days::new(1);
     let mut boards = Vec::new();
-    for period in Period::ALL {
+    for &period in Period::ALL {
         for day in [yesterday, today] {
             let start = period.start(day);
             if !boards.contains(&(period, start)) {

@@ -12,60 +12,26 @@ use uuid::Uuid;
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TxType {
-    Earned,
-    Spent,
-    Refund,
-    Bonus,
-    Penalty,
-}
-
-impl TxType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TxType::Earned => "earned",
-            TxType::Spent => "spent",
-            TxType::Refund => "refund",
-            TxType::Bonus => "bonus",
-            TxType::Penalty => "penalty",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Ok(match raw {
-            "earned" => TxType::Earned,
-            "spent" => TxType::Spent,
-            "refund" => TxType::Refund,
-            "bonus" => TxType::Bonus,
-            "penalty" => TxType::Penalty,
-            _ => return Err("must be one of earned, spent, refund, bonus, penalty".into()),
-        })
+crate::text_enum! {
+    /// A ledger row's `transaction_type`.
+    pub enum TxType {
+        Earned = "earned",
+        Spent = "spent",
+        Refund = "refund",
+        Bonus = "bonus",
+        Penalty = "penalty",
     }
 }
 
-/// What a ledger row points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reference {
-    StepRecord,
-    Order,
-    Achievement,
-    Referral,
-    Registration,
-    AdminAdjustment,
-}
-
-impl Reference {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reference::StepRecord => "step_record",
-            Reference::Order => "order",
-            Reference::Achievement => "achievement",
-            Reference::Referral => "referral",
-            Reference::Registration => "registration",
-            Reference::AdminAdjustment => "admin_adjustment",
-        }
+crate::text_enum! {
+    /// What a ledger row points at (`reference_type`).
+    pub enum Reference {
+        StepRecord = "step_record",
+        Order = "order",
+        Achievement = "achievement",
+        Referral = "referral",
+        Registration = "registration",
+        AdminAdjustment = "admin_adjustment",
     }
 }
 

@@ -37,6 +37,7 @@ pub mod settings;
 pub mod shopify;
 pub mod stats;
 pub mod steps;
+pub mod text_enum;
 pub mod users;
 pub mod wallet;
 

@@ -28,51 +28,20 @@ use crate::{achievements, pagination, Error, FieldError, Result};
 pub const MAX_LINES: usize = 20;
 pub const MAX_QUANTITY: i32 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pending,
-    Confirmed,
-    Processing,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refunded,
+crate::text_enum! {
+    /// Where an order is in its workflow.
+    pub enum Status {
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Processing = "processing",
+        Shipped = "shipped",
+        Delivered = "delivered",
+        Cancelled = "cancelled",
+        Refunded = "refunded",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Pending,
-        Status::Confirmed,
-        Status::Processing,
-        Status::Shipped,
-        Status::Delivered,
-        Status::Cancelled,
-        Status::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Confirmed => "confirmed",
-            Status::Processing => "processing",
-            Status::Shipped => "shipped",
-            Status::Delivered => "delivered",
-            Status::Cancelled => "cancelled",
-            Status::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Status::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .ok_or_else(|| {
-                "must be one of pending, confirmed, processing, shipped, delivered, cancelled, refunded"
-                    .into()
-            })
-    }
-
     /// The workflow of API.md.
     pub fn can_become(self, to: Status) -> bool {
         use Status::*;
@@ -87,12 +56,13 @@ impl Status {
         )
     }
 
-    /// While an order is open its coins sit in the wallet's `frozen_coins`.
-    pub fn holds_frozen_coins(self) -> bool {
-        matches!(
-            self,
-            Status::Pending | Status::Confirmed | Status::Processing
-        )
+    /// The statuses an admin may move an order to from this one (what the console offers).
+    pub fn next(self) -> Vec<Status> {
+        Status::ALL
+            .iter()
+            .copied()
+            .filter(|to| self.can_become(*to))
+            .collect()
     }
 }
 
@@ -252,6 +222,8 @@ pub struct AdminOrder {
     pub user_id: Uuid,
     pub user_email: String,
     pub notes: Option<String>,
+    /// The statuses the workflow allows next (the admin console offers exactly these).
+    pub next_statuses: Vec<Status>,
 }
 
 /// What placing an order answers: the stored response when the key was used before.
@@ -478,6 +450,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> 
                 user_id: r.user_id,
                 user_email: r.email,
                 notes: r.notes,
+                next_statuses: status.next(),
             },
         );
     }

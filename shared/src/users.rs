@@ -3,35 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "varchar", rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "user" => Ok(Role::User),
-            "admin" => Ok(Role::Admin),
-            _ => Err("must be user or admin".into()),
-        }
-    }
+crate::text_enum! {
+    /// What an account may do: admins run the admin API.
+    #[derive(sqlx::Type)]
+    #[sqlx(type_name = "varchar", rename_all = "lowercase")]
+    pub enum Role { User = "user", Admin = "admin" }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -593,8 +593,8 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
     let product = t.product("Band", price, 1_000).await;
     t.grant(user.id, 1_000_000).await;
     let mut n = 0;
-    for from in Status::ALL {
-        for to in Status::ALL {
+    for &from in Status::ALL {
+        for &to in Status::ALL {
             if from == to {
                 continue;
             }

@@ -1,5 +1,5 @@
 import { ReactNode, useCallback, useEffect, useState } from "react";
-import { ApiError } from "../api";
+import { api, ApiError, Page } from "../api";
 
 /** Loads data with `load`, re-running when `deps` change; shows errors instead of data. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
@@ -19,6 +19,28 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     };
   }, [run, version]);
   return { data, error, reload: () => setVersion((v) => v + 1), setData };
+}
+
+/**
+ * A keyset-paged list (`{items, next_cursor}`): the first page from `url(null)`, loaded
+ * again when `deps` change; `more` appends the next page. `loaded` is false until the
+ * first page arrived.
+ */
+export function usePages<T>(url: (cursor: string | null) => string, deps: unknown[]) {
+  const [extra, setExtra] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const { data, error, reload } = useLoad(async () => {
+    const page = await api<Page<T>>("GET", url(null));
+    setExtra([]);
+    setCursor(page.next_cursor);
+    return page.items;
+  }, deps);
+  async function more(c: string) {
+    const page = await api<Page<T>>("GET", url(c));
+    setExtra((e) => [...e, ...page.items]);
+    setCursor(page.next_cursor);
+  }
+  return { items: [...(data ?? []), ...extra], loaded: data !== null, error, reload, cursor, more };
 }
 
 export function Notice({ kind, children }: { kind: "error" | "ok"; children: ReactNode }) {

@@ -1,6 +1,6 @@
 import { FormEvent, useState } from "react";
-import { api, formatTime, Page, query } from "../api";
-import { More, Notice, useLoad } from "../components/common";
+import { formatTime, query } from "../api";
+import { More, Notice, usePages } from "../components/common";
 
 type Entry = {
   id: string;
@@ -30,15 +30,10 @@ function params(f: Filters) {
 export function AuditLog() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [extra, setExtra] = useState<Entry[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const { data, error } = useLoad(async () => {
-    const page = await api<Page<Entry>>("GET", `/v1/admin/logs${query(params(filters))}`);
-    setExtra([]);
-    setCursor(page.next_cursor);
-    return page.items;
-  }, [filters]);
-  const items = [...(data ?? []), ...extra];
+  const { items, loaded, error, cursor, more } = usePages<Entry>(
+    (cursor) => `/v1/admin/logs${query({ ...params(filters), cursor })}`,
+    [filters],
+  );
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value });
 
   return (
@@ -87,15 +82,8 @@ export function AuditLog() {
           <Diff before={e.changes.before} after={e.changes.after} />
         </article>
       ))}
-      {data && items.length === 0 && <p className="empty">No entries.</p>}
-      <More
-        cursor={cursor}
-        onMore={async (c) => {
-          const page = await api<Page<Entry>>("GET", `/v1/admin/logs${query({ ...params(filters), cursor: c })}`);
-          setExtra((x) => [...x, ...page.items]);
-          setCursor(page.next_cursor);
-        }}
-      />
+      {loaded && items.length === 0 && <p className="empty">No entries.</p>}
+      <More cursor={cursor} onMore={more} />
     </section>
   );
 }

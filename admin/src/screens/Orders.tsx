@@ -1,6 +1,6 @@
 import { useState } from "react";
-import { api, formatNumber, formatTime, Page, query } from "../api";
-import { Badge, messageOf, More, Notice, useLoad } from "../components/common";
+import { api, formatNumber, formatTime, query } from "../api";
+import { Badge, messageOf, More, Notice, usePages } from "../components/common";
 
 type Order = {
   id: string;
@@ -13,32 +13,19 @@ type Order = {
   created_at: string;
   items: { name: string; quantity: number }[];
   shipping_address: { name: string; line1: string; line2?: string; city: string; postal_code: string; country: string };
+  /** The workflow's next steps, from the API: the console offers exactly these. */
+  next_statuses: string[];
 };
 
 const STATUSES = ["pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded"];
-/** The workflow of the API: only these moves are offered. */
-const NEXT: Record<string, string[]> = {
-  pending: ["confirmed", "cancelled"],
-  confirmed: ["processing", "cancelled"],
-  processing: ["shipped", "cancelled"],
-  shipped: ["delivered", "refunded"],
-  delivered: ["refunded"],
-  cancelled: [],
-  refunded: [],
-};
 
 export function Orders() {
   const [status, setStatus] = useState("");
-  const [extra, setExtra] = useState<Order[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
-  const { data, error, reload } = useLoad(async () => {
-    const page = await api<Page<Order>>("GET", `/v1/admin/orders${query({ status })}`);
-    setExtra([]);
-    setCursor(page.next_cursor);
-    return page.items;
-  }, [status]);
-  const items = [...(data ?? []), ...extra];
+  const { items, loaded, error, reload, cursor, more } = usePages<Order>(
+    (cursor) => `/v1/admin/orders${query({ status, cursor })}`,
+    [status],
+  );
 
   return (
     <section>
@@ -71,15 +58,8 @@ export function Orders() {
           ))}
         </tbody>
       </table>
-      {data && items.length === 0 && <p className="empty">No orders.</p>}
-      <More
-        cursor={cursor}
-        onMore={async (c) => {
-          const page = await api<Page<Order>>("GET", `/v1/admin/orders${query({ status, cursor: c })}`);
-          setExtra((e) => [...e, ...page.items]);
-          setCursor(page.next_cursor);
-        }}
-      />
+      {loaded && items.length === 0 && <p className="empty">No orders.</p>}
+      <More cursor={cursor} onMore={more} />
     </section>
   );
 }
@@ -138,12 +118,12 @@ function OrderRow({ order, open, onToggle, onChanged }: { order: Order; open: bo
               </label>
             </div>
             <div className="buttons">
-              {NEXT[order.status].map((to) => (
+              {order.next_statuses.map((to) => (
                 <button key={to} className={to === "cancelled" || to === "refunded" ? "danger" : ""} onClick={() => move(to)}>
                   Mark {to}
                 </button>
               ))}
-              {NEXT[order.status].length === 0 && <span>No further steps for a {order.status} order.</span>}
+              {order.next_statuses.length === 0 && <span>No further steps for a {order.status} order.</span>}
               <button className="secondary" onClick={() => move(order.status)}>
                 Save tracking and notes
               </button>

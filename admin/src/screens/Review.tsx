@@ -1,7 +1,7 @@
 import { useState } from "react";
-import { api, formatNumber, formatTime, Page, query } from "../api";
+import { api, formatNumber, formatTime, query } from "../api";
 import { SeriesChart } from "../components/Chart";
-import { Badge, messageOf, More, Notice, useLoad } from "../components/common";
+import { Badge, messageOf, More, Notice, usePages } from "../components/common";
 
 type Day = { date: string; steps: number; verified_steps: number; status: string };
 type Validation = {
@@ -21,22 +21,10 @@ type Validation = {
 
 export function Review() {
   const [status, setStatus] = useState("pending");
-  const [extra, setExtra] = useState<Validation[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const { data, error, reload } = useLoad(async () => {
-    const page = await api<Page<Validation>>("GET", `/v1/admin/validations${query({ status })}`);
-    setExtra([]);
-    setCursor(page.next_cursor);
-    return page.items;
-  }, [status]);
-
-  async function more(c: string) {
-    const page = await api<Page<Validation>>("GET", `/v1/admin/validations${query({ status, cursor: c })}`);
-    setExtra((e) => [...e, ...page.items]);
-    setCursor(page.next_cursor);
-  }
-
-  const items = [...(data ?? []), ...extra];
+  const { items, loaded, error, reload, cursor, more } = usePages<Validation>(
+    (cursor) => `/v1/admin/validations${query({ status, cursor })}`,
+    [status],
+  );
   return (
     <section>
       <div className="toolbar">
@@ -50,7 +38,7 @@ export function Review() {
         </label>
       </div>
       {error && <Notice kind="error">{error}</Notice>}
-      {data && items.length === 0 && <p className="empty">Nothing waiting for review.</p>}
+      {loaded && items.length === 0 && <p className="empty">Nothing waiting for review.</p>}
       {items.map((v) => (
         <ValidationCard key={v.id} v={v} onDone={reload} />
       ))}

@@ -1,6 +1,6 @@
 import { FormEvent, useState } from "react";
-import { api, formatNumber, formatTime, Page, query } from "../api";
-import { Badge, messageOf, More, Notice, useLoad } from "../components/common";
+import { api, formatNumber, formatTime, query } from "../api";
+import { Badge, messageOf, More, Notice, useLoad, usePages } from "../components/common";
 
 type Wallet = { available_coins: number; frozen_coins: number; total_earned: number; total_spent: number };
 type Summary = { id: string; email: string; full_name: string; role: string; is_active: boolean; created_at: string; wallet: Wallet };
@@ -10,16 +10,11 @@ type Detail = Summary & { timezone: string; total_steps: number; last_login_at: 
 export function Users() {
   const [q, setQ] = useState("");
   const [search, setSearch] = useState("");
-  const [extra, setExtra] = useState<Summary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const { data, error, reload } = useLoad(async () => {
-    const page = await api<Page<Summary>>("GET", `/v1/admin/users${query({ q: search })}`);
-    setExtra([]);
-    setCursor(page.next_cursor);
-    return page.items;
-  }, [search]);
-  const items = [...(data ?? []), ...extra];
+  const { items, loaded, error, reload, cursor, more } = usePages<Summary>(
+    (cursor) => `/v1/admin/users${query({ q: search, cursor })}`,
+    [search],
+  );
 
   return (
     <section className="split">
@@ -62,15 +57,8 @@ export function Users() {
             ))}
           </tbody>
         </table>
-        {data && items.length === 0 && <p className="empty">No users match.</p>}
-        <More
-          cursor={cursor}
-          onMore={async (c) => {
-            const page = await api<Page<Summary>>("GET", `/v1/admin/users${query({ q: search, cursor: c })}`);
-            setExtra((e) => [...e, ...page.items]);
-            setCursor(page.next_cursor);
-          }}
-        />
+        {loaded && items.length === 0 && <p className="empty">No users match.</p>}
+        <More cursor={cursor} onMore={more} />
       </div>
       {selected && <UserDetail key={selected} id={selected} onChanged={reload} />}
     </section>

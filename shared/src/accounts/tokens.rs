@@ -10,31 +10,16 @@ use uuid::Uuid;
 use crate::secret_token;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    ChangeEmail,
-    ResetPassword,
+crate::text_enum! {
+    /// What a mailed token is for.
+    pub enum Purpose {
+        VerifyEmail = "verify_email",
+        ChangeEmail = "change_email",
+        ResetPassword = "reset_password",
+    }
 }
 
 impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::ChangeEmail => "change_email",
-            Purpose::ResetPassword => "reset_password",
-        }
-    }
-
-    fn parse(raw: &str) -> Result<Self> {
-        match raw {
-            "verify_email" => Ok(Purpose::VerifyEmail),
-            "change_email" => Ok(Purpose::ChangeEmail),
-            "reset_password" => Ok(Purpose::ResetPassword),
-            other => Err(Error::internal(format!("unknown token purpose {other}"))),
-        }
-    }
-
     /// API.md: verification 24 hours, reset 30 minutes (a reset link is a key to the account).
     pub fn lifetime(self) -> Duration {
         match self {
@@ -110,7 +95,7 @@ pub async fn redeem(
     .ok_or_else(invalid)?;
     Ok(Redeemed {
         user_id: row.user_id,
-        purpose: Purpose::parse(&row.purpose)?,
+        purpose: Purpose::parse(&row.purpose).map_err(Error::internal)?,
         email: row.email,
     })
 }

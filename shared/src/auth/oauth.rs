@@ -14,20 +14,12 @@ use crate::accounts::{self, NewAccount};
 use crate::sessions::{self, Session};
 use crate::{App, Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    Google,
-    Apple,
+crate::text_enum! {
+    /// An identity provider FitKart accepts sign-ins from.
+    pub enum Provider { Google = "google", Apple = "apple" }
 }
 
 impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Google => "google",
-            Provider::Apple => "apple",
-        }
-    }
-
     fn issuers(self) -> &'static [&'static str] {
         match self {
             Provider::Google => &["accounts.google.com", "https://accounts.google.com"],

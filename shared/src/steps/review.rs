@@ -15,46 +15,14 @@ use super::crediting;
 use crate::settings::Settings;
 use crate::{pagination, Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Reject,
+crate::text_enum! {
+    /// An admin's decision on a held day.
+    pub enum Decision { Approve = "approve", Reject = "reject" }
 }
 
-impl Decision {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "approve" => Ok(Decision::Approve),
-            "reject" => Ok(Decision::Reject),
-            _ => Err("must be approve or reject".into()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl QueueStatus {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "pending" => Ok(QueueStatus::Pending),
-            "approved" => Ok(QueueStatus::Approved),
-            "rejected" => Ok(QueueStatus::Rejected),
-            _ => Err("must be pending, approved or rejected".into()),
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            QueueStatus::Pending => "pending",
-            QueueStatus::Approved => "approved",
-            QueueStatus::Rejected => "rejected",
-        }
-    }
+crate::text_enum! {
+    /// Which validations the review queue lists.
+    pub enum QueueStatus { Pending = "pending", Approved = "approved", Rejected = "rejected" }
 }
 
 /// A validation as the review queue shows it.
