@@ -6,7 +6,7 @@ use fitkart::http::{
     Response, StatusCode,
 };
 use fitkart::orders::{self, Actor, Address, Change, NewOrder, Status};
-use fitkart::{App, Error, Result};
+use fitkart::{idempotency, App, Error, Result};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -24,25 +24,12 @@ struct LineBody {
     quantity: i64,
 }
 
-/// Keys are the client's: any 1 to 255 visible ASCII characters (a UUID is typical).
-fn idempotency_key(req: &Request) -> Result<&str> {
-    match header(req, "idempotency-key").map(str::trim) {
-        Some(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(k),
-        Some(_) => Err(Error::invalid(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        )),
-        None => Err(Error::invalid(
-            "Idempotency-Key",
-            "this header is required; send a fresh unique value (e.g. a UUID) per order",
-        )),
-    }
-}
-
+/// `POST /v1/orders`: a confirmed email first (`403 email_unverified` before anything
+/// else), then the `Idempotency-Key`, the body, and the order placed once per key.
 pub async fn create(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     me.require_verified_email()?;
-    let key = idempotency_key(&req)?;
+    let key = idempotency::Key::parse(header(&req, "idempotency-key"))?;
     let body: OrderBody = json_body(&req)?;
     let lines = body
         .items
@@ -51,7 +38,11 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
         .collect();
     let order = NewOrder::check(lines, body.shipping_address)?;
     let mut tx = app.db().await?.begin().await?;
-    let placed = orders::place(&mut tx, me.user_id, key, &order).await?;
+    let placed = idempotency::once(&mut tx, me.user_id, &key, &order, 201, async |conn| {
+        let placed = orders::place(conn, me.user_id, &order).await?;
+        serde_json::to_value(placed).map_err(Error::internal)
+    })
+    .await?;
     tx.commit().await?;
     let status = StatusCode::from_u16(placed.status).map_err(Error::internal)?;
     let mut response = json(status, &placed.body)?;

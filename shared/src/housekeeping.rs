@@ -44,6 +44,18 @@ where
     }
 }
 
+/// One compile-checked `DELETE` whose `$1` is the batch size, run by `in_batches`.
+macro_rules! delete_in_batches {
+    ($pool:expr, $batch:expr, $sql:literal) => {
+        in_batches($batch, |limit| async move {
+            Ok(sqlx::query!($sql, limit)
+                .execute($pool)
+                .await?
+                .rows_affected())
+        })
+    };
+}
+
 /// Deletes, batch by batch until none is left:
 /// - refresh tokens expired more than a day ago (expired tokens are refused anyway; a day
 ///   of grace keeps reuse detection for clocks that disagree), and tokens revoked more
@@ -53,64 +65,44 @@ where
 /// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
 /// - job runs older than 90 days.
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
-    let refresh_tokens = in_batches(batch, |limit| async move {
-        Ok(sqlx::query!(
-            "DELETE FROM refresh_tokens WHERE id IN (
+    let refresh_tokens = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM refresh_tokens WHERE id IN (
                  SELECT id FROM refresh_tokens
                  WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
-                 LIMIT $1)",
-            limit
-        )
-        .execute(pool)
-        .await?
-        .rows_affected())
-    })
+                 LIMIT $1)"
+    )
     .await?;
-    let login_attempts = in_batches(batch, |limit| async move {
-        Ok(sqlx::query!(
-            "DELETE FROM login_attempts WHERE id IN (
-                 SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
-            limit
-        )
-        .execute(pool)
-        .await?
-        .rows_affected())
-    })
+    let login_attempts = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM login_attempts WHERE id IN (
+                 SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)"
+    )
     .await?;
-    let rate_limit_hits = in_batches(batch, |limit| async move {
-        Ok(sqlx::query!(
-            "DELETE FROM rate_limit_hits WHERE id IN (
-                 SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)",
-            limit
-        )
-        .execute(pool)
-        .await?
-        .rows_affected())
-    })
+    let rate_limit_hits = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM rate_limit_hits WHERE id IN (
+                 SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)"
+    )
     .await?;
-    let account_tokens = in_batches(batch, |limit| async move {
-        Ok(sqlx::query!(
-            "DELETE FROM account_tokens WHERE id IN (
+    let account_tokens = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM account_tokens WHERE id IN (
                  SELECT id FROM account_tokens
                  WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'
-                 LIMIT $1)",
-            limit
-        )
-        .execute(pool)
-        .await?
-        .rows_affected())
-    })
+                 LIMIT $1)"
+    )
     .await?;
-    let idempotency_keys = in_batches(batch, |limit| async move {
-        Ok(sqlx::query!(
-            "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
-                 SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)",
-            limit
-        )
-        .execute(pool)
-        .await?
-        .rows_affected())
-    })
+    let idempotency_keys = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+                 SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)"
+    )
     .await?;
     let job_runs =
         sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")

@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod housekeeping;
 pub mod http;
+pub mod idempotency;
 pub mod input;
 pub mod jobs;
 pub mod jwks;

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -176,15 +175,6 @@ impl NewOrder {
             shipping_address: input::checked(shipping_address)?,
         })
     }
-
-    fn fingerprint(&self) -> String {
-        let json = serde_json::to_vec(self).expect("plain data serializes");
-        hex(&Sha256::digest(json))
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,59 +216,10 @@ pub struct AdminOrder {
     pub next_statuses: Vec<Status>,
 }
 
-/// What placing an order answers: the stored response when the key was used before.
-#[derive(Debug)]
-pub struct Placed {
-    pub status: u16,
-    pub body: Value,
-    pub replayed: bool,
-}
-
-/// Places an order for `user_id` under the idempotency `key`, in the caller's transaction.
-/// The key and the response are stored in that same transaction, so a replay (even a
-/// concurrent one: it waits on the key's row) returns the original response and never
-/// charges twice; a failed attempt stores nothing and may be retried with the same key.
-pub async fn place(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    key: &str,
-    order: &NewOrder,
-) -> Result<Placed> {
-    let fingerprint = order.fingerprint();
-    let fresh = sqlx::query_scalar!(
-        r#"INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT (user_id, key) DO NOTHING RETURNING true AS "fresh!""#,
-        user_id,
-        key,
-        fingerprint
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .is_some();
-    if !fresh {
-        let stored = sqlx::query!(
-            "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-            user_id,
-            key
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if stored.request_hash != fingerprint {
-            return Err(Error::Unprocessable {
-                code: "idempotency_key_reused",
-                detail: "This Idempotency-Key was used for a different request.".into(),
-            });
-        }
-        let (Some(status), Some(body)) = (stored.status_code, stored.response_body) else {
-            return Err(Error::internal("an idempotency key without its response"));
-        };
-        return Ok(Placed {
-            status: status as u16,
-            body,
-            replayed: true,
-        });
-    }
-
+/// Places an order for `user_id` in the caller's transaction (the caller makes it
+/// idempotent with `idempotency::once`, in the same transaction): stock reserved under
+/// the products' row locks, the coins moved from available to frozen with a `spent` row.
+pub async fn place(conn: &mut PgConnection, user_id: Uuid, order: &NewOrder) -> Result<Order> {
     let order_id = Uuid::new_v4();
     let total = reserve_stock(conn, order).await?;
     let code = sqlx::query_scalar!(
@@ -307,22 +248,7 @@ pub async fn place(
     )
     .await?;
     ledger::move_order_coins(conn, user_id, total, 0).await?;
-
-    let placed = load(conn, &[order_id]).await?.remove(0).order;
-    let body = serde_json::to_value(&placed).map_err(Error::internal)?;
-    sqlx::query!(
-        "UPDATE idempotency_keys SET status_code = 201, response_body = $3 WHERE user_id = $1 AND key = $2",
-        user_id,
-        key,
-        body
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(Placed {
-        status: 201,
-        body,
-        replayed: false,
-    })
+    Ok(load(conn, &[order_id]).await?.remove(0).order)
 }
 
 /// Locks the ordered products in id order, checks them, takes the units off their stock
@@ -525,8 +451,9 @@ pub async fn transition(
     actor: Actor,
     change: &Change,
 ) -> Result<(AdminOrder, AdminOrder)> {
-    let locked = sqlx::query!(
-        "SELECT user_id, status, total_coins, order_code FROM orders WHERE id = $1 FOR UPDATE",
+    let locked = sqlx::query_as!(
+        Locked,
+        "SELECT id, user_id, status, total_coins, order_code FROM orders WHERE id = $1 FOR UPDATE",
         id
     )
     .fetch_optional(&mut *conn)
@@ -534,65 +461,10 @@ pub async fn transition(
     .ok_or(Error::NotFound)?;
     let from = Status::parse(&locked.status).map_err(Error::internal)?;
     let to = change.to.unwrap_or(from);
-    let allowed = match actor {
-        Actor::User(user) if user != locked.user_id => return Err(Error::NotFound),
-        Actor::User(_) => {
-            to == Status::Cancelled && matches!(from, Status::Pending | Status::Confirmed)
-        }
-        // Admins can't pay themselves: no workflow step on their own orders.
-        Actor::Admin(admin) if admin == locked.user_id => {
-            return Err(Error::denied(
-                "own_account",
-                "Admins can't change their own orders; ask another admin.",
-            ))
-        }
-        Actor::Admin(_) => {
-            from.can_become(to)
-                || (to == from && (change.tracking_number.is_some() || change.notes.is_some()))
-        }
-    };
-    if !allowed {
-        return Err(Error::conflict(
-            "invalid_transition",
-            format!(
-                "An order that is {} cannot become {}.",
-                from.as_str(),
-                to.as_str()
-            ),
-        ));
-    }
+    permit(actor, &locked, from, to, change)?;
     let before = get(conn, None, id).await?;
-    let (user, total) = (locked.user_id, locked.total_coins);
-    let refund = |description: String| Posting {
-        user_id: user,
-        amount: total,
-        tx_type: TxType::Refund,
-        reference: Some((Reference::Order, id)),
-        description,
-        coins_per_step: None,
-    };
     if to != from {
-        match to {
-            Status::Cancelled => {
-                restore_stock(conn, id).await?;
-                ledger::post(
-                    conn,
-                    &refund(format!("Order {} cancelled", locked.order_code)),
-                )
-                .await?;
-                ledger::move_order_coins(conn, user, -total, 0).await?;
-            }
-            Status::Shipped => ledger::move_order_coins(conn, user, -total, total).await?,
-            Status::Refunded => {
-                ledger::post(
-                    conn,
-                    &refund(format!("Order {} refunded", locked.order_code)),
-                )
-                .await?;
-                ledger::move_order_coins(conn, user, 0, -total).await?;
-            }
-            Status::Pending | Status::Confirmed | Status::Processing | Status::Delivered => {}
-        }
+        settle(conn, &locked, to).await?;
     }
     sqlx::query!(
         "UPDATE orders SET status = $2::text,
@@ -613,10 +485,79 @@ pub async fn transition(
     .await?;
     if to == Status::Shipped && from != Status::Shipped {
         // Redemption achievements follow the goods: they unlock when an order ships.
-        achievements::evaluate(conn, &[user]).await?;
+        achievements::evaluate(conn, &[locked.user_id]).await?;
     }
     let after = get(conn, None, id).await?;
     Ok((before, after))
+}
+
+/// An order row as `transition` locks it.
+struct Locked {
+    id: Uuid,
+    user_id: Uuid,
+    status: String,
+    total_coins: i64,
+    order_code: String,
+}
+
+/// Who may move the order from `from` to `to`: its owner may cancel before processing
+/// (someone else's order is `404`); an admin may follow the workflow or correct tracking
+/// and notes, never on their own order.
+fn permit(actor: Actor, order: &Locked, from: Status, to: Status, change: &Change) -> Result<()> {
+    let allowed = match actor {
+        Actor::User(user) if user != order.user_id => return Err(Error::NotFound),
+        Actor::User(_) => {
+            to == Status::Cancelled && matches!(from, Status::Pending | Status::Confirmed)
+        }
+        // Admins can't pay themselves: no workflow step on their own orders.
+        Actor::Admin(admin) if admin == order.user_id => {
+            return Err(Error::denied(
+                "own_account",
+                "Admins can't change their own orders; ask another admin.",
+            ))
+        }
+        Actor::Admin(_) => {
+            from.can_become(to)
+                || (to == from && (change.tracking_number.is_some() || change.notes.is_some()))
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::conflict(
+            "invalid_transition",
+            format!("An order that is {from} cannot become {to}."),
+        ))
+    }
+}
+
+/// The coin and stock effects of reaching `to`: a cancellation returns the stock and the
+/// frozen coins, shipping settles them into `total_spent`, a refund returns them.
+async fn settle(conn: &mut PgConnection, order: &Locked, to: Status) -> Result<()> {
+    let (user, total) = (order.user_id, order.total_coins);
+    let refund = |description: String| Posting {
+        user_id: user,
+        amount: total,
+        tx_type: TxType::Refund,
+        reference: Some((Reference::Order, order.id)),
+        description,
+        coins_per_step: None,
+    };
+    match to {
+        Status::Cancelled => {
+            restore_stock(conn, order.id).await?;
+            let description = format!("Order {} cancelled", order.order_code);
+            ledger::post(conn, &refund(description)).await?;
+            ledger::move_order_coins(conn, user, -total, 0).await
+        }
+        Status::Shipped => ledger::move_order_coins(conn, user, -total, total).await,
+        Status::Refunded => {
+            let description = format!("Order {} refunded", order.order_code);
+            ledger::post(conn, &refund(description)).await?;
+            ledger::move_order_coins(conn, user, 0, -total).await
+        }
+        Status::Pending | Status::Confirmed | Status::Processing | Status::Delivered => Ok(()),
+    }
 }
 
 async fn restore_stock(conn: &mut PgConnection, order_id: Uuid) -> Result<()> {

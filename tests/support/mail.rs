@@ -2,7 +2,6 @@
 //! and what the functions sent is read back from the emulator's `/moto-api/data.json`
 //! (it keeps each message's subject, recipients and HTML part).
 
-use serde_json::Value;
 use tokio::sync::OnceCell;
 
 /// The `From` of every test mail; an identity on the emulator.
@@ -11,12 +10,6 @@ pub const SENDER: &str = "FitKart <no-reply@fitkart.test>";
 /// (`https://<tag>.app.fitkart.test`), so that tests mailing the same address at the same
 /// time read back only their own links.
 pub const LINK_BASE: &str = "https://app.fitkart.test";
-
-fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").expect(
-        "AWS_ENDPOINT_URL is not set: run the suite with scripts/test, which starts the emulator",
-    )
-}
 
 /// Makes `SENDER` a verified identity on the emulator (once per test process).
 pub async fn verify_sender() {
@@ -56,38 +49,21 @@ impl SentMail {
     }
 }
 
-/// Every mail sent to `address`, newest first.
+/// Every mail sent to `address`, newest first (read the way the runner's `/_local/mail`
+/// reads them).
 pub async fn sent_to(address: &str) -> Vec<SentMail> {
-    let data: Value = fitkart_local::http_client()
-        .get(format!("{}/moto-api/data.json", endpoint()))
-        .send()
+    fitkart_local::mail::sent()
         .await
         .expect("the emulator answers")
-        .json()
-        .await
-        .expect("JSON");
-    let mut mails: Vec<SentMail> = data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
         .into_iter()
-        .map(|m| SentMail {
-            from: m["source"].as_str().unwrap_or_default().to_owned(),
-            to: m["destinations"]["ToAddresses"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-            html: m["body"].as_str().unwrap_or_default().to_owned(),
-        })
         .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
-        .collect();
-    mails.reverse();
-    mails
+        .map(|m| SentMail {
+            from: m.from,
+            to: m.to,
+            subject: m.subject,
+            html: m.html,
+        })
+        .collect()
 }
 
 /// The token in the newest mail to `address` that links to `<link_base>/<screen>`.

@@ -68,24 +68,10 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         &[Purpose::VerifyEmail, Purpose::ChangeEmail],
     )
     .await?;
-    // Wallet before user, the order every writer locks them in: confirming the email may
-    // pay a referral bonus below.
-    sqlx::query!(
-        "SELECT user_id FROM wallets WHERE user_id = $1 FOR UPDATE",
-        redeemed.user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let account = sqlx::query!(
-        "SELECT email, full_name FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-        redeemed.user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(tokens::stale)?;
+    let account = redeemed.owner(&mut tx).await?;
     match redeemed.purpose {
         Purpose::VerifyEmail => {
-            if account.email.to_lowercase() != redeemed.email.to_lowercase() {
+            if !redeemed.proves(&account) {
                 return Err(tokens::stale());
             }
             sqlx::query!(

@@ -126,14 +126,8 @@ pub async fn reset(app: &App, token: &SecretString, new_password: &Password) -> 
     let mut tx = app.db().await?.begin().await?;
     let redeemed =
         tokens::redeem(&mut tx, token.expose_secret(), &[Purpose::ResetPassword]).await?;
-    let account = sqlx::query!(
-        "SELECT email, email_verified FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-        redeemed.user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(tokens::stale)?;
-    if account.email.to_lowercase() != redeemed.email.to_lowercase() {
+    let account = redeemed.owner(&mut tx).await?;
+    if !redeemed.proves(&account) {
         return Err(tokens::stale());
     }
     if !account.email_verified {

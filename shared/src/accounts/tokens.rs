@@ -105,6 +105,39 @@ pub fn stale() -> Error {
     invalid()
 }
 
+/// The live account a redeemed token belongs to, as its redemption needs it.
+pub struct Owner {
+    pub email: String,
+    pub full_name: String,
+    pub email_verified: bool,
+}
+
+impl Redeemed {
+    /// Locks the token's account, wallet first (the order every writer locks them in:
+    /// confirming an email may pay a referral bonus). A deleted account is `stale`.
+    pub async fn owner(&self, conn: &mut PgConnection) -> Result<Owner> {
+        sqlx::query!(
+            "SELECT user_id FROM wallets WHERE user_id = $1 FOR UPDATE",
+            self.user_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        sqlx::query_as!(
+            Owner,
+            "SELECT email, full_name, email_verified FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+            self.user_id
+        )
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(stale)
+    }
+
+    /// Whether the token was sent to the account's current address (it proves only that).
+    pub fn proves(&self, owner: &Owner) -> bool {
+        owner.email.to_lowercase() == self.email.to_lowercase()
+    }
+}
+
 /// Forgets every pending token of the account (deletion, a takeover by the address's owner).
 pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
     sqlx::query!("DELETE FROM account_tokens WHERE user_id = $1", user_id)

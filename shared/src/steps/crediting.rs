@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -76,68 +77,91 @@ pub async fn credit(
         .collect();
 
     // What each record is owed now, grouped by user so wallets are locked in user order.
-    let mut by_user: BTreeMap<Uuid, Vec<(Uuid, String, i64, i64)>> = BTreeMap::new();
+    let mut by_user: BTreeMap<Uuid, Vec<Owed>> = BTreeMap::new();
     for r in records
         .iter()
         .filter(|r| r.status == "verified" && r.verified_steps > r.credited_steps)
     {
-        let coins = coins_for(
-            r.credited_steps,
-            r.verified_steps,
-            r.coins_credited,
-            settings.coins_per_step,
-            settings.max_daily_coins,
-        );
-        by_user.entry(r.user_id).or_default().push((
-            r.id,
-            r.recorded_date.to_string(),
-            r.verified_steps - r.credited_steps,
-            coins,
-        ));
+        by_user.entry(r.user_id).or_default().push(Owed {
+            record_id: r.id,
+            date: r.recorded_date,
+            steps: r.verified_steps - r.credited_steps,
+            coins: coins_for(
+                r.credited_steps,
+                r.verified_steps,
+                r.coins_credited,
+                settings.coins_per_step,
+                settings.max_daily_coins,
+            ),
+        });
     }
     if by_user.is_empty() {
         return Ok(missing);
     }
+    pay(conn, settings, &by_user).await?;
+    let users: Vec<Uuid> = by_user.keys().copied().collect();
+    let paid_users: Vec<Uuid> = by_user
+        .iter()
+        .filter(|(_, days)| days.iter().any(|d| d.coins > 0))
+        .map(|(user, _)| *user)
+        .collect();
+    referrals::pay_due(conn, settings, &paid_users).await?;
+    achievements::evaluate(conn, &users).await?;
+    Ok(missing)
+}
 
-    let (mut rec_ids, mut rec_coins) = (Vec::new(), Vec::new());
-    let (mut user_ids, mut user_steps) = (Vec::new(), Vec::new());
-    let mut postings = Vec::new();
-    let mut paid_users = Vec::new();
-    for (user_id, days) in &by_user {
-        for (record_id, date, steps, coins) in days {
-            if *coins > 0 {
-                postings.push(Posting {
-                    user_id: *user_id,
-                    amount: *coins,
-                    tx_type: TxType::Earned,
-                    reference: Some((Reference::StepRecord, *record_id)),
-                    description: format!(
-                        "{steps} steps on {date} at {} coins per step",
-                        settings.coins_per_step
-                    ),
-                    coins_per_step: Some(settings.coins_per_step),
-                });
-            }
-            rec_ids.push(*record_id);
-            rec_coins.push(*coins);
-        }
-        user_ids.push(*user_id);
-        user_steps.push(days.iter().map(|d| d.2).sum::<i64>());
-        if days.iter().any(|d| d.3 > 0) {
-            paid_users.push(*user_id);
-        }
-    }
+/// What one record is owed: its uncredited verified steps and the coins they make.
+struct Owed {
+    record_id: Uuid,
+    date: NaiveDate,
+    steps: i64,
+    coins: i64,
+}
+
+/// One `earned` ledger row per paid record, the records marked credited, and the users'
+/// step totals moved: three set-based statements for the whole batch.
+async fn pay(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    by_user: &BTreeMap<Uuid, Vec<Owed>>,
+) -> Result<()> {
+    let owed = || {
+        by_user
+            .iter()
+            .flat_map(|(user, days)| days.iter().map(move |d| (*user, d)))
+    };
+    let postings: Vec<Posting> = owed()
+        .filter(|(_, d)| d.coins > 0)
+        .map(|(user_id, d)| Posting {
+            user_id,
+            amount: d.coins,
+            tx_type: TxType::Earned,
+            reference: Some((Reference::StepRecord, d.record_id)),
+            description: format!(
+                "{} steps on {} at {} coins per step",
+                d.steps, d.date, settings.coins_per_step
+            ),
+            coins_per_step: Some(settings.coins_per_step),
+        })
+        .collect();
     ledger::post_many(&mut *conn, &postings).await?;
 
+    let record_ids: Vec<Uuid> = owed().map(|(_, d)| d.record_id).collect();
+    let record_coins: Vec<i64> = owed().map(|(_, d)| d.coins).collect();
     sqlx::query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,
                                      updated_at = now()
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id"#,
-        &rec_ids,
-        &rec_coins
+        &record_ids,
+        &record_coins
     )
     .execute(&mut *conn)
     .await?;
+    let user_ids: Vec<Uuid> = by_user.keys().copied().collect();
+    let user_steps: Vec<i64> = by_user
+        .values()
+        .map(|days| days.iter().map(|d| d.steps).sum())
+        .collect();
     sqlx::query!(
         r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
@@ -146,8 +170,5 @@ pub async fn credit(
     )
     .execute(&mut *conn)
     .await?;
-
-    referrals::pay_due(conn, settings, &paid_users).await?;
-    achievements::evaluate(conn, &user_ids).await?;
-    Ok(missing)
+    Ok(())
 }
