@@ -254,11 +254,7 @@ async fn unknown_email_and_wrong_password_get_identical_answers() {
 async fn deleted_and_deactivated_accounts_cannot_log_in() {
     let t = TestApp::new().await;
     let user = t.register("inactive@example.com").await;
-    sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1")
-        .bind(user.id)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.deactivate(user.id).await;
     let res = t
         .call(login, "POST", "/v1/auth/login")
         .json(json!({"email": "inactive@example.com", "password": PASSWORD}))
@@ -463,11 +459,7 @@ async fn logout_revokes_the_refresh_token_and_always_answers_204() {
 async fn a_refresh_token_of_a_deleted_account_is_refused() {
     let t = TestApp::new().await;
     let user = t.register("deleted@example.com").await;
-    sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1")
-        .bind(user.id)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.deactivate(user.id).await;
     let res = t
         .call(refresh, "POST", "/v1/auth/refresh")
         .json(json!({"refresh_token": user.refresh_token}))

@@ -59,11 +59,7 @@ async fn ties_share_a_rank_excluded_accounts_vanish_and_the_caller_sees_their_ow
         users.push(user);
     }
     // The 20,000 walker is deactivated, the 30,000 walker deleted their account.
-    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
-        .bind(users[4].id)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.deactivate(users[4].id).await;
     let deleted = t
         .call(fitkart_functions::me::delete, "DELETE", "/v1/me")
         .bearer(&users[5].access_token)

@@ -375,11 +375,7 @@ async fn apple_sends_the_name_once_and_a_deactivated_account_is_refused() {
         .await;
     assert_eq!(res.status, 401);
 
-    sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1::uuid")
-        .bind(id.as_str().unwrap())
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.deactivate(id.as_str().unwrap().parse().unwrap()).await;
     let res = t
         .call(oauth_apple, "POST", "/v1/auth/oauth/apple")
         .json(json!({"id_token": sign(&k, &claims)}))

@@ -43,11 +43,7 @@ async fn the_catalog_lists_active_products_by_rank_in_pages() {
             .unwrap();
         ids.push(id);
     }
-    sqlx::query("UPDATE reward_products SET is_active = false WHERE id = $1")
-        .bind(ids[4])
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.withdraw_product(ids[4]).await;
     sqlx::query(
         "UPDATE reward_products SET category = 'apparel', stock_quantity = 0 WHERE id = $1",
     )
@@ -296,11 +292,7 @@ async fn bad_orders_are_refused_and_change_nothing() {
     assert_eq!(too_many.status, 422);
 
     let hidden = t.product("Hidden", 100, 10).await;
-    sqlx::query("UPDATE reward_products SET is_active = false WHERE id = $1")
-        .bind(hidden)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.withdraw_product(hidden).await;
     let inactive = t
         .place_order(&user, "inactive", order_body(&[(hidden, 1)]))
         .await;
@@ -329,10 +321,7 @@ async fn twenty_concurrent_orders_against_a_balance_for_one_place_exactly_one() 
     let user = t.verified("racer@example.com").await;
     let (opening, _, _) = t.wallet(user.id).await;
     // Achievement bonuses would refill the balance after the first order; keep it exact.
-    sqlx::query("UPDATE achievements SET is_active = false")
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.without_achievements().await;
     let price = 10_000;
     let product = t.product("Bike", price, 100).await;
     t.grant(user.id, price - opening).await;
@@ -584,10 +573,7 @@ async fn order_in(t: &TestApp, user: &User, product: Uuid, key: &str, from: Stat
 #[tokio::test]
 async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects() {
     let t = TestApp::new().await;
-    sqlx::query("UPDATE achievements SET is_active = false")
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.without_achievements().await;
     let user = t.verified("workflow@example.com").await;
     let price = 1_000;
     let product = t.product("Band", price, 1_000).await;

@@ -144,10 +144,6 @@ async fn a_deleted_or_deactivated_accounts_token_is_refused() {
     assert_eq!(status_with(&t, &user.access_token).await.0, 401);
 
     let user = t.register("paused@example.com").await;
-    sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1")
-        .bind(user.id)
-        .execute(&t.pool)
-        .await
-        .unwrap();
+    t.deactivate(user.id).await;
     assert_eq!(status_with(&t, &user.access_token).await.0, 401);
 }

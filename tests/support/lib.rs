@@ -197,6 +197,38 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Deactivates the account the way an admin does (its sessions end).
+    pub async fn deactivate(&self, user: Uuid) {
+        let mut tx = self.pool.begin().await.unwrap();
+        let change = fitkart::accounts::AccountState {
+            is_active: Some(false),
+            role: None,
+        };
+        fitkart::accounts::set_state(&mut tx, user, change)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Takes a reward off the catalog (as Shopify's archiving does at the next sync).
+    pub async fn withdraw_product(&self, product: Uuid) {
+        sqlx::query!(
+            "UPDATE reward_products SET is_active = false WHERE id = $1",
+            product
+        )
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
+    /// Switches every achievement off, for tests that need a balance no bonus refills.
+    pub async fn without_achievements(&self) {
+        sqlx::query!("UPDATE achievements SET is_active = false")
+            .execute(&self.pool)
+            .await
+            .unwrap();
+    }
+
     pub async fn balance(&self, user: Uuid) -> i64 {
         sqlx::query_scalar("SELECT available_coins FROM wallets WHERE user_id = $1")
             .bind(user)

@@ -1,0 +1,86 @@
+//! Typed settings: validated, audited, effective at once.
+
+use super::*;
+
+#[tokio::test]
+async fn settings_are_typed_validated_and_audited() {
+    let t = TestApp::new().await;
+    let boss = t.admin("boss@example.com").await;
+    let list = t
+        .call(admin::list_settings, "GET", "/v1/admin/settings")
+        .bearer(&boss.access_token)
+        .send()
+        .await;
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 30);
+    let goal = items
+        .iter()
+        .find(|s| s["key"] == "daily_step_goal")
+        .unwrap();
+    assert_eq!(
+        (goal["value"].clone(), goal["type"].clone()),
+        (json!(10000), json!("integer"))
+    );
+    let flag = items
+        .iter()
+        .find(|s| s["key"] == "anti_cheat_enabled")
+        .unwrap();
+    assert_eq!(flag["value"], true);
+
+    let put = |key: &'static str, value: Value| {
+        let t = &t;
+        let token = boss.access_token.clone();
+        async move {
+            t.call(admin::update_setting, "PUT", "/v1/admin/settings/{key}")
+                .bearer(&token)
+                .param("key", key)
+                .json(json!({"value": value}))
+                .send()
+                .await
+        }
+    };
+    let rows = audit_rows(&t).await;
+    for (key, value) in [
+        ("daily_step_goal", json!("lots")),
+        ("daily_step_goal", json!(50)),
+        ("daily_step_goal", json!(1.5)),
+        ("anti_cheat_enabled", json!("yes")),
+        ("coins_per_step", json!(-1)),
+        ("coins_per_step", json!([1])),
+    ] {
+        let res = put(key, value.clone()).await;
+        assert_eq!(
+            (res.status, res.error_fields()),
+            (422, vec!["value".to_owned()]),
+            "{key} = {value}"
+        );
+    }
+    let unknown = put("no_such_setting", json!(1)).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(audit_rows(&t).await, rows);
+    let value: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'daily_step_goal'")
+            .fetch_one(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(value, "10000");
+
+    let ok = put("anti_cheat_enabled", json!(false)).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.body["value"], false);
+    assert_eq!(ok.body["updated_by_admin_id"], boss.id.to_string());
+    let (action, entity, _, changes, ..) = last_audit(&t).await;
+    assert_eq!(
+        (action.as_str(), entity.as_str()),
+        ("setting.update", "setting")
+    );
+    assert_eq!(
+        changes["before"],
+        json!({"key": "anti_cheat_enabled", "value": true})
+    );
+    assert_eq!(
+        changes["after"],
+        json!({"key": "anti_cheat_enabled", "value": false})
+    );
+    assert!(!t.app.settings().await.unwrap().anti_cheat_enabled);
+}
