@@ -163,6 +163,9 @@ impl Pool {
         }
     }
 
+    /// Starts one execution environment: its own Runtime API on a free port, the
+    /// function's process pointed at it, its logs streamed, and a reaper that fails what
+    /// it held when the process exits.
     async fn spawn(self: &Arc<Self>) -> Result<Arc<Instance>, String> {
         let number = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -170,8 +173,6 @@ impl Pool {
             .map_err(|e| e.to_string())?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let (sender, receiver) = mpsc::channel::<Invocation>(1);
-        let alive = Arc::new(AtomicBool::new(true));
-        let spawned_at = Instant::now();
         let cold_start = Arc::new(StdMutex::new(ColdStart {
             init: Duration::ZERO,
             first_response: None,
@@ -181,24 +182,50 @@ impl Pool {
             function: self.spec.logical_id.clone(),
             receiver: Mutex::new(receiver),
             current: StdMutex::new(None),
-            spawned_at,
+            spawned_at: Instant::now(),
             seen_next: AtomicBool::new(false),
             cold_start: cold_start.clone(),
             init_error: StdMutex::new(None),
         });
-        let router = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(respond),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(api.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let server = serve_runtime_api(listener, api.clone());
 
+        let mut child = self
+            .command(port, number)
+            .spawn()
+            .map_err(|e| format!("{}: {e}", self.spec.binary.display()))?;
+        for stream in [
+            child.stdout.take().map(Pipe::Out),
+            child.stderr.take().map(Pipe::Err),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            tokio::spawn(stream_logs(api.name.clone(), stream));
+        }
+        let child = Arc::new(StdMutex::new(Some(child)));
+        let alive = Arc::new(AtomicBool::new(true));
+        let instance = Arc::new(Instance {
+            number,
+            sender,
+            alive: alive.clone(),
+            child: child.clone(),
+            cold_start,
+        });
+        self.all.lock().unwrap().push(instance.clone());
+        tokio::spawn(reap(child, alive, api, server));
+        Ok(instance)
+    }
+
+    /// The function's process as Lambda starts it: only the template's environment (and
+    /// PATH, HOME, RUST_BACKTRACE), the Runtime API address and Lambda's own variables.
+    fn command(&self, port: u16, number: u32) -> tokio::process::Command {
+        let output = || {
+            if self.spec.quiet {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            }
+        };
         let mut command = tokio::process::Command::new(&self.spec.binary);
         command
             .env_clear()
@@ -221,16 +248,8 @@ impl Pool {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{number}"))
             .env("_HANDLER", "bootstrap")
             .stdin(Stdio::null())
-            .stdout(if self.spec.quiet {
-                Stdio::null()
-            } else {
-                Stdio::piped()
-            })
-            .stderr(if self.spec.quiet {
-                Stdio::null()
-            } else {
-                Stdio::piped()
-            })
+            .stdout(output())
+            .stderr(output())
             .kill_on_drop(true);
         #[cfg(target_os = "linux")]
         unsafe {
@@ -240,65 +259,66 @@ impl Pool {
                 Ok(())
             });
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.spec.binary.display()))?;
-        for stream in [
-            child.stdout.take().map(Pipe::Out),
-            child.stderr.take().map(Pipe::Err),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let name = api.name.clone();
-            tokio::spawn(stream_logs(name, stream));
-        }
-        let child = Arc::new(StdMutex::new(Some(child)));
-        let instance = Arc::new(Instance {
-            number,
-            sender,
-            alive: alive.clone(),
-            child: child.clone(),
-            cold_start,
-        });
-        self.all.lock().unwrap().push(instance.clone());
+        command
+    }
+}
 
-        // Reaper: when the process exits, fail what it held and stop its Runtime API.
-        let name = api.name.clone();
-        tokio::spawn(async move {
-            loop {
-                let status = child
-                    .lock()
-                    .unwrap()
-                    .as_mut()
-                    .and_then(|c| c.try_wait().ok().flatten());
-                if let Some(status) = status {
-                    // Killed by the pool (timeout, shutdown) is expected; anything else is news.
-                    let unexpected = alive.swap(false, Ordering::SeqCst);
-                    if let Some((_, reply)) = api.current.lock().unwrap().take() {
-                        let _ =
-                            reply.send(Outcome::Crashed(format!("process exited with {status}")));
-                    }
-                    if unexpected && !status.success() {
-                        eprintln!("[{name}] exited with {status}");
-                    }
-                    server.abort();
-                    // An invocation queued for a process that never asked for it.
-                    let mut receiver = api.receiver.lock().await;
-                    receiver.close();
-                    while let Ok(invocation) = receiver.try_recv() {
-                        let outcome = match api.init_error.lock().unwrap().clone() {
-                            Some(error) => error,
-                            None => Outcome::Crashed(format!("process exited with {status}")),
-                        };
-                        let _ = invocation.reply.send(outcome);
-                    }
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+/// One environment's Lambda Runtime API (next, response, error, init error).
+fn serve_runtime_api(
+    listener: tokio::net::TcpListener,
+    api: Arc<RuntimeApi>,
+) -> tokio::task::JoinHandle<()> {
+    let router = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(respond),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(api);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    })
+}
+
+/// Waits for the process to exit, then fails the invocation it held and any queued for
+/// it (with its init error, if it reported one), and stops its Runtime API.
+async fn reap(
+    child: Arc<StdMutex<Option<tokio::process::Child>>>,
+    alive: Arc<AtomicBool>,
+    api: Arc<RuntimeApi>,
+    server: tokio::task::JoinHandle<()>,
+) {
+    loop {
+        let status = child
+            .lock()
+            .unwrap()
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten());
+        if let Some(status) = status {
+            // Killed by the pool (timeout, shutdown) is expected; anything else is news.
+            let unexpected = alive.swap(false, Ordering::SeqCst);
+            if let Some((_, reply)) = api.current.lock().unwrap().take() {
+                let _ = reply.send(Outcome::Crashed(format!("process exited with {status}")));
             }
-        });
-        Ok(instance)
+            if unexpected && !status.success() {
+                eprintln!("[{}] exited with {status}", api.name);
+            }
+            server.abort();
+            // An invocation queued for a process that never asked for it.
+            let mut receiver = api.receiver.lock().await;
+            receiver.close();
+            while let Ok(invocation) = receiver.try_recv() {
+                let outcome = match api.init_error.lock().unwrap().clone() {
+                    Some(error) => error,
+                    None => Outcome::Crashed(format!("process exited with {status}")),
+                };
+                let _ = invocation.reply.send(outcome);
+            }
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use fitkart_local::{seed, up, Options};
+use fitkart_local::{seed, Options};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -34,125 +34,122 @@ async fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
     match args.first().map(String::as_str) {
-        Some("invoke") => {
-            let Some(function) = args.get(1) else {
-                eprintln!("usage: fitkart-local invoke <FunctionLogicalId> [event.json]");
-                std::process::exit(2);
-            };
-            let event = match args.get(2).filter(|a| !a.starts_with("--")) {
-                Some(file) => {
-                    std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"))
-                }
-                None => "{}".into(),
-            };
-            let response = fitkart_local::http_client()
-                .post(format!("http://127.0.0.1:{port}/_local/invoke/{function}"))
-                .body(event)
-                .send()
-                .await;
-            match response {
-                Ok(r) => {
-                    let ok = r.status().is_success();
-                    println!("{}", r.text().await.unwrap_or_default());
-                    std::process::exit(if ok { 0 } else { 1 });
-                }
-                Err(e) => {
-                    eprintln!("is the runner up (scripts/dev)? {e}");
-                    std::process::exit(1);
-                }
-            }
-        }
-        Some("coldstart") => {
-            let options = Options {
-                root: root(),
-                port,
-                profile: arg(&args, "--profile").unwrap_or_else(|| "release".into()),
-                queue_prefix: format!("coldstart-{}", std::process::id()),
-                seed: false,
-                database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
-            };
-            let runs = arg(&args, "--runs")
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(11);
-            if let Err(e) = fitkart_local::coldstart(&options, runs).await {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        }
-        Some("up") | None => {
-            let Ok(database_url) = std::env::var("DATABASE_URL") else {
-                eprintln!("DATABASE_URL is required (scripts/dev sets it)");
-                std::process::exit(2);
-            };
-            let options = Options {
-                root: root(),
-                port,
-                profile: arg(&args, "--profile").unwrap_or_else(|| "debug".into()),
-                queue_prefix: arg(&args, "--queue-prefix")
-                    .unwrap_or_else(|| "fitkart-local".into()),
-                seed: !args.iter().any(|a| a == "--no-seed"),
-                database_url,
-            };
-            let running = match up(&options).await {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::exit(1);
-                }
-            };
-            let routes: usize = running
-                .template
-                .functions
-                .iter()
-                .map(|f| f.routes.len())
-                .sum();
-            let consumers: usize = running
-                .template
-                .functions
-                .iter()
-                .map(|f| f.queues.len())
-                .sum();
-            let schedules: usize = running
-                .template
-                .functions
-                .iter()
-                .map(|f| f.schedules.len())
-                .sum();
-            println!();
-            println!("FitKart is running at {}", running.base_url);
-            println!("  {} functions, {routes} routes, {consumers} queue consumers, {schedules} schedules", running.pools.len());
-            println!(
-                "  console: {}/admin/   API docs: {}/docs/",
-                running.base_url, running.base_url
-            );
-            println!("  health:  curl {}/v1/health", running.base_url);
-            println!(
-                "  invoke:  curl -X POST {}/_local/invoke/<FunctionLogicalId> -d '{{}}'",
-                running.base_url
-            );
-            if options.seed {
-                println!(
-                    "  admin:   {} / {}",
-                    seed::ADMIN_EMAIL,
-                    seed::ADMIN_PASSWORD
-                );
-                println!("  demo:    {} / {}", seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
-            }
-            println!("Ctrl-C stops everything.");
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("signals");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            running.stop();
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            println!("stopped");
-        }
+        Some("invoke") => invoke(&args, port).await,
+        Some("coldstart") => coldstart(&args, port).await,
+        Some("up") | None => up(&args, port).await,
         Some(other) => {
-            eprintln!("unknown command {other}; use up or invoke");
+            eprintln!("unknown command {other}; use up, invoke or coldstart");
             std::process::exit(2);
         }
     }
+}
+
+/// `invoke <FunctionLogicalId> [event.json]`: runs one function on a running runner.
+async fn invoke(args: &[String], port: u16) {
+    let Some(function) = args.get(1) else {
+        eprintln!("usage: fitkart-local invoke <FunctionLogicalId> [event.json]");
+        std::process::exit(2);
+    };
+    let event = match args.get(2).filter(|a| !a.starts_with("--")) {
+        Some(file) => std::fs::read_to_string(file).unwrap_or_else(|e| {
+            eprintln!("{file}: {e}");
+            std::process::exit(2);
+        }),
+        None => "{}".into(),
+    };
+    let response = fitkart_local::http_client()
+        .post(format!("http://127.0.0.1:{port}/_local/invoke/{function}"))
+        .body(event)
+        .send()
+        .await;
+    match response {
+        Ok(r) => {
+            let ok = r.status().is_success();
+            println!("{}", r.text().await.unwrap_or_default());
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Err(e) => {
+            eprintln!("is the runner up (scripts/dev)? {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// `coldstart [--profile release] [--runs 11]`: see scripts/bench coldstart.
+async fn coldstart(args: &[String], port: u16) {
+    let options = Options {
+        root: root(),
+        port,
+        profile: arg(args, "--profile").unwrap_or_else(|| "release".into()),
+        queue_prefix: format!("coldstart-{}", std::process::id()),
+        seed: false,
+        database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
+    };
+    let runs = arg(args, "--runs")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11);
+    if let Err(e) = fitkart_local::coldstart(&options, runs).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `up`: the whole function set until Ctrl-C or TERM.
+async fn up(args: &[String], port: u16) {
+    let Ok(database_url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is required (scripts/dev sets it)");
+        std::process::exit(2);
+    };
+    let options = Options {
+        root: root(),
+        port,
+        profile: arg(args, "--profile").unwrap_or_else(|| "debug".into()),
+        queue_prefix: arg(args, "--queue-prefix").unwrap_or_else(|| "fitkart-local".into()),
+        seed: !args.iter().any(|a| a == "--no-seed"),
+        database_url,
+    };
+    let running = match fitkart_local::up(&options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    print_banner(&running, options.seed);
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signals");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    running.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    println!("stopped");
+}
+
+fn print_banner(running: &fitkart_local::Running, seeded: bool) {
+    let functions = &running.template.functions;
+    let routes: usize = functions.iter().map(|f| f.routes.len()).sum();
+    let consumers: usize = functions.iter().map(|f| f.queues.len()).sum();
+    let schedules: usize = functions.iter().map(|f| f.schedules.len()).sum();
+    let base = &running.base_url;
+    println!();
+    println!("FitKart is running at {base}");
+    println!(
+        "  {} functions, {routes} routes, {consumers} queue consumers, {schedules} schedules",
+        running.pools.len()
+    );
+    println!("  console: {base}/admin/   API docs: {base}/docs/");
+    println!("  mail:    {base}/_local/mail (each new mail is printed as [mail])");
+    println!("  health:  curl {base}/v1/health");
+    println!("  invoke:  curl -X POST {base}/_local/invoke/<FunctionLogicalId> -d '{{}}'");
+    if seeded {
+        println!(
+            "  admin:   {} / {}",
+            seed::ADMIN_EMAIL,
+            seed::ADMIN_PASSWORD
+        );
+        println!("  demo:    {} / {}", seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
+    }
+    println!("Ctrl-C stops everything.");
 }

@@ -20,7 +20,7 @@ pub struct Actor {
 
 /// What a mutation did, for its audit row.
 pub struct Entry<'a, B: Serialize, A: Serialize> {
-    /// `<entity>.<verb>`, e.g. `order.transition`, `user.coins`.
+    /// `<entity>.<verb>`, e.g. `order.update`, `user.coins`, `validation.approve`.
     pub action: &'a str,
     pub entity_type: &'a str,
     pub entity_id: Option<Uuid>,

@@ -4,6 +4,7 @@
 mod accounts;
 mod achievements;
 mod admin;
+mod architecture;
 mod auth;
 mod fraud;
 mod hardening;
