@@ -7,15 +7,17 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::config::{Config, ConfigError, MIN_JWT_KEY_BYTES};
+use crate::config::{Config, ConfigError, DbAuth, MIN_JWT_KEY_BYTES};
 use crate::jwks::KeyCache;
 use crate::jwt::JwtKeys;
 use crate::settings::{self, Settings};
-use crate::{db, secrets, Error, Result};
+use crate::{db, db_token, secrets, Error, Result};
 
 pub struct App {
     pub config: Config,
     pool: OnceCell<PgPool>,
+    /// When the pool's IAM token was minted (IAM authentication only).
+    db_token_minted: Mutex<Option<Instant>>,
     aws: OnceCell<aws_config::SdkConfig>,
     sqs: OnceCell<aws_sdk_sqs::Client>,
     ses: OnceCell<aws_sdk_sesv2::Client>,
@@ -26,6 +28,9 @@ pub struct App {
     settings: Mutex<Option<(Instant, Arc<Settings>)>>,
     settings_ttl: Duration,
 }
+
+/// A database token is replaced after this long (it is valid 15 minutes).
+const DB_TOKEN_REFRESH: Duration = Duration::from_secs(10 * 60);
 
 /// How long a function may act on settings an admin has since changed.
 const SETTINGS_TTL: Duration = Duration::from_secs(5);
@@ -42,6 +47,7 @@ impl App {
         Self {
             config,
             pool: OnceCell::new(),
+            db_token_minted: Mutex::new(None),
             aws: OnceCell::new(),
             sqs: OnceCell::new(),
             ses: OnceCell::new(),
@@ -63,17 +69,38 @@ impl App {
         app
     }
 
-    /// The pool, created on first use (fetching the database password if it is a secret).
+    /// The pool, created on first use (with the database password from its secret, or
+    /// an IAM token). With IAM authentication a fresh token is minted well before the
+    /// current one expires, for the connections the pool opens from then on.
     pub async fn db(&self) -> Result<&PgPool> {
-        self.pool
+        let pool = self
+            .pool
             .get_or_try_init(|| async {
-                let password = match &self.config.db_password {
-                    Some(source) => Some(secrets::resolve(self.aws().await, source).await?),
-                    None => None,
+                let password = match &self.config.db_auth {
+                    DbAuth::Url => None,
+                    DbAuth::Secret(source) => {
+                        Some(secrets::resolve(self.aws().await, source).await?)
+                    }
+                    DbAuth::Iam => Some(self.db_token().await?),
                 };
                 db::lazy_pool(&self.config, password.as_deref())
             })
-            .await
+            .await?;
+        if self.config.db_auth == DbAuth::Iam {
+            let mut minted = self.db_token_minted.lock().await;
+            if minted.is_none_or(|at| at.elapsed() > DB_TOKEN_REFRESH) {
+                let token = self.db_token().await?;
+                pool.set_connect_options((*pool.connect_options()).clone().password(&token));
+                *minted = Some(Instant::now());
+            }
+        }
+        Ok(pool)
+    }
+
+    async fn db_token(&self) -> Result<String> {
+        let aws = self.aws().await;
+        let target = db::token_target(&self.config, aws)?;
+        db_token::mint(aws, &target).await
     }
 
     /// AWS configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
@@ -113,7 +140,17 @@ impl App {
                     tracing::error!(%message, "configuration error");
                     return Err(Error::internal(message));
                 }
-                Ok::<_, Error>(JwtKeys::new(&self.config, secret.as_bytes()))
+                // During a rotation the previous key still verifies (never signs).
+                let previous = match &self.config.jwt_previous_secret {
+                    Some(value) => Some(value.clone()),
+                    None => secrets::resolve_previous(self.aws().await, &self.config.jwt_secret).await?,
+                };
+                let previous = previous.filter(|p| p.len() >= MIN_JWT_KEY_BYTES);
+                Ok::<_, Error>(JwtKeys::new(
+                    &self.config,
+                    secret.as_bytes(),
+                    previous.as_deref().map(str::as_bytes),
+                ))
             })
             .await
     }

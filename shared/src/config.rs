@@ -34,15 +34,30 @@ impl std::fmt::Debug for SecretSource {
     }
 }
 
+/// How the functions log in to Postgres.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbAuth {
+    /// The password in `DATABASE_URL`, if any (local runs, tests).
+    Url,
+    /// A Secrets Manager secret's `password` (a database without IAM authentication).
+    Secret(SecretSource),
+    /// IAM authentication to RDS Proxy: a 15-minute token signed in process with the
+    /// function's own credentials; no password exists anywhere in the function.
+    Iam,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `postgres://user@host:port/db?sslmode=...`; the password comes from here or from
-    /// `db_password`.
+    /// `db_auth`.
     pub database_url: String,
-    pub db_password: Option<SecretSource>,
+    pub db_auth: DbAuth,
     pub db_pool_max: u32,
     pub db_acquire_timeout: Duration,
     pub jwt_secret: SecretSource,
+    /// A key that still verifies (never signs) during a rotation, given directly; with a
+    /// Secrets Manager key, its `AWSPREVIOUS` version plays this part.
+    pub jwt_previous_secret: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
@@ -123,8 +138,22 @@ impl Config {
         }
         Ok(Config {
             database_url: required("DATABASE_URL")?,
-            db_password: lookup("DB_PASSWORD_SECRET_ARN")
-                .map(|arn| SecretSource::SecretsManager { arn }),
+            db_auth: match (
+                lookup("DB_IAM_AUTH").as_deref(),
+                lookup("DB_PASSWORD_SECRET_ARN"),
+            ) {
+                (Some("true"), _) => DbAuth::Iam,
+                (None | Some("false"), Some(arn)) => {
+                    DbAuth::Secret(SecretSource::SecretsManager { arn })
+                }
+                (None | Some("false"), None) => DbAuth::Url,
+                (Some(other), _) => {
+                    return Err(ConfigError::Invalid {
+                        name: "DB_IAM_AUTH",
+                        reason: format!("expected true or false, got {other:?}"),
+                    })
+                }
+            },
             db_pool_max: number("DB_POOL_MAX", 2, 1, 50)? as u32,
             db_acquire_timeout: Duration::from_millis(number(
                 "DB_ACQUIRE_TIMEOUT_MS",
@@ -133,6 +162,7 @@ impl Config {
                 60_000,
             )?),
             jwt_secret,
+            jwt_previous_secret: lookup("JWT_PREVIOUS_SECRET"),
             jwt_issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "fitkart".into()),
             jwt_audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "fitkart-app".into()),
             access_token_ttl: Duration::from_secs(number(

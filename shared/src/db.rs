@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::db_token;
 use crate::{Error, Result};
 
 /// Builds the lazy pool. `password`, when given, replaces any password in the URL.
@@ -38,6 +39,21 @@ pub fn pool_options(config: &Config) -> PgPoolOptions {
         .idle_timeout(Some(Duration::from_secs(60)))
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
         .test_before_acquire(true)
+}
+
+/// Where an IAM token signs in: host, port and user of `DATABASE_URL`, and the region.
+pub fn token_target(config: &Config, aws: &aws_config::SdkConfig) -> Result<db_token::Target> {
+    let options = PgConnectOptions::from_str(&config.database_url)
+        .map_err(|e| Error::internal(format!("DATABASE_URL is invalid: {e}")))?;
+    Ok(db_token::Target {
+        host: options.get_host().to_owned(),
+        port: options.get_port(),
+        user: options.get_username().to_owned(),
+        region: aws
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| Error::internal("AWS_REGION is not set"))?,
+    })
 }
 
 /// The function's name shows in `pg_stat_activity`, which makes connection counts per

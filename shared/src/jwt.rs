@@ -25,6 +25,9 @@ pub struct Claims {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key before the last rotation: tokens it signed stay valid for their few
+    /// remaining minutes, so a rotation signs nobody out.
+    previous: Option<DecodingKey>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -34,7 +37,8 @@ pub struct JwtKeys {
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
 
 impl JwtKeys {
-    pub fn new(config: &Config, secret: &[u8]) -> Self {
+    /// Keys that sign with `secret` and also accept tokens signed with `previous`.
+    pub fn new(config: &Config, secret: &[u8], previous: Option<&[u8]>) -> Self {
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[&config.jwt_issuer]);
         validation.set_audience(&[&config.jwt_audience]);
@@ -43,6 +47,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            previous: previous.map(DecodingKey::from_secret),
             validation,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
@@ -70,6 +75,10 @@ impl JwtKeys {
     /// same `401`: a client learns nothing about which check failed.
     pub fn verify(&self, token: &str) -> Result<Claims> {
         decode::<Claims>(token, &self.decoding, &self.validation)
+            .or_else(|e| match &self.previous {
+                Some(previous) => decode::<Claims>(token, previous, &self.validation),
+                None => Err(e),
+            })
             .map(|data| data.claims)
             .map_err(|_| Error::Unauthorized)
     }

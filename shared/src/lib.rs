@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod db_token;
 pub mod error;
 pub mod export;
 pub mod housekeeping;

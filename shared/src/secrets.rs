@@ -26,6 +26,37 @@ pub async fn resolve(aws: &aws_config::SdkConfig, source: &SecretSource) -> Resu
     }
 }
 
+/// The version before the last rotation (Secrets Manager's `AWSPREVIOUS` stage), if the
+/// secret was ever rotated; a plain value has none.
+pub async fn resolve_previous(
+    aws: &aws_config::SdkConfig,
+    source: &SecretSource,
+) -> Result<Option<String>> {
+    let SecretSource::SecretsManager { arn } = source else {
+        return Ok(None);
+    };
+    let out = aws_sdk_secretsmanager::Client::new(aws)
+        .get_secret_value()
+        .secret_id(arn)
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await;
+    match out {
+        Ok(out) => Ok(out
+            .secret_string()
+            .map(|raw| password_field(raw).unwrap_or_else(|| raw.to_owned()))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::Unavailable(format!(
+            "secret {arn} (previous version): {e}"
+        ))),
+    }
+}
+
 fn password_field(raw: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(raw).ok()?;
     value.get("password")?.as_str().map(str::to_owned)

@@ -6,6 +6,7 @@ mod achievements;
 mod admin;
 mod architecture;
 mod auth;
+mod budget;
 mod fraud;
 mod hardening;
 mod health;

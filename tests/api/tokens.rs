@@ -147,3 +147,55 @@ async fn a_deleted_or_deactivated_accounts_token_is_refused() {
     t.deactivate(user.id).await;
     assert_eq!(status_with(&t, &user.access_token).await.0, 401);
 }
+
+/// A rotation of the signing key in Secrets Manager signs nobody out: tokens signed with
+/// the previous version (`AWSPREVIOUS`) stay valid for their few minutes, new tokens are
+/// signed with the current one, and a key that was never ours is refused.
+#[tokio::test]
+async fn a_key_rotation_keeps_tokens_of_the_previous_key_valid() {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+    let old_key = "the-key-before-rotation-0123456789abcdef";
+    let new_key = "the-key-after-the-rotation-0123456789abcd";
+    let secret = secrets
+        .create_secret()
+        .name(format!("jwt-{}", uuid::Uuid::new_v4()))
+        .secret_string(old_key)
+        .send()
+        .await
+        .unwrap();
+    let arn = secret.arn().unwrap().to_owned();
+    // Secrets Manager's rotation: the new value becomes AWSCURRENT, the old AWSPREVIOUS.
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(new_key)
+        .send()
+        .await
+        .unwrap();
+    let mut config = fitkart_tests::test_config();
+    config.jwt_secret = fitkart::config::SecretSource::SecretsManager { arn };
+    let t = TestApp::with_config(config).await;
+    let user = t.register("rotated@example.com").await;
+
+    assert_eq!(
+        status_with(&t, &sign(&claims(user.id), old_key)).await.0,
+        200
+    );
+    assert_eq!(status_with(&t, &user.access_token).await.0, 200);
+    let with_new_key = jsonwebtoken::decode::<Value>(
+        &user.access_token,
+        &jsonwebtoken::DecodingKey::from_secret(new_key.as_bytes()),
+        &{
+            let mut v = jsonwebtoken::Validation::new(Algorithm::HS256);
+            v.set_audience(&["fitkart-app"]);
+            v
+        },
+    );
+    assert!(
+        with_new_key.is_ok(),
+        "new tokens are signed with the current key"
+    );
+    let stranger = sign(&claims(user.id), "a-key-that-was-never-ours-0123456789");
+    assert_eq!(status_with(&t, &stranger).await.0, 401);
+}

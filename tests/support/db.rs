@@ -58,6 +58,11 @@ async fn template(admin: &mut PgConnection) -> String {
 
 /// A new database with every migration applied, and a pool over it.
 pub async fn fresh_database() -> (PgPool, String) {
+    fresh_database_with(PgPoolOptions::new().max_connections(10)).await
+}
+
+/// `fresh_database` with the pool built from `pool` (a smaller pool, say).
+pub async fn fresh_database_with(pool: PgPoolOptions) -> (PgPool, String) {
     let mut admin = PgConnection::connect_with(&options("postgres"))
         .await
         .unwrap();
@@ -70,11 +75,7 @@ pub async fn fresh_database() -> (PgPool, String) {
     .await
     .unwrap();
     admin.close().await.unwrap();
-    let pool = PgPoolOptions::new()
-        .max_connections(10)
-        .connect_with(options(&name))
-        .await
-        .unwrap();
+    let pool = pool.connect_with(options(&name)).await.unwrap();
     (pool, name)
 }
 

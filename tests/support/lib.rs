@@ -25,10 +25,11 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
 pub fn test_config() -> Config {
     Config {
         database_url: "postgres://unused".into(),
-        db_password: None,
+        db_auth: fitkart::config::DbAuth::Url,
         db_pool_max: 10,
         db_acquire_timeout: std::time::Duration::from_secs(10),
         jwt_secret: SecretSource::Value(JWT_SECRET.into()),
+        jwt_previous_secret: None,
         jwt_issuer: "fitkart".into(),
         jwt_audience: "fitkart-app".into(),
         access_token_ttl: std::time::Duration::from_secs(900),
@@ -68,9 +69,23 @@ impl TestApp {
         Self::with_config(test_config()).await
     }
 
-    pub async fn with_config(mut config: Config) -> Self {
-        mail::verify_sender().await;
+    pub async fn with_config(config: Config) -> Self {
         let (pool, database) = db::fresh_database().await;
+        Self::over(config, pool, database).await
+    }
+
+    /// A test app whose functions get a pool of `connections`, as `DB_POOL_MAX` gives them
+    /// in Lambda (with a short acquire timeout, so needing one more is a quick failure).
+    pub async fn with_pool_size(config: Config, connections: u32) -> Self {
+        let options = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(std::time::Duration::from_secs(3));
+        let (pool, database) = db::fresh_database_with(options).await;
+        Self::over(config, pool, database).await
+    }
+
+    async fn over(mut config: Config, pool: PgPool, database: String) -> Self {
+        mail::verify_sender().await;
         let link_base = format!("https://{}.app.fitkart.test", Uuid::new_v4().simple());
         if let Some(mail) = config.mail.as_mut() {
             if mail.link_base_url == mail::LINK_BASE {
@@ -168,20 +183,8 @@ impl TestApp {
 
     /// A test app wired to fresh validation and credit queues on the emulator.
     pub async fn with_pipeline() -> (Self, Pipeline) {
-        let sqs = sqs::client().await;
-        let validation = sqs::TestQueue::create(&sqs, "step-validation", 1, 5).await;
-        let credit = sqs::TestQueue::create(&sqs, "coin-credit", 1, 5).await;
-        let mut config = test_config();
-        config.step_validation_queue_url = Some(validation.url.clone());
-        config.coin_credit_queue_url = Some(credit.url.clone());
-        (
-            Self::with_config(config).await,
-            Pipeline {
-                sqs,
-                validation,
-                credit,
-            },
-        )
+        let (config, pipeline) = Pipeline::create().await;
+        (Self::with_config(config).await, pipeline)
     }
 
     /// Moves the account's sign-up `days` into the past, as if it had joined then (a test
@@ -393,6 +396,25 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// Fresh validation and credit queues on the emulator, and the test configuration
+    /// pointing at them.
+    pub async fn create() -> (Config, Self) {
+        let sqs = sqs::client().await;
+        let validation = sqs::TestQueue::create(&sqs, "step-validation", 1, 5).await;
+        let credit = sqs::TestQueue::create(&sqs, "coin-credit", 1, 5).await;
+        let mut config = test_config();
+        config.step_validation_queue_url = Some(validation.url.clone());
+        config.coin_credit_queue_url = Some(credit.url.clone());
+        (
+            config,
+            Pipeline {
+                sqs,
+                validation,
+                credit,
+            },
+        )
+    }
+
     /// Runs validate-steps and credit-coins until both queues are empty, the way the
     /// event source mappings would. Panics if a message keeps failing.
     pub async fn run(&self, app: &'static App) {

@@ -61,6 +61,8 @@ pub async fn resend(app: &App, user_id: Uuid) -> Result<()> {
 /// verification confirms the address it was sent to (if the account still has it); an
 /// email change moves the account to the new, now proven, address and tells the old one.
 pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
+    // Read before the transaction: a function runs on one pooled connection.
+    let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
     let redeemed = tokens::redeem(
         &mut tx,
@@ -100,7 +102,6 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         Purpose::ResetPassword => return Err(tokens::stale()),
     }
     // A referral waits for the referee's confirmed email (DESIGN.md, fraud defences).
-    let settings = app.settings().await?;
     referrals::pay_due(&mut tx, &settings, &[redeemed.user_id]).await?;
     let user = users::get(&mut tx, redeemed.user_id).await?;
     tx.commit().await?;
