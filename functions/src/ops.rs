@@ -1,13 +1,34 @@
 //! Operator functions: schema migrations (invoked directly after a deploy) and the
 //! scheduled housekeeping jobs (token cleanup, reconciliation, database maintenance).
 
+use fitkart::custom_resource::{self, RequestType};
 use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::{db, housekeeping, metrics, reconcile, App, Result};
 use serde_json::{json, Value};
 
-/// Applies pending migrations. Run after every deploy (the README shows how); safe to
-/// run again: applied migrations are skipped, and a changed one fails loudly.
-pub async fn migrate(app: &App, _event: Value) -> Result<Value> {
+/// db-migrate: applies pending migrations. The deploy runs it as a custom resource that
+/// every function depends on, so new code never serves before its schema exists (the
+/// stack rolls back if a migration fails); it can also be invoked directly. Safe to run
+/// again: applied migrations are skipped, and a changed one fails loudly. Deleting the
+/// stack changes nothing in the database.
+pub async fn migrate(app: &App, event: Value) -> Result<Value> {
+    let Some(request) = custom_resource::Request::from_event(&event) else {
+        return apply_migrations(app).await;
+    };
+    let outcome = match request.request_type {
+        RequestType::Create | RequestType::Update => apply_migrations(app).await,
+        RequestType::Delete => Ok(json!({ "status": "kept" })),
+    };
+    if let Err(e) = &outcome {
+        e.log();
+    }
+    request
+        .respond(app.http(), "fitkart-migrations", &outcome)
+        .await?;
+    outcome
+}
+
+async fn apply_migrations(app: &App) -> Result<Value> {
     let pool = app.db().await?;
     db::MIGRATOR.run(pool).await?;
     let applied =

@@ -70,6 +70,8 @@ fn overrides(options: &Options, port: u16, shopify_url: String) -> BTreeMap<Stri
         ("SHOPIFY_ACCESS_TOKEN_ARN".to_owned(), String::new()),
         ("DATABASE_URL".to_owned(), options.database_url.clone()),
         ("DB_PASSWORD_SECRET_ARN".to_owned(), String::new()),
+        // The local Postgres takes the URL's user without IAM tokens.
+        ("DB_IAM_AUTH".to_owned(), String::new()),
         ("JWT_SECRET".to_owned(), LOCAL_JWT_SECRET.to_owned()),
         ("JWT_SECRET_ARN".to_owned(), String::new()),
         ("BCRYPT_COST".to_owned(), "10".to_owned()),

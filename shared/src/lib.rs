@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod custom_resource;
 pub mod db;
 pub mod db_token;
 pub mod error;

@@ -7,6 +7,7 @@ mod admin;
 mod architecture;
 mod auth;
 mod budget;
+mod deploy;
 mod fraud;
 mod hardening;
 mod health;

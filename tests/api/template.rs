@@ -200,3 +200,141 @@ fn the_spec_lists_every_status_a_route_can_return() {
     }
     assert!(missing.is_empty(), "unlisted statuses: {missing:#?}");
 }
+
+/// The text of a value, tags and all (`!Ref X` reads as a tagged value).
+fn text(value: &Value) -> String {
+    format!("{value:?}")
+}
+
+fn resources_of<'a>(template: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(id, r)| (id.as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+#[test]
+fn every_function_logs_to_a_group_with_retention_and_is_traced() {
+    let template = yaml("template.yaml");
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Tracing"], "Active");
+    assert!(text(&globals["LoggingConfig"]["LogGroup"]).contains("FunctionLogs"));
+    let group = &template["Resources"]["FunctionLogs"];
+    assert!(text(&group["Properties"]["RetentionInDays"]).contains("LogRetentionDays"));
+    for (id, function) in functions(&template) {
+        assert!(
+            function["Properties"]["LoggingConfig"].is_null(),
+            "{id} must not log elsewhere"
+        );
+    }
+}
+
+#[test]
+fn every_queue_has_an_alarm_and_every_alarm_reaches_a_person() {
+    let template = yaml("template.yaml");
+    let alarms = resources_of(&template, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 15, "{} alarms", alarms.len());
+    for (id, alarm) in &alarms {
+        let actions = text(&alarm["Properties"]["AlarmActions"]);
+        assert!(actions.contains("AlarmTopic"), "{id} pages nobody");
+    }
+    for (queue, _) in resources_of(&template, "AWS::SQS::Queue") {
+        assert!(
+            alarms
+                .iter()
+                .any(|(_, a)| text(&a["Properties"]).contains(&format!("{queue}.QueueName"))),
+            "no alarm watches {queue}"
+        );
+    }
+    let drift = &template["Resources"]["LedgerDriftAlarm"]["Properties"];
+    assert_eq!(
+        drift["TreatMissingData"], "breaching",
+        "a reconcile that never runs is not healthy"
+    );
+}
+
+#[test]
+fn every_job_has_an_on_failure_destination_and_a_dead_letter_queue() {
+    let template = yaml("template.yaml");
+    for (id, function) in functions(&template) {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events.iter().filter(|(_, e)| e["Type"] == "ScheduleV2") {
+            let destination = &function["Properties"]["EventInvokeConfig"]["DestinationConfig"]
+                ["OnFailure"]["Destination"];
+            assert!(text(destination).contains("JobFailuresQueue"), "{id}");
+            assert!(
+                text(&event["Properties"]["DeadLetterConfig"]).contains("ScheduleDeadLetterQueue"),
+                "{id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_function_can_read_a_secret_it_does_not_use() {
+    let template = yaml("template.yaml");
+    // Functions that neither verify nor sign access tokens.
+    let no_tokens = [
+        "HealthFunction",
+        "AuthLogoutFunction",
+        "AuthEmailVerifyFunction",
+        "AuthPasswordForgotFunction",
+        "AuthPasswordResetFunction",
+    ];
+    for (id, function) in functions(&template) {
+        let policies = text(&function["Properties"]["Policies"]);
+        let http = text(&function["Properties"]["Events"]).contains("HttpApi");
+        let needs_jwt = http && !no_tokens.contains(&id.as_str());
+        assert_eq!(policies.contains("JwtKeyPolicy"), needs_jwt, "{id}");
+        assert!(policies.contains("DbConnectPolicy"), "{id}");
+        assert!(
+            !policies.contains("DbSecretArn"),
+            "{id} can read the database password"
+        );
+        if policies.contains("ShopifyTokenSecretArn") {
+            assert_eq!(id, "ShopifySyncFunction");
+        }
+    }
+    // Only the proxy reads the database credentials; functions use IAM tokens.
+    let proxy = &template["Resources"]["DbProxy"]["Properties"];
+    assert_eq!(proxy["Auth"][0]["IAMAuth"], "REQUIRED");
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(env["DB_IAM_AUTH"], "true");
+    assert!(env.get("DB_PASSWORD_SECRET_ARN").is_none());
+}
+
+#[test]
+fn deploys_migrate_first_and_money_paths_go_out_as_canaries() {
+    let template = yaml("template.yaml");
+    for (id, function) in functions(&template) {
+        if id == "DbMigrateFunction" {
+            continue;
+        }
+        assert_eq!(
+            function["DependsOn"], "Migrations",
+            "{id} could serve before its schema"
+        );
+    }
+    let migrations = &template["Resources"]["Migrations"]["Properties"];
+    assert!(text(&migrations["ServiceToken"]).contains("DbMigrateFunction"));
+    for id in [
+        "StepsSyncFunction",
+        "ValidateStepsFunction",
+        "CreditCoinsFunction",
+        "OrdersCreateFunction",
+    ] {
+        let properties = &template["Resources"][id]["Properties"];
+        assert_eq!(properties["AutoPublishAlias"], "live", "{id}");
+        let preference = &properties["DeploymentPreference"];
+        assert!(
+            preference["Type"].as_str().unwrap().starts_with("Canary"),
+            "{id}"
+        );
+        assert!(text(&preference["Alarms"]).contains("ErrorsAlarm"), "{id}");
+    }
+}

@@ -49,9 +49,25 @@ pub fn coins_for(credited: i64, verified: i64, already_paid: i64, rate: Decimal,
 pub async fn credit_batch(app: &App, record_ids: &[Uuid]) -> Result<Vec<Uuid>> {
     let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
-    let missing = credit(&mut tx, &settings, record_ids).await?;
+    let credited = credit(&mut tx, &settings, record_ids).await?;
     tx.commit().await?;
-    Ok(missing)
+    // The pipeline's health on the dashboard: coins paid per minute (after the commit,
+    // so a rolled-back batch counts nothing).
+    crate::metrics::emit(
+        &[("Pipeline", "crediting")],
+        &[("CoinsCredited", "Count", credited.coins as f64)],
+        serde_json::json!({}),
+    );
+    Ok(credited.missing)
+}
+
+/// What a crediting did.
+#[derive(Debug, Default)]
+pub struct Credited {
+    /// Requested records that do not exist.
+    pub missing: Vec<Uuid>,
+    /// Coins paid for steps (bonuses not included).
+    pub coins: i64,
 }
 
 /// The crediting itself, inside the caller's transaction.
@@ -59,7 +75,7 @@ pub async fn credit(
     conn: &mut PgConnection,
     settings: &Settings,
     record_ids: &[Uuid],
-) -> Result<Vec<Uuid>> {
+) -> Result<Credited> {
     let mut ids = record_ids.to_vec();
     ids.sort();
     ids.dedup();
@@ -96,7 +112,7 @@ pub async fn credit(
         });
     }
     if by_user.is_empty() {
-        return Ok(missing);
+        return Ok(Credited { missing, coins: 0 });
     }
     pay(conn, settings, &by_user).await?;
     let users: Vec<Uuid> = by_user.keys().copied().collect();
@@ -107,7 +123,10 @@ pub async fn credit(
         .collect();
     referrals::pay_due(conn, settings, &paid_users).await?;
     achievements::evaluate(conn, &users).await?;
-    Ok(missing)
+    Ok(Credited {
+        missing,
+        coins: by_user.values().flatten().map(|d| d.coins).sum(),
+    })
 }
 
 /// What one record is owed: its uncredited verified steps and the coins they make.

@@ -68,7 +68,17 @@ pub async fn validate(
             let verdict = anticheat::score(&around.facts(r), settings);
             out.push(r.id, r.user_id, r.version, r.steps, &verdict);
         }
+        let held = out.suspicious.iter().filter(|s| **s).count();
         out.write(pool).await?;
+        // The pipeline's health on the dashboard: verdicts and holds per minute.
+        crate::metrics::emit(
+            &[("Pipeline", "validation")],
+            &[
+                ("RecordsValidated", "Count", todo.len() as f64),
+                ("RecordsHeld", "Count", held as f64),
+            ],
+            serde_json::json!({}),
+        );
     }
 
     let creditable = sqlx::query_scalar!(
