@@ -37,6 +37,8 @@ const FLOORS: &[&[&str]] = &[
         "settings",
         "config",
         "db",
+        "db_token",
+        "custom_resource",
         "error",
         "input",
         "pagination",
