@@ -1,4 +1,4 @@
-//! `/v1/leaderboard` and the nightly leaderboard refresh.
+//! `/v1/leaderboard` and the leaderboard ranking job.
 
 use fitkart::http::{caller, ok, parse_query, query_param, Request, Response};
 use fitkart::jobs::{self, ScheduledEvent};
@@ -14,13 +14,12 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
     ok(&leaderboard::read(&mut conn, period, me.user_id, limit).await?)
 }
 
-/// leaderboard-refresh (nightly): every board containing today or yesterday (UTC), each
-/// rebuilt in its own transaction, once per scheduled time.
-pub async fn refresh(app: &App, event: ScheduledEvent) -> Result<Value> {
+/// leaderboard-rank (every five minutes): every board containing today or yesterday (UTC)
+/// ranked from its live totals, each in its own transaction, once per scheduled time.
+pub async fn rank(app: &App, event: ScheduledEvent) -> Result<Value> {
     let at = event.scheduled_time.unwrap_or_else(chrono::Utc::now);
-    jobs::run_once(app, "leaderboard-refresh", event, || async {
-        let boards =
-            leaderboard::refresh_all(app.db().await?, &leaderboard::boards_for(at)).await?;
+    jobs::run_once(app, "leaderboard-rank", event, || async {
+        let boards = leaderboard::rank_all(app.db().await?, &leaderboard::boards_for(at)).await?;
         Ok(json!({ "boards": boards }))
     })
     .await

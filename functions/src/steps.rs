@@ -202,8 +202,7 @@ pub async fn validate(app: &App, messages: Vec<Message>) -> Vec<String> {
 pub async fn credit(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (requests, mut failed) = queue::parse::<CreditRecord>(messages);
     let rest = queue::consume(requests, |batch| async move {
-        let ids: Vec<uuid::Uuid> = batch.iter().map(|r| r.record_id).collect();
-        let missing = crediting::credit_batch(app, &ids).await?;
+        let missing = crediting::credit_batch(app, &batch).await?;
         Ok(batch
             .into_iter()
             .filter(|r| missing.contains(&r.record_id))

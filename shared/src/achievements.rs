@@ -18,6 +18,14 @@ pub struct Unlock {
     pub reward_coins: i64,
 }
 
+/// How many days back an evaluation looks. Every evaluation runs when a day is credited,
+/// so a criterion met by older days was met, and unlocked, when those days were credited;
+/// the window only has to hold the longest run of days one criterion needs (streak_100).
+/// Lifetime steps come from the user's running total instead of their days. The window
+/// keeps each evaluation to a few months of the partitioned step history however long a
+/// user has walked (`every_criterion_fits_the_window` keeps the seeded criteria inside).
+pub const WINDOW_DAYS: i32 = 120;
+
 /// Unlocks every achievement the users now meet and pays the bonuses. The criteria are
 /// the `unlock_criteria` JSON of each achievement (see the seed migration), over verified
 /// days only; streaks and consistency count days meeting `daily_step_goal`.
@@ -29,15 +37,15 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
                SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
            ),
            members AS (
-               SELECT id, (now() AT TIME ZONE timezone)::date AS today FROM users WHERE id = ANY($1)
+               SELECT id, (now() AT TIME ZONE timezone)::date AS today, total_steps FROM users WHERE id = ANY($1)
            ),
            days AS (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
-               FROM step_records r WHERE r.user_id = ANY($1) AND r.status = 'verified'
+               FROM step_records r
+               WHERE r.user_id = ANY($1) AND r.status = 'verified' AND r.recorded_date >= current_date - $2::int
            ),
            totals AS (
-               SELECT user_id, max(verified_steps) AS best_day, sum(verified_steps) AS lifetime
-               FROM days GROUP BY user_id
+               SELECT user_id, max(verified_steps) AS best_day FROM days GROUP BY user_id
            ),
            streaks AS (
                SELECT user_id, max(len) AS best FROM (
@@ -68,7 +76,7 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
            facts AS (
                SELECT m.id AS user_id,
                       COALESCE(t.best_day, 0) AS best_day,
-                      COALESCE(t.lifetime, 0) AS lifetime,
+                      m.total_steps AS lifetime,
                       COALESCE(s.best, 0) AS best_streak,
                       (SELECT count(*) FROM orders o WHERE o.user_id = m.id
                          AND o.status IN ('shipped', 'delivered')) AS orders,
@@ -94,7 +102,8 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
                   a.reward_coins AS "reward_coins!"
            FROM unlocked JOIN achievements a ON a.id = unlocked.achievement_id
            ORDER BY unlocked.user_id, a.display_order"#,
-        user_ids
+        user_ids,
+        WINDOW_DAYS
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -35,9 +35,10 @@ pub async fn export(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
                    FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
                    WHERE ua.user_id = u.id), '[]'),
                'leaderboard_entries', COALESCE((SELECT jsonb_agg(jsonb_build_object(
-                       'period', l.period, 'period_start', l.week_starts_at, 'rank', l.rank,
-                       'total_steps', l.total_steps) ORDER BY l.period, l.week_starts_at)
-                   FROM leaderboard_cache l WHERE l.user_id = u.id), '[]'),
+                       'period', l.period, 'period_start', l.period_start,
+                       'rank', leaderboard_rank(l.period, l.period_start, l.user_id),
+                       'total_steps', l.total_steps) ORDER BY l.period, l.period_start)
+                   FROM leaderboard_totals l WHERE l.user_id = u.id), '[]'),
                'account_events', COALESCE((SELECT jsonb_agg(jsonb_build_object(
                        'action', g.action, 'changes', g.changes, 'created_at', g.created_at) ORDER BY g.created_at)
                    FROM admin_logs g WHERE g.entity_type = 'user' AND g.entity_id = u.id), '[]')

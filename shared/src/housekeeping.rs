@@ -25,6 +25,8 @@ pub struct Cleanup {
     pub account_tokens: u64,
     pub idempotency_keys: u64,
     pub job_runs: u64,
+    /// Leaderboard entries and per-user totals of boards that started over 400 days ago.
+    pub old_board_rows: u64,
 }
 
 /// Runs `delete` (which deletes at most `batch` rows and says how many) until a run
@@ -63,7 +65,9 @@ macro_rules! delete_in_batches {
 /// - login attempts and rate-limit hits older than a day (no window is longer);
 /// - mailed account tokens used or expired more than a day ago;
 /// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
-/// - job runs older than 90 days.
+/// - job runs older than 90 days;
+/// - weekly and monthly boards (entries, totals, the published board) that started more
+///   than 400 days ago: a year of boards stays (reconciliation checks the last 366 days').
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
     let refresh_tokens = delete_in_batches!(
         pool,
@@ -109,6 +113,27 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
             .execute(pool)
             .await?
             .rows_affected();
+    let old_entries = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM leaderboard_cache WHERE id IN (
+                 SELECT id FROM leaderboard_cache
+                 WHERE period <> 'all_time' AND week_starts_at < current_date - 400 LIMIT $1)"
+    )
+    .await?;
+    let old_totals = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM leaderboard_totals WHERE (period, period_start, user_id) IN (
+                 SELECT period, period_start, user_id FROM leaderboard_totals
+                 WHERE period <> 'all_time' AND period_start < current_date - 400 LIMIT $1)"
+    )
+    .await?;
+    sqlx::query!(
+        "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < current_date - 400"
+    )
+    .execute(pool)
+    .await?;
     Ok(Cleanup {
         refresh_tokens,
         login_attempts,
@@ -116,6 +141,7 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
         account_tokens,
         idempotency_keys,
         job_runs,
+        old_board_rows: old_entries + old_totals,
     })
 }
 
@@ -157,6 +183,8 @@ pub struct UnusedIndex {
 
 #[derive(Debug, Serialize)]
 pub struct Maintenance {
+    /// Monthly partitions of step_records created ahead (see [`PARTITION_DAYS_AHEAD`]).
+    pub partitions_created: i32,
     pub analyzed: Vec<String>,
     pub tables: Vec<TableHealth>,
     /// Indexes never scanned since statistics were last reset (unique and primary keys,
@@ -165,9 +193,20 @@ pub struct Maintenance {
     pub connections: Vec<(String, i64)>,
 }
 
-/// `ANALYZE` of the busy tables, then table bloat, unused indexes and connections, logged
-/// and emitted as metrics.
+/// How far ahead step_records' monthly partitions exist. The weekly run keeps at least
+/// three months ahead (a sync never finds its month missing: there is no default
+/// partition to catch it), and a missed run or two changes nothing.
+pub const PARTITION_DAYS_AHEAD: i32 = 120;
+
+/// The coming months' partitions of step_records, then `ANALYZE` of the busy tables, then
+/// table bloat, unused indexes and connections, logged and emitted as metrics.
 pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
+    let partitions_created = sqlx::query_scalar!(
+        r#"SELECT step_records_create_partitions(current_date, current_date + $1::int) AS "created!""#,
+        PARTITION_DAYS_AHEAD
+    )
+    .fetch_one(pool)
+    .await?;
     let mut analyzed = Vec::new();
     for table in BUSY_TABLES {
         // Table names come from the constant above, never from input.
@@ -228,6 +267,7 @@ pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
         json!({"unused_indexes": unused_indexes, "connections": connections}),
     );
     Ok(Maintenance {
+        partitions_created,
         analyzed,
         tables,
         unused_indexes,

@@ -1,13 +1,20 @@
-//! Leaderboards: ranked verified steps per period (weekly from Monday, monthly, all time;
-//! calendar periods in UTC), precomputed nightly into `leaderboard_cache` and read with
-//! the caller's own rank.
+//! Leaderboards: ranked credited verified steps per period (weekly from Monday, monthly,
+//! all time; calendar periods of the day walked, in UTC), live within minutes.
 //!
-//! A refresh rebuilds each board with one set-based statement (a window function ranks
-//! every user at once; ties share a rank: 1, 2, 2, 4) inside a transaction that first
-//! deletes the board's old rows. Weeks and months add up their days' verified steps; the
-//! all-time board ranks `users.total_steps`, the running total of credited verified steps.
-//! Readers run one statement per request and see the board of the last commit, whole:
-//! never an empty or half-built board.
+//! Three moving parts, each in one place:
+//! - crediting calls [`count_credited`] in its own transaction, so each board's per-user
+//!   total (`leaderboard_totals.total_steps`) moves with the coins, exactly once;
+//! - the `leaderboard-rank` job ([`rank_all`], every five minutes) publishes what moved
+//!   since its last run, one transaction per board ([`rank`]; the migration explains the
+//!   bands that let it write only what moved): a reader sees the board of the last
+//!   commit, whole, never empty or half-built;
+//! - readers ([`read`]) run one statement: the top N from `leaderboard_cache` and their
+//!   own rank from `leaderboard_rank()`.
+//!
+//! Reconciliation compares the totals with a recomputation from the step records (the
+//! `leaderboard_totals_expected` view).
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use futures_util::{stream, StreamExt, TryStreamExt};
@@ -48,13 +55,20 @@ impl Period {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RefreshedBoard {
+pub struct RankedBoard {
     pub period: Period,
     pub period_start: NaiveDate,
-    pub ranked_users: u64,
+    pub ranked_users: i64,
+    /// Totals published by this run: those that moved since the previous one (new
+    /// walkers, new steps, accounts that left): what the run wrote.
+    pub moved_totals: i64,
 }
 
-/// The boards a run at `at` rebuilds: each period containing `at`'s UTC day, and the one
+/// How many of a board's first entries `leaderboard_cache` holds (the route's largest
+/// `limit`).
+pub const TOP_ENTRIES: i64 = 100;
+
+/// The boards a run at `at` ranks: each period containing `at`'s UTC day, and the one
 /// containing the day before when that is a different period, so that a week's or a
 /// month's final day is counted into its final board.
 pub fn boards_for(at: DateTime<Utc>) -> Vec<(Period, NaiveDate)> {
@@ -72,46 +86,174 @@ pub fn boards_for(at: DateTime<Utc>) -> Vec<(Period, NaiveDate)> {
     boards
 }
 
-/// Rebuilds every board, each in its own transaction (a reader sees each board whole),
-/// two at a time: Postgres never runs an `INSERT … SELECT` in parallel, so the job's two
-/// pooled connections do what a parallel query's two workers would. The costliest boards
-/// (months, then weeks) start first.
-pub async fn refresh_all(
-    pool: &PgPool,
-    boards: &[(Period, NaiveDate)],
-) -> Result<Vec<RefreshedBoard>> {
-    let mut ordered = boards.to_vec();
-    ordered.sort_by_key(|(period, _)| match period {
-        Period::Monthly => 0,
-        Period::Weekly => 1,
-        Period::AllTime => 2,
-    });
-    let boards: Vec<Vec<RefreshedBoard>> = stream::iter(ordered)
-        .map(|board| async move {
-            let mut tx = pool.begin().await?;
-            let refreshed = refresh(&mut tx, &[board]).await?;
-            tx.commit().await?;
-            Ok::<_, Error>(refreshed)
-        })
-        .buffer_unordered(2)
-        .try_collect()
-        .await?;
-    Ok(boards.into_iter().flatten().collect())
+/// Moves every board's totals by steps just credited, in the crediting's transaction:
+/// `credited` is (user, day walked, steps). One statement for the batch; rows are upserted
+/// in key order, and only the crediting of a user (which holds that user's wallet lock)
+/// writes the user's rows, so concurrent batches never wait on each other here.
+pub async fn count_credited(
+    conn: &mut PgConnection,
+    credited: &[(Uuid, NaiveDate, i64)],
+) -> Result<()> {
+    let mut moved: BTreeMap<(&str, NaiveDate, Uuid), i64> = BTreeMap::new();
+    for &(user, day, steps) in credited {
+        for &period in Period::ALL {
+            *moved
+                .entry((period.as_str(), period.start(day), user))
+                .or_default() += steps;
+        }
+    }
+    moved.retain(|_, steps| *steps > 0);
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let periods: Vec<&str> = moved.keys().map(|(p, _, _)| *p).collect();
+    let starts: Vec<NaiveDate> = moved.keys().map(|(_, s, _)| *s).collect();
+    let users: Vec<Uuid> = moved.keys().map(|(_, _, u)| *u).collect();
+    let steps: Vec<i64> = moved.values().copied().collect();
+    sqlx::query!(
+        r#"WITH moved AS (
+               INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
+               SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[])
+               ON CONFLICT (period, period_start, user_id)
+               DO UPDATE SET total_steps = leaderboard_totals.total_steps + excluded.total_steps
+               RETURNING period, period_start, user_id
+           )
+           INSERT INTO leaderboard_moves (period, period_start, user_id)
+           SELECT period, period_start, user_id FROM moved
+           ON CONFLICT DO NOTHING"#,
+        &periods as &[&str],
+        &starts,
+        &users,
+        &steps
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
-/// Rebuilds the given boards in the caller's transaction.
-pub async fn refresh(
+/// Marks every board total of `user` as moved, for an account that left (deactivated or
+/// deleted) or came back: the next run takes them off the boards or puts them back.
+pub async fn standing_changed(conn: &mut PgConnection, user: Uuid) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO leaderboard_moves (period, period_start, user_id)
+         SELECT period, period_start, user_id FROM leaderboard_totals WHERE user_id = $1
+         ON CONFLICT DO NOTHING",
+        user
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ranks every board, each in its own transaction (a reader sees each board whole), two
+/// at a time on the job's two pooled connections.
+pub async fn rank_all(pool: &PgPool, boards: &[(Period, NaiveDate)]) -> Result<Vec<RankedBoard>> {
+    stream::iter(boards.iter().copied())
+        .map(|board| async move {
+            let mut tx = pool.begin().await?;
+            let ranked = rank(&mut tx, board).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(ranked)
+        })
+        .buffered(2)
+        .try_collect()
+        .await
+}
+
+/// Publishes one board in the caller's transaction: the totals that moved since its last
+/// run (new steps, or an account deactivated or deleted) become the board's published
+/// totals, the counts of their bands follow, the board's top entries are cached with
+/// their ranks, and the board is stamped with the time. Writes follow what moved, not the
+/// board's size. A board nobody has walked on yet is not published: readers keep seeing
+/// the previous period's final board until someone has.
+pub async fn rank(
     conn: &mut PgConnection,
-    boards: &[(Period, NaiveDate)],
-) -> Result<Vec<RefreshedBoard>> {
-    // A month of days for 100k users aggregates in memory instead of spilling to disk.
-    // Transaction-local (set_config's `true`), so nothing outlives this transaction on a
-    // connection the proxy multiplexes.
-    sqlx::query!("SELECT set_config('work_mem', '64MB', true) AS work_mem")
-        .fetch_one(&mut *conn)
+    (period, start): (Period, NaiveDate),
+) -> Result<RankedBoard> {
+    // One run per board at a time (a run by hand beside the schedule's waits here).
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('leaderboard:' || $1 || ':' || $2::date, 0))",
+        period.as_str(),
+        start
+    )
+    .execute(&mut *conn)
+    .await?;
+    // The totals that moved, locked in user order as crediting locks them (a credit in
+    // flight finishes first, or waits for this run): their published value becomes the
+    // live one (none for an account that left), and their bands' counts follow.
+    let taken = sqlx::query_scalar!(
+        r#"WITH candidates AS (
+               SELECT t.user_id, t.ranked_steps AS old,
+                      CASE WHEN u.is_active AND u.deleted_at IS NULL AND t.total_steps > 0
+                           THEN t.total_steps END AS new
+               FROM leaderboard_moves m
+               JOIN leaderboard_totals t
+                 ON t.period = m.period AND t.period_start = m.period_start AND t.user_id = m.user_id
+               JOIN users u ON u.id = t.user_id
+               WHERE m.period = $1 AND m.period_start = $2
+               ORDER BY t.user_id
+               FOR UPDATE OF t
+           ), moved AS (
+               SELECT * FROM candidates WHERE old IS DISTINCT FROM new
+           ), published AS (
+               UPDATE leaderboard_totals t SET ranked_steps = m.new FROM moved m
+               WHERE t.period = $1 AND t.period_start = $2 AND t.user_id = m.user_id
+           ), deltas AS (
+               SELECT leaderboard_band(old) AS floor, -1 AS users FROM moved WHERE old IS NOT NULL
+               UNION ALL
+               SELECT leaderboard_band(new), 1 FROM moved WHERE new IS NOT NULL
+           ), counted AS (
+               INSERT INTO leaderboard_bands AS b (period, period_start, floor, users)
+               SELECT $1, $2, floor, sum(users) FROM deltas GROUP BY floor HAVING sum(users) <> 0
+               ON CONFLICT (period, period_start, floor) DO UPDATE SET users = b.users + excluded.users
+           )
+           SELECT user_id AS "user_id!" FROM candidates"#,
+        period.as_str(),
+        start
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // Taken after the lock above, so a credit that moves a total again from now on marks
+    // it anew for the next run.
+    sqlx::query!(
+        "DELETE FROM leaderboard_moves WHERE period = $1 AND period_start = $2 AND user_id = ANY($3)",
+        period.as_str(),
+        start,
+        &taken
+    )
+    .execute(&mut *conn)
+    .await?;
+    let moved = taken.len() as i64;
+    if moved > 0 {
+        // Empty bands go; every band learns how many users are above it. A board has a
+        // few thousand bands at most; joined by hash (the band table's statistics lag a
+        // new board, and a nested loop over a misjudged join is quadratic).
+        sqlx::query!(
+            "DELETE FROM leaderboard_bands WHERE period = $1 AND period_start = $2 AND users = 0",
+            period.as_str(),
+            start
+        )
+        .execute(&mut *conn)
         .await?;
-    let mut refreshed = Vec::new();
-    for &(period, start) in boards {
+        sqlx::query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query!(
+            r#"UPDATE leaderboard_bands b SET users_above = s.above
+               FROM (SELECT floor, (sum(users) OVER (ORDER BY floor DESC) - users)::int8 AS above
+                     FROM leaderboard_bands WHERE period = $1 AND period_start = $2) s
+               WHERE b.period = $1 AND b.period_start = $2 AND b.floor = s.floor AND b.users_above <> s.above"#,
+            period.as_str(),
+            start
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
+            .fetch_one(&mut *conn)
+            .await?;
+        // The top entries, with their ranks, for the route's one-statement read: the
+        // first rows of the board's index, ranked among themselves (everyone with more
+        // steps than an entry is above it in that index).
         sqlx::query!(
             "DELETE FROM leaderboard_cache WHERE period = $1 AND week_starts_at = $2",
             period.as_str(),
@@ -119,46 +261,43 @@ pub async fn refresh(
         )
         .execute(&mut *conn)
         .await?;
-        let ranked = match period {
-            // All time: the users' running totals of credited verified steps (kept by
-            // crediting, checked by wallet-reconcile), instead of re-adding every day ever.
-            Period::AllTime => sqlx::query!(
-                r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period, last_updated)
-                   SELECT id, rank() OVER (ORDER BY total_steps DESC), total_steps, $1, $2, now()
-                   FROM users WHERE total_steps > 0 AND is_active AND deleted_at IS NULL"#,
-                start,
-                period.as_str()
-            )
-            .execute(&mut *conn)
-            .await?,
-            // A week or a month: its days only (the BRIN index on recorded_date narrows the
-            // scan to the pages of those days).
-            Period::Weekly | Period::Monthly => sqlx::query!(
-                r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period, last_updated)
-                   SELECT user_id, rank() OVER (ORDER BY total DESC), total, $1, $3, now()
-                   FROM (
-                       SELECT r.user_id, sum(r.verified_steps)::int8 AS total
-                       FROM step_records r
-                       WHERE r.recorded_date >= $1 AND r.recorded_date < $2 AND r.verified_steps > 0
-                       GROUP BY r.user_id
-                   ) totals
-                   JOIN users u ON u.id = totals.user_id
-                   WHERE u.is_active AND u.deleted_at IS NULL"#,
-                start,
-                period.end(start),
-                period.as_str()
-            )
-            .execute(&mut *conn)
-            .await?,
-        }
-        .rows_affected();
-        refreshed.push(RefreshedBoard {
-            period,
-            period_start: start,
-            ranked_users: ranked,
-        });
+        sqlx::query!(
+            r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period)
+               SELECT user_id, rank() OVER (ORDER BY ranked_steps DESC), ranked_steps, $2, $1::text
+               FROM (SELECT user_id, ranked_steps FROM leaderboard_totals
+                     WHERE period = $1 AND period_start = $2 AND ranked_steps IS NOT NULL
+                     ORDER BY ranked_steps DESC, user_id LIMIT $3) top"#,
+            period.as_str(),
+            start,
+            TOP_ENTRIES
+        )
+        .execute(&mut *conn)
+        .await?;
     }
-    Ok(refreshed)
+    let ranked_users = sqlx::query_scalar!(
+        r#"WITH counted AS (
+               SELECT COALESCE(sum(users), 0)::int8 AS users FROM leaderboard_bands
+               WHERE period = $1 AND period_start = $2
+           ), published AS (
+               INSERT INTO leaderboards (period, period_start, ranked_at, ranked_users)
+               SELECT $1, $2, now(), counted.users FROM counted
+               WHERE counted.users > 0 OR EXISTS (
+                   SELECT 1 FROM leaderboards WHERE period = $1 AND period_start = $2)
+               ON CONFLICT (period, period_start)
+               DO UPDATE SET ranked_at = excluded.ranked_at, ranked_users = excluded.ranked_users
+           )
+           SELECT users AS "users!" FROM counted"#,
+        period.as_str(),
+        start
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(RankedBoard {
+        period,
+        period_start: start,
+        ranked_users,
+        moved_totals: moved,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -184,50 +323,58 @@ pub struct Board {
     pub me: Option<MyRank>,
 }
 
-/// The newest board of `period`: the top `limit` entries (ties ordered by user id) and the
-/// caller's own rank, read in one statement. Before the first refresh of a new week or
-/// month this is the previous period's final board, as `period_start` says.
+/// The newest published board of `period`: the top `limit` entries (ties ordered by user
+/// id) and the caller's own rank, read in one statement (one snapshot: never two runs'
+/// boards mixed). Before anyone has walked in a new week or month this is the previous
+/// period's final board, as `period_start` says.
 pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64) -> Result<Board> {
     let rows = sqlx::query!(
         r#"WITH board AS (
-               SELECT max(week_starts_at) AS start FROM leaderboard_cache WHERE period = $1
-           ), entries AS (
-               SELECT lc.rank, lc.user_id, u.full_name, lc.total_steps, lc.last_updated, lc.week_starts_at
-               FROM board
-               JOIN leaderboard_cache lc ON lc.period = $1 AND lc.week_starts_at = board.start
-               JOIN users u ON u.id = lc.user_id AND u.is_active AND u.deleted_at IS NULL
+               SELECT period_start, ranked_at FROM leaderboards
+               WHERE period = $1 ORDER BY period_start DESC LIMIT 1
            )
-           (SELECT false AS "is_me!", rank AS "rank!", user_id AS "user_id!", full_name AS "full_name!",
-                   total_steps AS "total_steps!", last_updated AS "last_updated!", week_starts_at AS "week_starts_at!"
-            FROM entries ORDER BY rank, user_id LIMIT $3)
-           UNION ALL
-           (SELECT true, rank, user_id, full_name, total_steps, last_updated, week_starts_at
-            FROM entries WHERE user_id = $2)"#,
+           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.full_name, e.total_steps
+           FROM board LEFT JOIN LATERAL (
+               (SELECT false AS is_me, lc.rank, lc.user_id, u.full_name, lc.total_steps
+                FROM leaderboard_cache lc
+                JOIN users u ON u.id = lc.user_id AND u.is_active AND u.deleted_at IS NULL
+                WHERE lc.period = $1 AND lc.week_starts_at = board.period_start
+                ORDER BY lc.rank, lc.user_id LIMIT $3)
+               UNION ALL
+               (SELECT true, leaderboard_rank($1, board.period_start, t.user_id), t.user_id, u.full_name,
+                       t.ranked_steps
+                FROM leaderboard_totals t
+                JOIN users u ON u.id = t.user_id AND u.is_active AND u.deleted_at IS NULL
+                WHERE t.period = $1 AND t.period_start = board.period_start AND t.user_id = $2
+                  AND t.ranked_steps IS NOT NULL)
+           ) e ON true"#,
         period.as_str(),
         me,
-        limit
+        limit.min(TOP_ENTRIES)
     )
     .fetch_all(conn)
     .await?;
     let mut board = Board {
         period,
-        period_start: rows.first().map(|r| r.week_starts_at),
-        last_updated: rows.iter().map(|r| r.last_updated).max(),
+        period_start: rows.first().map(|r| r.period_start),
+        last_updated: rows.first().map(|r| r.ranked_at),
         items: Vec::new(),
         me: None,
     };
     for r in rows {
-        if r.is_me {
-            board.me = Some(MyRank {
-                rank: r.rank,
-                total_steps: r.total_steps,
-            });
+        let (Some(is_me), Some(rank), Some(user_id), Some(full_name), Some(total_steps)) =
+            (r.is_me, r.rank, r.user_id, r.full_name, r.total_steps)
+        else {
+            continue; // a published board without entries
+        };
+        if is_me {
+            board.me = Some(MyRank { rank, total_steps });
         } else {
             board.items.push(Entry {
-                rank: r.rank,
-                user_id: r.user_id,
-                full_name: r.full_name,
-                total_steps: r.total_steps,
+                rank,
+                user_id,
+                full_name,
+                total_steps,
             });
         }
     }

@@ -103,6 +103,19 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
          WHERE u.total_steps <> COALESCE(r.credited, 0)",
     ),
     (
+        "leaderboard_totals",
+        "each board's per-user total equals the credited steps of the user's days in its period \
+         (all time, and the weeks and months of the last 366 days; housekeeping keeps 400)",
+        "SELECT COALESCE(e.user_id, t.user_id) AS user_id, COALESCE(e.total_steps, 0)::int8 AS expected,
+                COALESCE(t.total_steps, 0)::int8 AS actual
+         FROM (SELECT * FROM leaderboard_totals_expected
+               WHERE period = 'all_time' OR period_start >= current_date - 366) e
+         FULL JOIN (SELECT * FROM leaderboard_totals
+                    WHERE period = 'all_time' OR period_start >= current_date - 366) t
+           ON t.period = e.period AND t.period_start = e.period_start AND t.user_id = e.user_id
+         WHERE COALESCE(e.total_steps, 0) <> COALESCE(t.total_steps, 0)",
+    ),
+    (
         "wallet_per_user",
         "every live user has exactly one wallet",
         "SELECT u.id AS user_id, 1::int8 AS expected, count(w.id)::int8 AS actual

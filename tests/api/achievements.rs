@@ -231,3 +231,25 @@ async fn redemption_achievements_count_orders_that_stand() {
     );
     t.assert_ledger_invariants().await;
 }
+
+#[tokio::test]
+async fn every_criterion_fits_the_window_an_evaluation_reads() {
+    // An evaluation reads the last WINDOW_DAYS of a user's days (a few months of the
+    // partitioned history): every run of days a criterion needs must fit inside, with
+    // room for the users' time zones.
+    let t = TestApp::new().await;
+    let longest: i32 = sqlx::query_scalar(
+        "SELECT max(GREATEST(COALESCE((unlock_criteria->>'days')::int, 0),
+                             COALESCE((unlock_criteria->>'window_days')::int, 0)))
+         FROM achievements",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert!(longest >= 100, "streak_100 is seeded");
+    assert!(
+        longest + 2 <= fitkart::achievements::WINDOW_DAYS,
+        "a criterion needs {longest} days; the window holds {}",
+        fitkart::achievements::WINDOW_DAYS
+    );
+}

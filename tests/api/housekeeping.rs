@@ -32,7 +32,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let t = TestApp::new().await;
     let product = t.product("Cap", 1_000, 100).await;
     let mut users = Vec::new();
-    for i in 0..11 {
+    for i in 0..12 {
         let user = t.verified(&format!("u{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
         t.order(&user, "k", &[(product, 1)]).await;
@@ -50,11 +50,11 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let clean = ops::reconcile(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    assert_eq!(clean["checks"], 11);
+    assert_eq!(clean["checks"], 12);
     assert_eq!(found(&clean), []);
 
     // One kind of drift per user, planted behind the ledger's back.
-    let plants: [(&str, &str); 11] = [
+    let plants: [(&str, &str); 12] = [
         ("wallet_vs_ledger", "UPDATE wallets SET available_coins = available_coins + 7 WHERE user_id = $1"),
         ("balance_chain", "UPDATE coin_transactions SET balance_before = balance_before + 1, balance_after = balance_after + 1
                            WHERE user_id = $1 AND user_seq = 1"),
@@ -67,6 +67,8 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
         ("credited_vs_earned", "UPDATE step_records SET coins_credited = 100 WHERE user_id = $1"),
         ("users_total_steps", "UPDATE users SET total_steps = total_steps + 5 WHERE id = $1"),
         ("wallet_per_user", "DELETE FROM wallets WHERE user_id = $1"),
+        ("leaderboard_totals", "INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
+                                VALUES ('all_time', '1970-01-01', $1, 300)"),
     ];
     for (i, (_, sql)) in plants.iter().enumerate() {
         exec(&t, sql, users[i]).await;
@@ -167,6 +169,22 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .execute(&t.pool)
     .await
     .unwrap();
+    // A weekly board from 450 days ago goes (its entry, its total, its publication); last
+    // month's and the all-time board stay.
+    sqlx::query(
+        "WITH boards (period, start) AS (VALUES ('weekly', current_date - 450), ('monthly', current_date - 40),
+                                                ('all_time', DATE '1970-01-01')),
+              entries AS (INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period)
+                          SELECT $1, 1, 5000, start, period FROM boards),
+              totals AS (INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
+                         SELECT period, start, $1, 5000 FROM boards)
+         INSERT INTO leaderboards (period, period_start, ranked_at, ranked_users)
+         SELECT period, start, now(), 1 FROM boards",
+    )
+    .bind(user.id)
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&t.pool)
         .await
@@ -180,10 +198,16 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
             done.login_attempts,
             done.rate_limit_hits,
             done.account_tokens,
-            done.idempotency_keys
+            done.idempotency_keys,
+            done.old_board_rows
         ),
-        (3, 7, 3, 1, 1)
+        (3, 7, 3, 1, 1, 2)
     );
+    let boards: Vec<String> = sqlx::query_scalar("SELECT period FROM leaderboards ORDER BY period")
+        .fetch_all(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(boards, ["all_time", "monthly"]);
     let live_tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM account_tokens")
         .fetch_one(&t.pool)
         .await
@@ -215,12 +239,41 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
 }
 
 #[tokio::test]
-async fn maintenance_analyzes_busy_tables_and_reports_health() {
+async fn maintenance_creates_the_coming_months_analyzes_busy_tables_and_reports_health() {
     let t = TestApp::new().await;
     t.register("walker@example.com").await;
+    // The furthest month ahead is missing (as it is until a run creates it).
+    let furthest: String = sqlx::query_scalar(
+        "SELECT max(c.relname::text) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'step_records'::regclass AND c.relname <> 'step_records_history'",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE step_records DETACH PARTITION {furthest}; DROP TABLE {furthest}"
+    ))
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let report = ops::maintain(t.app, ScheduledEvent::default())
         .await
         .unwrap();
+    assert_eq!(report["partitions_created"], 1);
+    let back: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&furthest)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert!(back, "{furthest} was created again");
+    // A day 110 days ahead has its month (syncs never reach it; the margin is the point).
+    sqlx::query(
+        "INSERT INTO step_records (user_id, recorded_date, steps, source)
+         SELECT id, current_date + 110, 100, 'manual' FROM users LIMIT 1",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let analyzed: Vec<&str> = report["analyzed"]
         .as_array()
         .unwrap()
@@ -261,7 +314,7 @@ async fn stats_show_totals_streaks_and_rank() {
     ] {
         t.walked(walker.id, today - Days::new(ago), steps).await;
     }
-    fitkart_functions::leaderboard::refresh(t.app, ScheduledEvent::default())
+    fitkart_functions::leaderboard::rank(t.app, ScheduledEvent::default())
         .await
         .unwrap();
     let stats = t

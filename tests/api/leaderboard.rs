@@ -1,10 +1,11 @@
-//! Leaderboards: ties, period boundaries in UTC, excluded accounts, the caller outside the
-//! top N, readers during a refresh, and one refresh per scheduled time.
+//! Leaderboards: a synced day moving its walker's rank at the next ranking, ties, period
+//! boundaries in UTC, excluded accounts, the caller outside the top N, readers during a
+//! ranking, only changed entries rewritten, and one ranking per scheduled time.
 
 use chrono::{Days, NaiveDate, Utc};
 use fitkart::jobs::ScheduledEvent;
 use fitkart::leaderboard::{self, Period};
-use fitkart_functions::leaderboard::{get as read_board, refresh};
+use fitkart_functions::leaderboard::{get as read_board, rank};
 use fitkart_tests::{TestApp, User};
 use serde_json::Value;
 use uuid::Uuid;
@@ -67,7 +68,7 @@ async fn ties_share_a_rank_excluded_accounts_vanish_and_the_caller_sees_their_ow
         .await;
     assert_eq!(deleted.status, 204);
 
-    let outcome = refresh(t.app, ScheduledEvent::default()).await.unwrap();
+    let outcome = rank(t.app, ScheduledEvent::default()).await.unwrap();
     assert_eq!(outcome["boards"].as_array().unwrap().len(), 3);
     let weekly = board(&t, &users[3], "weekly", 10).await;
     assert_eq!(
@@ -112,7 +113,7 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_utc() {
     t.walked(bob.id, day("2026-11-30"), 7_000).await;
     t.walked(bob.id, day("2026-12-01"), 4_000).await;
 
-    refresh(t.app, at("2026-12-01T00:15:00Z")).await.unwrap();
+    rank(t.app, at("2026-12-01T00:15:00Z")).await.unwrap();
     let boards: Vec<(String, NaiveDate, Uuid, i64, i32)> = sqlx::query_as(
         "SELECT period, week_starts_at, user_id, total_steps, rank FROM leaderboard_cache
          ORDER BY period, week_starts_at, rank",
@@ -144,7 +145,7 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_utc() {
     assert_eq!(boards, expected);
 
     // A Monday run finishes last week's board with Sunday's steps.
-    refresh(t.app, at("2026-11-30T00:15:00Z")).await.unwrap();
+    rank(t.app, at("2026-11-30T00:15:00Z")).await.unwrap();
     let last_week: Vec<(Uuid, i64)> = sqlx::query_as(
         "SELECT user_id, total_steps FROM leaderboard_cache WHERE period = 'weekly' AND week_starts_at = '2026-11-23'",
     )
@@ -159,7 +160,7 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_utc() {
 }
 
 #[tokio::test]
-async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
+async fn readers_during_a_ranking_never_see_an_empty_or_mixed_board() {
     let t = TestApp::new().await;
     let today = Utc::now().date_naive();
     let reader = t.register("reader@example.com").await;
@@ -178,19 +179,19 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
         walkers.push(id);
     }
     let boards = leaderboard::boards_for(Utc::now());
-    let mut tx = t.pool.begin().await.unwrap();
-    leaderboard::refresh(&mut tx, &boards).await.unwrap();
-    tx.commit().await.unwrap();
+    leaderboard::rank_all(&t.pool, &boards).await.unwrap();
 
     let writer = async {
         for round in 1..=15 {
-            sqlx::query("UPDATE step_records SET verified_steps = verified_steps + 1, steps = steps + 1 WHERE recorded_date = $1")
-                .bind(today)
-                .execute(&t.pool)
+            // Every walker gains a step, credited as the pipeline credits.
+            let credited: Vec<_> = walkers.iter().map(|w| (*w, today, 1)).collect();
+            let mut tx = t.pool.begin().await.unwrap();
+            leaderboard::count_credited(&mut tx, &credited)
                 .await
                 .unwrap();
-            let refreshed = leaderboard::refresh_all(&t.pool, &boards).await.unwrap();
-            assert_eq!(refreshed.len(), boards.len(), "round {round}");
+            tx.commit().await.unwrap();
+            let ranked = leaderboard::rank_all(&t.pool, &boards).await.unwrap();
+            assert_eq!(ranked.len(), boards.len(), "round {round}");
         }
     };
     let readers = async {
@@ -209,7 +210,7 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
             assert_eq!(
                 rounds.len(),
                 1,
-                "a reader saw a board mixing refreshes: {rounds:?}"
+                "a reader saw a board mixing rankings: {rounds:?}"
             );
             reads += 1;
             tokio::task::yield_now().await;
@@ -221,24 +222,249 @@ async fn readers_during_a_refresh_never_see_an_empty_or_mixed_board() {
 }
 
 #[tokio::test]
-async fn a_scheduled_refresh_delivered_twice_runs_once() {
+async fn a_scheduled_ranking_delivered_twice_runs_once() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
     t.walked(ann.id, Utc::now().date_naive() - Days::new(1), 6_000)
         .await;
-    let first = refresh(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
+    let first = rank(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
     assert!(first["boards"].is_array());
-    let updated: chrono::DateTime<Utc> =
-        sqlx::query_scalar("SELECT max(last_updated) FROM leaderboard_cache")
+    let ranked_at = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<Utc>>("SELECT max(ranked_at) FROM leaderboards")
             .fetch_one(&t.pool)
             .await
-            .unwrap();
-    let again = refresh(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
+            .unwrap()
+    };
+    let first_ranked = ranked_at().await;
+    let again = rank(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
     assert_eq!(again["skipped"], true);
-    let still: chrono::DateTime<Utc> =
-        sqlx::query_scalar("SELECT max(last_updated) FROM leaderboard_cache")
-            .fetch_one(&t.pool)
+    assert_eq!(ranked_at().await, first_ranked);
+}
+
+#[tokio::test]
+async fn a_synced_day_moves_its_walker_up_at_the_next_ranking_and_only_moved_totals_are_written() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let today = Utc::now().date_naive();
+    let leader = t.verified("leader@example.com").await;
+    let runner_up = t.verified("runner-up@example.com").await;
+    let climber = t.verified("climber@example.com").await;
+    for user in [&leader, &runner_up, &climber] {
+        t.joined_days_ago(user.id, 30).await;
+    }
+    t.walked(leader.id, today, 9_000).await;
+    t.walked(runner_up.id, today, 7_000).await;
+    t.walked(climber.id, today, 3_000).await;
+    let boards = leaderboard::boards_for(Utc::now());
+    leaderboard::rank_all(&t.pool, &boards).await.unwrap();
+    let before = board(&t, &climber, "weekly", 10).await;
+    assert_eq!(before["me"]["rank"], 3);
+
+    // The climber syncs yesterday's 8,000 steps through the real pipeline: validated,
+    // credited, and counted into this week's and this month's totals by the crediting.
+    let yesterday = today - Days::new(1);
+    let synced = t
+        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
+        .bearer(&climber.access_token)
+        .json(serde_json::json!({"entries": [{
+            "date": yesterday, "steps": 8_000, "source": "health_connect",
+            "distance_km": 6.0, "calories": 320.0}]}))
+        .send()
+        .await;
+    assert_eq!(synced.status, 202, "{}", synced.body);
+    pipeline.run(t.app).await;
+    // Nothing moves until the next ranking: readers keep the published board.
+    assert_eq!(board(&t, &climber, "weekly", 10).await["me"]["rank"], 3);
+
+    let ranked = leaderboard::rank_all(&t.pool, &boards).await.unwrap();
+    let weekly_same_week = Period::Weekly.start(yesterday) == Period::Weekly.start(today);
+    let weekly = board(&t, &climber, "weekly", 10).await;
+    if weekly_same_week {
+        assert_eq!(weekly["me"]["rank"], 1, "{weekly}");
+        assert_eq!(weekly["me"]["total_steps"], 11_000);
+        assert_eq!(
+            ranks(&weekly),
+            [(1, 11_000), (2, 9_000), (3, 7_000)],
+            "the climber passed both"
+        );
+    }
+    let all_time = board(&t, &climber, "all_time", 10).await;
+    assert_eq!(all_time["me"]["rank"], 1);
+    assert_eq!(all_time["me"]["total_steps"], 11_000);
+    // All three ranks changed (1→2, 2→3, 3→1), but only the climber's total was written.
+    let all_time_run = ranked.iter().find(|b| b.period == Period::AllTime).unwrap();
+    assert_eq!(all_time_run.ranked_users, 3);
+    assert_eq!(all_time_run.moved_totals, 1);
+
+    // A ranking with nothing new writes nothing; a walker who leaves is removed.
+    let again = leaderboard::rank_all(&t.pool, &boards).await.unwrap();
+    assert!(again.iter().all(|b| b.moved_totals == 0), "{again:?}");
+    t.deactivate(leader.id).await;
+    let after_leaving = leaderboard::rank_all(&t.pool, &boards).await.unwrap();
+    let all_time_run = after_leaving
+        .iter()
+        .find(|b| b.period == Period::AllTime)
+        .unwrap();
+    assert_eq!(all_time_run.ranked_users, 2);
+    assert_eq!(all_time_run.moved_totals, 1);
+    let remaining: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM leaderboard_cache WHERE period = 'all_time' AND user_id = $1",
+    )
+    .bind(leader.id)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(remaining, 0);
+    assert_eq!(
+        ranks(&board(&t, &climber, "all_time", 10).await),
+        [(1, 11_000), (2, 7_000)]
+    );
+    t.assert_ledger_invariants().await;
+}
+
+#[tokio::test]
+async fn reconciliation_finds_a_board_total_that_drifted_from_the_step_records() {
+    let t = TestApp::new().await;
+    let ann = t.register("ann@example.com").await;
+    let today = Utc::now().date_naive();
+    t.walked(ann.id, today, 6_000).await;
+    t.walked(ann.id, today - Days::new(40), 4_000).await;
+    t.assert_ledger_invariants().await;
+
+    sqlx::query(
+        "UPDATE leaderboard_totals SET total_steps = total_steps + 500
+         WHERE period = 'monthly' AND period_start = $1",
+    )
+    .bind(Period::Monthly.start(today))
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    let mut conn = t.pool.acquire().await.unwrap();
+    let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
+    assert_eq!(drifts.len(), 1, "{drifts:?}");
+    assert_eq!(drifts[0].check, "leaderboard_totals");
+    assert_eq!(drifts[0].user_id, ann.id);
+    assert_eq!((drifts[0].expected, drifts[0].actual), (6_000, 6_500));
+
+    // A board total nobody's steps account for is drift too.
+    sqlx::query(
+        "INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
+         VALUES ('weekly', $1, $2, 100)",
+    )
+    .bind(Period::Weekly.start(today - Days::new(100)))
+    .bind(ann.id)
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
+    assert_eq!(drifts.len(), 2, "{drifts:?}");
+}
+
+/// Each published user's rank from the bands next to a from-scratch `rank()` over the
+/// published totals: (user, banded rank, true rank).
+async fn ranks_both_ways(t: &TestApp, board: (Period, NaiveDate)) -> Vec<(Uuid, i32, i64)> {
+    sqlx::query_as(
+        "SELECT user_id, leaderboard_rank($1, $2, user_id),
+                rank() OVER (ORDER BY ranked_steps DESC)
+         FROM leaderboard_totals
+         WHERE period = $1 AND period_start = $2 AND ranked_steps IS NOT NULL
+         ORDER BY user_id",
+    )
+    .bind(board.0.as_str())
+    .bind(board.1)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn banded_ranks_equal_a_full_ranking_through_ties_band_edges_and_moves() {
+    let t = TestApp::new().await;
+    let board = (Period::AllTime, leaderboard::ALL_TIME_START);
+    // 400 walkers whose totals sit on and around every kind of band edge (100-wide bands
+    // below a million, 1,000-wide below ten million, 10,000-wide above), with many ties.
+    let edges = [
+        1,
+        99,
+        100,
+        101,
+        5_000,
+        5_000,
+        5_099,
+        999_999,
+        1_000_000,
+        1_000_999,
+        1_001_000,
+        9_999_999,
+        10_000_000,
+        10_009_999,
+        10_010_000,
+        123_456_789,
+    ];
+    sqlx::query(
+        "WITH walkers AS (
+             INSERT INTO users (email, password_hash, full_name)
+             SELECT 'w' || g || '@example.com', 'x', 'W' FROM generate_series(1, 400) g
+             RETURNING id, substr(email, 2, strpos(email, '@') - 2)::int AS n
+         )
+         , totals AS (
+             INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
+             SELECT 'all_time', '1970-01-01', id, ($1::int8[])[1 + n % cardinality($1::int8[])] + (n % 7) * (n % 2)
+             FROM walkers
+             RETURNING period, period_start, user_id
+         )
+         INSERT INTO leaderboard_moves SELECT * FROM totals",
+    )
+    .bind(&edges[..])
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    let ranked = leaderboard::rank_all(&t.pool, &[board]).await.unwrap();
+    assert_eq!(ranked[0].ranked_users, 400);
+    for (user, banded, full) in ranks_both_ways(&t, board).await {
+        assert_eq!(i64::from(banded), full, "user {user}");
+    }
+
+    // Moves across bands, down to a single step, and accounts leaving: only the moved
+    // totals are written, and every rank still agrees.
+    let movers: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT user_id, ((ascii(user_id::text) % 5) * 1000037 + 1)::int8 FROM leaderboard_totals
+         ORDER BY user_id LIMIT 60",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    let credited: Vec<_> = movers
+        .iter()
+        .map(|(user, steps)| (*user, leaderboard::ALL_TIME_START, *steps))
+        .collect();
+    let mut tx = t.pool.begin().await.unwrap();
+    leaderboard::count_credited(&mut tx, &credited)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let leaving: Vec<Uuid> =
+        sqlx::query_scalar("SELECT user_id FROM leaderboard_totals ORDER BY user_id DESC LIMIT 5")
+            .fetch_all(&t.pool)
             .await
             .unwrap();
-    assert_eq!(updated, still);
+    for user in &leaving {
+        t.deactivate(*user).await;
+    }
+    let ranked = leaderboard::rank_all(&t.pool, &[board]).await.unwrap();
+    assert_eq!(ranked[0].ranked_users, 395);
+    assert!(ranked[0].moved_totals <= 65, "{ranked:?}");
+    let both = ranks_both_ways(&t, board).await;
+    assert_eq!(both.len(), 395);
+    for (user, banded, full) in both {
+        assert_eq!(i64::from(banded), full, "user {user}");
+    }
+    // The bands count exactly the published totals.
+    let (bands_total, published): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT sum(users)::int8 FROM leaderboard_bands),
+                (SELECT count(*) FROM leaderboard_totals WHERE ranked_steps IS NOT NULL)",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(bands_total, published);
 }

@@ -682,6 +682,7 @@ async fn main() {
             queued.extend(rows.iter().filter(|r| r.unqueued).map(|r| ValidateRecord {
                 record_id: r.id,
                 version: r.version,
+                recorded_date: Some(r.date),
             }));
             // A device ring syncs one after another: validate each sync before the next,
             // as the queue would within seconds.
@@ -699,9 +700,10 @@ async fn main() {
 async fn run_consumers(pool: &PgPool, settings: &Settings, queued: &mut Vec<ValidateRecord>) {
     for batch in queued.chunks(100) {
         let (_, creditable) = validation::validate(pool, settings, batch).await.unwrap();
-        let ids: Vec<Uuid> = creditable.iter().map(|c| c.record_id).collect();
         let mut tx = pool.begin().await.unwrap();
-        crediting::credit(&mut tx, settings, &ids).await.unwrap();
+        crediting::credit(&mut tx, settings, &creditable)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     queued.clear();

@@ -62,14 +62,18 @@ async fn main() {
     .unwrap();
     sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     // Oldest days first, as they would have arrived: each user's baseline grows.
-    let requests: Vec<ValidateRecord> = sqlx::query_as::<_, (uuid::Uuid, i32)>(
-        "SELECT id, version FROM step_records ORDER BY recorded_date, id",
+    let requests: Vec<ValidateRecord> = sqlx::query_as::<_, (uuid::Uuid, i32, chrono::NaiveDate)>(
+        "SELECT id, version, recorded_date FROM step_records ORDER BY recorded_date, id",
     )
     .fetch_all(&pool)
     .await
     .unwrap()
     .into_iter()
-    .map(|(record_id, version)| ValidateRecord { record_id, version })
+    .map(|(record_id, version, date)| ValidateRecord {
+        record_id,
+        version,
+        recorded_date: Some(date),
+    })
     .collect();
     let records = requests.len();
 
@@ -103,9 +107,10 @@ async fn main() {
                     let (_, creditable) =
                         validation::validate(&pool, &settings, batch).await.unwrap();
                     // credit-coins: the same records as one batch (settings cached as in Lambda).
-                    let ids: Vec<uuid::Uuid> = creditable.iter().map(|c| c.record_id).collect();
                     let mut tx = pool.begin().await.unwrap();
-                    crediting::credit(&mut tx, &settings, &ids).await.unwrap();
+                    crediting::credit(&mut tx, &settings, &creditable)
+                        .await
+                        .unwrap();
                     tx.commit().await.unwrap();
                 }
             })

@@ -79,6 +79,25 @@ pub async fn fresh_database_with(pool: PgPoolOptions) -> (PgPool, String) {
     (pool, name)
 }
 
+/// A new database with no schema at all (for tests of the migrations themselves).
+pub async fn empty_database() -> (PgPool, String) {
+    let mut admin = PgConnection::connect_with(&options("postgres"))
+        .await
+        .unwrap();
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options(&name))
+        .await
+        .unwrap();
+    (pool, name)
+}
+
 /// Identifies the migration set: a changed or added migration gets a new template.
 fn hash_migrations() -> String {
     let mut hasher = DefaultHasher::new();

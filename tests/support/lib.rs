@@ -263,6 +263,7 @@ impl TestApp {
         steps: i64,
         hourly: Option<Vec<i32>>,
     ) {
+        let mut tx = self.pool.begin().await.unwrap();
         sqlx::query(
             "WITH day AS (
                  INSERT INTO step_records (user_id, steps, source, recorded_date, status, is_verified,
@@ -275,9 +276,14 @@ impl TestApp {
         .bind(steps)
         .bind(date)
         .bind(hourly)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .unwrap();
+        // The leaderboards' totals move as crediting moves them.
+        fitkart::leaderboard::count_credited(&mut tx, &[(user, date, steps)])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
     }
 
     /// `POST /v1/orders` as `user` with the `Idempotency-Key` `key`.

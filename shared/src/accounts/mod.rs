@@ -14,8 +14,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
-use crate::sessions;
 use crate::users::{self, Role};
+use crate::{leaderboard, sessions};
 use crate::{Error, Result};
 
 /// What a new account starts from, by registration or by a first OAuth sign-in.
@@ -120,6 +120,7 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     if deleted.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
+    leaderboard::standing_changed(conn, id).await?;
     tokens::forget_all(conn, id).await?;
     sessions::revoke_all(conn, id).await
 }
@@ -209,6 +210,9 @@ pub async fn set_state(
     )
     .execute(&mut *conn)
     .await?;
+    if is_active != current.is_active {
+        leaderboard::standing_changed(conn, id).await?;
+    }
     if !is_active || role != current.role {
         sessions::revoke_all(conn, id).await?;
     }

@@ -18,12 +18,26 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::settings::Settings;
-use crate::{achievements, referrals, App, Result};
+use crate::steps::{self, RecordKey};
+use crate::{achievements, leaderboard, referrals, App, Result};
 
 /// A crediting request on the coin-credit queue.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CreditRecord {
     pub record_id: Uuid,
+    /// The record's day. Absent only in messages queued by the release before
+    /// partitioning, whose days `steps::keys` looks up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_date: Option<NaiveDate>,
+}
+
+impl From<RecordKey> for CreditRecord {
+    fn from(key: RecordKey) -> Self {
+        CreditRecord {
+            record_id: key.id,
+            recorded_date: Some(key.date),
+        }
+    }
 }
 
 /// Coins for the day's steps between `credited` and `verified` at `rate`, given what the
@@ -46,10 +60,22 @@ pub fn coins_for(credited: i64, verified: i64, already_paid: i64, rate: Decimal,
 /// Credits a batch of records in one transaction. Returns the records that do not exist.
 /// On a database error the whole batch rolls back and nothing is paid; the caller may
 /// retry records one by one to isolate a bad one.
-pub async fn credit_batch(app: &App, record_ids: &[Uuid]) -> Result<Vec<Uuid>> {
+pub async fn credit_batch(app: &App, requests: &[CreditRecord]) -> Result<Vec<Uuid>> {
     let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
-    let credited = credit(&mut tx, &settings, record_ids).await?;
+    let keys = steps::keys(
+        &mut tx,
+        requests.iter().map(|r| (r.record_id, r.recorded_date)),
+    )
+    .await?;
+    let mut credited = credit(&mut tx, &settings, &keys).await?;
+    // Requests whose day could not even be looked up are missing too.
+    credited.missing.extend(
+        requests
+            .iter()
+            .map(|r| r.record_id)
+            .filter(|id| !keys.iter().any(|k| k.id == *id)),
+    );
     tx.commit().await?;
     // The pipeline's health on the dashboard: coins paid per minute (after the commit,
     // so a rolled-back batch counts nothing).
@@ -74,15 +100,17 @@ pub struct Credited {
 pub async fn credit(
     conn: &mut PgConnection,
     settings: &Settings,
-    record_ids: &[Uuid],
+    keys: &[RecordKey],
 ) -> Result<Credited> {
-    let mut ids = record_ids.to_vec();
-    ids.sort();
-    ids.dedup();
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
+    let (ids, dates) = RecordKey::columns(&keys);
     let records = sqlx::query!(
         r#"SELECT id, user_id, recorded_date, status, verified_steps, credited_steps, coins_credited
-           FROM step_records WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
-        &ids
+           FROM step_records WHERE id = ANY($1) AND recorded_date = ANY($2) ORDER BY id FOR UPDATE"#,
+        &ids,
+        &dates
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -138,7 +166,7 @@ struct Owed {
 }
 
 /// One `earned` ledger row per paid record, the records marked credited, and the users'
-/// step totals moved: three set-based statements for the whole batch.
+/// and the leaderboards' step totals moved: four set-based statements for the whole batch.
 async fn pay(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -166,13 +194,15 @@ async fn pay(
     ledger::post_many(&mut *conn, &postings).await?;
 
     let record_ids: Vec<Uuid> = owed().map(|(_, d)| d.record_id).collect();
+    let record_dates: Vec<NaiveDate> = owed().map(|(_, d)| d.date).collect();
     let record_coins: Vec<i64> = owed().map(|(_, d)| d.coins).collect();
     sqlx::query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,
                                      updated_at = now()
-           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id"#,
+           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id AND r.recorded_date = ANY($3)"#,
         &record_ids,
-        &record_coins
+        &record_coins,
+        &record_dates
     )
     .execute(&mut *conn)
     .await?;
@@ -189,5 +219,8 @@ async fn pay(
     )
     .execute(&mut *conn)
     .await?;
+    let days: Vec<(Uuid, NaiveDate, i64)> =
+        owed().map(|(user, d)| (user, d.date, d.steps)).collect();
+    leaderboard::count_credited(conn, &days).await?;
     Ok(())
 }

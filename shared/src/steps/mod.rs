@@ -2,8 +2,12 @@
 //! queue), `validation` (the validate-steps consumer) scoring with `anticheat`'s rules,
 //! `crediting` (the credit-coins consumer and admin approvals), and `review` (the admin
 //! queue of held days). This module owns the records themselves: what a user reads of
-//! them, and appeals. A message on a queue is only a pointer (record id + version);
+//! them, and appeals. A message on a queue is only a pointer (record id, day, version);
 //! consumers always re-read the record.
+//!
+//! `step_records` is partitioned by month of `recorded_date`, so a record's full key is
+//! its id and its day ([`RecordKey`]): every statement that names records names their days
+//! too, and reads only those days' months.
 
 pub mod anticheat;
 pub mod crediting;
@@ -46,6 +50,57 @@ pub struct StepRecord {
 pub struct ValidateRecord {
     pub record_id: Uuid,
     pub version: i32,
+    /// The record's day. Absent only in messages queued by the release before
+    /// partitioning, whose days [`keys`] looks up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_date: Option<NaiveDate>,
+}
+
+/// A step record's key: its id and its day, the month partition it lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordKey {
+    pub id: Uuid,
+    pub date: NaiveDate,
+}
+
+impl RecordKey {
+    /// The keys as the two arrays a statement binds: `id = ANY($1) AND recorded_date =
+    /// ANY($2)` reads only the months of those days.
+    pub fn columns(keys: &[RecordKey]) -> (Vec<Uuid>, Vec<NaiveDate>) {
+        keys.iter().map(|k| (k.id, k.date)).unzip()
+    }
+}
+
+/// The keys of queued requests (id, day if the message carried it). A day missing from an
+/// older message is looked up by id, the one statement that reads every month; requests
+/// whose record does not exist are left out.
+pub async fn keys(
+    conn: &mut PgConnection,
+    requests: impl Iterator<Item = (Uuid, Option<NaiveDate>)>,
+) -> Result<Vec<RecordKey>> {
+    let mut keys = Vec::new();
+    let mut undated = Vec::new();
+    for (id, date) in requests {
+        match date {
+            Some(date) => keys.push(RecordKey { id, date }),
+            None => undated.push(id),
+        }
+    }
+    if !undated.is_empty() {
+        let found = sqlx::query!(
+            "SELECT id, recorded_date FROM step_records WHERE id = ANY($1)",
+            &undated
+        )
+        .fetch_all(conn)
+        .await?;
+        keys.extend(found.into_iter().map(|r| RecordKey {
+            id: r.id,
+            date: r.recorded_date,
+        }));
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 /// The caller's records between two dates (inclusive), oldest first.
@@ -69,6 +124,8 @@ pub async fn list(
     .await?)
 }
 
+/// One of the caller's records by the id in a URL. The id alone names no month, so this
+/// (and `appeal`) probes each month's primary key once: an index probe per partition.
 pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<StepRecord> {
     sqlx::query_as!(
         StepRecord,
@@ -92,7 +149,7 @@ pub async fn appeal(
     message: &str,
 ) -> Result<StepRecord> {
     let record = sqlx::query!(
-        "SELECT status, version, appealed_at FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        "SELECT status, version, appealed_at, recorded_date FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE",
         id,
         user_id
     )
@@ -113,9 +170,10 @@ pub async fn appeal(
     }
     sqlx::query!(
         r#"UPDATE step_records SET appeal_message = $2, appealed_at = now(), status = 'suspicious', updated_at = now()
-           WHERE id = $1"#,
+           WHERE id = $1 AND recorded_date = $3"#,
         id,
-        message
+        message,
+        record.recorded_date
     )
     .execute(&mut *conn)
     .await?;

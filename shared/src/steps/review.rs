@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::crediting;
+use super::{crediting, RecordKey};
 use crate::settings::Settings;
 use crate::{pagination, Error, Result};
 
@@ -60,7 +60,8 @@ pub async fn list(
     };
     let ids = sqlx::query!(
         "SELECT v.id, v.created_at FROM step_validations v
-         JOIN step_records r ON r.id = v.step_record_id AND r.version = v.record_version
+         JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
+                            AND r.version = v.record_version
          WHERE v.status = $1 AND (v.created_at, v.id) > ($2, $3)
          ORDER BY v.created_at, v.id LIMIT $4",
         status.as_str(),
@@ -97,7 +98,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Validation>> 
                               AND h.recorded_date BETWEEN r.recorded_date - 30 AND r.recorded_date - 1),
                            '[]'::jsonb) AS "history!"
            FROM step_validations v
-           JOIN step_records r ON r.id = v.step_record_id
+           JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
            JOIN users u ON u.id = v.user_id
            WHERE v.id = ANY($1)"#,
         ids
@@ -145,8 +146,9 @@ pub async fn decide(
 ) -> Result<(Validation, Validation)> {
     // Lock order as everywhere: the step record first, then its validation.
     let target = sqlx::query!(
-        "SELECT v.step_record_id, v.record_version, v.status, r.version, r.steps, r.user_id
-         FROM step_validations v JOIN step_records r ON r.id = v.step_record_id
+        "SELECT v.step_record_id, v.recorded_date, v.record_version, v.status, r.version, r.steps, r.user_id
+         FROM step_validations v
+         JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
          WHERE v.id = $1 FOR UPDATE OF r, v",
         id
     )
@@ -188,16 +190,21 @@ pub async fn decide(
         "UPDATE step_records SET status = $2, is_verified = $3,
                 verified_steps = CASE WHEN $3 THEN steps ELSE verified_steps END,
                 review_note = $4, updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND recorded_date = $5",
         target.step_record_id,
         if approve { "verified" } else { "rejected" },
         approve,
-        note
+        note,
+        target.recorded_date
     )
     .execute(&mut *conn)
     .await?;
     if approve {
-        crediting::credit(conn, settings, &[target.step_record_id]).await?;
+        let record = RecordKey {
+            id: target.step_record_id,
+            date: target.recorded_date,
+        };
+        crediting::credit(conn, settings, &[record]).await?;
     }
     let after = load(conn, &[id]).await?.remove(0);
     Ok((before, after))

@@ -85,6 +85,7 @@ pub async fn sync_days(
         .map(|r| ValidateRecord {
             record_id: r.id,
             version: r.version,
+            recorded_date: Some(r.date),
         })
         .collect();
     enqueue_validation(app, &to_queue).await?;
@@ -243,17 +244,24 @@ pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result
     queue::send(app.sqs().await, url, records).await?;
     let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
     let versions: Vec<i32> = records.iter().map(|r| r.version).collect();
+    let dates: Vec<NaiveDate> = records.iter().filter_map(|r| r.recorded_date).collect();
     sqlx::query!(
         r#"UPDATE step_records r SET enqueued_at = now()
            FROM UNNEST($1::uuid[], $2::int4[]) AS q(id, version)
-           WHERE r.id = q.id AND r.version = q.version"#,
+           WHERE r.id = q.id AND r.version = q.version AND r.recorded_date = ANY($3)"#,
         &ids,
-        &versions
+        &versions,
+        &dates
     )
     .execute(app.db().await?)
     .await?;
     Ok(())
 }
+
+/// How far back the sweeper looks, in days: a day can be synced at most
+/// `max_backfill_days` (at most 31) late, and a record still pending a month after its
+/// sync has been dead-lettered and alarmed on long before. Two months of partitions.
+const SWEEP_DAYS: i32 = 62;
 
 /// Re-queues records that have waited for validation too long: never sent (a failed
 /// send), or sent long ago and still pending (a lost or dead-lettered message). Bounded
@@ -261,12 +269,13 @@ pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result
 pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
     let stale = sqlx::query_as!(
         ValidateRecord,
-        r#"SELECT id AS record_id, version FROM step_records
-           WHERE status = 'pending'
+        r#"SELECT id AS record_id, version, recorded_date AS "recorded_date?" FROM step_records
+           WHERE status = 'pending' AND recorded_date >= current_date - $2::int
              AND (enqueued_at IS NULL AND updated_at < now() - interval '1 minute'
                   OR enqueued_at < now() - interval '1 hour')
            ORDER BY updated_at LIMIT $1"#,
-        limit
+        limit,
+        SWEEP_DAYS
     )
     .fetch_all(app.db().await?)
     .await?;

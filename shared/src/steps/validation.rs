@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::anticheat::{self, DayFacts};
 use super::crediting::CreditRecord;
-use super::ValidateRecord;
+use super::{RecordKey, ValidateRecord};
 use crate::queue;
 use crate::settings::Settings;
 use crate::{App, Result};
@@ -26,7 +26,8 @@ pub async fn validate_batch(app: &App, requests: &[ValidateRecord]) -> Result<Ve
     let (missing, creditable) = validate(app.db().await?, &settings, requests).await?;
     if !creditable.is_empty() {
         let url = queue::url(&app.config.coin_credit_queue_url, "COIN_CREDIT_QUEUE_URL")?;
-        queue::send(app.sqs().await, url, &creditable).await?;
+        let messages: Vec<CreditRecord> = creditable.into_iter().map(CreditRecord::from).collect();
+        queue::send(app.sqs().await, url, &messages).await?;
     }
     Ok(missing)
 }
@@ -39,9 +40,14 @@ pub async fn validate(
     pool: &sqlx::PgPool,
     settings: &Settings,
     requests: &[ValidateRecord],
-) -> Result<(Vec<ValidateRecord>, Vec<CreditRecord>)> {
-    let ids: Vec<Uuid> = requests.iter().map(|r| r.record_id).collect();
-    let records = Record::load(pool, &ids).await?;
+) -> Result<(Vec<ValidateRecord>, Vec<RecordKey>)> {
+    let keys = super::keys(
+        &mut *pool.acquire().await?,
+        requests.iter().map(|r| (r.record_id, r.recorded_date)),
+    )
+    .await?;
+    let (ids, dates) = RecordKey::columns(&keys);
+    let records = Record::load(pool, &ids, &dates).await?;
     let missing: Vec<ValidateRecord> = requests
         .iter()
         .filter(|q| !records.iter().any(|r| r.id == q.record_id))
@@ -66,7 +72,7 @@ pub async fn validate(
         let mut out = VerdictRows::default();
         for r in &todo {
             let verdict = anticheat::score(&around.facts(r), settings);
-            out.push(r.id, r.user_id, r.version, r.steps, &verdict);
+            out.push(r, &verdict);
         }
         let held = out.suspicious.iter().filter(|s| **s).count();
         out.write(pool).await?;
@@ -81,20 +87,17 @@ pub async fn validate(
         );
     }
 
-    let creditable = sqlx::query_scalar!(
-        r#"SELECT id FROM step_records
-           WHERE id = ANY($1) AND status = 'verified' AND verified_steps > credited_steps"#,
-        &ids
+    let creditable = sqlx::query_as!(
+        RecordKey,
+        r#"SELECT id, recorded_date AS date FROM step_records
+           WHERE id = ANY($1) AND recorded_date = ANY($2) AND status = 'verified'
+             AND verified_steps > credited_steps"#,
+        &ids,
+        &dates
     )
     .fetch_all(pool)
     .await?;
-    Ok((
-        missing,
-        creditable
-            .into_iter()
-            .map(|record_id| CreditRecord { record_id })
-            .collect(),
-    ))
+    Ok((missing, creditable))
 }
 
 /// A step record as the rules need it.
@@ -119,7 +122,7 @@ struct Record {
 }
 
 impl Record {
-    async fn load(pool: &sqlx::PgPool, ids: &[Uuid]) -> Result<Vec<Record>> {
+    async fn load(pool: &sqlx::PgPool, ids: &[Uuid], dates: &[NaiveDate]) -> Result<Vec<Record>> {
         Ok(sqlx::query_as!(
             Record,
             r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date,
@@ -129,13 +132,17 @@ impl Record {
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
                       ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!"
                FROM step_records r JOIN users u ON u.id = r.user_id
-               WHERE r.id = ANY($1)"#,
-            ids
+               WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
+            ids,
+            dates
         )
         .fetch_all(pool)
         .await?)
     }
 }
+
+/// How far before a batch's days the device rule looks for a device's first accounts.
+const DEVICE_HISTORY_DAYS: i32 = 400;
 
 /// What the rules need to know around the records of a batch, read in three set-based
 /// statements: each user's baseline, the devices' earlier accounts, and the high days
@@ -151,9 +158,14 @@ impl Surroundings {
         let user_ids: Vec<Uuid> = todo.iter().map(|r| r.user_id).collect();
         let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
         let devices: Vec<Option<String>> = todo.iter().map(|r| r.device_id.clone()).collect();
+        // The batch's span of days, as constants the planner prunes months with (a bound
+        // that depends on each row alone is only applied after every month is opened).
+        let first_day = dates.iter().min().copied().unwrap_or_default();
+        let last_day = dates.iter().max().copied().unwrap_or_default();
 
-        // Each user's 30 most recent verified days before the day scored: their baseline,
-        // and how many of them came with hourly counts.
+        // Each user's 30 most recent verified days in the 120 before the day scored (older
+        // days say little about today's walker, and the bound keeps the read to the
+        // months it needs): their baseline, and how many of them came with hourly counts.
         let baselines: HashMap<(Uuid, NaiveDate), (Vec<i64>, i64)> = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
                       COALESCE(array_agg(h.verified_steps ORDER BY h.recorded_date DESC)
@@ -164,11 +176,14 @@ impl Surroundings {
                    SELECT recorded_date, verified_steps, hourly_steps IS NOT NULL AS with_hours
                    FROM step_records s
                    WHERE s.user_id = q.user_id AND s.status = 'verified' AND s.recorded_date < q.day
+                     AND s.recorded_date >= q.day - 120 AND s.recorded_date BETWEEN $3::date - 120 AND $4::date
                    ORDER BY s.recorded_date DESC LIMIT 30
                ) h ON TRUE
                GROUP BY q.user_id, q.day"#,
             &user_ids,
-            &dates
+            &dates,
+            first_day,
+            last_day
         )
         .fetch_all(pool)
         .await?
@@ -177,17 +192,20 @@ impl Surroundings {
         .collect();
 
         // Other accounts that used the same device within the window before the day and
-        // first synced from it before this user did: one device, one earner.
+        // first synced from it before this user did: one device, one earner. "First" is
+        // within the last DEVICE_HISTORY_DAYS of days (a year of months, not all of them).
         let earlier_on_device = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(*) AS "earlier!"
                FROM UNNEST($1::uuid[], $2::date[], $3::text[]) AS q(user_id, day, device_id)
                CROSS JOIN LATERAL (
                    SELECT min(m.created_at) AS first_used FROM step_records m
                    WHERE m.device_id = q.device_id AND m.user_id = q.user_id
+                     AND m.recorded_date >= $5::date - $6::int
                ) mine
                JOIN LATERAL (
                    SELECT o.user_id, min(o.created_at) AS first_used FROM step_records o
                    WHERE o.device_id = q.device_id AND o.user_id <> q.user_id
+                     AND o.recorded_date >= $5::date - $6::int
                    GROUP BY o.user_id
                    HAVING max(o.recorded_date) > q.day - $4::int
                ) other ON other.first_used < mine.first_used
@@ -196,7 +214,9 @@ impl Surroundings {
             &user_ids,
             &dates,
             &devices as &[Option<String>],
-            settings.shared_device_days as i32
+            settings.shared_device_days as i32,
+            first_day,
+            DEVICE_HISTORY_DAYS
         )
         .fetch_all(pool)
         .await?
@@ -224,11 +244,14 @@ impl Surroundings {
                JOIN step_records s ON s.user_id = q.user_id AND s.steps >= GREATEST($3, 2 * q.usual)
                                   AND s.recorded_date BETWEEN q.day - 6 AND q.day + 6
                                   AND s.recorded_date <> q.day
+                                  AND s.recorded_date BETWEEN $5::date - 6 AND $6::date + 6
                GROUP BY q.user_id, q.day"#,
             &user_ids,
             &dates,
             settings.high_day_steps as f64,
-            &usual
+            &usual,
+            first_day,
+            last_day
         )
         .fetch_all(pool)
         .await?
@@ -273,6 +296,7 @@ impl Surroundings {
 #[derive(Default)]
 struct VerdictRows {
     ids: Vec<Uuid>,
+    dates: Vec<NaiveDate>,
     users: Vec<Uuid>,
     versions: Vec<i32>,
     reported: Vec<i64>,
@@ -286,15 +310,10 @@ struct VerdictRows {
 }
 
 impl VerdictRows {
-    fn push(
-        &mut self,
-        id: Uuid,
-        user: Uuid,
-        version: i32,
-        steps: i64,
-        verdict: &anticheat::Verdict,
-    ) {
+    fn push(&mut self, r: &Record, verdict: &anticheat::Verdict) {
+        let (id, user, version, steps) = (r.id, r.user_id, r.version, r.steps);
         self.ids.push(id);
+        self.dates.push(r.recorded_date);
         self.users.push(user);
         self.versions.push(version);
         self.reported.push(steps);
@@ -317,17 +336,18 @@ impl VerdictRows {
         let mut tx = pool.begin().await?;
         sqlx::query!(
             r#"WITH v AS (
-                   INSERT INTO step_validations (user_id, step_record_id, record_version, expected_steps, reported_steps,
-                                                 anomaly_score, is_suspicious, validation_reason, reasons, rules, status,
-                                                 reviewed_at)
-                   SELECT q.user_id, q.id, q.version, q.expected, q.reported, q.score, q.suspicious, q.summary,
+                   INSERT INTO step_validations (user_id, step_record_id, recorded_date, record_version, expected_steps,
+                                                 reported_steps, anomaly_score, is_suspicious, validation_reason, reasons,
+                                                 rules, status, reviewed_at)
+                   SELECT q.user_id, q.id, q.day, q.version, q.expected, q.reported, q.score, q.suspicious, q.summary,
                           ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
                           ARRAY(SELECT jsonb_array_elements_text(q.rules)),
                           CASE WHEN q.suspicious THEN 'pending' ELSE 'approved' END,
                           CASE WHEN q.suspicious THEN NULL ELSE now() END
                    FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[], $7::bool[],
-                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[])
-                        AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules)
+                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[])
+                        AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules,
+                             day)
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
                    RETURNING step_record_id, record_version, is_suspicious, anomaly_score, reasons
                )
@@ -338,7 +358,7 @@ impl VerdictRows {
                    anomaly_score = v.anomaly_score, reasons = v.reasons,
                    validated_version = v.record_version, updated_at = now()
                FROM v JOIN UNNEST($1::uuid[], $10::int8[]) AS q(id, verified) ON q.id = v.step_record_id
-               WHERE r.id = v.step_record_id AND r.version = v.record_version"#,
+               WHERE r.id = v.step_record_id AND r.recorded_date = ANY($12) AND r.version = v.record_version"#,
             &self.ids,
             &self.users,
             &self.versions,
@@ -350,6 +370,7 @@ impl VerdictRows {
             &self.reasons,
             &self.verified,
             &self.rules,
+            &self.dates,
         )
         .execute(&mut *tx)
         .await?;

@@ -105,11 +105,17 @@ async fn approving_credits_exactly_once_rejecting_credits_nothing_and_users_see_
     assert_eq!(approved_record["status"], "verified");
     assert_eq!(approved_record["coins_credited"], 30_000);
 
-    // Replaying the credit message (as SQS might) pays nothing more.
+    // Replaying the credit message (as SQS might; here as the release before partitioning
+    // queued it, without the record's day) pays nothing more.
     let record_id: Uuid = approved_record["id"].as_str().unwrap().parse().unwrap();
-    fitkart::steps::crediting::credit_batch(t.app, &[record_id])
+    let replay = fitkart::steps::crediting::CreditRecord {
+        record_id,
+        recorded_date: None,
+    };
+    let missing = fitkart::steps::crediting::credit_batch(t.app, &[replay])
         .await
         .unwrap();
+    assert!(missing.is_empty(), "the record's day was looked up");
     let earned_after: i64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(amount), 0)::int8 FROM coin_transactions WHERE user_id = $1 AND transaction_type = 'earned'",
     )

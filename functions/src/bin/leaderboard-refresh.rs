@@ -1,4 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), fitkart::lambda::BoxError> {
-    fitkart::lambda::serve_event(fitkart_functions::leaderboard::refresh).await
-}
