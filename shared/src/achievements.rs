@@ -42,7 +42,8 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
            days AS (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
                FROM step_records r
-               WHERE r.user_id = ANY($1) AND r.status = 'verified' AND r.recorded_date >= current_date - $2::int
+               WHERE r.user_id = ANY($1) AND r.status = 'verified'
+                 AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
            ),
            totals AS (
                SELECT user_id, max(verified_steps) AS best_day FROM days GROUP BY user_id

@@ -17,6 +17,7 @@ mod leaderboard;
 mod me;
 mod oauth;
 mod orders;
+mod partitioning;
 mod pipeline;
 mod schema;
 mod shopify;

@@ -98,6 +98,15 @@ pub async fn empty_database() -> (PgPool, String) {
     (pool, name)
 }
 
+/// A small pool over an existing database (one a test made).
+pub async fn connect(database: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options(database))
+        .await
+        .unwrap()
+}
+
 /// Identifies the migration set: a changed or added migration gets a new template.
 fn hash_migrations() -> String {
     let mut hasher = DefaultHasher::new();
