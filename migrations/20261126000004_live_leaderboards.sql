@@ -14,7 +14,9 @@
 -- Every board's per-user totals, keyed by the board: weekly (from Monday), monthly, and
 -- all time (period_start 1970-01-01); weeks and months of the day walked, in UTC.
 -- total_steps is live (crediting); ranked_steps is what the published board shows (the
--- job; NULL: not on it: nothing credited, or the account was deactivated or deleted).
+-- job; NULL: not on it: nothing credited, or the account was deactivated or deleted);
+-- moved says the total (or its account's standing) changed since the job last published
+-- it: crediting sets it in the statement that moves the total, the job clears it.
 CREATE TABLE leaderboard_totals (
     period       VARCHAR(16) NOT NULL
                  CONSTRAINT leaderboard_totals_period_check
@@ -23,23 +25,16 @@ CREATE TABLE leaderboard_totals (
     user_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     total_steps  BIGINT NOT NULL CHECK (total_steps >= 0),
     ranked_steps BIGINT CHECK (ranked_steps > 0),
+    moved        BOOLEAN NOT NULL DEFAULT true,
     PRIMARY KEY (period, period_start, user_id)
 );
--- A user's rows, for the cascade on a hard delete.
+-- A user's rows, for the cascade on a hard delete and for an account leaving.
 CREATE INDEX leaderboard_totals_user_idx ON leaderboard_totals (user_id);
 -- A published board in order: its top entries, and the users just above someone in a band.
 CREATE INDEX leaderboard_totals_ranked_idx ON leaderboard_totals (period, period_start, ranked_steps DESC, user_id)
     WHERE ranked_steps IS NOT NULL;
-
--- Totals that moved since their board was last published: crediting adds its users (in
--- the statement that moves the totals), and so does an account leaving or returning; the
--- job takes them. What a run reads is what moved, never the whole board.
-CREATE TABLE leaderboard_moves (
-    period       VARCHAR(16) NOT NULL,
-    period_start DATE NOT NULL,
-    user_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    PRIMARY KEY (period, period_start, user_id)
-);
+-- What the next run must publish: only the totals that moved, never the whole board.
+CREATE INDEX leaderboard_totals_moved_idx ON leaderboard_totals (period, period_start, user_id) WHERE moved;
 
 -- Bands of step values: 100 steps wide below a million, 1,000 below ten million, 10,000
 -- above. A band holds the users of one short index range however many users there are,
@@ -111,8 +106,6 @@ GROUP BY b.period, b.period_start, r.user_id;
 -- so far are that run's to replace.
 INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
 SELECT period, period_start, user_id, total_steps FROM leaderboard_totals_expected;
-INSERT INTO leaderboard_moves (period, period_start, user_id)
-SELECT period, period_start, user_id FROM leaderboard_totals;
 DELETE FROM leaderboard_cache;
 
 -- user_stats' rank: the all-time board's, from the published totals (the cache now holds

@@ -2,9 +2,11 @@
 //! real binary talking to its own Runtime API endpoint (`/2018-06-01/runtime/...`), one
 //! invocation at a time, with the `Lambda-Runtime-*` headers. A pool per function spawns
 //! warm instances on demand (up to a few), kills and replaces one that overruns its
-//! timeout, and notices crashes.
+//! timeout, and notices crashes. Every invocation ends with a `REPORT` line as Lambda
+//! writes it (duration, billed duration, memory size, max memory used, and the init
+//! duration on a cold start).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -31,6 +33,63 @@ pub enum Outcome {
     Crashed(String),
     /// It overran its timeout and was killed.
     TimedOut,
+}
+
+/// What one invocation cost, as Lambda's `REPORT` line says it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub request_id: String,
+    /// From the invocation handed to the function (`/next`) to its answer.
+    pub duration: Duration,
+    pub memory_size_mb: u64,
+    /// The process's peak resident memory so far (Linux `VmHWM`), as Lambda reports the
+    /// environment's peak; None where /proc is not there.
+    pub max_memory_used_mb: Option<u64>,
+    /// The instance's init (spawn to its first `/next`), on its first invocation only.
+    pub init: Option<Duration>,
+}
+
+impl Report {
+    /// Billed milliseconds: the duration rounded up to the millisecond, plus the init on a
+    /// cold start (Lambda bills the INIT phase of every runtime since August 2025).
+    pub fn billed_ms(&self) -> u64 {
+        let billed = self.duration + self.init.unwrap_or_default();
+        billed.as_nanos().div_ceil(1_000_000) as u64
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        write!(
+            f,
+            "REPORT RequestId: {}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+            self.request_id,
+            ms(self.duration),
+            self.billed_ms(),
+            self.memory_size_mb,
+            self.max_memory_used_mb
+                .map_or_else(|| "?".to_owned(), |m| m.to_string()),
+        )?;
+        if let Some(init) = self.init {
+            write!(f, "\tInit Duration: {:.2} ms", ms(init))?;
+        }
+        Ok(())
+    }
+}
+
+/// Peak resident memory of a process in MB (VmHWM), where /proc exists.
+fn peak_memory_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb.div_ceil(1024))
 }
 
 /// Cold-start timings of one instance.
@@ -80,6 +139,7 @@ pub struct Pool {
     all: StdMutex<Vec<Arc<Instance>>>,
     slots: Semaphore,
     counter: AtomicU32,
+    reports: Arc<StdMutex<VecDeque<Report>>>,
 }
 
 /// How many warm processes one function may have locally.
@@ -93,7 +153,13 @@ impl Pool {
             all: StdMutex::new(Vec::new()),
             slots: Semaphore::new(MAX_INSTANCES),
             counter: AtomicU32::new(0),
+            reports: Arc::new(StdMutex::new(VecDeque::new())),
         })
+    }
+
+    /// The reports of the invocations since the last call (the most recent thousand).
+    pub fn take_reports(&self) -> Vec<Report> {
+        self.reports.lock().unwrap().drain(..).collect()
     }
 
     /// Runs one invocation on an idle instance, or a new one if all are busy.
@@ -186,6 +252,10 @@ impl Pool {
             seen_next: AtomicBool::new(false),
             cold_start: cold_start.clone(),
             init_error: StdMutex::new(None),
+            pid: AtomicU32::new(0),
+            memory_size_mb: self.spec.memory_mb,
+            reports: self.reports.clone(),
+            quiet: self.spec.quiet,
         });
         let server = serve_runtime_api(listener, api.clone());
 
@@ -193,6 +263,7 @@ impl Pool {
             .command(port, number)
             .spawn()
             .map_err(|e| format!("{}: {e}", self.spec.binary.display()))?;
+        api.pid.store(child.id().unwrap_or(0), Ordering::SeqCst);
         for stream in [
             child.stdout.take().map(Pipe::Out),
             child.stderr.take().map(Pipe::Err),
@@ -299,7 +370,7 @@ async fn reap(
         if let Some(status) = status {
             // Killed by the pool (timeout, shutdown) is expected; anything else is news.
             let unexpected = alive.swap(false, Ordering::SeqCst);
-            if let Some((_, reply)) = api.current.lock().unwrap().take() {
+            if let Some((_, reply, _)) = api.current.lock().unwrap().take() {
                 let _ = reply.send(Outcome::Crashed(format!("process exited with {status}")));
             }
             if unexpected && !status.success() {
@@ -343,11 +414,16 @@ struct RuntimeApi {
     name: String,
     function: String,
     receiver: Mutex<mpsc::Receiver<Invocation>>,
-    current: StdMutex<Option<(String, oneshot::Sender<Outcome>)>>,
+    /// The invocation in progress: its id, where its outcome goes, when it was handed over.
+    current: StdMutex<Option<(String, oneshot::Sender<Outcome>, Instant)>>,
     spawned_at: Instant,
     seen_next: AtomicBool,
     cold_start: Arc<StdMutex<ColdStart>>,
     init_error: StdMutex<Option<Outcome>>,
+    pid: AtomicU32,
+    memory_size_mb: u64,
+    reports: Arc<StdMutex<VecDeque<Report>>>,
+    quiet: bool,
 }
 
 async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
@@ -390,18 +466,35 @@ async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
         )),
     );
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    *api.current.lock().unwrap() = Some((invocation.request_id, invocation.reply));
+    *api.current.lock().unwrap() = Some((invocation.request_id, invocation.reply, Instant::now()));
     (StatusCode::OK, headers, invocation.payload).into_response()
 }
 
 fn finish(api: &RuntimeApi, id: &str, outcome: Outcome) -> StatusCode {
     let mut current = api.current.lock().unwrap();
     match current.take() {
-        Some((current_id, reply)) if current_id == id => {
+        Some((current_id, reply, handed_at)) if current_id == id => {
+            let duration = handed_at.elapsed();
             let mut cold = api.cold_start.lock().unwrap();
-            if cold.first_response.is_none() {
+            let first = cold.first_response.is_none();
+            if first {
                 cold.first_response = Some(api.spawned_at.elapsed());
             }
+            let report = Report {
+                request_id: current_id,
+                duration,
+                memory_size_mb: api.memory_size_mb,
+                max_memory_used_mb: peak_memory_mb(api.pid.load(Ordering::SeqCst)),
+                init: first.then_some(cold.init),
+            };
+            if !api.quiet {
+                println!("[{}] {report}", api.name);
+            }
+            let mut reports = api.reports.lock().unwrap();
+            if reports.len() >= 1_000 {
+                reports.pop_front();
+            }
+            reports.push_back(report);
             let _ = reply.send(outcome);
             StatusCode::ACCEPTED
         }

@@ -3,6 +3,7 @@
 //! gateway with API Gateway's payload 2.0 events, SQS event sources on an emulator, and
 //! schedules. Developer tooling only; no function links it.
 
+pub mod cost;
 pub mod gateway;
 pub mod lambda;
 pub mod mail;
@@ -31,6 +32,8 @@ pub struct Options {
     pub queue_prefix: String,
     pub seed: bool,
     pub database_url: String,
+    /// Discard the functions' log lines and REPORT lines (benchmarks).
+    pub quiet: bool,
 }
 
 /// A plain HTTP client. reqwest is built without a default TLS provider (the functions
@@ -129,7 +132,7 @@ fn spec(
         env: function.local_environment(locals, overrides),
         timeout: Duration::from_secs(function.timeout_secs),
         memory_mb: function.memory_mb,
-        quiet: false,
+        quiet: options.quiet,
     })
 }
 

@@ -4,6 +4,7 @@
 //!   fitkart-local up [--port 3000] [--profile debug|release] [--queue-prefix fitkart-local] [--no-seed]
 //!   fitkart-local invoke <FunctionLogicalId> [event.json] [--port 3000]
 //!   fitkart-local coldstart [--profile release] [--runs 11]     (see scripts/bench coldstart)
+//!   fitkart-local http-cost [--profile bench] [--samples 200]   (see scripts/bench http)
 
 use std::path::PathBuf;
 
@@ -36,9 +37,10 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some("invoke") => invoke(&args, port).await,
         Some("coldstart") => coldstart(&args, port).await,
+        Some("http-cost") => http_cost(&args, port).await,
         Some("up") | None => up(&args, port).await,
         Some(other) => {
-            eprintln!("unknown command {other}; use up, invoke or coldstart");
+            eprintln!("unknown command {other}; use up, invoke, coldstart or http-cost");
             std::process::exit(2);
         }
     }
@@ -84,6 +86,7 @@ async fn coldstart(args: &[String], port: u16) {
         queue_prefix: format!("coldstart-{}", std::process::id()),
         seed: false,
         database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
+        quiet: true,
     };
     let runs = arg(args, "--runs")
         .and_then(|r| r.parse().ok())
@@ -92,6 +95,31 @@ async fn coldstart(args: &[String], port: u16) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+/// `http-cost [--profile bench] [--samples 200]`: see scripts/bench http.
+async fn http_cost(args: &[String], port: u16) {
+    let Ok(database_url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is required (scripts/bench sets it)");
+        std::process::exit(2);
+    };
+    let options = Options {
+        root: root(),
+        port,
+        profile: arg(args, "--profile").unwrap_or_else(|| "bench".into()),
+        queue_prefix: format!("http-cost-{}", std::process::id()),
+        seed: true,
+        database_url,
+        quiet: true,
+    };
+    let samples = arg(args, "--samples")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(200);
+    if let Err(e) = fitkart_local::cost::http_cost(&options, samples).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+    std::process::exit(0);
 }
 
 /// `up`: the whole function set until Ctrl-C or TERM.
@@ -107,6 +135,7 @@ async fn up(args: &[String], port: u16) {
         queue_prefix: arg(args, "--queue-prefix").unwrap_or_else(|| "fitkart-local".into()),
         seed: !args.iter().any(|a| a == "--no-seed"),
         database_url,
+        quiet: false,
     };
     let running = match fitkart_local::up(&options).await {
         Ok(r) => r,

@@ -36,9 +36,8 @@ ALTER TABLE step_validations ADD CONSTRAINT step_validations_recorded_date_not_n
     CHECK (recorded_date IS NOT NULL) NOT VALID;
 ALTER TABLE step_validations VALIDATE CONSTRAINT step_validations_recorded_date_not_null;
 
--- 3. The indexes of the new keys, built without blocking writes.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS step_validations_step_record_idx
-    ON step_validations (step_record_id, recorded_date);
+-- 3. The index of the new key, built without blocking writes (an interrupted build leaves
+--    an INVALID index behind: drop it and run this again).
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS step_records_history_id_recorded_date_key
     ON step_records (id, recorded_date);
 

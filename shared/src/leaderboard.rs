@@ -111,16 +111,10 @@ pub async fn count_credited(
     let users: Vec<Uuid> = moved.keys().map(|(_, _, u)| *u).collect();
     let steps: Vec<i64> = moved.values().copied().collect();
     sqlx::query!(
-        r#"WITH moved AS (
-               INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
-               SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[])
-               ON CONFLICT (period, period_start, user_id)
-               DO UPDATE SET total_steps = leaderboard_totals.total_steps + excluded.total_steps
-               RETURNING period, period_start, user_id
-           )
-           INSERT INTO leaderboard_moves (period, period_start, user_id)
-           SELECT period, period_start, user_id FROM moved
-           ON CONFLICT DO NOTHING"#,
+        r#"INSERT INTO leaderboard_totals AS t (period, period_start, user_id, total_steps)
+           SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[])
+           ON CONFLICT (period, period_start, user_id)
+           DO UPDATE SET total_steps = t.total_steps + excluded.total_steps, moved = true"#,
         &periods as &[&str],
         &starts,
         &users,
@@ -135,9 +129,7 @@ pub async fn count_credited(
 /// deleted) or came back: the next run takes them off the boards or puts them back.
 pub async fn standing_changed(conn: &mut PgConnection, user: Uuid) -> Result<()> {
     sqlx::query!(
-        "INSERT INTO leaderboard_moves (period, period_start, user_id)
-         SELECT period, period_start, user_id FROM leaderboard_totals WHERE user_id = $1
-         ON CONFLICT DO NOTHING",
+        "UPDATE leaderboard_totals SET moved = true WHERE user_id = $1 AND NOT moved",
         user
     )
     .execute(conn)
@@ -180,24 +172,22 @@ pub async fn rank(
     .await?;
     // The totals that moved, locked in user order as crediting locks them (a credit in
     // flight finishes first, or waits for this run): their published value becomes the
-    // live one (none for an account that left), and their bands' counts follow.
-    let taken = sqlx::query_scalar!(
+    // live one (none for an account that left), their bands' counts follow, and they are
+    // no longer moved until a credit moves them again.
+    let moved = sqlx::query_scalar!(
         r#"WITH candidates AS (
                SELECT t.user_id, t.ranked_steps AS old,
                       CASE WHEN u.is_active AND u.deleted_at IS NULL AND t.total_steps > 0
                            THEN t.total_steps END AS new
-               FROM leaderboard_moves m
-               JOIN leaderboard_totals t
-                 ON t.period = m.period AND t.period_start = m.period_start AND t.user_id = m.user_id
-               JOIN users u ON u.id = t.user_id
-               WHERE m.period = $1 AND m.period_start = $2
+               FROM leaderboard_totals t JOIN users u ON u.id = t.user_id
+               WHERE t.period = $1 AND t.period_start = $2 AND t.moved
                ORDER BY t.user_id
                FOR UPDATE OF t
+           ), published AS (
+               UPDATE leaderboard_totals t SET ranked_steps = c.new, moved = false FROM candidates c
+               WHERE t.period = $1 AND t.period_start = $2 AND t.user_id = c.user_id
            ), moved AS (
                SELECT * FROM candidates WHERE old IS DISTINCT FROM new
-           ), published AS (
-               UPDATE leaderboard_totals t SET ranked_steps = m.new FROM moved m
-               WHERE t.period = $1 AND t.period_start = $2 AND t.user_id = m.user_id
            ), deltas AS (
                SELECT leaderboard_band(old) AS floor, -1 AS users FROM moved WHERE old IS NOT NULL
                UNION ALL
@@ -207,23 +197,12 @@ pub async fn rank(
                SELECT $1, $2, floor, sum(users) FROM deltas GROUP BY floor HAVING sum(users) <> 0
                ON CONFLICT (period, period_start, floor) DO UPDATE SET users = b.users + excluded.users
            )
-           SELECT user_id AS "user_id!" FROM candidates"#,
+           SELECT count(*) AS "moved!" FROM candidates"#,
         period.as_str(),
         start
     )
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    // Taken after the lock above, so a credit that moves a total again from now on marks
-    // it anew for the next run.
-    sqlx::query!(
-        "DELETE FROM leaderboard_moves WHERE period = $1 AND period_start = $2 AND user_id = ANY($3)",
-        period.as_str(),
-        start,
-        &taken
-    )
-    .execute(&mut *conn)
-    .await?;
-    let moved = taken.len() as i64;
     if moved > 0 {
         // Empty bands go; every band learns how many users are above it. A board has a
         // few thousand bands at most; joined by hash (the band table's statistics lag a

@@ -110,14 +110,10 @@ async fn main() {
 
         // First ranking: nothing published yet, every total moved (not timed: emptying
         // the boards, as the migration leaves them).
-        sqlx::query(
-            "WITH unpublished AS (UPDATE leaderboard_totals SET ranked_steps = NULL)
-             INSERT INTO leaderboard_moves (period, period_start, user_id)
-             SELECT period, period_start, user_id FROM leaderboard_totals ON CONFLICT DO NOTHING",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
+        sqlx::query("UPDATE leaderboard_totals SET ranked_steps = NULL, moved = true")
+            .execute(&pool)
+            .await
+            .unwrap();
         sqlx::query("TRUNCATE leaderboard_cache, leaderboards, leaderboard_bands")
             .execute(&pool)
             .await

@@ -36,12 +36,17 @@ async fn main() {
         .await
         .unwrap();
 
-    // The world: users with wallets, and `days` realistic days each, as a sync leaves them.
+    // The world: users with wallets who joined before their first day (days before
+    // sign-up earn nothing) and past the new-account probation, and `days` realistic days
+    // each, as a sync leaves them.
     sqlx::query(
-        "INSERT INTO users (email, full_name, password_hash, referral_code)
-         SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x', 'B' || g FROM generate_series(1, $1) g",
+        "INSERT INTO users (email, full_name, password_hash, referral_code, created_at)
+         SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x', 'B' || g,
+                now() - make_interval(days => $2::int + 30)
+         FROM generate_series(1, $1) g",
     )
     .bind(users)
+    .bind(days)
     .execute(&pool)
     .await
     .unwrap();
@@ -54,7 +59,8 @@ async fn main() {
          SELECT u.id, current_date - d, s.steps, round(s.steps * 0.00075, 3), round(s.steps * 0.04, 2),
                 'health_connect', 'device-' || u.id
          FROM users u CROSS JOIN generate_series(0, $1::int - 1) d
-         CROSS JOIN LATERAL (SELECT 3000 + (random() * 9000)::int + (d * 0) AS steps) s",
+         -- Referencing both d and u makes the planner draw a number per row, not per day.
+         CROSS JOIN LATERAL (SELECT 3000 + (random() * 9000)::int + (d * 0) + (u.created_at IS NULL)::int AS steps) s",
     )
     .bind(days)
     .execute(&pool)

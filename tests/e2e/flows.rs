@@ -14,6 +14,7 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         queue_prefix: format!("e2e-{}", uuid::Uuid::new_v4().simple()),
         seed: true,
         database_url: crate::database_url().await,
+        quiet: false,
     };
     let running = up(&options).await.expect("the runner comes up");
     let base = running.base_url.clone();
@@ -28,6 +29,31 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         .await
         .unwrap();
     assert_eq!(health, json!({"status": "ok", "database": "ok"}));
+    // Every invocation leaves a REPORT, as Lambda's: the first with its init duration.
+    let reports = running.pools["HealthFunction"].take_reports();
+    let first = reports.first().expect("the health check's report");
+    assert!(first.init.is_some(), "a cold start reports its init");
+    assert_eq!(
+        first.memory_size_mb,
+        running
+            .template
+            .functions
+            .iter()
+            .find(|f| f.logical_id == "HealthFunction")
+            .unwrap()
+            .memory_mb
+    );
+    assert!(
+        first.billed_ms() as f64 >= (first.duration + first.init.unwrap()).as_secs_f64() * 1000.0
+    );
+    let line = first.to_string();
+    assert!(
+        line.starts_with("REPORT RequestId: ") && line.contains("\tBilled Duration: "),
+        "{line}"
+    );
+    if cfg!(target_os = "linux") {
+        assert!(first.max_memory_used_mb.is_some_and(|mb| mb > 0));
+    }
 
     let res = http
         .post(format!("{base}/v1/auth/register"))

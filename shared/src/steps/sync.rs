@@ -270,7 +270,7 @@ pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
     let stale = sqlx::query_as!(
         ValidateRecord,
         r#"SELECT id AS record_id, version, recorded_date AS "recorded_date?" FROM step_records
-           WHERE status = 'pending' AND recorded_date >= current_date - $2::int
+           WHERE status = 'pending' AND recorded_date BETWEEN current_date - $2::int AND current_date + 1
              AND (enqueued_at IS NULL AND updated_at < now() - interval '1 minute'
                   OR enqueued_at < now() - interval '1 hour')
            ORDER BY updated_at LIMIT $1"#,

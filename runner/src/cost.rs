@@ -1,0 +1,418 @@
+//! `scripts/bench http`: what the hot routes cost. The whole function set comes up as in
+//! `scripts/dev`; each hot route is driven warm through its function's Runtime API with
+//! the demo walker's token, and the `REPORT` of every invocation gives its duration,
+//! billed duration and peak memory. The step pipeline behind `POST /v1/steps/sync` is
+//! measured the same way, from the reports of `validate-steps` and `credit-coins` while
+//! they drain what the syncs queued. A hello-world function measured in the same run is
+//! the baseline. Durations become a monthly bill at 1M daily walkers from the template's
+//! memory sizes, an assumed daily use per walker, and published arm64 prices.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde_json::json;
+
+use crate::gateway::{self, CompiledRoute};
+use crate::lambda::{FunctionSpec, Outcome, Pool, Report};
+use crate::{seed, up, Options};
+
+/// US East (N. Virginia) list prices, arm64, without free tiers (as published for 2025-26).
+const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
+const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
+/// API Gateway HTTP APIs, the first 300 million requests a month.
+const HTTP_API_PER_REQUEST: f64 = 1.00 / 1e6;
+/// SQS standard queues, per request (a batch of up to 10 messages is one request).
+const SQS_PER_REQUEST: f64 = 0.40 / 1e6;
+const DAILY_WALKERS: f64 = 1e6;
+const DAYS_PER_MONTH: f64 = 30.4;
+
+/// A hot route and how often one daily walker calls it a day (the app syncs in the
+/// background a few times a day and on each open; opens read the home screen).
+struct HotRoute {
+    method: &'static str,
+    path: &'static str,
+    query: &'static str,
+    per_walker_day: f64,
+}
+
+const HOT_ROUTES: &[HotRoute] = &[
+    HotRoute {
+        method: "POST",
+        path: "/v1/steps/sync",
+        query: "",
+        per_walker_day: 4.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/me",
+        query: "",
+        per_walker_day: 3.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/wallet",
+        query: "",
+        per_walker_day: 3.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/wallet/transactions",
+        query: "limit=20",
+        per_walker_day: 1.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/leaderboard",
+        query: "period=weekly",
+        per_walker_day: 1.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/rewards",
+        query: "",
+        per_walker_day: 1.0,
+    },
+    HotRoute {
+        method: "GET",
+        path: "/v1/health",
+        query: "",
+        per_walker_day: 0.0,
+    },
+];
+
+/// Percentile (0-100) of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// What a set of invocations cost.
+struct Measured {
+    invocations: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    mean_billed_ms: f64,
+    peak_mb: u64,
+    memory_size_mb: u64,
+}
+
+impl Measured {
+    fn of(reports: &[Report]) -> Self {
+        let mut durations: Vec<f64> = reports
+            .iter()
+            .map(|r| r.duration.as_secs_f64() * 1000.0)
+            .collect();
+        durations.sort_by(f64::total_cmp);
+        let billed: u64 = reports.iter().map(Report::billed_ms).sum();
+        Measured {
+            invocations: reports.len(),
+            p50_ms: percentile(&durations, 50.0),
+            p99_ms: percentile(&durations, 99.0),
+            mean_billed_ms: billed as f64 / reports.len().max(1) as f64,
+            peak_mb: reports
+                .iter()
+                .filter_map(|r| r.max_memory_used_mb)
+                .max()
+                .unwrap_or(0),
+            memory_size_mb: reports.first().map_or(0, |r| r.memory_size_mb),
+        }
+    }
+
+    /// Lambda's charge for one invocation, in dollars.
+    fn lambda_cost(&self) -> f64 {
+        LAMBDA_PER_REQUEST
+            + LAMBDA_GB_SECOND
+                * (self.memory_size_mb as f64 / 1024.0)
+                * (self.mean_billed_ms / 1000.0)
+    }
+}
+
+/// Runs `samples` warm invocations of `event` on `pool` (after a few to warm it) and
+/// returns their reports.
+async fn drive(pool: &Arc<Pool>, event: &Bytes, samples: usize) -> Result<Vec<Report>, String> {
+    for _ in 0..5 {
+        check(pool, pool.invoke(event.clone()).await)?;
+    }
+    pool.take_reports();
+    for _ in 0..samples {
+        check(pool, pool.invoke(event.clone()).await)?;
+    }
+    Ok(pool.take_reports())
+}
+
+fn check(pool: &Pool, outcome: Outcome) -> Result<(), String> {
+    match outcome {
+        Outcome::Response(body) => {
+            let status = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["statusCode"].as_u64())
+                .unwrap_or(200);
+            if status >= 400 {
+                return Err(format!(
+                    "{} answered {status}: {}",
+                    pool.spec.logical_id,
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            Ok(())
+        }
+        other => Err(format!("{}: {other:?}", pool.spec.logical_id)),
+    }
+}
+
+/// An API Gateway event for `route` as the gateway builds it, with the walker's token.
+fn http_event(route: &CompiledRoute, query: &str, token: &str, body: &str) -> Bytes {
+    let uri = if query.is_empty() {
+        route.route.path.clone()
+    } else {
+        format!("{}?{query}", route.route.path)
+    };
+    let (parts, ()) = axum::http::Request::builder()
+        .method(route.route.method.as_str())
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("user-agent", "fitkart-bench")
+        .body(())
+        .expect("a valid request")
+        .into_parts();
+    Bytes::from(
+        gateway::event(
+            route,
+            &BTreeMap::new(),
+            &parts,
+            body.as_bytes(),
+            "127.0.0.1",
+        )
+        .to_string(),
+    )
+}
+
+pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
+    let running = up(options).await?;
+    let db = sqlx::PgPool::connect(&options.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The walker below syncs far more often than a person: lift the sync limit, and start
+    // every function afresh so that none holds the old setting in its cache.
+    sqlx::query("UPDATE settings SET value = '100000' WHERE key = 'syncs_per_user_hour'")
+        .execute(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The seed's own syncs are not this run's pipeline.
+    wait_for_pipeline(&db).await;
+    running.stop();
+    for pool in running.pools.values() {
+        pool.take_reports();
+    }
+    let session: serde_json::Value = crate::http_client()
+        .post(format!("{}/v1/auth/login", running.base_url))
+        .json(&json!({"email": seed::DEMO_EMAIL, "password": seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = session["tokens"]["access_token"]
+        .as_str()
+        .ok_or("the demo walker could not sign in")?
+        .to_owned();
+
+    let routes: Vec<CompiledRoute> = running
+        .template
+        .functions
+        .iter()
+        .flat_map(|f| {
+            f.routes
+                .iter()
+                .map(|r| CompiledRoute::new(r.clone(), f.logical_id.clone()))
+        })
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    let mut rows: Vec<(String, f64, Measured)> = Vec::new();
+    for hot in HOT_ROUTES {
+        let route = routes
+            .iter()
+            .find(|r| r.route.method == hot.method && r.route.path == hot.path)
+            .ok_or(format!("no route {} {}", hot.method, hot.path))?;
+        let pool = &running.pools[&route.function];
+        let reports = if hot.path == "/v1/steps/sync" {
+            // Today's count growing sync by sync, as a phone reports it through the day
+            // (above what the seed synced, with hourly counts): each sync makes a new
+            // version for the pipeline.
+            let sync = |i: usize| {
+                let steps = 13_000 + 10 * i as i64;
+                let mut hourly = vec![0_i64; 24];
+                for (hour, count) in hourly.iter_mut().enumerate().take(21).skip(7) {
+                    *count = steps / 14 + if hour == 20 { steps % 14 } else { 0 };
+                }
+                let body = json!({"entries": [{"date": today, "steps": steps, "source": "health_connect",
+                                               "distance_km": steps as f64 * 0.00075,
+                                               "calories": steps as f64 * 0.04, "hourly_steps": hourly}]});
+                http_event(route, "", &token, &body.to_string())
+            };
+            for i in 0..5 {
+                check(pool, pool.invoke(sync(i)).await)?;
+            }
+            pool.take_reports();
+            for i in 5..samples + 5 {
+                check(pool, pool.invoke(sync(i)).await)?;
+            }
+            pool.take_reports()
+        } else {
+            drive(pool, &http_event(route, hot.query, &token, ""), samples).await?
+        };
+        rows.push((
+            format!("{} {}", hot.method, hot.path),
+            hot.per_walker_day,
+            Measured::of(&reports),
+        ));
+    }
+
+    // The pipeline behind those syncs, as the SQS pollers deliver it.
+    let syncs = samples + 5;
+    let drained = wait_for_pipeline(&db).await;
+    let validate = running.pools["ValidateStepsFunction"].take_reports();
+    let credit = running.pools["CreditCoinsFunction"].take_reports();
+
+    // The baseline: hello-world, warm, in the same run.
+    let hello = Pool::new(FunctionSpec {
+        logical_id: "hello-world".into(),
+        binary: crate::binary_path(&options.root, &options.profile, "hello-lambda"),
+        env: BTreeMap::new(),
+        timeout: Duration::from_secs(10),
+        memory_mb: 128,
+        quiet: true,
+    });
+    let baseline = Measured::of(&drive(&hello, &Bytes::from_static(b"{}"), samples).await?);
+    hello.kill_all();
+    running.stop();
+
+    print_table(&rows, &baseline, (&validate, &credit, syncs), drained);
+    Ok(())
+}
+
+/// Waits (up to a minute) until nothing is pending validation or crediting.
+async fn wait_for_pipeline(db: &sqlx::PgPool) -> bool {
+    for _ in 0..120 {
+        let busy: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM step_records
+             WHERE status = 'pending' OR (status = 'verified' AND verified_steps > credited_steps)",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap_or(1);
+        if busy == 0 {
+            // The last credit's report lands after its commit.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}
+
+fn print_table(
+    rows: &[(String, f64, Measured)],
+    baseline: &Measured,
+    (validate, credit, syncs): (&[Report], &[Report], usize),
+    drained: bool,
+) {
+    let monthly = |per_walker_day: f64| per_walker_day * DAILY_WALKERS * DAYS_PER_MONTH;
+    println!();
+    println!(
+        "hot routes, warm, {} invocations each; monthly cost at {} daily walkers ({} days), arm64 list prices",
+        baseline.invocations, DAILY_WALKERS, DAYS_PER_MONTH
+    );
+    println!(
+        "{:<30} {:>8} {:>8} {:>8} {:>7} {:>7} {:>6} {:>10} {:>12} {:>12} {:>12}",
+        "route",
+        "p50 ms",
+        "p99 ms",
+        "x hello",
+        "peak MB",
+        "mem MB",
+        "/day",
+        "calls/mo",
+        "Lambda $",
+        "API GW $",
+        "total $"
+    );
+    let mut total = 0.0;
+    for (name, per_day, m) in rows {
+        let calls = monthly(*per_day);
+        let lambda = calls * m.lambda_cost();
+        let api = calls * HTTP_API_PER_REQUEST;
+        total += lambda + api;
+        println!(
+            "{name:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.1} {:>10.3e} {:>12.0} {:>12.0} {:>12.0}",
+            m.p50_ms,
+            m.p99_ms,
+            m.p50_ms / baseline.p50_ms,
+            m.peak_mb,
+            m.memory_size_mb,
+            per_day,
+            calls,
+            lambda,
+            api,
+            lambda + api
+        );
+    }
+    // The pipeline: its invocations and SQS requests per sync, at the syncs' rate.
+    let sync_rate = rows
+        .iter()
+        .find(|(name, _, _)| name.ends_with("/v1/steps/sync"))
+        .map_or(0.0, |(_, per_day, _)| *per_day);
+    for (name, reports) in [
+        ("validate-steps (per sync)", validate),
+        ("credit-coins (per sync)", credit),
+    ] {
+        let m = Measured::of(reports);
+        let per_sync = reports.len() as f64 / syncs as f64;
+        let lambda = monthly(sync_rate) * per_sync * m.lambda_cost();
+        total += lambda;
+        println!(
+            "{name:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.2} {:>10.3e} {:>12.0} {:>12} {:>12.0}",
+            m.p50_ms,
+            m.p99_ms,
+            m.p50_ms / baseline.p50_ms,
+            m.peak_mb,
+            m.memory_size_mb,
+            sync_rate * per_sync,
+            monthly(sync_rate) * per_sync,
+            lambda,
+            "-",
+            lambda
+        );
+    }
+    // A sync sends one message; each consumer batch is a receive and a delete, and each
+    // validation batch sends its credits in one request.
+    let sqs_per_sync = (syncs + 3 * validate.len() + 2 * credit.len()) as f64 / syncs as f64;
+    let sqs = monthly(sync_rate) * sqs_per_sync * SQS_PER_REQUEST;
+    total += sqs;
+    println!(
+        "{:<30} {:>76} {:>12.0}",
+        format!("SQS ({sqs_per_sync:.2} requests per sync)"),
+        "",
+        sqs
+    );
+    println!(
+        "{:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7}",
+        "hello-world (baseline)",
+        baseline.p50_ms,
+        baseline.p99_ms,
+        1.0,
+        baseline.peak_mb,
+        baseline.memory_size_mb
+    );
+    println!("total per month: ${total:.0}");
+    if !drained {
+        println!("(the pipeline had not drained after a minute: its rows count what was done)");
+    }
+}
