@@ -139,23 +139,42 @@ async fn main() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    let heaviest: Vec<(String, f64, i64)> = sqlx::query_as(
-        "SELECT regexp_replace(left(query, 70), '\\s+', ' ', 'g'), total_exec_time, calls FROM pg_stat_statements
-         WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 5",
+    let heaviest: Vec<(String, f64, f64, i64)> = sqlx::query_as(
+        "SELECT regexp_replace(left(query, 60), '\\s+', ' ', 'g'), total_exec_time, total_plan_time, calls FROM pg_stat_statements
+         WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 12",
     )
     .fetch_all(&pool)
     .await
     .unwrap();
+    let statement_ms: f64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(total_exec_time + total_plan_time), 0)::float8 FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let server: (String, String, String, String) = sqlx::query_as(
+        "SELECT current_setting('server_version'), current_setting('shared_buffers'),
+                current_setting('fsync'), current_setting('synchronous_commit')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     fitkart_tests::ledger::assert_invariants(&pool).await;
 
-    let tps = pgbench();
+    let pgbench_seconds = env_number("BENCH_PGBENCH_SECONDS", 20);
+    let tps = pgbench(pgbench_seconds);
     let per_second = credited as f64 / elapsed.as_secs_f64();
     println!();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("step pipeline benchmark ({users} users x {days} days = {records} records, {WORKERS} workers, batches of {BATCH})");
+    println!(
+        "  machine              : {cores} cores; Postgres {} (shared_buffers {}, fsync {}, synchronous_commit {}), client and server on the same cores",
+        server.0, server.1, server.2, server.3
+    );
     println!("  validated + credited : {records} records in {:.2} s ({credited} credited, {held} held for review)", elapsed.as_secs_f64());
     println!("  throughput           : {per_second:.0} credited records/s");
     println!(
-        "  pgbench tpcb-like    : {tps:.0} TPS (-c {WORKERS} -j {WORKERS}, same server, same run)"
+        "  pgbench tpcb-like    : {tps:.0} TPS (pgbench -i -s 10; -c {WORKERS} -j {WORKERS} -T {pgbench_seconds} -n, built-in tpcb-like script, same server, same run)"
     );
     println!(
         "  ratio                : {:.2} (goal >= 1.0)",
@@ -165,14 +184,18 @@ async fn main() {
         "  SQL statements       : {statements} ({:.2} per record, BEGIN/COMMIT included)",
         statements as f64 / records as f64
     );
-    println!("  heaviest statements (total ms, calls):");
-    for (query, total_ms, calls) in heaviest {
-        println!("    {total_ms:>9.0} ms {calls:>7}  {query}");
+    println!(
+        "  time in statements   : {statement_ms:.0} ms over {WORKERS} connections ({:.0}% of the workers' wall time)",
+        100.0 * statement_ms / (WORKERS as f64 * elapsed.as_secs_f64() * 1000.0)
+    );
+    println!("  heaviest statements (executing ms, planning ms, calls):");
+    for (query, total_ms, plan_ms, calls) in heaviest {
+        println!("    {total_ms:>9.0} ms {plan_ms:>7.0} ms {calls:>7}  {query}");
     }
 }
 
 /// pgbench's built-in tpcb-like script against its own database on the same server.
-fn pgbench() -> f64 {
+fn pgbench(seconds: i64) -> f64 {
     let url = fitkart_tests::db::admin_url();
     let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap();
     let (host, port) = authority.split_once(':').unwrap();
@@ -196,8 +219,11 @@ fn pgbench() -> f64 {
         .status();
     assert!(create.is_ok());
     run(&["-i", "-s", "10", "-q", psql_db]);
-    let seconds = std::env::var("BENCH_PGBENCH_SECONDS").unwrap_or_else(|_| "20".into());
-    let out = run(&["-c", "2", "-j", "2", "-T", &seconds, "-n", psql_db]);
+    let workers = WORKERS.to_string();
+    let seconds = seconds.to_string();
+    let out = run(&[
+        "-c", &workers, "-j", &workers, "-T", &seconds, "-n", psql_db,
+    ]);
     out.lines()
         .find(|l| l.starts_with("tps = "))
         .and_then(|l| l.split_whitespace().nth(2))
