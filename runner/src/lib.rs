@@ -152,7 +152,7 @@ async fn local_aws() -> aws_config::SdkConfig {
         .await
 }
 
-async fn local_sqs() -> aws_sdk_sqs::Client {
+pub(crate) async fn local_sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&local_aws().await)
 }
 

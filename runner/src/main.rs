@@ -110,7 +110,7 @@ async fn http_cost(args: &[String], port: u16) {
         queue_prefix: format!("http-cost-{}", std::process::id()),
         seed: true,
         database_url,
-        quiet: true,
+        quiet: std::env::var_os("FITKART_LOGS").is_none(),
     };
     let samples = arg(args, "--samples")
         .and_then(|r| r.parse().ok())

@@ -81,34 +81,53 @@ where
         .collect()
 }
 
-/// Sends every message, ten per `SendMessageBatch`. Any message the queue refuses makes
-/// the whole call an error the caller can retry (consumers are idempotent).
+/// How many `SendMessageBatch` requests one send keeps in flight: a validation batch of a
+/// hundred records is ten requests, and a Lambda is billed for the time it waits on them.
+const SENDS_IN_FLIGHT: usize = 10;
+
+/// Sends every message, ten per `SendMessageBatch`, up to `SENDS_IN_FLIGHT` requests at
+/// once. Any message the queue refuses makes the whole call an error the caller can retry
+/// (consumers are idempotent).
 pub async fn send<T: Serialize>(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     messages: &[T],
 ) -> Result<()> {
-    for chunk in messages.chunks(10) {
-        let mut request = sqs.send_message_batch().queue_url(queue_url);
-        for (i, message) in chunk.iter().enumerate() {
-            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(serde_json::to_string(message).map_err(Error::internal)?)
-                .build()
-                .map_err(Error::internal)?;
-            request = request.entries(entry);
-        }
-        let output = request
-            .send()
-            .await
-            .map_err(|e| Error::Unavailable(format!("SQS send: {e:?}")))?;
-        if !output.failed().is_empty() {
-            return Err(Error::Unavailable(format!(
-                "SQS refused {} messages",
-                output.failed().len()
-            )));
-        }
-    }
+    use futures_util::{StreamExt, TryStreamExt};
+
+    let requests = messages
+        .chunks(10)
+        .map(|chunk| {
+            let mut request = sqs.send_message_batch().queue_url(queue_url);
+            for (i, message) in chunk.iter().enumerate() {
+                let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(serde_json::to_string(message).map_err(Error::internal)?)
+                    .build()
+                    .map_err(Error::internal)?;
+                request = request.entries(entry);
+            }
+            Ok(request)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    futures_util::stream::iter(requests)
+        .map(|request| async move {
+            let output = request
+                .send()
+                .await
+                .map_err(|e| Error::Unavailable(format!("SQS send: {e:?}")))?;
+            if output.failed().is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Unavailable(format!(
+                    "SQS refused {} messages",
+                    output.failed().len()
+                )))
+            }
+        })
+        .buffer_unordered(SENDS_IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
     Ok(())
 }
 
