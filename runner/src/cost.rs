@@ -347,7 +347,7 @@ async fn local_sqs_latency(samples: usize) -> Result<f64, String> {
 /// (hourly counts, their own device) waiting for validation.
 const PIPELINE_WALKERS: i64 = 500;
 
-/// Creates the walkers and their days as a sync leaves them when its message was lost,
+/// Creates the walkers and their days as a sync leaves them when its send failed,
 /// then runs the requeue schedule (as EventBridge would) until every day is on the queue:
 /// the consumers take it from there. Returns how many records were queued.
 async fn pipeline_walkers(db: &sqlx::PgPool, running: &crate::Running) -> Result<usize, String> {
@@ -381,6 +381,15 @@ async fn pipeline_walkers(db: &sqlx::PgPool, running: &crate::Running) -> Result
     .execute(db)
     .await
     .map_err(err)?;
+    // As the sync leaves them: waiting in the validation queue, their message not sent.
+    sqlx::query(
+        "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at)
+         SELECT r.id, r.recorded_date, r.user_id, r.version, now() - interval '2 minutes'
+         FROM step_records r JOIN users u ON u.id = r.user_id WHERE u.email LIKE 'walker%@example.com'",
+    )
+    .execute(db)
+    .await
+    .map_err(err)?;
     let function = running
         .template
         .functions
@@ -393,12 +402,11 @@ async fn pipeline_walkers(db: &sqlx::PgPool, running: &crate::Running) -> Result
         .ok_or("StepsRequeueFunction has no schedule")?;
     let pool = &running.pools["StepsRequeueFunction"];
     for _ in 0..20 {
-        let unqueued: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM step_records WHERE status = 'pending' AND enqueued_at IS NULL",
-        )
-        .fetch_one(db)
-        .await
-        .map_err(err)?;
+        let unqueued: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM validation_queue WHERE sent_at IS NULL")
+                .fetch_one(db)
+                .await
+                .map_err(err)?;
         if unqueued == 0 {
             return Ok(PIPELINE_WALKERS as usize);
         }

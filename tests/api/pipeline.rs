@@ -409,7 +409,8 @@ async fn a_failed_send_is_a_retryable_error_and_a_retry_converges() {
         .await;
     assert_eq!((res.status, res.code()), (503, "service_unavailable"));
     let pending: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM step_records WHERE status = 'pending' AND enqueued_at IS NULL",
+        "SELECT count(*) FROM step_records r JOIN validation_queue q ON q.step_record_id = r.id
+         WHERE r.status = 'pending' AND q.version = r.version AND q.sent_at IS NULL",
     )
     .fetch_one(&t.pool)
     .await
@@ -432,7 +433,7 @@ async fn the_sweeper_requeues_records_whose_message_was_never_sent() {
     let event = receive(&pipeline.sqs, &pipeline.validation).await;
     sqs::delete_succeeded(&pipeline.sqs, &pipeline.validation, &event, &[]).await;
     sqlx::query(
-        "UPDATE step_records SET enqueued_at = NULL, updated_at = now() - interval '5 minutes'",
+        "UPDATE validation_queue SET sent_at = NULL, queued_at = now() - interval '5 minutes'",
     )
     .execute(&t.pool)
     .await
@@ -443,4 +444,29 @@ async fn the_sweeper_requeues_records_whose_message_was_never_sent() {
     assert_eq!(out["queued"], 1);
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 2_500);
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM validation_queue")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0, "a validated version leaves the queue");
+
+    // A row left behind for a version that was validated anyway (the release before the
+    // queue validated it) is cleared, not sent again every hour.
+    sqlx::query(
+        "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at, sent_at)
+         SELECT id, recorded_date, user_id, version, now() - interval '3 hours', now() - interval '2 hours'
+         FROM step_records",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
+    let out = fitkart_functions::steps::requeue(t.app, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(out["queued"], 0);
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM validation_queue")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0);
 }

@@ -286,16 +286,22 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
         .await
         .unwrap();
     show(name, lines);
+    // The sweeper reads validation_queue; a stale row's record is probed in its own month.
+    sqlx::query(
+        "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at, sent_at)
+         SELECT id, recorded_date, user_id, version, now() - interval '2 hours', now() - interval '2 hours'
+         FROM step_records WHERE id = ANY($1) AND recorded_date = ANY($2)",
+    )
+    .bind(&ids)
+    .bind(&dates)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     let (name, sql) = explain(
-        "steps-requeue: pending records of the last two months",
-        "WHERE status = 'pending' AND recorded_date BETWEEN current_date - $2::int AND current_date + 1",
+        "steps-requeue: stale queue rows whose version is validated",
+        "AND r.version = q.version AND r.validated_version IS DISTINCT FROM r.version",
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(500_i64)
-        .bind(62_i32)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
+    let lines = sqlx::query_scalar(&sql).fetch_all(&mut *tx).await.unwrap();
     show(name, lines);
     let (name, sql) = explain(
         "admin daily stats (a month)",

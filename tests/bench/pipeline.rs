@@ -66,6 +66,14 @@ async fn main() {
     .execute(&pool)
     .await
     .unwrap();
+    // Each version waits in the validation queue, its message sent, as a sync leaves it.
+    sqlx::query(
+        "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, sent_at)
+         SELECT id, recorded_date, user_id, version, now() FROM step_records",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     // Oldest days first, as they would have arrived: each user's baseline grows.
     let requests: Vec<ValidateRecord> = sqlx::query_as::<_, (uuid::Uuid, i32, chrono::NaiveDate)>(

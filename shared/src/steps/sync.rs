@@ -172,8 +172,10 @@ pub async fn record_days(
     // A count dropping by more than 10% lowers the day (less is a platform merging a
     // watch's and a phone's counts); the first lowering's level and the lowest level are
     // kept for the lowered_then_raised rule. The first source is kept for relabelled_day.
+    // Every version made here waits in validation_queue until validated (migration 08).
     sqlx::query!(
-        r#"INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
+        r#"WITH versioned AS (
+           INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
                                         first_source, sync_token, hourly_steps, manual_steps, device_id, created_at,
                                         updated_at)
            SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.source, e.sync_token,
@@ -190,12 +192,18 @@ pub async fn record_days(
                                    THEN COALESCE(r.lowered_from, r.steps) ELSE r.lowered_from END,
                lowered_to = CASE WHEN EXCLUDED.steps < r.steps * 0.9
                                  THEN LEAST(r.lowered_to, EXCLUDED.steps) ELSE r.lowered_to END,
-               version = r.version + 1, status = 'pending', is_verified = FALSE, enqueued_at = NULL,
+               version = r.version + 1, status = 'pending', is_verified = FALSE,
                updated_at = EXCLUDED.updated_at
            WHERE (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
                  IS DISTINCT FROM
                  (EXCLUDED.steps, EXCLUDED.distance, EXCLUDED.calories, EXCLUDED.heart_points, EXCLUDED.source,
-                  EXCLUDED.hourly_steps, EXCLUDED.manual_steps)"#,
+                  EXCLUDED.hourly_steps, EXCLUDED.manual_steps)
+           RETURNING r.id, r.recorded_date, r.user_id, r.version
+           )
+           INSERT INTO validation_queue AS q (step_record_id, recorded_date, user_id, version, queued_at)
+           SELECT id, recorded_date, user_id, version, $12 FROM versioned
+           ON CONFLICT (step_record_id, recorded_date) DO UPDATE SET
+               version = EXCLUDED.version, queued_at = EXCLUDED.queued_at, sent_at = NULL"#,
         user_id,
         &dates,
         &steps,
@@ -220,9 +228,11 @@ pub async fn record_days(
     .await?;
     Ok(sqlx::query_as!(
         SyncRow,
-        r#"SELECT id, recorded_date AS date, steps, status, version,
-                  (status = 'pending' AND enqueued_at IS NULL) AS "unqueued!"
-           FROM step_records WHERE user_id = $1 AND recorded_date = ANY($2) ORDER BY recorded_date"#,
+        r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status, r.version,
+                  (q.version = r.version AND q.sent_at IS NULL) IS TRUE AS "unqueued!"
+           FROM step_records r
+           LEFT JOIN validation_queue q ON q.step_record_id = r.id AND q.recorded_date = r.recorded_date
+           WHERE r.user_id = $1 AND r.recorded_date = ANY($2) ORDER BY r.recorded_date"#,
         user_id,
         &dates
     )
@@ -244,38 +254,40 @@ pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result
     queue::send(app.sqs().await, url, records).await?;
     let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
     let versions: Vec<i32> = records.iter().map(|r| r.version).collect();
-    let dates: Vec<NaiveDate> = records.iter().filter_map(|r| r.recorded_date).collect();
     sqlx::query!(
-        r#"UPDATE step_records r SET enqueued_at = now()
-           FROM UNNEST($1::uuid[], $2::int4[]) AS q(id, version)
-           WHERE r.id = q.id AND r.version = q.version AND r.recorded_date = ANY($3)"#,
+        r#"UPDATE validation_queue q SET sent_at = now()
+           FROM UNNEST($1::uuid[], $2::int4[]) AS s(id, version)
+           WHERE q.step_record_id = s.id AND q.version = s.version"#,
         &ids,
-        &versions,
-        &dates
+        &versions
     )
     .execute(app.db().await?)
     .await?;
     Ok(())
 }
 
-/// How far back the sweeper looks, in days: a day can be synced at most
-/// `max_backfill_days` (at most 31) late, and a record still pending a month after its
-/// sync has been dead-lettered and alarmed on long before. Two months of partitions.
-const SWEEP_DAYS: i32 = 62;
-
 /// Re-queues records that have waited for validation too long: never sent (a failed
-/// send), or sent long ago and still pending (a lost or dead-lettered message). Bounded
-/// per run; returns how many were queued.
+/// send), or sent long ago and still not validated (a lost or dead-lettered message).
+/// Bounded per run; returns how many were queued.
 pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
+    // Rows whose version is validated already (by a release before the queue existed)
+    // or whose record is gone wait for nothing.
+    sqlx::query!(
+        r#"DELETE FROM validation_queue q
+           WHERE (q.sent_at IS NULL AND q.queued_at < now() - interval '1 minute' OR q.sent_at < now() - interval '1 hour')
+             AND NOT EXISTS (SELECT 1 FROM step_records r
+                             WHERE r.id = q.step_record_id AND r.recorded_date = q.recorded_date
+                               AND r.version = q.version AND r.validated_version IS DISTINCT FROM r.version)"#
+    )
+    .execute(app.db().await?)
+    .await?;
     let stale = sqlx::query_as!(
         ValidateRecord,
-        r#"SELECT id AS record_id, version, recorded_date AS "recorded_date?" FROM step_records
-           WHERE status = 'pending' AND recorded_date BETWEEN current_date - $2::int AND current_date + 1
-             AND (enqueued_at IS NULL AND updated_at < now() - interval '1 minute'
-                  OR enqueued_at < now() - interval '1 hour')
-           ORDER BY updated_at LIMIT $1"#,
-        limit,
-        SWEEP_DAYS
+        r#"SELECT step_record_id AS record_id, version, recorded_date AS "recorded_date?" FROM validation_queue
+           WHERE sent_at IS NULL AND queued_at < now() - interval '1 minute'
+              OR sent_at < now() - interval '1 hour'
+           ORDER BY queued_at LIMIT $1"#,
+        limit
     )
     .fetch_all(app.db().await?)
     .await?;

@@ -350,6 +350,11 @@ impl VerdictRows {
                              day)
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
                    RETURNING step_record_id, record_version, is_suspicious, anomaly_score, reasons
+               ),
+               -- The version waits no more (a newer one, synced meanwhile, still does).
+               done AS (
+                   DELETE FROM validation_queue q USING v
+                   WHERE q.step_record_id = v.step_record_id AND q.version = v.record_version
                )
                UPDATE step_records r SET
                    status = CASE WHEN v.is_suspicious THEN 'suspicious' ELSE 'verified' END,
