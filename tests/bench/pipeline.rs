@@ -66,6 +66,14 @@ async fn main() {
     .execute(&pool)
     .await
     .unwrap();
+    // The devices' accounts, as the syncs leave them.
+    sqlx::query(
+        "INSERT INTO device_accounts (device_id, user_id, first_used_at, last_day)
+         SELECT device_id, user_id, min(created_at), max(recorded_date) FROM step_records GROUP BY 1, 2",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     // Each version waits in the validation queue, its message sent, as a sync leaves it.
     sqlx::query(
         "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, sent_at)

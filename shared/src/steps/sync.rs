@@ -226,6 +226,21 @@ pub async fn record_days(
     )
     .execute(&mut *conn)
     .await?;
+    if let Some(device_id) = device_id {
+        // The device's accounts, for the one device, one earner rule.
+        sqlx::query!(
+            r#"INSERT INTO device_accounts AS d (device_id, user_id, first_used_at, last_day)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (device_id, user_id) DO UPDATE SET last_day = EXCLUDED.last_day
+               WHERE d.last_day < EXCLUDED.last_day"#,
+            device_id,
+            user_id,
+            at,
+            dates.iter().max().copied().unwrap_or(today)
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(sqlx::query_as!(
         SyncRow,
         r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status, r.version,

@@ -141,9 +141,6 @@ impl Record {
     }
 }
 
-/// How far before a batch's days the device rule looks for a device's first accounts.
-const DEVICE_HISTORY_DAYS: i32 = 400;
-
 /// What the rules need to know around the records of a batch, read in three set-based
 /// statements: each user's baseline, the devices' earlier accounts, and the high days
 /// near each day.
@@ -191,32 +188,19 @@ impl Surroundings {
         .map(|h| ((h.user_id, h.day), (h.days, h.with_hours)))
         .collect();
 
-        // Other accounts that used the same device within the window before the day and
-        // first synced from it before this user did: one device, one earner. "First" is
-        // within the last DEVICE_HISTORY_DAYS of days (a year of months, not all of them).
+        // Other accounts that synced from the same device within the window before the
+        // day and first synced from it before this user did: one device, one earner.
         let earlier_on_device = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(*) AS "earlier!"
                FROM UNNEST($1::uuid[], $2::date[], $3::text[]) AS q(user_id, day, device_id)
-               CROSS JOIN LATERAL (
-                   SELECT min(m.created_at) AS first_used FROM step_records m
-                   WHERE m.device_id = q.device_id AND m.user_id = q.user_id
-                     AND m.recorded_date >= $5::date - $6::int
-               ) mine
-               JOIN LATERAL (
-                   SELECT o.user_id, min(o.created_at) AS first_used FROM step_records o
-                   WHERE o.device_id = q.device_id AND o.user_id <> q.user_id
-                     AND o.recorded_date >= $5::date - $6::int
-                   GROUP BY o.user_id
-                   HAVING max(o.recorded_date) > q.day - $4::int
-               ) other ON other.first_used < mine.first_used
-               WHERE q.device_id IS NOT NULL
+               JOIN device_accounts mine ON mine.device_id = q.device_id AND mine.user_id = q.user_id
+               JOIN device_accounts other ON other.device_id = q.device_id AND other.user_id <> q.user_id
+                AND other.first_used_at < mine.first_used_at AND other.last_day > q.day - $4::int
                GROUP BY q.user_id, q.day"#,
             &user_ids,
             &dates,
             &devices as &[Option<String>],
             settings.shared_device_days as i32,
-            first_day,
-            DEVICE_HISTORY_DAYS
         )
         .fetch_all(pool)
         .await?
