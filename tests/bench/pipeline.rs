@@ -104,6 +104,10 @@ async fn main() {
         pool.clone(),
     )));
     let settings = Arc::new(app.settings().await.unwrap());
+    sqlx::query("SELECT pg_stat_reset()")
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query("SELECT pg_stat_statements_reset()")
         .execute(&pool)
         .await
@@ -175,6 +179,18 @@ async fn main() {
     .fetch_one(&pool)
     .await
     .unwrap();
+    // Table statistics reach the shared counters within a second of a transaction's end.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // Updates that wrote no index entry (HOT) per table: each other one wrote a new entry
+    // into every index of its table.
+    let hot: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN relname LIKE 'step_records_%' THEN 'step_records' ELSE relname::text END,
+                sum(n_tup_upd)::int8, sum(n_tup_hot_upd)::int8
+         FROM pg_stat_user_tables WHERE n_tup_upd > 0 GROUP BY 1 ORDER BY 2 DESC",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     fitkart_tests::ledger::assert_invariants(&pool).await;
 
     let pgbench_seconds = env_number("BENCH_PGBENCH_SECONDS", 20);
@@ -204,6 +220,11 @@ async fn main() {
         "  time in statements   : {statement_ms:.0} ms over {WORKERS} connections ({:.0}% of the workers' wall time)",
         100.0 * statement_ms / (WORKERS as f64 * elapsed.as_secs_f64() * 1000.0)
     );
+    let hot: Vec<String> = hot
+        .iter()
+        .map(|(table, updates, hot)| format!("{table} {hot}/{updates}"))
+        .collect();
+    println!("  HOT updates          : {}", hot.join(", "));
     println!("  heaviest statements (executing ms, planning ms, calls):");
     for (query, total_ms, plan_ms, calls) in heaviest {
         println!("    {total_ms:>9.0} ms {plan_ms:>7.0} ms {calls:>7}  {query}");
