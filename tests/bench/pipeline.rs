@@ -1,4 +1,5 @@
-//! Step-pipeline throughput: N step records (default 20,000 over 2,000 users) through
+//! Step-pipeline throughput: N step records (default 50,000 over 5,000 users: long enough
+//! for this machine's noise to average out) through
 //! validation and crediting against local Postgres — the same domain calls the two SQS
 //! consumers make, in the template's batches of 100 with two workers (two consumer environments) — next
 //! to pgbench's built-in tpcb-like TPS on the same server in the same run. Also counts
@@ -28,7 +29,7 @@ fn env_number(name: &str, default: i64) -> i64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let users = env_number("BENCH_USERS", 2_000);
+    let users = env_number("BENCH_USERS", 5_000);
     let days = env_number("BENCH_DAYS", 10);
     let (pool, _) = fitkart_tests::db::fresh_database().await;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
