@@ -88,7 +88,11 @@ async fn seed_history(pool: &PgPool) {
          FROM (SELECT user_id, sum(credited_steps) AS total FROM step_records GROUP BY user_id) t
          WHERE u.id = t.user_id;
          INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
-         SELECT period, period_start, user_id, total_steps FROM leaderboard_totals_expected;",
+         SELECT period, period_start, user_id, total_steps FROM leaderboard_totals_expected;
+         -- One day re-synced a minute ago and sent, waiting for its validation.
+         UPDATE step_records SET status = 'pending', version = 2, enqueued_at = now() - interval '1 minute'
+         WHERE recorded_date = current_date
+           AND user_id = (SELECT id FROM users ORDER BY email LIMIT 1);",
     )
     .execute(pool)
     .await
@@ -199,6 +203,36 @@ async fn assert_moved_over(pool: &PgPool, before: &(i64, String, String), bound:
     .await
     .unwrap();
     assert_eq!(filled, record.1);
+    // The record waiting for validation waits in the queue, sent; every device's accounts
+    // of the last 400 days are known to the device rule, first use and last day included.
+    let waiting: Vec<(Uuid, i32, bool)> = sqlx::query_as(
+        "SELECT q.step_record_id, q.version, q.sent_at IS NOT NULL FROM validation_queue q",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let pending: (Uuid, i32) =
+        sqlx::query_as("SELECT id, version FROM step_records WHERE status = 'pending'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting, vec![(pending.0, pending.1, true)]);
+    let devices_missing: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT device_id, user_id, min(created_at), max(recorded_date) FROM step_records
+             WHERE device_id IS NOT NULL AND recorded_date >= current_date - 400 GROUP BY 1, 2
+             EXCEPT SELECT device_id, user_id, first_used_at, last_day FROM device_accounts
+         ) m",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let device_accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM device_accounts")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(devices_missing, 0);
+    assert_eq!(device_accounts, 30, "30 walkers sharing one device");
     // The views read the partitioned table, not the history they were renamed with.
     let summarized: i64 =
         sqlx::query_scalar("SELECT active_users FROM daily_step_summary WHERE recorded_date = $1")
