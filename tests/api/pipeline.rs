@@ -470,3 +470,53 @@ async fn the_sweeper_requeues_records_whose_message_was_never_sent() {
         .unwrap();
     assert_eq!(waiting, 0);
 }
+
+/// A send of more than ten records is several SendMessageBatch requests (in flight
+/// together): every record arrives exactly once and is marked sent.
+#[tokio::test]
+async fn a_sweep_of_many_records_sends_each_exactly_once() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let user = t.register("many@example.com").await;
+    // 25 days whose sync stored them but never sent them (their send failed).
+    let records: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "WITH made AS (
+             INSERT INTO step_records (user_id, recorded_date, steps, source)
+             SELECT $1, current_date - d, 3000 + d, 'health_connect' FROM generate_series(0, 24) d
+             RETURNING id, recorded_date, user_id, version
+         )
+         INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at)
+         SELECT id, recorded_date, user_id, version, now() - interval '5 minutes' FROM made
+         RETURNING step_record_id",
+    )
+    .bind(user.id)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    let out = fitkart_functions::steps::requeue(t.app, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(out["queued"], 25);
+
+    let mut received: Vec<uuid::Uuid> = Vec::new();
+    for _ in 0..10 {
+        let event = receive(&pipeline.sqs, &pipeline.validation).await;
+        if event.records.is_empty() {
+            break;
+        }
+        for message in &event.records {
+            let body: Value = serde_json::from_str(message.body.as_deref().unwrap()).unwrap();
+            received.push(body["record_id"].as_str().unwrap().parse().unwrap());
+        }
+        sqs::delete_succeeded(&pipeline.sqs, &pipeline.validation, &event, &[]).await;
+    }
+    received.sort();
+    let mut expected = records.clone();
+    expected.sort();
+    assert_eq!(received, expected, "each record's message once");
+    let unsent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM validation_queue WHERE sent_at IS NULL")
+            .fetch_one(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(unsent, 0);
+}
