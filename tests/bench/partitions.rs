@@ -180,6 +180,24 @@ async fn sizes(pool: &PgPool, records: i64) -> Vec<(String, f64)> {
     per_record
 }
 
+/// A statement of the code, as an `EXPLAIN` to bind and run.
+type Explain<'q> =
+    sqlx::query::QueryScalar<'q, sqlx::Postgres, String, sqlx::postgres::PgArguments>;
+
+/// The plan of the code's statement containing `snippet` (from `.sqlx/`), run with the
+/// values `bind` gives it.
+async fn plan(
+    tx: &mut sqlx::PgConnection,
+    snippet: &str,
+    bind: impl for<'q> FnOnce(Explain<'q>) -> Explain<'q>,
+) -> Vec<String> {
+    let sql = format!(
+        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {}",
+        statement(snippet)
+    );
+    bind(sqlx::query_scalar(&sql)).fetch_all(tx).await.unwrap()
+}
+
 /// The plans of the statements the code runs against step_records.
 async fn plans(pool: &PgPool, today: NaiveDate) {
     let partitions: i64 =
@@ -199,13 +217,6 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
     let dates: Vec<NaiveDate> = sample.iter().map(|s| s.2).collect();
     println!("\nplans ({partitions} partitions: the history and one per month):");
 
-    let explain = |name: &'static str, snippet: &'static str| {
-        let sql = format!(
-            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {}",
-            statement(snippet)
-        );
-        (name, sql)
-    };
     let mut tx = pool.begin().await.unwrap();
     let show = |name: &str, lines: Vec<String>| {
         let read: std::collections::BTreeSet<String> = lines
@@ -226,66 +237,57 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
             println!("      {line}");
         }
     };
-    let (name, sql) = explain(
+    show(
         "GET /v1/steps (a month of the caller's days)",
-        "FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3",
+        plan(
+            &mut tx,
+            "FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3",
+            |q| q.bind(users[0]).bind(today - Days::new(30)).bind(today),
+        )
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(users[0])
-        .bind(today - Days::new(30))
-        .bind(today)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "validate-steps: the batch's records",
-        "WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)",
+        plan(
+            &mut tx,
+            "WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)",
+            |q| q.bind(ids.clone()).bind(dates.clone()),
+        )
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(&ids)
-        .bind(&dates)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "validate-steps: each user's 30-day baseline",
-        "ORDER BY s.recorded_date DESC LIMIT 30",
+        plan(&mut tx, "ORDER BY s.recorded_date DESC LIMIT 30", |q| {
+            q.bind(users.clone())
+                .bind(dates.clone())
+                .bind(today)
+                .bind(today)
+        })
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(&users)
-        .bind(&dates)
-        .bind(today)
-        .bind(today)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "credit-coins: the batch's records, locked",
-        "recorded_date = ANY($2) ORDER BY id FOR UPDATE",
-    );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(&ids)
-        .bind(&dates)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
-        "credit-coins: achievements over the last 120 days",
-        "r.recorded_date BETWEEN current_date - $2::int AND current_date + 1",
+        plan(
+            &mut tx,
+            "recorded_date = ANY($2) ORDER BY id FOR UPDATE",
+            |q| q.bind(ids.clone()).bind(dates.clone()),
+        )
+        .await,
     );
     let mut sorted_users = users.clone();
     sorted_users.sort();
-    let lines = sqlx::query_scalar(&sql)
-        .bind(&sorted_users)
-        .bind(fitkart::achievements::WINDOW_DAYS)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
+    show(
+        "credit-coins: achievements over the last 120 days",
+        plan(
+            &mut tx,
+            "r.recorded_date BETWEEN current_date - $2::int AND current_date + 1",
+            |q| {
+                q.bind(sorted_users.clone())
+                    .bind(fitkart::achievements::WINDOW_DAYS)
+            },
+        )
+        .await,
+    );
     // The sweeper reads validation_queue; a stale row's record is probed in its own month.
     sqlx::query(
         "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at, sent_at)
@@ -297,44 +299,40 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
     .execute(&mut *tx)
     .await
     .unwrap();
-    let (name, sql) = explain(
+    show(
         "steps-requeue: stale queue rows whose version is validated",
-        "AND r.version = q.version AND r.validated_version IS DISTINCT FROM r.version",
+        plan(
+            &mut tx,
+            "AND r.version = q.version AND r.validated_version IS DISTINCT FROM r.version",
+            |q| q,
+        )
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql).fetch_all(&mut *tx).await.unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "admin daily stats (a month)",
-        "FROM daily_step_summary WHERE recorded_date BETWEEN $1 AND $2",
+        plan(
+            &mut tx,
+            "FROM daily_step_summary WHERE recorded_date BETWEEN $1 AND $2",
+            |q| q.bind(today - Days::new(30)).bind(today),
+        )
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(today - Days::new(30))
-        .bind(today)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "GET /v1/steps/{id} (the id names no month: a key probe per partition)",
-        "updated_at\n           FROM step_records WHERE id = $1 AND user_id = $2",
+        plan(
+            &mut tx,
+            "updated_at\n           FROM step_records WHERE id = $1 AND user_id = $2",
+            |q| q.bind(ids[0]).bind(users[0]),
+        )
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(ids[0])
-        .bind(users[0])
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
-    let (name, sql) = explain(
+    show(
         "GET /v1/me/stats (lifetime figures: every month by definition)",
-        "FROM user_stats WHERE id = $1",
+        plan(&mut tx, "FROM user_stats WHERE id = $1", |q| {
+            q.bind(users[0])
+        })
+        .await,
     );
-    let lines = sqlx::query_scalar(&sql)
-        .bind(users[0])
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    show(name, lines);
     tx.rollback().await.unwrap();
 }
 
