@@ -12,6 +12,7 @@ use fitkart::http::{
 };
 use fitkart::orders::{self, Actor, Change, Status};
 use fitkart::rewards::{self, ProductChanges};
+use fitkart::shopify::fulfilment;
 use fitkart::steps::review::{self, Decision, QueueStatus};
 use fitkart::users::Role;
 
@@ -206,6 +207,7 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
         to: status,
         tracking_number,
         notes,
+        ..Change::default()
     };
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
@@ -215,10 +217,13 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
         action: "order.update",
         entity_type: "order",
         entity_id: Some(id),
-        before: &json!({"status": before.order.status, "tracking_number": before.order.tracking_number, "notes": before.notes}),
-        after: &json!({"status": after.order.status, "tracking_number": after.order.tracking_number, "notes": after.notes}),
+        before: &before.audit_view(),
+        after: &after.audit_view(),
     })
     .await?;
+    if after.order.status == Status::Confirmed && before.order.status != Status::Confirmed {
+        fulfilment::request_push(app, id).await;
+    }
     ok(&after)
 }
 

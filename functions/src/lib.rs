@@ -11,5 +11,6 @@ pub mod me;
 pub mod ops;
 pub mod orders;
 pub mod rewards;
+pub mod shopify;
 pub mod steps;
 pub mod wallet;

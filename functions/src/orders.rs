@@ -6,6 +6,7 @@ use fitkart::http::{
     Response, StatusCode,
 };
 use fitkart::orders::{self, Actor, Address, Change, NewOrder, Status};
+use fitkart::shopify::fulfilment;
 use fitkart::{idempotency, App, Error, Result};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -37,13 +38,22 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
         .map(|l| (l.product_id, l.quantity))
         .collect();
     let order = NewOrder::check(lines, body.shipping_address)?;
+    let auto_confirm = app.settings().await?.auto_confirm_orders;
     let mut tx = app.db().await?.begin().await?;
     let placed = idempotency::once(&mut tx, me.user_id, &key, &order, 201, async |conn| {
-        let placed = orders::place(conn, me.user_id, &order).await?;
+        let mut placed = orders::place(conn, me.user_id, &order).await?;
+        if auto_confirm {
+            placed = orders::confirm_automatically(conn, placed.id).await?;
+        }
         serde_json::to_value(placed).map_err(Error::internal)
     })
     .await?;
     tx.commit().await?;
+    if !placed.replayed && placed.body["status"] == Status::Confirmed.as_str() {
+        if let Some(id) = placed.body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {
+            fulfilment::request_push(app, id).await;
+        }
+    }
     let status = StatusCode::from_u16(placed.status).map_err(Error::internal)?;
     let mut response = json(status, &placed.body)?;
     if placed.replayed {

@@ -63,8 +63,14 @@ impl Running {
 /// Environment every function gets locally, over what the template says.
 fn overrides(options: &Options, port: u16, shopify_url: String) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([
-        // The catalog sync reads the local stand-in for Shopify.
+        // The catalog sync and the order push talk to the local stand-in for Shopify, whose
+        // webhooks are signed with the local secret.
         ("SHOPIFY_GRAPHQL_URL".to_owned(), shopify_url),
+        (
+            "SHOPIFY_WEBHOOK_SECRET".to_owned(),
+            shopify::LOCAL_WEBHOOK_SECRET.to_owned(),
+        ),
+        ("SHOPIFY_WEBHOOK_SECRET_ARN".to_owned(), String::new()),
         (
             "SHOPIFY_ACCESS_TOKEN".to_owned(),
             shopify::LOCAL_TOKEN.to_owned(),
@@ -189,7 +195,11 @@ pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
         queues,
         parameters: BTreeMap::new(),
     };
-    let overrides = overrides(options, options.port, shopify::serve().await?);
+    let overrides = overrides(
+        options,
+        options.port,
+        shopify::StandIn::start().await?.graphql_url,
+    );
     let hello = template::Function {
         logical_id: "hello-world (baseline)".into(),
         binary: "hello-lambda".into(),
@@ -312,7 +322,8 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         queues: queues.clone(),
         parameters: BTreeMap::from([("Stage".into(), "local".into())]),
     };
-    let overrides = overrides(options, port, shopify::serve().await?);
+    let shopify = shopify::StandIn::start().await?;
+    let overrides = overrides(options, port, shopify.graphql_url.clone());
 
     let mut pools = BTreeMap::new();
     let mut routes = Vec::new();
@@ -355,6 +366,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     let base_url = format!("http://127.0.0.1:{port}");
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
+        .merge(shopify::routes(shopify, base_url.clone()))
         .fallback(gateway::handle)
         .with_state(gateway);
     tokio::spawn(async move {

@@ -22,6 +22,7 @@ pub struct App {
     sqs: OnceCell<aws_sdk_sqs::Client>,
     ses: OnceCell<aws_sdk_sesv2::Client>,
     jwt: OnceCell<JwtKeys>,
+    shopify_webhook_key: OnceCell<String>,
     http: std::sync::OnceLock<reqwest::Client>,
     google_keys: KeyCache,
     apple_keys: KeyCache,
@@ -52,6 +53,7 @@ impl App {
             sqs: OnceCell::new(),
             ses: OnceCell::new(),
             jwt: OnceCell::new(),
+            shopify_webhook_key: OnceCell::new(),
             http: std::sync::OnceLock::new(),
             google_keys,
             apple_keys,
@@ -153,6 +155,20 @@ impl App {
                 ))
             })
             .await
+    }
+
+    /// The key Shopify signs webhooks with, fetched once per execution environment.
+    pub async fn shopify_webhook_key(&self) -> Result<&str> {
+        let source = self.config.shopify_webhook_secret.as_ref().ok_or_else(|| {
+            Error::internal(
+                "Shopify webhooks are not configured: set SHOPIFY_WEBHOOK_SECRET_ARN",
+            )
+        })?;
+        let key = self
+            .shopify_webhook_key
+            .get_or_try_init(|| async { secrets::resolve(self.aws().await, source).await })
+            .await?;
+        Ok(key)
     }
 
     /// An HTTP client for third parties (the identity providers' keys), created on first use.

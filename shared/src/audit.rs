@@ -1,6 +1,8 @@
-//! The admin audit trail. Every admin mutation runs in an `AuditedTx`: the change and its
+//! The audit trail. Every admin mutation runs in an `AuditedTx`: the change and its
 //! `admin_logs` row (action, entity, before/after, the caller's IP and user agent) commit
 //! together or not at all, so an audit row exists if and only if the change committed.
+//! Changes nobody clicked (a Shopify webhook, an automatic confirmation) are audited the
+//! same way with `record`, naming the integration as the actor.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,6 +18,18 @@ pub struct Actor {
     pub admin_id: Uuid,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+crate::text_enum! {
+    /// Who made an audited change.
+    pub enum ActorKind {
+        /// An admin, by hand (the row names them).
+        Admin = "admin",
+        /// The Shopify integration: a webhook, or the push of an order to the store.
+        Shopify = "shopify",
+        /// FitKart itself, by a setting (e.g. `auto_confirm_orders`).
+        System = "system",
+    }
 }
 
 /// What a mutation did, for its audit row.
@@ -56,26 +70,56 @@ impl AuditedTx {
         mut self,
         entry: Entry<'_, B, A>,
     ) -> Result<()> {
-        let changes = json!({
-            "before": serde_json::to_value(entry.before).map_err(Error::internal)?,
-            "after": serde_json::to_value(entry.after).map_err(Error::internal)?,
-        });
-        sqlx::query!(
-            "INSERT INTO admin_logs (admin_id, action, entity_type, entity_id, changes, ip_address, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $6::text::inet, $7)",
-            self.actor.admin_id,
-            entry.action,
-            entry.entity_type,
-            entry.entity_id,
-            changes,
-            self.actor.ip.as_deref().filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
-            self.actor.user_agent.as_deref().map(|ua| truncate(ua, 512)),
-        )
-        .execute(&mut *self.tx)
-        .await?;
+        insert(&mut self.tx, ActorKind::Admin, Some(&self.actor), entry).await?;
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// Audits a change made by an integration (`kind` is not `Admin`) in the caller's
+/// transaction, so the row commits with the change.
+pub async fn record<B: Serialize, A: Serialize>(
+    conn: &mut PgConnection,
+    kind: ActorKind,
+    entry: Entry<'_, B, A>,
+) -> Result<()> {
+    if kind == ActorKind::Admin {
+        return Err(Error::internal(
+            "an admin's change is audited through AuditedTx",
+        ));
+    }
+    insert(conn, kind, None, entry).await
+}
+
+async fn insert<B: Serialize, A: Serialize>(
+    conn: &mut PgConnection,
+    kind: ActorKind,
+    admin: Option<&Actor>,
+    entry: Entry<'_, B, A>,
+) -> Result<()> {
+    let changes = json!({
+        "before": serde_json::to_value(entry.before).map_err(Error::internal)?,
+        "after": serde_json::to_value(entry.after).map_err(Error::internal)?,
+    });
+    sqlx::query!(
+        "INSERT INTO admin_logs (admin_id, actor, action, entity_type, entity_id, changes, ip_address, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text::inet, $8)",
+        admin.map(|a| a.admin_id),
+        kind.as_str(),
+        entry.action,
+        entry.entity_type,
+        entry.entity_id,
+        changes,
+        admin
+            .and_then(|a| a.ip.as_deref())
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
+        admin
+            .and_then(|a| a.user_agent.as_deref())
+            .map(|ua| truncate(ua, 512)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -88,8 +132,10 @@ fn truncate(s: &str, max: usize) -> &str {
 #[derive(Debug, Serialize)]
 pub struct LogEntry {
     pub id: Uuid,
-    pub admin_id: Uuid,
-    pub admin_email: String,
+    /// `admin`, `shopify` or `system`; admin_id and admin_email are set for admins only.
+    pub actor: String,
+    pub admin_id: Option<Uuid>,
+    pub admin_email: Option<String>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<Uuid>,
@@ -123,9 +169,9 @@ pub async fn list(
     };
     let rows = sqlx::query_as!(
         LogEntry,
-        r#"SELECT l.id, l.admin_id, u.email AS admin_email, l.action, l.entity_type, l.entity_id, l.changes,
-                  host(l.ip_address) AS ip_address, l.user_agent, l.created_at
-           FROM admin_logs l JOIN users u ON u.id = l.admin_id
+        r#"SELECT l.id, l.actor, l.admin_id, u.email AS "admin_email?", l.action, l.entity_type, l.entity_id,
+                  l.changes, host(l.ip_address) AS ip_address, l.user_agent, l.created_at
+           FROM admin_logs l LEFT JOIN users u ON u.id = l.admin_id
            WHERE ($1::text IS NULL OR l.entity_type = $1)
              AND ($2::uuid IS NULL OR l.entity_id = $2)
              AND ($3::uuid IS NULL OR l.admin_id = $3)

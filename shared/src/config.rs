@@ -73,8 +73,14 @@ pub struct Config {
     pub apple_client_ids: Vec<String>,
     /// The shortest time between two key fetches caused by an unknown `kid` (a rotation).
     pub jwks_refetch_interval: Duration,
-    /// The Shopify Admin API the catalog sync reads; only `shopify-sync` needs it.
+    /// The Shopify Admin API the catalog sync reads and orders are pushed to.
     pub shopify: Option<ShopifyConfig>,
+    /// Where confirmed orders wait for their push to Shopify (`shopify-orders` consumes it;
+    /// webhooks are queued there too).
+    pub shopify_orders_queue_url: Option<String>,
+    /// The key Shopify signs webhooks with (the app's API secret); only the webhook
+    /// function needs it.
+    pub shopify_webhook_secret: Option<SecretSource>,
     /// Outgoing mail (SES); only the functions that send mail need it.
     pub mail: Option<MailConfig>,
 }
@@ -190,6 +196,17 @@ impl Config {
                 3_600,
             )?),
             shopify: shopify(&lookup, &secret)?,
+            shopify_orders_queue_url: lookup("SHOPIFY_ORDERS_QUEUE_URL"),
+            shopify_webhook_secret: match (
+                lookup("SHOPIFY_WEBHOOK_SECRET"),
+                lookup("SHOPIFY_WEBHOOK_SECRET_ARN"),
+            ) {
+                (None, None) => None,
+                _ => Some(secret(
+                    "SHOPIFY_WEBHOOK_SECRET",
+                    "SHOPIFY_WEBHOOK_SECRET_ARN",
+                )?),
+            },
             mail: mail(&lookup)?,
         })
     }

@@ -37,6 +37,9 @@ pub enum Error {
     InvalidRefreshToken,
     #[error("invalid id token")]
     InvalidIdToken,
+    /// A webhook whose signature header is missing or does not match its body.
+    #[error("invalid webhook signature")]
+    InvalidSignature,
     #[error("forbidden")]
     Forbidden,
     /// A refusal with its own stable code (`email_unverified`, `self_action`...).
@@ -95,6 +98,7 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::InvalidRefreshToken => "invalid_refresh_token",
             Error::InvalidIdToken => "invalid_id_token",
+            Error::InvalidSignature => "invalid_signature",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
             Error::Conflict { code, .. }
@@ -112,7 +116,8 @@ impl Error {
             Error::Unauthorized
             | Error::InvalidCredentials
             | Error::InvalidRefreshToken
-            | Error::InvalidIdToken => 401,
+            | Error::InvalidIdToken
+            | Error::InvalidSignature => 401,
             Error::Forbidden | Error::Denied { .. } => 403,
             Error::NotFound => 404,
             Error::Conflict { .. } => 409,
@@ -153,6 +158,7 @@ impl Error {
                 "The refresh token is invalid, expired or already used.".into()
             }
             Error::InvalidIdToken => "The identity token could not be verified.".into(),
+            Error::InvalidSignature => "The webhook signature does not match its body.".into(),
             Error::Forbidden => "You are not allowed to do this.".into(),
             Error::NotFound => "The resource does not exist.".into(),
             Error::Conflict { detail, .. }

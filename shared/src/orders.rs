@@ -19,6 +19,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::audit::{self, ActorKind, Entry};
 use crate::input::{self, Checks};
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::{achievements, pagination, Error, FieldError, Result};
@@ -65,12 +66,15 @@ impl Status {
     }
 }
 
-/// Who asks for a transition: users may only cancel their own order before it is processed.
-/// Who moves an order: its owner (cancelling) or an admin (the workflow).
+/// Who moves an order: its owner (cancelling), an admin (the workflow), the Shopify
+/// integration (the push to the store, the store's webhooks) or the system (automatic
+/// confirmation).
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     User(Uuid),
     Admin(Uuid),
+    Shopify,
+    System,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +200,8 @@ pub struct Order {
     pub items: Vec<OrderItem>,
     pub shipping_address: Value,
     pub tracking_number: Option<String>,
+    /// The carrier of `tracking_number`, when the store named one.
+    pub carrier: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub shipped_at: Option<DateTime<Utc>>,
@@ -212,6 +218,8 @@ pub struct AdminOrder {
     pub user_id: Uuid,
     pub user_email: String,
     pub notes: Option<String>,
+    /// The order in Shopify (a GraphQL id), once it was pushed there.
+    pub shopify_order_id: Option<String>,
     /// The statuses the workflow allows next (the admin console offers exactly these).
     pub next_statuses: Vec<Status>,
 }
@@ -249,6 +257,30 @@ pub async fn place(conn: &mut PgConnection, user_id: Uuid, order: &NewOrder) -> 
     .await?;
     ledger::move_order_coins(conn, user_id, total, 0).await?;
     Ok(load(conn, &[order_id]).await?.remove(0).order)
+}
+
+/// `auto_confirm_orders`: a just-placed order (its stock is already reserved) is confirmed
+/// at once, in the placing transaction, audited as the system's doing. The caller hands
+/// it to Shopify once committed.
+pub async fn confirm_automatically(conn: &mut PgConnection, order_id: Uuid) -> Result<Order> {
+    let change = Change {
+        to: Some(Status::Confirmed),
+        ..Change::default()
+    };
+    let (before, after) = transition(conn, order_id, Actor::System, &change).await?;
+    audit::record(
+        conn,
+        ActorKind::System,
+        Entry {
+            action: "order.update",
+            entity_type: "order",
+            entity_id: Some(order_id),
+            before: &before.audit_view(),
+            after: &after.audit_view(),
+        },
+    )
+    .await?;
+    Ok(after.order)
 }
 
 /// Locks the ordered products in id order, checks them, takes the units off their stock
@@ -346,7 +378,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> 
     let mut orders: HashMap<Uuid, AdminOrder> = HashMap::new();
     for r in sqlx::query!(
         "SELECT o.id, o.user_id, u.email, o.order_code, o.status, o.total_coins, o.shipping_address,
-                o.tracking_number, o.notes, o.created_at, o.updated_at, o.shipped_at, o.delivered_at,
+                o.tracking_number, o.carrier, o.notes, o.shopify_order_id, o.created_at, o.updated_at, o.shipped_at, o.delivered_at,
                 o.cancelled_at, o.refunded_at
          FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ANY($1)",
         ids
@@ -366,6 +398,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> 
                     items: items.remove(&r.id).unwrap_or_default(),
                     shipping_address: r.shipping_address,
                     tracking_number: r.tracking_number,
+                    carrier: r.carrier,
                     created_at: r.created_at,
                     updated_at: r.updated_at,
                     shipped_at: r.shipped_at,
@@ -376,6 +409,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> 
                 user_id: r.user_id,
                 user_email: r.email,
                 notes: r.notes,
+                shopify_order_id: r.shopify_order_id,
                 next_statuses: status.next(),
             },
         );
@@ -422,11 +456,25 @@ pub async fn list(
     Ok((load(conn, &ids).await?, next))
 }
 
-/// A requested change of an order's status (admins may add tracking and notes).
+impl AdminOrder {
+    /// What the audit trail keeps of an order before and after a change.
+    pub fn audit_view(&self) -> Value {
+        serde_json::json!({
+            "status": self.order.status,
+            "tracking_number": self.order.tracking_number,
+            "carrier": self.order.carrier,
+            "notes": self.notes,
+        })
+    }
+}
+
+/// A requested change of an order's status (admins and the store may add tracking and
+/// notes).
 #[derive(Debug, Clone, Default)]
 pub struct Change {
     pub to: Option<Status>,
     pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
     pub notes: Option<String>,
 }
 
@@ -440,6 +488,8 @@ pub struct Change {
 ///   placed and cancelled);
 /// - `refunded` (from shipped, delivered): the coins come back with a `refund` row and
 ///   leave `total_spent`; the goods went out, so stock stays as it is;
+/// - `confirmed`: the order is due to go to Shopify (`shopify_push_requested_at`; the
+///   caller hands it to the queue once committed, `shopify::fulfilment::request_push`);
 /// - an admin may repeat the current status to correct tracking number or notes.
 ///
 /// Anything else is `409 invalid_transition`; a user may only cancel their own pending
@@ -470,6 +520,9 @@ pub async fn transition(
         "UPDATE orders SET status = $2::text,
                 tracking_number = COALESCE($3, tracking_number),
                 notes = COALESCE($4, notes),
+                carrier = COALESCE($5, carrier),
+                shopify_push_requested_at = CASE WHEN $2 = 'confirmed' AND status <> $2 THEN now()
+                                                 ELSE shopify_push_requested_at END,
                 shipped_at = CASE WHEN $2 = 'shipped' AND status <> $2 THEN now() ELSE shipped_at END,
                 delivered_at = CASE WHEN $2 = 'delivered' AND status <> $2 THEN now() ELSE delivered_at END,
                 cancelled_at = CASE WHEN $2 = 'cancelled' AND status <> $2 THEN now() ELSE cancelled_at END,
@@ -479,7 +532,8 @@ pub async fn transition(
         id,
         to.as_str(),
         change.tracking_number,
-        change.notes
+        change.notes,
+        change.carrier
     )
     .execute(&mut *conn)
     .await?;
@@ -502,7 +556,7 @@ struct Locked {
 
 /// Who may move the order from `from` to `to`: its owner may cancel before processing
 /// (someone else's order is `404`); an admin may follow the workflow or correct tracking
-/// and notes, never on their own order.
+/// and notes, never on their own order; the integrations follow the workflow.
 fn permit(actor: Actor, order: &Locked, from: Status, to: Status, change: &Change) -> Result<()> {
     let allowed = match actor {
         Actor::User(user) if user != order.user_id => return Err(Error::NotFound),
@@ -516,9 +570,12 @@ fn permit(actor: Actor, order: &Locked, from: Status, to: Status, change: &Chang
                 "Admins can't change their own orders; ask another admin.",
             ))
         }
-        Actor::Admin(_) => {
+        Actor::Admin(_) | Actor::Shopify | Actor::System => {
             from.can_become(to)
-                || (to == from && (change.tracking_number.is_some() || change.notes.is_some()))
+                || (to == from
+                    && (change.tracking_number.is_some()
+                        || change.carrier.is_some()
+                        || change.notes.is_some()))
         }
     };
     if allowed {

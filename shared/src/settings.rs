@@ -129,6 +129,7 @@ settings! {
     syncs_per_user_hour: i64 = Kind::Int { min: 1, max: 10_000 }, default "30";
     referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3";
     referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10";
+    auto_confirm_orders: bool = Kind::Bool, default "false";
 }
 
 impl Settings {

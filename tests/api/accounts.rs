@@ -442,6 +442,7 @@ async fn deleting_an_account_forgets_its_tokens_responses_and_settled_addresses(
             to: Some(status),
             tracking_number: None,
             notes: None,
+            ..Change::default()
         };
         orders::transition(
             &mut tx,

@@ -7,7 +7,7 @@ use std::path::Path;
 /// README.md's floors, top to bottom.
 const FLOORS: &[&[&str]] = &[
     &["lambda", "http"],
-    &["auth", "audit"],
+    &["auth"],
     &[
         "accounts",
         "steps",
@@ -25,6 +25,7 @@ const FLOORS: &[&[&str]] = &[
     ],
     &[
         "ledger",
+        "audit",
         "wallet",
         "sessions",
         "idempotency",

@@ -593,6 +593,7 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
                 to: Some(to),
                 tracking_number: (to == Status::Shipped).then(|| "1Z999".to_owned()),
                 notes: None,
+                ..Change::default()
             };
             let result =
                 orders::transition(&mut tx, id, Actor::Admin(uuid::Uuid::new_v4()), &change).await;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fitkart::config::{SecretSource, ShopifyConfig};
 use fitkart::jobs::ScheduledEvent;
-use fitkart_functions::rewards::sync;
+use fitkart_functions::shopify::sync;
 use fitkart_tests::{test_config, TestApp};
 use serde_json::{json, Value};
 

@@ -47,6 +47,8 @@ pub fn test_config() -> Config {
         apple_client_ids: vec!["com.fitkart.app".into()],
         jwks_refetch_interval: std::time::Duration::from_secs(10),
         shopify: None,
+        shopify_orders_queue_url: None,
+        shopify_webhook_secret: None,
         mail: Some(MailConfig {
             from: mail::SENDER.into(),
             link_base_url: mail::LINK_BASE.into(),
@@ -324,6 +326,7 @@ impl TestApp {
                 to: Some(status),
                 tracking_number: None,
                 notes: None,
+                ..Change::default()
             };
             match orders::transition(&mut tx, order, admin, &change).await {
                 Ok(_) => tx.commit().await.unwrap(),

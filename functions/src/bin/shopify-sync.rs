@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), fitkart::lambda::BoxError> {
-    fitkart::lambda::serve_event(fitkart_functions::rewards::sync).await
+    fitkart::lambda::serve_event(fitkart_functions::shopify::sync).await
 }

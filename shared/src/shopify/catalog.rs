@@ -4,26 +4,21 @@
 //! applied in one transaction: a page that fails or does not parse leaves the table as it
 //! was. Each Shopify variant is one reward. Coin prices derive from the retail price and
 //! the `coins_per_usd` setting unless an admin pinned them; stock is Shopify's inventory
-//! less the units our open orders hold (Shopify learns of an order only when it ships);
+//! less the units our open orders hold that Shopify does not have yet (once an order is
+//! pushed to Shopify, Shopify's inventory already counts it);
 //! products that vanished or are not ACTIVE in Shopify are deactivated, never deleted
 //! (order lines point at them).
 
-use std::time::Duration;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::config::ShopifyConfig;
-use crate::{secrets, App, Error, Result};
+use super::Client;
+use crate::{App, Error, Result};
 
 const PAGE_SIZE: u32 = 50;
 /// Attempts per page before the run gives up (and EventBridge retries it later).
-const MAX_ATTEMPTS: u32 = 6;
-/// The longest single wait for Shopify's rate limiter.
-const MAX_WAIT: Duration = Duration::from_secs(30);
-/// The shortest wait for a throttled query's cost bucket to refill.
-const MIN_WAIT: Duration = Duration::from_millis(500);
+const ATTEMPTS: u32 = 6;
 
 const CATALOG_QUERY: &str = r#"query Catalog($first: Int!, $after: String) {
   products(first: $first, after: $after) {
@@ -110,27 +105,19 @@ pub struct SyncReport {
 
 /// Reads the whole catalog and applies it in one transaction.
 pub async fn sync(app: &App) -> Result<SyncReport> {
-    let config = app.config.shopify.as_ref().ok_or_else(|| {
-        Error::internal(
-            "Shopify is not configured: set SHOPIFY_SHOP_DOMAIN and SHOPIFY_ACCESS_TOKEN_ARN",
-        )
-    })?;
-    let token = secrets::resolve(app.aws().await, &config.access_token).await?;
-    let (rewards, pages) = fetch_catalog(app.http(), config, &token).await?;
+    let client = Client::new(app).await?;
+    let (rewards, pages) = fetch_catalog(&client).await?;
     let coins_per_usd = app.settings().await?.coins_per_usd;
     apply(app, &rewards, coins_per_usd, pages).await
 }
 
-async fn fetch_catalog(
-    http: &reqwest::Client,
-    config: &ShopifyConfig,
-    token: &str,
-) -> Result<(Vec<Reward>, u32)> {
+async fn fetch_catalog(client: &Client<'_>) -> Result<(Vec<Reward>, u32)> {
     let mut rewards = Vec::new();
     let mut after: Option<String> = None;
     let mut pages = 0;
     loop {
-        let data = query(http, config, token, after.as_deref()).await?;
+        let variables = json!({ "first": PAGE_SIZE, "after": after });
+        let data = client.graphql(CATALOG_QUERY, variables, ATTEMPTS).await?;
         let page: Page = serde_json::from_value(data["products"].clone()).map_err(|e| {
             Error::internal(format!("Shopify page {} is malformed: {e}", pages + 1))
         })?;
@@ -183,124 +170,6 @@ fn rewards_of(product: ShopifyProduct) -> Vec<Reward> {
             active,
         })
         .collect()
-}
-
-/// One GraphQL request, retried while Shopify says to slow down (HTTP 429 with
-/// `Retry-After`, a `THROTTLED` error with the cost bucket's restore rate) or fails
-/// transiently (5xx, connection errors), with a bounded wait each time.
-async fn query(
-    http: &reqwest::Client,
-    config: &ShopifyConfig,
-    token: &str,
-    after: Option<&str>,
-) -> Result<Value> {
-    let body = json!({
-        "query": CATALOG_QUERY,
-        "variables": { "first": PAGE_SIZE, "after": after },
-    });
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let backoff = Duration::from_millis(250 * 2_u64.pow((attempt - 1).min(7)));
-        let response = http
-            .post(&config.graphql_url)
-            .header("X-Shopify-Access-Token", token)
-            .json(&body)
-            .send()
-            .await;
-        let wait = match response {
-            Err(e) => {
-                tracing::warn!(attempt, error = %e, "Shopify request failed");
-                backoff
-            }
-            Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
-                let retry_after = r
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .map(seconds);
-                tracing::warn!(attempt, ?retry_after, "Shopify rate limit (429)");
-                retry_after.unwrap_or(backoff)
-            }
-            Ok(r) if r.status().is_server_error() => {
-                tracing::warn!(attempt, status = %r.status(), "Shopify server error");
-                backoff
-            }
-            Ok(r) if !r.status().is_success() => {
-                return Err(Error::internal(format!(
-                    "Shopify refused the catalog query with HTTP {}",
-                    r.status()
-                )));
-            }
-            Ok(r) => {
-                let value: Value = r.json().await.map_err(|e| {
-                    Error::internal(format!("Shopify sent a body that is not JSON: {e}"))
-                })?;
-                match graphql_outcome(&value) {
-                    Outcome::Data => return Ok(value["data"].clone()),
-                    Outcome::Throttled(wait) => {
-                        tracing::warn!(attempt, ?wait, "Shopify query cost throttled");
-                        wait
-                    }
-                    Outcome::Failed(message) => {
-                        return Err(Error::internal(format!("Shopify GraphQL error: {message}")))
-                    }
-                }
-            }
-        };
-        if attempt >= MAX_ATTEMPTS {
-            return Err(Error::Unavailable(format!(
-                "Shopify still refused after {attempt} attempts"
-            )));
-        }
-        tokio::time::sleep(wait.min(MAX_WAIT)).await;
-    }
-}
-
-/// A wait Shopify asked for, in seconds, as a duration of at most `MAX_WAIT`: a huge or
-/// infinite wait is the longest we wait, a negative or not-a-number one (a broken
-/// header) is none. `Duration::from_secs_f64` would panic on all of them.
-fn seconds(secs: f64) -> Duration {
-    if secs.is_nan() || secs <= 0.0 {
-        return Duration::ZERO;
-    }
-    Duration::try_from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())).unwrap_or(MAX_WAIT)
-}
-
-enum Outcome {
-    Data,
-    Throttled(Duration),
-    Failed(String),
-}
-
-fn graphql_outcome(value: &Value) -> Outcome {
-    let Some(errors) = value["errors"].as_array().filter(|e| !e.is_empty()) else {
-        return Outcome::Data;
-    };
-    if errors
-        .iter()
-        .any(|e| e["extensions"]["code"] == "THROTTLED")
-    {
-        // Wait until the bucket holds the query's cost again.
-        let cost = &value["extensions"]["cost"];
-        let requested = cost["requestedQueryCost"].as_f64().unwrap_or(100.0);
-        let available = cost["throttleStatus"]["currentlyAvailable"]
-            .as_f64()
-            .unwrap_or(0.0);
-        let restore = cost["throttleStatus"]["restoreRate"]
-            .as_f64()
-            .unwrap_or(50.0)
-            .max(1.0);
-        return Outcome::Throttled(seconds((requested - available) / restore).max(MIN_WAIT));
-    }
-    Outcome::Failed(
-        errors
-            .iter()
-            .filter_map(|e| e["message"].as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
 }
 
 async fn apply(
@@ -362,7 +231,8 @@ async fn apply(
                    category = EXCLUDED.category,
                    stock_quantity = GREATEST(0, EXCLUDED.stock_quantity - (
                        SELECT COALESCE(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id
-                       WHERE oi.product_id = p.id AND o.status IN ('pending', 'confirmed', 'processing'))),
+                       WHERE oi.product_id = p.id AND o.status IN ('pending', 'confirmed', 'processing')
+                         AND o.shopify_order_id IS NULL)),
                    is_active = EXCLUDED.is_active AND NOT p.admin_hidden,
                    synced_at = now(),
                    updated_at = now()
@@ -399,18 +269,4 @@ async fn apply(
         updated: upserted.updated,
         deactivated: deactivated as i64,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn any_wait_shopify_names_is_a_bounded_duration() {
-        assert_eq!(seconds(2.5), Duration::from_millis(2_500));
-        assert_eq!(seconds(-3.0), Duration::ZERO);
-        assert_eq!(seconds(f64::NAN), Duration::ZERO);
-        assert_eq!(seconds(f64::INFINITY), MAX_WAIT);
-        assert_eq!(seconds(1e300), MAX_WAIT);
-    }
 }
