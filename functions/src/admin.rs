@@ -189,6 +189,7 @@ pub async fn list_orders(app: &App, req: Request) -> Result<Response> {
 struct OrderPatch {
     status: String,
     tracking_number: Option<String>,
+    carrier: Option<String>,
     notes: Option<String>,
 }
 
@@ -201,13 +202,14 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
     let tracking_number = checks.optional("tracking_number", body.tracking_number, |t| {
         input::text(&t, 128)
     });
+    let carrier = checks.optional("carrier", body.carrier, |c| input::text(&c, 64));
     let notes = checks.optional("notes", body.notes, |n| input::text(&n, 2_000));
     checks.finish()?;
     let change = Change {
         to: status,
         tracking_number,
+        carrier,
         notes,
-        ..Change::default()
     };
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();

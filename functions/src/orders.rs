@@ -50,7 +50,10 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
     .await?;
     tx.commit().await?;
     if !placed.replayed && placed.body["status"] == Status::Confirmed.as_str() {
-        if let Some(id) = placed.body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {
+        if let Some(id) = placed.body["id"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+        {
             fulfilment::request_push(app, id).await;
         }
     }

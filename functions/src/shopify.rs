@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 /// still missing in Shopify; once per scheduled time.
 pub async fn sync(app: &App, event: ScheduledEvent) -> Result<Value> {
     jobs::run_once(app, "shopify-sync", event, || async {
-        let mut report = serde_json::to_value(shopify::sync(app).await?).map_err(Error::internal)?;
+        let mut report =
+            serde_json::to_value(shopify::sync(app).await?).map_err(Error::internal)?;
         report["orders_requeued"] = json!(fulfilment::requeue_unpushed(app).await?);
         Ok(report)
     })

@@ -344,10 +344,7 @@ async fn graphql(
             .collect();
         json!({ "orders": { "nodes": nodes } })
     } else {
-        return (
-            StatusCode::OK,
-            Json(page(variables["after"].as_str())),
-        );
+        return (StatusCode::OK, Json(page(variables["after"].as_str())));
     };
     let mut answer = json!({ "data": data });
     answer["extensions"] = cost();
@@ -357,7 +354,10 @@ async fn graphql(
 /// `POST /_local/shopify/fulfil/<order_code>` and `/_local/shopify/cancel/<order_code>`:
 /// what store staff do in Shopify's admin, sent to FitKart as signed webhooks; and
 /// `GET /_local/shopify/orders`: the orders the stand-in received.
-pub fn routes<S: Clone + Send + Sync + 'static>(standin: StandIn, base_url: String) -> axum::Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    standin: StandIn,
+    base_url: String,
+) -> axum::Router<S> {
     let webhook_url = format!("{base_url}/v1/webhooks/shopify");
     let fulfil_standin = standin.clone();
     let fulfil_url = webhook_url.clone();
@@ -420,14 +420,18 @@ async fn deliver(
     let Some(payload) = payload else {
         return (
             StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("the stand-in has no order tagged {code}; confirm it in the console first") })),
+            Json(
+                json!({ "error": format!("the stand-in has no order tagged {code}; confirm it in the console first") }),
+            ),
         );
     };
     println!("[shopify] {topic} for {code}");
     match send_webhook(url, topic, &payload).await {
         Ok((status, answer)) => (
             StatusCode::OK,
-            Json(json!({ "sent": topic, "payload": payload, "fitkart_status": status, "fitkart_answer": answer })),
+            Json(
+                json!({ "sent": topic, "payload": payload, "fitkart_status": status, "fitkart_answer": answer }),
+            ),
         ),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e }))),
     }

@@ -160,9 +160,7 @@ impl App {
     /// The key Shopify signs webhooks with, fetched once per execution environment.
     pub async fn shopify_webhook_key(&self) -> Result<&str> {
         let source = self.config.shopify_webhook_secret.as_ref().ok_or_else(|| {
-            Error::internal(
-                "Shopify webhooks are not configured: set SHOPIFY_WEBHOOK_SECRET_ARN",
-            )
+            Error::internal("Shopify webhooks are not configured: set SHOPIFY_WEBHOOK_SECRET_ARN")
         })?;
         let key = self
             .shopify_webhook_key

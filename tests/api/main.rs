@@ -9,6 +9,7 @@ mod auth;
 mod budget;
 mod deploy;
 mod fraud;
+mod fulfilment;
 mod hardening;
 mod health;
 mod housekeeping;

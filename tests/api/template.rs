@@ -305,7 +305,10 @@ fn no_function_can_read_a_secret_it_does_not_use() {
             );
         }
         if policies.contains("ShopifyWebhookSecretArn") {
-            assert_eq!(id, "ShopifyWebhookFunction", "{id} can read the webhook secret");
+            assert_eq!(
+                id, "ShopifyWebhookFunction",
+                "{id} can read the webhook secret"
+            );
         }
     }
     // Only the proxy reads the database credentials; functions use IAM tokens.

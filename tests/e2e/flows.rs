@@ -190,5 +190,159 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
     assert_eq!(res.status(), 200);
     let out: Value = res.json().await.unwrap();
     assert!(out["queued"].is_number());
+
+    a_redeemed_order_goes_to_the_store_and_comes_back_shipped(&base).await;
     running.stop();
+}
+
+/// The round trip of orders through the store, as `scripts/dev` shows it: redeem in the
+/// app, confirm in the console, the order appears in the Shopify stand-in, staff fulfil it
+/// there, and the app shows it shipped with its tracking number. (Part of the flow above:
+/// the seeded accounts come from one runner's mail.)
+async fn a_redeemed_order_goes_to_the_store_and_comes_back_shipped(base: &str) {
+    let http = fitkart_local::http_client();
+    let login = |email: &'static str, password: &'static str| {
+        let http = http.clone();
+        let base = base.to_owned();
+        async move {
+            let session: Value = http
+                .post(format!("{base}/v1/auth/login"))
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (
+                session["user"]["id"].as_str().unwrap().to_owned(),
+                session["tokens"]["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        }
+    };
+    let (demo_id, demo) = login(
+        fitkart_local::seed::DEMO_EMAIL,
+        fitkart_local::seed::DEMO_PASSWORD,
+    )
+    .await;
+    let (_, admin) = login(
+        fitkart_local::seed::ADMIN_EMAIL,
+        fitkart_local::seed::ADMIN_PASSWORD,
+    )
+    .await;
+
+    // Coins to spend, granted by the admin (the demo's steps may still be crediting).
+    let res = http
+        .post(format!("{base}/v1/admin/users/{demo_id}/coins"))
+        .bearer_auth(&admin)
+        .json(&json!({"amount": 100_000, "reason": "e2e: coins for a reward"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let rewards: Value = http
+        .get(format!("{base}/v1/rewards"))
+        .bearer_auth(&demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let product = rewards["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = http
+        .post(format!("{base}/v1/orders"))
+        .bearer_auth(&demo)
+        .header("Idempotency-Key", "e2e-order-1")
+        .json(&json!({"items": [{"product_id": product, "quantity": 1}],
+                      "shipping_address": {"name": "Demo Walker", "line1": "1 Local Way", "city": "Springfield",
+                                           "postal_code": "62701", "country": "US"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    let (id, code) = (
+        order["id"].as_str().unwrap().to_owned(),
+        order["order_code"].as_str().unwrap().to_owned(),
+    );
+    let res = http
+        .patch(format!("{base}/v1/admin/orders/{id}"))
+        .bearer_auth(&admin)
+        .json(&json!({"status": "confirmed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The shopify-orders consumer pushes it to the store through the queue.
+    let started = Instant::now();
+    let in_store = loop {
+        let store: Value = http
+            .get(format!("{base}/_local/shopify/orders"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let found = store["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| {
+                o["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t == code.as_str())
+            })
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the order never reached the store"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(in_store["shipping_address"]["zip"], "62701");
+
+    // Staff fulfil it in the store: a signed webhook, queued and applied.
+    let res = http
+        .post(format!("{base}/_local/shopify/fulfil/{code}"))
+        .send()
+        .await
+        .unwrap();
+    let sent: Value = res.json().await.unwrap();
+    assert_eq!(sent["fitkart_status"], 200, "{sent}");
+    let started = Instant::now();
+    let shipped = loop {
+        let order: Value = http
+            .get(format!("{base}/v1/orders/{id}"))
+            .bearer_auth(&demo)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if order["status"] == "shipped" {
+            break order;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never shipped: {order}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(shipped["carrier"], "UPS");
+    assert!(shipped["tracking_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("1ZLOCAL"));
 }

@@ -4,7 +4,9 @@ import { More, Notice, usePages } from "../components/common";
 
 type Entry = {
   id: string;
-  admin_email: string;
+  /** admin (by hand), shopify (the store's webhooks and the order push) or system (a setting). */
+  actor: "admin" | "shopify" | "system";
+  admin_email: string | null;
   action: string;
   entity_type: string;
   entity_id: string | null;
@@ -16,6 +18,13 @@ type Entry = {
 
 type Filters = { entity_type: string; entity_id: string; action: string; from: string; to: string };
 const EMPTY: Filters = { entity_type: "", entity_id: "", action: "", from: "", to: "" };
+
+/** Who made the change, as a person reads it. */
+function who(e: Entry) {
+  if (e.actor === "shopify") return "Shopify";
+  if (e.actor === "system") return "FitKart (automatic)";
+  return e.admin_email ?? "an admin";
+}
 
 function params(f: Filters) {
   return {
@@ -72,12 +81,13 @@ export function AuditLog() {
       </form>
       {error && <Notice kind="error">{error}</Notice>}
       {items.map((e) => (
-        <article key={e.id} className="card audit" aria-label={`${e.action} by ${e.admin_email}`}>
+        <article key={e.id} className="card audit" aria-label={`${e.action} by ${who(e)}`}>
           <header>
             <strong>{e.action}</strong> <span>{e.entity_type}</span> <code>{e.entity_id ?? ""}</code>
           </header>
           <p className="meta">
-            {formatTime(e.created_at)} · {e.admin_email} · {e.ip_address ?? "no IP"} · {e.user_agent ?? ""}
+            {formatTime(e.created_at)} · {who(e)}
+            {e.actor === "admin" ? ` · ${e.ip_address ?? "no IP"} · ${e.user_agent ?? ""}` : ""}
           </p>
           <Diff before={e.changes.before} after={e.changes.after} />
         </article>

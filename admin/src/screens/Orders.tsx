@@ -9,7 +9,10 @@ type Order = {
   total_coins: number;
   user_email: string;
   tracking_number: string | null;
+  carrier: string | null;
   notes: string | null;
+  /** The order in Shopify once it was sent there (it ships from Shopify then). */
+  shopify_order_id: string | null;
   created_at: string;
   items: { name: string; quantity: number }[];
   shipping_address: { name: string; line1: string; line2?: string; city: string; postal_code: string; country: string };
@@ -66,6 +69,7 @@ export function Orders() {
 
 function OrderRow({ order, open, onToggle, onChanged }: { order: Order; open: boolean; onToggle: () => void; onChanged: () => void }) {
   const [tracking, setTracking] = useState(order.tracking_number ?? "");
+  const [carrier, setCarrier] = useState(order.carrier ?? "");
   const [notes, setNotes] = useState(order.notes ?? "");
   const [error, setError] = useState<string | null>(null);
 
@@ -75,6 +79,7 @@ function OrderRow({ order, open, onToggle, onChanged }: { order: Order; open: bo
       await api("PATCH", `/v1/admin/orders/${order.id}`, {
         status: to,
         ...(tracking.trim() ? { tracking_number: tracking.trim() } : {}),
+        ...(carrier.trim() ? { carrier: carrier.trim() } : {}),
         ...(notes.trim() ? { notes: notes.trim() } : {}),
       });
       onChanged();
@@ -107,10 +112,21 @@ function OrderRow({ order, open, onToggle, onChanged }: { order: Order; open: bo
               {order.shipping_address.line2 ? `, ${order.shipping_address.line2}` : ""}, {order.shipping_address.postal_code}{" "}
               {order.shipping_address.city}, {order.shipping_address.country}
             </p>
+            <p>
+              {order.shopify_order_id
+                ? `In Shopify as ${order.shopify_order_id}: it ships from Shopify, and Shopify's webhooks move it here.`
+                : order.status === "confirmed" || order.status === "processing"
+                  ? "Being sent to Shopify."
+                  : "Not in Shopify."}
+            </p>
             <div className="row">
               <label>
                 Tracking number
                 <input value={tracking} onChange={(e) => setTracking(e.target.value)} maxLength={128} />
+              </label>
+              <label>
+                Carrier
+                <input value={carrier} onChange={(e) => setCarrier(e.target.value)} maxLength={64} />
               </label>
               <label>
                 Notes (staff only)

@@ -211,7 +211,11 @@ const FIND_QUERY: &str = r#"query OrderByTag($query: String!) {
 /// The Shopify order tagged with our code, if an earlier delivery created it.
 async fn find(client: &Client<'_>, code: &str) -> Result<Option<String>> {
     let data = client
-        .graphql(FIND_QUERY, json!({ "query": format!("tag:'{code}'") }), ATTEMPTS)
+        .graphql(
+            FIND_QUERY,
+            json!({ "query": format!("tag:'{code}'") }),
+            ATTEMPTS,
+        )
         .await?;
     Ok(data["orders"]["nodes"]
         .as_array()

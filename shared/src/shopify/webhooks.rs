@@ -46,7 +46,11 @@ crate::text_enum! {
 pub fn verify(key: &str, signature: Option<&str>, body: &[u8]) -> Result<()> {
     use base64::Engine;
     let signature = signature
-        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
+        .and_then(|s| {
+            base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .ok()
+        })
         .ok_or(Error::InvalidSignature)?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).map_err(Error::internal)?;
     mac.update(body);
@@ -89,7 +93,10 @@ pub async fn receive(
     let payload: Value = serde_json::from_slice(body)
         .map_err(|e| Error::BadRequest(format!("The webhook body is not JSON: {e}")))?;
     if !payload.is_object() {
-        return Err(Error::invalid("body", "must be a JSON object (an order or a fulfilment)"));
+        return Err(Error::invalid(
+            "body",
+            "must be a JSON object (an order or a fulfilment)",
+        ));
     }
     let first_seen = sqlx::query_scalar!(
         r#"INSERT INTO shopify_webhooks (webhook_id, topic, payload) VALUES ($1, $2, $3)
@@ -207,7 +214,9 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
                 .collect();
             event.target = Some(
                 if !fulfillments.is_empty()
-                    && fulfillments.iter().all(|f| f["shipment_status"] == "delivered")
+                    && fulfillments
+                        .iter()
+                        .all(|f| f["shipment_status"] == "delivered")
                 {
                     Target::Delivered
                 } else {
@@ -225,7 +234,8 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
             Ok(event)
         }
         Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => {
-            let shopify_order_id = order_gid(&payload["order_id"]).ok_or("the fulfilment has no order_id")?;
+            let shopify_order_id =
+                order_gid(&payload["order_id"]).ok_or("the fulfilment has no order_id")?;
             let target = match payload["status"].as_str() {
                 Some("success") if payload["shipment_status"] == "delivered" => {
                     Some(Target::Delivered)
@@ -412,7 +422,9 @@ async fn move_order(
         }
     }
     let Some(target) = event.target else {
-        return Ok(format!("nothing to do: {topic} without a shipped fulfilment"));
+        return Ok(format!(
+            "nothing to do: {topic} without a shipped fulfilment"
+        ));
     };
     let webhook = json!({ "webhook_id": webhook_id, "topic": topic.as_str() });
     match walk(order.status, target) {
@@ -527,7 +539,11 @@ mod tests {
         use Status::*;
         let cases = [
             (Processing, Target::Shipped, Walk::Steps(vec![Shipped])),
-            (Confirmed, Target::Shipped, Walk::Steps(vec![Processing, Shipped])),
+            (
+                Confirmed,
+                Target::Shipped,
+                Walk::Steps(vec![Processing, Shipped]),
+            ),
             (
                 Processing,
                 Target::Delivered,
@@ -579,7 +595,9 @@ mod tests {
         let mut delivered = payload.clone();
         delivered["fulfillments"][0]["shipment_status"] = json!("delivered");
         assert_eq!(
-            interpret(Topic::OrdersFulfilled, &delivered).unwrap().target,
+            interpret(Topic::OrdersFulfilled, &delivered)
+                .unwrap()
+                .target,
             Some(Target::Delivered)
         );
         let mut theirs = payload.clone();
@@ -603,7 +621,9 @@ mod tests {
         assert_eq!(event.fitkart, None);
         let pending = json!({"order_id": 450789469, "status": "pending"});
         assert_eq!(
-            interpret(Topic::FulfillmentsCreate, &pending).unwrap().target,
+            interpret(Topic::FulfillmentsCreate, &pending)
+                .unwrap()
+                .target,
             None
         );
         assert!(interpret(Topic::FulfillmentsCreate, &json!({"status": "success"})).is_err());

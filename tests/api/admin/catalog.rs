@@ -30,12 +30,13 @@ async fn admins_move_orders_through_the_workflow_with_audit_and_filters() {
     let (_, frozen, _) = t.wallet(walker.id).await;
     let shipped = patch(
         first,
-        json!({"status": "shipped", "tracking_number": "1Z999AA10123456784", "notes": "DHL"}),
+        json!({"status": "shipped", "tracking_number": "1Z999AA10123456784", "carrier": "DHL", "notes": "left at the desk"}),
     )
     .await;
     assert_eq!(shipped.status, 200, "{}", shipped.body);
     assert_eq!(shipped.body["tracking_number"], "1Z999AA10123456784");
-    assert_eq!(shipped.body["notes"], "DHL");
+    assert_eq!(shipped.body["carrier"], "DHL");
+    assert_eq!(shipped.body["notes"], "left at the desk");
     assert_eq!(shipped.body["user_email"], "walker@example.com");
     assert!(shipped.body["shipped_at"].is_string());
     assert_eq!(t.wallet(walker.id).await.1, frozen - 2_000);
@@ -48,7 +49,7 @@ async fn admins_move_orders_through_the_workflow_with_audit_and_filters() {
     assert_eq!(changes["before"]["status"], "processing");
     assert_eq!(
         changes["after"],
-        json!({"status": "shipped", "tracking_number": "1Z999AA10123456784", "notes": "DHL"})
+        json!({"status": "shipped", "tracking_number": "1Z999AA10123456784", "carrier": "DHL", "notes": "left at the desk"})
     );
 
     let rows = audit_rows(&t).await;
