@@ -27,6 +27,8 @@ pub struct Cleanup {
     pub job_runs: u64,
     /// Leaderboard entries and per-user totals of boards that started over 400 days ago.
     pub old_board_rows: u64,
+    /// Shopify webhooks processed over 90 days ago.
+    pub shopify_webhooks: u64,
 }
 
 /// Runs `delete` (which deletes at most `batch` rows and says how many) until a run
@@ -66,6 +68,8 @@ macro_rules! delete_in_batches {
 /// - mailed account tokens used or expired more than a day ago;
 /// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
 /// - job runs older than 90 days;
+/// - Shopify webhooks processed more than 90 days ago (Shopify redelivers for 48 hours;
+///   the rest is kept to answer questions about an order; unprocessed ones always stay);
 /// - weekly and monthly boards (entries, totals, the published board) that started more
 ///   than 400 days ago: a year of boards stays (reconciliation checks the last 366 days').
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
@@ -134,6 +138,13 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
     )
     .execute(pool)
     .await?;
+    let shopify_webhooks = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM shopify_webhooks WHERE webhook_id IN (
+                 SELECT webhook_id FROM shopify_webhooks WHERE processed_at < now() - interval '90 days' LIMIT $1)"
+    )
+    .await?;
     Ok(Cleanup {
         refresh_tokens,
         login_attempts,
@@ -142,6 +153,7 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
         idempotency_keys,
         job_runs,
         old_board_rows: old_entries + old_totals,
+        shopify_webhooks,
     })
 }
 

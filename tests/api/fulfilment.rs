@@ -605,3 +605,27 @@ async fn webhooks_for_the_stores_own_orders_are_acknowledged_and_left_alone() {
             .unwrap();
     assert_eq!(outcomes, ["not a FitKart order", "not a FitKart order"]);
 }
+
+#[tokio::test]
+async fn once_shopify_has_an_order_the_catalog_sync_stops_subtracting_it() {
+    let w = world(5).await;
+    // The product is the stand-in's water bottle: 40 in Shopify's inventory.
+    sqlx::query(
+        "UPDATE reward_products SET shopify_variant_id = 'gid://shopify/ProductVariant/100',
+                                    shopify_product_id = 'gid://shopify/Product/1', stock_quantity = 40
+         WHERE id = $1",
+    )
+    .bind(w.product)
+    .execute(&w.t.pool)
+    .await
+    .unwrap();
+    let order = w.t.order(&w.walker, "k1", &[(w.product, 2)]).await;
+    fitkart::shopify::sync(w.t.app).await.unwrap();
+    assert_eq!(w.t.stock(w.product).await, 38, "our open order holds two units");
+    w.confirm(order).await;
+    assert!(w.drain(3).await.is_empty());
+    fitkart::shopify::sync(w.t.app).await.unwrap();
+    // Shopify's own inventory counts the order now (the stand-in's does not move, which
+    // makes the difference visible): subtracting it again would hide two units.
+    assert_eq!(w.t.stock(w.product).await, 40);
+}

@@ -185,6 +185,17 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .execute(&t.pool)
     .await
     .unwrap();
+    // Shopify webhooks: one processed long ago goes; a recent one and one never processed
+    // (however old) stay.
+    sqlx::query(
+        "INSERT INTO shopify_webhooks (webhook_id, topic, payload, received_at, processed_at) VALUES
+             ('old', 'orders/fulfilled', '{}', now() - interval '100 days', now() - interval '100 days'),
+             ('recent', 'orders/fulfilled', '{}', now() - interval '2 days', now() - interval '2 days'),
+             ('stuck', 'orders/fulfilled', '{}', now() - interval '100 days', NULL)",
+    )
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&t.pool)
         .await
@@ -199,10 +210,17 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
             done.rate_limit_hits,
             done.account_tokens,
             done.idempotency_keys,
-            done.old_board_rows
+            done.old_board_rows,
+            done.shopify_webhooks
         ),
-        (3, 7, 3, 1, 1, 2)
+        (3, 7, 3, 1, 1, 2, 1)
     );
+    let webhooks: Vec<String> =
+        sqlx::query_scalar("SELECT webhook_id FROM shopify_webhooks ORDER BY webhook_id")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(webhooks, ["recent", "stuck"]);
     let boards: Vec<String> = sqlx::query_scalar("SELECT period FROM leaderboards ORDER BY period")
         .fetch_all(&t.pool)
         .await
