@@ -621,7 +621,11 @@ async fn once_shopify_has_an_order_the_catalog_sync_stops_subtracting_it() {
     .unwrap();
     let order = w.t.order(&w.walker, "k1", &[(w.product, 2)]).await;
     fitkart::shopify::sync(w.t.app).await.unwrap();
-    assert_eq!(w.t.stock(w.product).await, 38, "our open order holds two units");
+    assert_eq!(
+        w.t.stock(w.product).await,
+        38,
+        "our open order holds two units"
+    );
     w.confirm(order).await;
     assert!(w.drain(3).await.is_empty());
     fitkart::shopify::sync(w.t.app).await.unwrap();
