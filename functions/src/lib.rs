@@ -8,6 +8,7 @@ pub mod auth;
 pub mod health;
 pub mod leaderboard;
 pub mod me;
+pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod rewards;

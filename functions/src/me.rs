@@ -145,8 +145,9 @@ pub async fn change_email(app: &App, req: Request) -> Result<Response> {
 pub async fn delete(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let mut tx = app.db().await?.begin().await?;
-    accounts::delete(&mut tx, me.user_id).await?;
+    let endpoints = accounts::delete(&mut tx, me.user_id).await?;
     tx.commit().await?;
+    fitkart::notifications::devices::delete_endpoints(app, &endpoints).await;
     no_content()
 }
 

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod gateway;
 pub mod lambda;
 pub mod mail;
+pub mod push;
 pub mod schedule;
 pub mod seed;
 pub mod shopify;
@@ -61,8 +62,16 @@ impl Running {
 }
 
 /// Environment every function gets locally, over what the template says.
-fn overrides(options: &Options, port: u16, shopify_url: String) -> BTreeMap<String, String> {
+fn overrides(
+    options: &Options,
+    port: u16,
+    shopify_url: String,
+    (apns, fcm): (String, String),
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::from([
+        // Devices register with the emulator's platform applications.
+        ("SNS_APNS_APPLICATION_ARN".to_owned(), apns),
+        ("SNS_FCM_APPLICATION_ARN".to_owned(), fcm),
         // The catalog sync and the order push talk to the local stand-in for Shopify, whose
         // webhooks are signed with the local secret.
         ("SHOPIFY_GRAPHQL_URL".to_owned(), shopify_url),
@@ -199,6 +208,7 @@ pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
         options,
         options.port,
         shopify::StandIn::start().await?.graphql_url,
+        (String::new(), String::new()),
     );
     let hello = template::Function {
         logical_id: "hello-world (baseline)".into(),
@@ -323,7 +333,13 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         parameters: BTreeMap::from([("Stage".into(), "local".into())]),
     };
     let shopify = shopify::StandIn::start().await?;
-    let overrides = overrides(options, port, shopify.graphql_url.clone());
+    let push_applications = push::create_applications(&local_aws().await).await?;
+    let overrides = overrides(
+        options,
+        port,
+        shopify.graphql_url.clone(),
+        push_applications,
+    );
 
     let mut pools = BTreeMap::new();
     let mut routes = Vec::new();
@@ -367,6 +383,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
         .merge(shopify::routes(shopify, base_url.clone()))
+        .merge(push::routes())
         .fallback(gateway::handle)
         .with_state(gateway);
     tokio::spawn(async move {
@@ -416,6 +433,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     }
 
     tokio::spawn(mail::print_new_mail());
+    tokio::spawn(push::print_new_pushes());
     if options.seed {
         seed::run(&base_url, &options.database_url).await?;
     }

@@ -172,6 +172,7 @@ fn print_banner(running: &fitkart_local::Running, seeded: bool) {
     println!("  mail:    {base}/_local/mail (each new mail is printed as [mail])");
     println!("  shopify: {base}/_local/shopify/orders (orders the store stand-in received, printed as [shopify]);");
     println!("           curl -X POST {base}/_local/shopify/fulfil/<order_code> ships one (a signed webhook)");
+    println!("  push:    {base}/_local/push (each push the app would get is printed as [push])");
     println!("  health:  curl {base}/v1/health");
     println!("  invoke:  curl -X POST {base}/_local/invoke/<FunctionLogicalId> -d '{{}}'");
     if seeded {

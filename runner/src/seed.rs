@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 pub const ADMIN_EMAIL: &str = "admin@fitkart.local";
 pub const ADMIN_PASSWORD: &str = "local-admin-password";
 pub const DEMO_EMAIL: &str = "demo@fitkart.local";
+/// The demo walker's (made-up) APNs device token.
+pub const DEMO_PUSH_TOKEN: &str =
+    "dec0de0000000000000000000000000000000000000000000000000000f17ca7";
 pub const DEMO_PASSWORD: &str = "local-demo-password";
 
 async fn account(
@@ -111,6 +114,23 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     .execute(&pool)
     .await
     .map_err(|e| e.to_string())?;
+
+    // The demo walker's phone, registered for pushes before the week is synced: its coins,
+    // the held day and its order updates are pushed to it (printed as [push]).
+    let device = http
+        .post(format!("{base}/v1/me/devices"))
+        .bearer_auth(token)
+        .json(&json!({"platform": "ios", "token": DEMO_PUSH_TOKEN, "app_version": "1.0.0"}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !device.status().is_success() {
+        return Err(format!(
+            "demo device registration answered {}: {}",
+            device.status(),
+            device.text().await.unwrap_or_default()
+        ));
+    }
 
     // A plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and
     // one 60,000-step day, which anti-cheat holds for the admin's review queue.

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
+use crate::notifications::{self, Kind, Notice};
 use crate::Result;
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +122,18 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
         })
         .collect();
     ledger::post_many(&mut *conn, &bonuses).await?;
+    let notices: Vec<Notice> = unlocks
+        .iter()
+        .map(|u| {
+            Notice::new(
+                format!("achievement:{}:{}", u.user_id, u.achievement_id),
+                u.user_id,
+                Kind::AchievementUnlocked,
+                serde_json::json!({ "name": u.name, "bonus_coins": u.reward_coins }),
+            )
+        })
+        .collect();
+    notifications::record(conn, &notices).await?;
     Ok(unlocks)
 }
 

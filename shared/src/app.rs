@@ -21,6 +21,7 @@ pub struct App {
     aws: OnceCell<aws_config::SdkConfig>,
     sqs: OnceCell<aws_sdk_sqs::Client>,
     ses: OnceCell<aws_sdk_sesv2::Client>,
+    sns: OnceCell<aws_sdk_sns::Client>,
     jwt: OnceCell<JwtKeys>,
     shopify_webhook_key: OnceCell<String>,
     http: std::sync::OnceLock<reqwest::Client>,
@@ -52,6 +53,7 @@ impl App {
             aws: OnceCell::new(),
             sqs: OnceCell::new(),
             ses: OnceCell::new(),
+            sns: OnceCell::new(),
             jwt: OnceCell::new(),
             shopify_webhook_key: OnceCell::new(),
             http: std::sync::OnceLock::new(),
@@ -124,6 +126,14 @@ impl App {
         let aws = self.aws().await;
         self.ses
             .get_or_init(|| async { aws_sdk_sesv2::Client::new(aws) })
+            .await
+    }
+
+    /// SNS for mobile push (the emulator's when `AWS_ENDPOINT_URL` is set).
+    pub async fn sns(&self) -> &aws_sdk_sns::Client {
+        let aws = self.aws().await;
+        self.sns
+            .get_or_init(|| async { aws_sdk_sns::Client::new(aws) })
             .await
     }
 

@@ -83,6 +83,19 @@ pub struct Config {
     pub shopify_webhook_secret: Option<SecretSource>,
     /// Outgoing mail (SES); only the functions that send mail need it.
     pub mail: Option<MailConfig>,
+    /// SNS platform applications for mobile push (registering devices needs them).
+    pub push: PushConfig,
+    /// Where due notifications wait for `notifications-send`.
+    pub notification_queue_url: Option<String>,
+}
+
+/// The SNS platform applications devices are registered with, per platform. They hold the
+/// APNs and FCM credentials, so they are created outside the stack (CloudFormation has no
+/// resource for them) and passed in by ARN.
+#[derive(Debug, Clone, Default)]
+pub struct PushConfig {
+    pub apns_application_arn: Option<String>,
+    pub fcm_application_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +221,11 @@ impl Config {
                 )?),
             },
             mail: mail(&lookup)?,
+            push: PushConfig {
+                apns_application_arn: lookup("SNS_APNS_APPLICATION_ARN"),
+                fcm_application_arn: lookup("SNS_FCM_APPLICATION_ARN"),
+            },
+            notification_queue_url: lookup("NOTIFICATION_QUEUE_URL"),
         })
     }
 }

@@ -39,6 +39,17 @@ pub async fn export(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
                        'rank', leaderboard_rank(l.period, l.period_start, l.user_id),
                        'total_steps', l.total_steps) ORDER BY l.period, l.period_start)
                    FROM leaderboard_totals l WHERE l.user_id = u.id), '[]'),
+               'push_devices', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                       'id', d.id, 'platform', d.platform, 'token', d.token, 'app_version', d.app_version,
+                       'created_at', d.created_at, 'updated_at', d.updated_at) ORDER BY d.created_at)
+                   FROM push_devices d WHERE d.user_id = u.id), '[]'),
+               'notification_preferences', (SELECT jsonb_build_object('muted', p.muted, 'quiet_start', p.quiet_start,
+                       'quiet_end', p.quiet_end, 'updated_at', p.updated_at)
+                   FROM notification_preferences p WHERE p.user_id = u.id),
+               'notifications', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                       'kind', n.kind, 'data', n.data, 'created_at', n.created_at, 'finished_at', n.finished_at,
+                       'outcome', n.outcome) ORDER BY n.created_at)
+                   FROM notifications n WHERE n.user_id = u.id), '[]'),
                'account_events', COALESCE((SELECT jsonb_agg(jsonb_build_object(
                        'action', g.action, 'changes', g.changes, 'created_at', g.created_at) ORDER BY g.created_at)
                    FROM admin_logs g WHERE g.entity_type = 'user' AND g.entity_id = u.id), '[]')

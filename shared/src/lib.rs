@@ -25,6 +25,7 @@ pub mod leaderboard;
 pub mod ledger;
 pub mod mail;
 pub mod metrics;
+pub mod notifications;
 pub mod orders;
 pub mod pagination;
 pub mod password;

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::audit::{self, ActorKind, Entry};
 use crate::input::{self, Checks};
 use crate::ledger::{self, Posting, Reference, TxType};
-use crate::{achievements, pagination, Error, FieldError, Result};
+use crate::{achievements, notifications, pagination, Error, FieldError, Result};
 
 /// API.md: 1 to 20 lines of 1 to 10 units each.
 pub const MAX_LINES: usize = 20;
@@ -542,6 +542,18 @@ pub async fn transition(
         achievements::evaluate(conn, &[locked.user_id]).await?;
     }
     let after = get(conn, None, id).await?;
+    // The owner hears of what others did to their order (not of their own cancel).
+    if to != from && !matches!(actor, Actor::User(_)) {
+        let notice = notifications::order_notice(
+            locked.user_id,
+            id,
+            &locked.order_code,
+            to.as_str(),
+            after.order.tracking_number.as_deref(),
+            after.order.carrier.as_deref(),
+        );
+        notifications::record(conn, notice.as_slice()).await?;
+    }
     Ok((before, after))
 }
 

@@ -26,6 +26,7 @@ const FLOORS: &[&[&str]] = &[
     &[
         "ledger",
         "audit",
+        "notifications",
         "wallet",
         "sessions",
         "idempotency",

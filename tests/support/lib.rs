@@ -49,6 +49,8 @@ pub fn test_config() -> Config {
         shopify: None,
         shopify_orders_queue_url: None,
         shopify_webhook_secret: None,
+        push: Default::default(),
+        notification_queue_url: None,
         mail: Some(MailConfig {
             from: mail::SENDER.into(),
             link_base_url: mail::LINK_BASE.into(),

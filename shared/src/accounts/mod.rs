@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::users::{self, Role};
-use crate::{leaderboard, sessions};
+use crate::{leaderboard, notifications, sessions};
 use crate::{Error, Result};
 
 /// What a new account starts from, by registration or by a first OAuth sign-in.
@@ -93,10 +93,16 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
 /// Apple account can sign up again), pending mail tokens, the email's login attempts,
 /// stored idempotent responses, and the shipping addresses of orders that no longer need
 /// one. Every session is revoked, and the email is free to register again (uniqueness
-/// only covers live accounts).
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+/// only covers live accounts). Push devices, notification choices and notifications not
+/// yet sent go too; the devices' SNS endpoints are returned for the caller to delete once
+/// this commits (nothing is pushed to a deleted account either way: the rows are gone).
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
+    let endpoints = notifications::devices::endpoints_of(conn, id).await?;
     let deleted = sqlx::query!(
         r#"WITH old AS (SELECT lower(email) AS email FROM users WHERE id = $1 AND deleted_at IS NULL),
+           forget_devices AS (DELETE FROM push_devices WHERE user_id = $1),
+           forget_preferences AS (DELETE FROM notification_preferences WHERE user_id = $1),
+           forget_notifications AS (DELETE FROM notifications WHERE user_id = $1),
            forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old)),
            forget_identities AS (DELETE FROM user_identities WHERE user_id = $1),
            forget_responses AS (DELETE FROM idempotency_keys WHERE user_id = $1),
@@ -122,7 +128,8 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     }
     leaderboard::standing_changed(conn, id).await?;
     tokens::forget_all(conn, id).await?;
-    sessions::revoke_all(conn, id).await
+    sessions::revoke_all(conn, id).await?;
+    Ok(endpoints)
 }
 
 /// The proven owner of an address takes over the unverified account registered with it

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::settings::Settings;
 use crate::steps::{self, RecordKey};
-use crate::{achievements, leaderboard, referrals, App, Result};
+use crate::{achievements, leaderboard, notifications, referrals, App, Result};
 
 /// A crediting request on the coin-credit queue.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -143,6 +143,11 @@ pub async fn credit(
         return Ok(Credited { missing, coins: 0 });
     }
     pay(conn, settings, &by_user).await?;
+    let summaries: Vec<(Uuid, NaiveDate, i64)> = by_user
+        .iter()
+        .flat_map(|(user, days)| days.iter().map(move |d| (*user, d.date, d.coins)))
+        .collect();
+    notifications::record_coins(conn, &summaries).await?;
     let users: Vec<Uuid> = by_user.keys().copied().collect();
     let paid_users: Vec<Uuid> = by_user
         .iter()

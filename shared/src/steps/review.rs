@@ -12,6 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{crediting, RecordKey};
+use crate::notifications::{self, Kind, Notice};
 use crate::settings::Settings;
 use crate::{pagination, Error, Result};
 
@@ -207,5 +208,12 @@ pub async fn decide(
         crediting::credit(conn, settings, &[record]).await?;
     }
     let after = load(conn, &[id]).await?.remove(0);
+    let notice = Notice::new(
+        format!("review:{id}"),
+        target.user_id,
+        Kind::ReviewDecided,
+        serde_json::json!({ "date": target.recorded_date, "approved": approve, "note": note }),
+    );
+    notifications::record(conn, &[notice]).await?;
     Ok((before, after))
 }

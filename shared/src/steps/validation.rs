@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::anticheat::{self, DayFacts};
 use super::crediting::CreditRecord;
 use super::{RecordKey, ValidateRecord};
+use crate::notifications::{self, Kind, Notice};
 use crate::queue;
 use crate::settings::Settings;
 use crate::{App, Result};
@@ -318,7 +319,7 @@ impl VerdictRows {
     /// nothing and therefore updates nothing) and the records' new state.
     async fn write(self, pool: &sqlx::PgPool) -> Result<()> {
         let mut tx = pool.begin().await?;
-        sqlx::query!(
+        let written = sqlx::query!(
             r#"WITH v AS (
                    INSERT INTO step_validations (user_id, step_record_id, recorded_date, record_version, expected_steps,
                                                  reported_steps, anomaly_score, is_suspicious, validation_reason, reasons,
@@ -333,7 +334,8 @@ impl VerdictRows {
                         AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules,
                              day)
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
-                   RETURNING step_record_id, record_version, is_suspicious, anomaly_score, reasons
+                   RETURNING id, user_id, recorded_date, step_record_id, record_version, is_suspicious, anomaly_score,
+                             reasons
                ),
                -- The version waits no more (a newer one, synced meanwhile, still does).
                done AS (
@@ -347,7 +349,8 @@ impl VerdictRows {
                    anomaly_score = v.anomaly_score, reasons = v.reasons,
                    validated_version = v.record_version, updated_at = now()
                FROM v JOIN UNNEST($1::uuid[], $10::int8[]) AS q(id, verified) ON q.id = v.step_record_id
-               WHERE r.id = v.step_record_id AND r.recorded_date = ANY($12) AND r.version = v.record_version"#,
+               WHERE r.id = v.step_record_id AND r.recorded_date = ANY($12) AND r.version = v.record_version
+               RETURNING v.id AS validation_id, v.user_id, v.recorded_date, v.is_suspicious, v.reasons"#,
             &self.ids,
             &self.users,
             &self.versions,
@@ -361,8 +364,22 @@ impl VerdictRows {
             &self.rules,
             &self.dates,
         )
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        // The owner hears that a day is held, and why.
+        let held: Vec<Notice> = written
+            .into_iter()
+            .filter(|w| w.is_suspicious)
+            .map(|w| {
+                Notice::new(
+                    format!("day_held:{}", w.validation_id),
+                    w.user_id,
+                    Kind::DayHeld,
+                    serde_json::json!({ "date": w.recorded_date, "reasons": w.reasons }),
+                )
+            })
+            .collect();
+        notifications::record(&mut tx, &held).await?;
         tx.commit().await?;
         Ok(())
     }
