@@ -29,6 +29,8 @@ pub struct Cleanup {
     pub old_board_rows: u64,
     /// Shopify webhooks processed over 90 days ago.
     pub shopify_webhooks: u64,
+    /// Notifications finished (sent, muted, expired) over 30 days ago.
+    pub notifications: u64,
 }
 
 /// Runs `delete` (which deletes at most `batch` rows and says how many) until a run
@@ -70,6 +72,7 @@ macro_rules! delete_in_batches {
 /// - job runs older than 90 days;
 /// - Shopify webhooks processed more than 90 days ago (Shopify redelivers for 48 hours;
 ///   the rest is kept to answer questions about an order; unprocessed ones always stay);
+/// - notifications finished more than 30 days ago (with their per-device deliveries);
 /// - weekly and monthly boards (entries, totals, the published board) that started more
 ///   than 400 days ago: a year of boards stays (reconciliation checks the last 366 days').
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
@@ -145,6 +148,13 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
                  SELECT webhook_id FROM shopify_webhooks WHERE processed_at < now() - interval '90 days' LIMIT $1)"
     )
     .await?;
+    let notifications = delete_in_batches!(
+        pool,
+        batch,
+        "DELETE FROM notifications WHERE key IN (
+                 SELECT key FROM notifications WHERE finished_at < now() - interval '30 days' LIMIT $1)"
+    )
+    .await?;
     Ok(Cleanup {
         refresh_tokens,
         login_attempts,
@@ -154,6 +164,7 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
         job_runs,
         old_board_rows: old_entries + old_totals,
         shopify_webhooks,
+        notifications,
     })
 }
 

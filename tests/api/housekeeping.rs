@@ -196,6 +196,18 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .execute(&t.pool)
     .await
     .unwrap();
+    // Notifications: one finished long ago goes; one finished yesterday and one still
+    // waiting stay.
+    sqlx::query(
+        "INSERT INTO notifications (key, user_id, kind, created_at, finished_at) VALUES
+             ('old', $1, 'coins_credited', now() - interval '40 days', now() - interval '40 days'),
+             ('recent', $1, 'coins_credited', now() - interval '1 day', now() - interval '1 day'),
+             ('waiting', $1, 'coins_credited', now() - interval '40 days', NULL)",
+    )
+    .bind(user.id)
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&t.pool)
         .await
@@ -211,10 +223,17 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
             done.account_tokens,
             done.idempotency_keys,
             done.old_board_rows,
-            done.shopify_webhooks
+            done.shopify_webhooks,
+            done.notifications
         ),
-        (3, 7, 3, 1, 1, 2, 1)
+        (3, 7, 3, 1, 1, 2, 1, 1)
     );
+    let notifications: Vec<String> =
+        sqlx::query_scalar("SELECT key FROM notifications ORDER BY key")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(notifications, ["recent", "waiting"]);
     let webhooks: Vec<String> =
         sqlx::query_scalar("SELECT webhook_id FROM shopify_webhooks ORDER BY webhook_id")
             .fetch_all(&t.pool)

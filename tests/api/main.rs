@@ -16,6 +16,7 @@ mod housekeeping;
 mod input;
 mod leaderboard;
 mod me;
+mod notifications;
 mod oauth;
 mod orders;
 mod partitioning;

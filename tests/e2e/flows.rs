@@ -356,4 +356,50 @@ async fn a_redeemed_order_goes_to_the_store_and_comes_back_shipped(base: &str) {
         .as_str()
         .unwrap()
         .starts_with("1ZLOCAL"));
+
+    // The demo walker's phone (registered by the seed) hears of it: the dispatch, run now
+    // instead of at the next minute, queues it and notifications-send pushes it via SNS.
+    let res = http
+        .post(format!(
+            "{base}/_local/invoke/NotificationsDispatchFunction"
+        ))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let started = Instant::now();
+    loop {
+        let pushes: Value = http
+            .get(format!("{base}/_local/push"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let shipped_push = pushes.as_array().unwrap().iter().find(|p| {
+            p["token"] == fitkart_local::seed::DEMO_PUSH_TOKEN
+                && p["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(code.as_str())
+                && p["title"] == "Your reward is on its way"
+        });
+        if let Some(push) = shipped_push {
+            assert!(
+                push["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains("with UPS, tracking 1ZLOCAL"),
+                "{push}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no push: {pushes}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
