@@ -178,6 +178,27 @@ async fn registering_is_idempotent_per_token_and_a_token_moves_with_its_phone() 
         .unwrap();
     assert_eq!(devices, 1);
 
+    // The export holds the device and the choices.
+    w.t.call(
+        functions::update_preferences,
+        "PATCH",
+        "/v1/me/notifications",
+    )
+    .bearer(&bob.access_token)
+    .json(json!({"kinds": {"streak_at_risk": false}}))
+    .send()
+    .await;
+    let export =
+        w.t.call(me::export, "GET", "/v1/me/export")
+            .bearer(&bob.access_token)
+            .send()
+            .await;
+    assert_eq!(export.body["push_devices"][0]["token"], token.as_str());
+    assert_eq!(
+        export.body["notification_preferences"]["muted"],
+        json!(["streak_at_risk"])
+    );
+
     // Someone else's device is not yours to delete; your own is.
     let id = first.body["id"].as_str().unwrap();
     let delete = |user: &User| {
