@@ -331,6 +331,16 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
     ok(&Page { items, next_cursor })
 }
 
+/// `GET /v1/admin/anomaly-models`: every trained anomaly model with its training summary
+/// (rows, dates, feature means, precision and recall on the days admins decided), and
+/// which one validation uses.
+pub async fn list_anomaly_models(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let settings = app.settings().await?;
+    let items = fitkart::steps::anomaly::list(app.db().await?, &settings).await?;
+    ok(&json!({ "items": items, "weight": settings.anomaly_model_weight }))
+}
+
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let (from, to) = input::date_range(

@@ -8,10 +8,11 @@ use fitkart::http::{
     caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
 };
 use fitkart::input::{self, Checks};
+use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::queue::{self, Message};
 use fitkart::steps::crediting::{self, CreditRecord};
 use fitkart::steps::sync::{requeue_stale, sync_days, DayEntry};
-use fitkart::steps::{self, validation, ValidateRecord, SOURCES};
+use fitkart::steps::{self, anomaly, validation, ValidateRecord, SOURCES};
 use fitkart::{App, Error, Result};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -218,4 +219,20 @@ pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
     let queued = requeue_stale(app, 500).await?;
     tracing::info!(queued, "stale step records re-queued");
     Ok(json!({ "queued": queued }))
+}
+
+/// anomaly-train (weekly): a new anomaly model from the last four weeks' verified and
+/// admin-approved days, once per scheduled time. The seed is the scheduled day, so a
+/// retried run trains the same model. It changes nothing until `anomaly_model_weight` is
+/// set above 0.
+pub async fn train_anomaly_model(app: &App, event: ScheduledEvent) -> Result<Value> {
+    let now = event.scheduled_time.unwrap_or_else(Utc::now);
+    jobs::run_once(app, "anomaly-train", event, || async {
+        let seed = now.date_naive().to_epoch_days() as u64;
+        match anomaly::train(app.db().await?, now, seed).await? {
+            Some((version, summary)) => Ok(json!({ "version": version, "summary": summary })),
+            None => Ok(json!({ "version": null, "reason": "too few verified days to learn from" })),
+        }
+    })
+    .await
 }

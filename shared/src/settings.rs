@@ -130,6 +130,8 @@ settings! {
     referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3";
     referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10";
     auto_confirm_orders: bool = Kind::Bool, default "false";
+    anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "0";
+    anomaly_model_version: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "0";
 }
 
 impl Settings {

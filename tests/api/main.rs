@@ -4,6 +4,7 @@
 mod accounts;
 mod achievements;
 mod admin;
+mod anomaly;
 mod architecture;
 mod auth;
 mod budget;

@@ -9,6 +9,7 @@
 //! its id and its day ([`RecordKey`]): every statement that names records names their days
 //! too, and reads only those days' months.
 
+pub mod anomaly;
 pub mod anticheat;
 pub mod crediting;
 pub mod review;

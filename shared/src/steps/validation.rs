@@ -70,9 +70,10 @@ pub async fn validate(
 
     if !todo.is_empty() {
         let around = Surroundings::load(pool, settings, &todo).await?;
+        let model = super::anomaly::in_use(pool, settings).await?;
         let mut out = VerdictRows::default();
         for r in &todo {
-            let verdict = anticheat::score(&around.facts(r), settings);
+            let verdict = anticheat::score(&around.facts(r), settings, model.as_deref());
             out.push(r, &verdict);
         }
         let held = out.suspicious.iter().filter(|s| **s).count();
@@ -290,6 +291,7 @@ struct VerdictRows {
     suspicious: Vec<bool>,
     verified: Vec<i64>,
     reasons: Vec<serde_json::Value>,
+    features: Vec<serde_json::Value>,
     summaries: Vec<Option<String>>,
     rules: Vec<serde_json::Value>,
 }
@@ -307,6 +309,7 @@ impl VerdictRows {
         self.suspicious.push(verdict.suspicious);
         self.verified.push(verdict.verified_steps);
         self.reasons.push(serde_json::json!(verdict.reasons));
+        self.features.push(serde_json::json!(verdict.features));
         self.rules.push(serde_json::json!(verdict.rules));
         self.summaries.push(if verdict.reasons.is_empty() {
             None
@@ -323,16 +326,17 @@ impl VerdictRows {
             r#"WITH v AS (
                    INSERT INTO step_validations (user_id, step_record_id, recorded_date, record_version, expected_steps,
                                                  reported_steps, anomaly_score, is_suspicious, validation_reason, reasons,
-                                                 rules, status, reviewed_at)
+                                                 rules, status, reviewed_at, features)
                    SELECT q.user_id, q.id, q.day, q.version, q.expected, q.reported, q.score, q.suspicious, q.summary,
                           ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
                           ARRAY(SELECT jsonb_array_elements_text(q.rules)),
                           CASE WHEN q.suspicious THEN 'pending' ELSE 'approved' END,
-                          CASE WHEN q.suspicious THEN NULL ELSE now() END
+                          CASE WHEN q.suspicious THEN NULL ELSE now() END,
+                          ARRAY(SELECT jsonb_array_elements_text(q.features)::float8)
                    FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[], $7::bool[],
-                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[])
+                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[], $13::jsonb[])
                         AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules,
-                             day)
+                             day, features)
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
                    RETURNING id, user_id, recorded_date, step_record_id, record_version, is_suspicious, anomaly_score,
                              reasons
@@ -363,6 +367,7 @@ impl VerdictRows {
             &self.verified,
             &self.rules,
             &self.dates,
+            &self.features,
         )
         .fetch_all(&mut *tx)
         .await?;

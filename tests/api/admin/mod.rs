@@ -138,6 +138,14 @@ pub fn routes(user: Uuid, order: Uuid, product: Uuid, validation: Uuid) -> Vec<R
             body: None,
         },
         Route {
+            name: "anomaly models",
+            handler: h!(admin::list_anomaly_models),
+            method: "GET",
+            path: "/v1/admin/anomaly-models",
+            params: vec![],
+            body: None,
+        },
+        Route {
             name: "stats",
             handler: h!(admin::daily_stats),
             method: "GET",
@@ -225,7 +233,7 @@ async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_ad
     let order = t.order(&walker, "guard", &[(product, 1)]).await;
     let validation = held_record(&t, &pipeline, &walker, 1).await;
     let routes = routes(walker.id, order, product, validation);
-    assert_eq!(routes.len(), 13);
+    assert_eq!(routes.len(), 14);
     for route in &routes {
         let before = audit_rows(&t).await;
         let anonymous = call_route(&t, route, None).await;

@@ -12,7 +12,7 @@ async fn settings_are_typed_validated_and_audited() {
         .send()
         .await;
     let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 31);
+    assert_eq!(items.len(), 33);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")

@@ -7,6 +7,8 @@
 //! tops out near 220-240, so a whole hour above 250/min is not human; US adults average
 //! ~5,000 steps a day and extreme days reach ~50,000.
 
+pub mod features;
+pub mod model;
 mod rules;
 
 use chrono::NaiveDate;
@@ -144,6 +146,9 @@ impl Rule {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
+    /// What the anomaly model saw of the day (stored with the validation: the training
+    /// rows of the next model).
+    pub features: [f64; features::N],
     pub score: u32,
     pub reasons: Vec<String>,
     /// The names of the rules that found something, in `RULES` order.
@@ -201,13 +206,30 @@ pub(crate) fn fmt(n: i64) -> String {
 
 /// Runs every rule over the day and folds the findings into a verdict: points add up
 /// (at most 100) and hold the day at the threshold; a day that earns nothing is verified
-/// with no steps to pay; manually entered steps within a device day never earn.
-pub fn score(day: &DayFacts, settings: &Settings) -> Verdict {
-    let findings: Vec<(&'static str, Finding)> = RULES
+/// with no steps to pay; manually entered steps within a device day never earn. With a
+/// model and a non-zero `anomaly_model_weight`, a day the model finds unusual is one more
+/// finding (`anomaly_model`) worth that many points, explained in words.
+pub fn score(day: &DayFacts, settings: &Settings, model: Option<&model::Model>) -> Verdict {
+    let mut findings: Vec<(&'static str, Finding)> = RULES
         .iter()
         .filter(|rule| rule.always || settings.anti_cheat_enabled)
         .filter_map(|rule| (rule.check)(day, settings).map(|f| (rule.name, f)))
         .collect();
+    let features = features::of(day);
+    if let Some(model) =
+        model.filter(|_| settings.anti_cheat_enabled && settings.anomaly_model_weight > 0)
+    {
+        if model.score(&features) >= model.threshold {
+            findings.push((
+                "anomaly_model",
+                Finding {
+                    points: settings.anomaly_model_weight as u32,
+                    earns_nothing: false,
+                    reason: model.explain(&features),
+                },
+            ));
+        }
+    }
     let score = findings.iter().map(|(_, f)| f.points).sum::<u32>().min(100);
     let earns_nothing = findings.iter().any(|(_, f)| f.earns_nothing);
     let suspicious = !earns_nothing && i64::from(score) >= settings.anti_cheat_threshold;
@@ -224,6 +246,7 @@ pub fn score(day: &DayFacts, settings: &Settings) -> Verdict {
         (day.steps - day.manual_steps).max(0)
     };
     Verdict {
+        features,
         score,
         reasons,
         rules: findings.iter().map(|(name, _)| *name).collect(),
@@ -246,7 +269,7 @@ mod tests {
             distance_km: Some(Decimal::from(6)),
             ..DayFacts::default()
         };
-        let verdict = score(&plain, &settings);
+        let verdict = score(&plain, &settings, None);
         assert_eq!((verdict.score, verdict.suspicious), (0, false));
         assert_eq!(verdict.verified_steps, 8_000);
         assert!(verdict.reasons.is_empty() && verdict.rules.is_empty());
@@ -257,7 +280,7 @@ mod tests {
             calories: Some(Decimal::from(20_000)),
             ..plain.clone()
         };
-        let verdict = score(&odd, &settings);
+        let verdict = score(&odd, &settings, None);
         assert_eq!(verdict.rules, ["calories_per_step", "late_backfill"]);
         assert!(!verdict.suspicious, "{verdict:?}");
         let held = DayFacts {
@@ -265,7 +288,7 @@ mod tests {
             distance_km: Some(Decimal::from(30)),
             ..plain.clone()
         };
-        let verdict = score(&held, &settings);
+        let verdict = score(&held, &settings, None);
         assert!(verdict.suspicious);
         assert_eq!(verdict.verified_steps, 0);
     }
@@ -278,7 +301,7 @@ mod tests {
             signup_date: DayFacts::default().date + chrono::Days::new(2),
             ..DayFacts::default()
         };
-        let verdict = score(&day, &settings);
+        let verdict = score(&day, &settings, None);
         assert!(!verdict.suspicious);
         assert_eq!(verdict.verified_steps, 0);
         assert!(verdict.rules.contains(&"before_signup"));
@@ -292,7 +315,7 @@ mod tests {
             steps: 150_000,
             ..DayFacts::default()
         };
-        let verdict = score(&wild, &settings);
+        let verdict = score(&wild, &settings, None);
         assert_eq!(
             (verdict.suspicious, verdict.verified_steps),
             (false, 150_000)
@@ -303,7 +326,7 @@ mod tests {
             first_source: "manual".into(),
             ..DayFacts::default()
         };
-        assert!(score(&typed, &settings).suspicious);
+        assert!(score(&typed, &settings, None).suspicious);
     }
 
     #[test]
@@ -315,7 +338,7 @@ mod tests {
             hourly_steps: Some(rules::tests::daytime_hours(9_000)),
             ..DayFacts::default()
         };
-        let verdict = score(&day, &settings);
+        let verdict = score(&day, &settings, None);
         assert_eq!(verdict.verified_steps, 7_800);
         assert!(verdict.reasons[0].contains("1,200 manually entered steps"));
     }
