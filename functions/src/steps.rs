@@ -229,7 +229,7 @@ pub async fn train_anomaly_model(app: &App, event: ScheduledEvent) -> Result<Val
     let now = event.scheduled_time.unwrap_or_else(Utc::now);
     jobs::run_once(app, "anomaly-train", event, || async {
         let seed = now.date_naive().to_epoch_days() as u64;
-        match anomaly::train(app.db().await?, now, seed).await? {
+        match anomaly::train(app.db().await?, now, seed, anomaly::FLAG_RATE).await? {
             Some((version, summary)) => Ok(json!({ "version": version, "summary": summary })),
             None => Ok(json!({ "version": null, "reason": "too few verified days to learn from" })),
         }

@@ -102,9 +102,18 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
     );
 
     let now = Utc::now();
-    let (v1, summary) = anomaly::train(&t.pool, now, 7).await.unwrap().unwrap();
-    let (v2, _) = anomaly::train(&t.pool, now, 7).await.unwrap().unwrap();
-    let (v3, _) = anomaly::train(&t.pool, now, 8).await.unwrap().unwrap();
+    let (v1, summary) = anomaly::train(&t.pool, now, 7, anomaly::FLAG_RATE)
+        .await
+        .unwrap()
+        .unwrap();
+    let (v2, _) = anomaly::train(&t.pool, now, 7, anomaly::FLAG_RATE)
+        .await
+        .unwrap()
+        .unwrap();
+    let (v3, _) = anomaly::train(&t.pool, now, 8, anomaly::FLAG_RATE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stored(&t, v1).await,
         stored(&t, v2).await,
@@ -166,7 +175,7 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
 async fn a_day_the_model_finds_unusual_is_one_more_explained_finding_and_nothing_without_a_weight()
 {
     let (t, pipeline) = population().await;
-    let (version, _) = anomaly::train(&t.pool, Utc::now(), 1)
+    let (version, _) = anomaly::train(&t.pool, Utc::now(), 1, anomaly::FLAG_RATE)
         .await
         .unwrap()
         .unwrap();

@@ -14,8 +14,11 @@
 //!   last reported count (capped per day) plus the referral bonuses sought; paid coins
 //!   are what was credited for them and the bonuses actually paid.
 //!
-//! Held days count as not paid (a reviewer would see the reasons). Run with
-//! `scripts/bench fraud`; `BENCH_SEED`, `BENCH_HONEST`, `BENCH_FRAUD` change the world.
+//! Held days count as not paid (a reviewer would see the reasons). The world runs twice:
+//! with the rules alone, then (after the weekly training job learned from the first run's
+//! verified days) with rules + the anomaly model at `BENCH_MODEL_WEIGHT` points (60),
+//! flagging `BENCH_MODEL_FLAG_PERMILLE` of its training days (5, as the job trains it). Run
+//! with `scripts/bench fraud`; `BENCH_SEED`, `BENCH_HONEST`, `BENCH_FRAUD` change the world.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,10 +26,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use fitkart::accounts::{self, NewAccount};
 use fitkart::settings::Settings;
-use fitkart::steps::crediting;
 use fitkart::steps::sync::{record_days, DayEntry};
 use fitkart::steps::validation;
 use fitkart::steps::ValidateRecord;
+use fitkart::steps::{anomaly, crediting};
 use fitkart::App;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -638,6 +641,9 @@ async fn main() {
     let honest_established = env_number("BENCH_HONEST", 1_200) as usize;
     let honest_new = honest_established / 2;
     let per_strategy = env_number("BENCH_FRAUD", 20) as usize;
+    let weight = env_number("BENCH_MODEL_WEIGHT", 60);
+    // The share of training days the model flags, in tenths of a percent (5: the job's 0.5%).
+    let flag_rate = env_number("BENCH_MODEL_FLAG_PERMILLE", 5) as f64 / 1000.0;
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
     let mut world = World {
@@ -647,13 +653,57 @@ async fn main() {
     honest(&mut world, &mut rng, honest_established, honest_new);
     fraud(&mut world, &mut rng, per_strategy);
 
+    // Run 1: the rules alone. Then the weekly job trains a model on what that run
+    // verified (fraud the rules let through included, as it would be in production).
+    let (rules, pool) = simulate(&world, None).await;
+    let (version, summary) = anomaly::train(&pool, Utc::now(), seed, flag_rate)
+        .await
+        .unwrap()
+        .expect("the run verified days to learn from");
+    let model: serde_json::Value =
+        sqlx::query_scalar("SELECT model FROM anomaly_models WHERE version = $1")
+            .bind(version)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // Run 2: the same world, with that model and its weight from the first day.
+    let (with_model, _) = simulate(&world, Some((&model, &summary, weight))).await;
+    print(&world, seed, &rules, &with_model, weight, &summary);
+}
+
+/// What one run of the world produced, per cohort.
+struct Results {
+    tallies: BTreeMap<Cohort, Tally>,
+    new_first_week: Tally,
+    elapsed: std::time::Duration,
+}
+
+/// One run of the world through the real code on a fresh database; with a model (its
+/// JSON, summary and weight), that model is stored and used by validation throughout.
+async fn simulate(
+    world: &World,
+    model: Option<(&serde_json::Value, &serde_json::Value, i64)>,
+) -> (Results, PgPool) {
     let (pool, _) = fitkart_tests::db::fresh_database().await;
+    if let Some((model, summary, weight)) = model {
+        sqlx::query("INSERT INTO anomaly_models (model, summary) VALUES ($1, $2)")
+            .bind(model)
+            .bind(summary)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE settings SET value = $1 WHERE key = 'anomaly_model_weight'")
+            .bind(weight.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     let app: &'static App = Box::leak(Box::new(App::with_pool(
         fitkart_tests::test_config(),
         pool.clone(),
     )));
     let settings = Arc::new(app.settings().await.unwrap());
-    let ids = create_accounts(&pool, &world, &settings).await;
+    let ids = create_accounts(&pool, world, &settings).await;
 
     let started = std::time::Instant::now();
     // Per sim day: every sync of the day in account order, then the consumers.
@@ -672,7 +722,7 @@ async fn main() {
                 &settings,
                 ids[*i],
                 world.date(day),
-                sync_time(&world, day, nth),
+                sync_time(world, day, nth),
                 world.accounts[*i].device.as_deref(),
                 entries,
             )
@@ -693,8 +743,9 @@ async fn main() {
         run_consumers(&pool, &settings, &mut queued).await;
     }
     let elapsed = started.elapsed();
-    report(&pool, &world, &ids, &settings, seed, elapsed).await;
+    let results = tally(&pool, world, &ids, &settings, elapsed).await;
     fitkart_tests::ledger::assert_invariants(&pool).await;
+    (results, pool)
 }
 
 async fn run_consumers(pool: &PgPool, settings: &Settings, queued: &mut Vec<ValidateRecord>) {
@@ -799,7 +850,7 @@ struct Outcome {
     rules: Vec<String>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Tally {
     accounts: usize,
     days: i64,
@@ -810,14 +861,13 @@ struct Tally {
     rules: HashMap<String, i64>,
 }
 
-async fn report(
+async fn tally(
     pool: &PgPool,
     world: &World,
     ids: &[Uuid],
     settings: &Settings,
-    seed: u64,
     elapsed: std::time::Duration,
-) {
+) -> Results {
     let records: HashMap<(Uuid, NaiveDate), Outcome> = sqlx::query_as::<_, Outcome>(
         "SELECT r.user_id, r.recorded_date, r.steps, r.status, r.coins_credited,
                 COALESCE((SELECT v.rules FROM step_validations v WHERE v.step_record_id = r.id
@@ -893,89 +943,117 @@ async fn report(
                 .paid += paid;
         }
     }
+    Results {
+        tallies,
+        new_first_week,
+        elapsed,
+    }
+}
 
+/// Both runs side by side: per fraud strategy the coins paid with the rules alone and with
+/// rules + model, and the honest days held each way.
+fn print(
+    world: &World,
+    seed: u64,
+    rules: &Results,
+    with_model: &Results,
+    weight: i64,
+    summary: &serde_json::Value,
+) {
     let pct = |part: i64, whole: i64| 100.0 * part as f64 / whole.max(1) as f64;
+    let empty = Tally::default();
+    let of =
+        |r: &'_ Results, c: Cohort| -> Tally { r.tallies.get(&c).cloned().unwrap_or_default() };
     println!();
     println!(
-        "fraud benchmark, seed {seed}: {} simulated days, {} accounts ({:.1} s through record_days, validation and crediting)",
+        "fraud benchmark, seed {seed}: {} simulated days, {} accounts ({:.1} s rules alone, {:.1} s with the model; each through record_days, validation and crediting)",
         DAYS,
         world.accounts.len(),
-        elapsed.as_secs_f64()
+        rules.elapsed.as_secs_f64(),
+        with_model.elapsed.as_secs_f64()
+    );
+    println!(
+        "model: trained on the first run's verified days ({} rows, {} .. {}), threshold {:.3} (flags {}% of them), weight {weight} points (held alone at 60)",
+        summary["rows"], summary["date_from"], summary["date_to"],
+        summary["threshold"].as_f64().unwrap_or_default(),
+        100.0 * summary["flag_rate"].as_f64().unwrap_or_default()
     );
     println!();
     println!(
-        "{:<18} {:>8} {:>6} {:>16} {:>12} {:>7}   rules that held its days",
-        "fraud strategy", "accounts", "days", "attempted coins", "paid coins", "paid %"
+        "{:<18} {:>8} {:>6} {:>16} {:>12} {:>7} {:>12} {:>7}   rules that held its days (with the model)",
+        "fraud strategy", "accounts", "days", "attempted coins", "paid: rules", "paid %", "+ model", "paid %"
     );
-    let (mut attempted, mut paid) = (0, 0);
+    let (mut attempted, mut paid, mut paid_model) = (0, 0, 0);
     for strategy in STRATEGIES {
-        let t = tallies.remove(&Cohort::Fraud(strategy)).unwrap_or_default();
+        let (t, m) = (
+            of(rules, Cohort::Fraud(strategy)),
+            of(with_model, Cohort::Fraud(strategy)),
+        );
         attempted += t.attempted;
         paid += t.paid;
+        paid_model += m.paid;
         println!(
-            "{:<18} {:>8} {:>6} {:>16} {:>12} {:>6.1}%   {}",
+            "{:<18} {:>8} {:>6} {:>16} {:>12} {:>6.1}% {:>12} {:>6.1}%   {}",
             format!("{strategy:?}"),
             t.accounts,
             t.days,
             t.attempted,
             t.paid,
             pct(t.paid, t.attempted),
-            top_rules(&t.rules)
+            m.paid,
+            pct(m.paid, m.attempted),
+            top_rules(&m.rules)
         );
     }
     println!(
-        "{:<18} {:>8} {:>6} {:>16} {:>12} {:>6.1}%   goal <= 5%",
-        "all fraud",
-        "",
-        "",
-        attempted,
-        paid,
-        pct(paid, attempted)
+        "{:<18} {:>8} {:>6} {:>16} {:>12} {:>6.1}% {:>12} {:>6.1}%   goal <= 5%; the model should stop half of what the rules let through",
+        "all fraud", "", "", attempted, paid, pct(paid, attempted), paid_model, pct(paid_model, attempted)
     );
+    let stopped = pct(paid - paid_model, paid);
+    println!("the model stopped {stopped:.1}% of the fraudulent coins the rules alone paid");
     println!();
     println!(
-        "{:<24} {:>8} {:>7} {:>6} {:>7} {:>14}   rules that held them",
-        "honest cohort", "accounts", "days", "held", "held %", "coins delayed"
+        "{:<24} {:>8} {:>7} {:>10} {:>8} {:>10} {:>8}   rules that held them (with the model)",
+        "honest cohort", "accounts", "days", "held: rules", "held %", "+ model", "held %"
     );
-    let mut all = Tally::default();
+    let (mut all, mut all_model) = (Tally::default(), Tally::default());
     for (label, cohort) in [
         ("established", Cohort::Established),
         ("new (since sign-up)", Cohort::New),
     ] {
-        let t = tallies.remove(&cohort).unwrap_or_default();
+        let (t, m) = (of(rules, cohort), of(with_model, cohort));
         println!(
-            "{:<24} {:>8} {:>7} {:>6} {:>6.2}% {:>13.2}%   {}",
+            "{:<24} {:>8} {:>7} {:>10} {:>7.2}% {:>10} {:>7.2}%   {}",
             label,
             t.accounts,
             t.days,
             t.held,
             pct(t.held, t.days),
-            pct(t.delayed, t.attempted),
-            top_rules(&t.rules)
+            m.held,
+            pct(m.held, m.days),
+            top_rules(&m.rules)
         );
         all.days += t.days;
         all.held += t.held;
-        all.delayed += t.delayed;
-        all.attempted += t.attempted;
+        all_model.days += m.days;
+        all_model.held += m.held;
     }
+    let (w, wm) = (&rules.new_first_week, &with_model.new_first_week);
     println!(
-        "{:<24} {:>8} {:>7} {:>6} {:>6.2}% {:>13.2}%   goal <= 3%",
+        "{:<24} {:>8} {:>7} {:>10} {:>7.2}% {:>10} {:>7.2}%   goal <= 3%",
         "new, first week",
         "",
-        new_first_week.days,
-        new_first_week.held,
-        pct(new_first_week.held, new_first_week.days),
-        pct(new_first_week.delayed, new_first_week.attempted)
+        w.days,
+        w.held,
+        pct(w.held, w.days),
+        wm.held,
+        pct(wm.held, wm.days)
     );
     println!(
-        "{:<24} {:>8} {:>7} {:>6} {:>6.2}% {:>13.2}%   goal <= 1%",
-        "all honest",
-        "",
-        all.days,
-        all.held,
-        pct(all.held, all.days),
-        pct(all.delayed, all.attempted)
+        "{:<24} {:>8} {:>7} {:>10} {:>7.2}% {:>10} {:>7.2}%   goal <= 1%; the model may add at most 0.5 points",
+        "all honest", "", all.days, all.held, pct(all.held, all.days), all_model.held, pct(all_model.held, all_model.days)
     );
+    let _ = empty;
 }
 
 fn top_rules(rules: &HashMap<String, i64>) -> String {

@@ -11,7 +11,44 @@ type Stats = {
   active_users: { total: number; synced_last_day: number; synced_last_7_days: number; synced_last_30_days: number };
 };
 
+type Separation = { approved: number; rejected: number; true_positives: number; false_positives: number; precision: number | null; recall: number | null };
+type AnomalyModel = {
+  version: number;
+  trained_at: string;
+  selected: boolean;
+  in_use: boolean;
+  summary: { rows: number; date_from: string | null; date_to: string | null; threshold: number; flag_rate: number; labelled: Separation };
+};
+type Models = { weight: number; items: AnomalyModel[] };
+
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+const percent = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)}%`);
+
+/** The anomaly model the setting selects: its training and how it separates the days admins decided. */
+function ModelSummary() {
+  const { data, error } = useLoad(() => api<Models>("GET", "/v1/admin/anomaly-models"), []);
+  if (error) return <Notice kind="error">{error}</Notice>;
+  const model = data?.items.find((m) => m.selected);
+  if (!data) return null;
+  if (!model) return <p className="empty">No anomaly model trained yet (anomaly-train runs on Mondays).</p>;
+  const l = model.summary.labelled;
+  return (
+    <article className="card" aria-label="Anomaly model">
+      <header>
+        <strong>Anomaly model v{model.version}</strong>{" "}
+        <span>{model.in_use ? `in use, ${data.weight} points` : "not in use (anomaly_model_weight is 0)"}</span>
+      </header>
+      <p>
+        Trained {model.trained_at.slice(0, 10)} on {formatNumber(model.summary.rows)} verified days ({model.summary.date_from} to{" "}
+        {model.summary.date_to}); flags {(100 * model.summary.flag_rate).toFixed(1)}% of them.
+      </p>
+      <p>
+        On {formatNumber(l.approved)} approved and {formatNumber(l.rejected)} rejected days admins decided: precision {percent(l.precision)},
+        recall {percent(l.recall)}.
+      </p>
+    </article>
+  );
+}
 
 export function Stats() {
   const today = new Date();
@@ -70,6 +107,7 @@ export function Stats() {
           />
         </>
       )}
+      <ModelSummary />
     </section>
   );
 }

@@ -17,7 +17,8 @@ use crate::{Error, Result};
 /// How far back training looks, and how many days it uses at most (the most recent).
 const TRAINING_DAYS: i32 = 28;
 const MAX_ROWS: i64 = 50_000;
-/// The share of training days the model would flag: its threshold.
+/// The share of training days the model flags (its threshold), as the weekly job trains
+/// it: at most the half point of honest days the model may add to the held share.
 pub const FLAG_RATE: f64 = 0.005;
 
 /// The model validation scores with, cached per process by (version, trained_at): one
@@ -108,7 +109,12 @@ fn row(values: &[f64]) -> Option<[f64; N]> {
 /// and summary; `None` when there are too few days to learn from. Half of the days admins
 /// approved (by a hash of the validation id) train the model; the other half and every
 /// rejected day are held out to measure it.
-pub async fn train(pool: &PgPool, now: DateTime<Utc>, seed: u64) -> Result<Option<(i32, Value)>> {
+pub async fn train(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    seed: u64,
+    flag_rate: f64,
+) -> Result<Option<(i32, Value)>> {
     let rows = sqlx::query!(
         r#"SELECT v.features AS "features!", v.recorded_date, v.status,
                   v.reviewed_by_admin_id IS NOT NULL AS "reviewed!",
@@ -142,7 +148,7 @@ pub async fn train(pool: &PgPool, now: DateTime<Utc>, seed: u64) -> Result<Optio
             _ => {}
         }
     }
-    let Some(model) = Model::train(&training, FLAG_RATE, seed) else {
+    let Some(model) = Model::train(&training, flag_rate, seed) else {
         return Ok(None);
     };
     let separation = Separation::measure(&model, &labelled);
@@ -157,7 +163,7 @@ pub async fn train(pool: &PgPool, now: DateTime<Utc>, seed: u64) -> Result<Optio
         "date_to": last,
         "seed": seed,
         "threshold": model.threshold,
-        "flag_rate": FLAG_RATE,
+        "flag_rate": flag_rate,
         "feature_means": means,
         "labelled": separation,
     });
