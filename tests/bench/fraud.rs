@@ -973,7 +973,7 @@ fn print(
         with_model.elapsed.as_secs_f64()
     );
     println!(
-        "model: trained on the first run's verified days ({} rows, {} .. {}), threshold {:.3} (flags {}% of them), weight {weight} points (held alone at 60)",
+        "model: trained on the first run's verified days ({} rows, {} .. {}), threshold {:.3} (flags {:.1}% of them), weight {weight} points (held alone at 60)",
         summary["rows"], summary["date_from"], summary["date_to"],
         summary["threshold"].as_f64().unwrap_or_default(),
         100.0 * summary["flag_rate"].as_f64().unwrap_or_default()
