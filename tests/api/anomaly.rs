@@ -126,6 +126,7 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
         "the admin's rejection is a labelled day"
     );
     assert!(summary["feature_means"]["stride_m"].as_f64().unwrap() > 0.7);
+    assert!(summary["feature_means"]["night_share"].as_f64().is_some());
     assert!(summary["date_from"].is_string() && summary["date_to"].is_string());
 
     // No weight: no model is read at all, whatever exists.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use super::anticheat::features::{FEATURES, N};
+use super::anticheat::features::{FEATURES, MISSING, N};
 use super::anticheat::model::Model;
 use crate::settings::Settings;
 use crate::{Error, Result};
@@ -152,10 +152,16 @@ pub async fn train(
         return Ok(None);
     };
     let separation = Separation::measure(&model, &labelled);
+    // A feature no training day had (no baselines yet, say) has no mean: null.
     let means: serde_json::Map<String, Value> = FEATURES
         .iter()
         .zip(&model.means)
-        .map(|((name, ..), mean)| ((*name).to_owned(), json!((mean * 1000.0).round() / 1000.0)))
+        .enumerate()
+        .map(|(f, ((name, ..), mean))| {
+            let seen = training.iter().any(|r| r[f] != MISSING);
+            let mean = seen.then(|| (mean * 1000.0).round() / 1000.0);
+            ((*name).to_owned(), json!(mean))
+        })
         .collect();
     let summary = json!({
         "rows": training.len(),
