@@ -48,21 +48,23 @@ pub struct LocalMail {
     pub html: String,
 }
 
-fn emulator() -> Option<String> {
-    std::env::var("AWS_ENDPOINT_URL").ok()
-}
-
-/// Every mail the emulator holds, newest first.
-pub async fn sent() -> Result<Vec<LocalMail>, String> {
-    let endpoint = emulator().ok_or("AWS_ENDPOINT_URL is not set")?;
-    let data: Value = crate::http_client()
+/// What the emulator received, as its `/moto-api/data.json` shows it (SES mail, SNS
+/// pushes): the one place the runner reads it.
+pub(crate) async fn emulator_data() -> Result<Value, String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set")?;
+    crate::http_client()
         .get(format!("{endpoint}/moto-api/data.json"))
         .send()
         .await
         .map_err(|e| e.to_string())?
         .json()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Every mail the emulator holds, newest first.
+pub async fn sent() -> Result<Vec<LocalMail>, String> {
+    let data = emulator_data().await?;
     let mut mails: Vec<LocalMail> = data["ses"]["Message"]
         .as_array()
         .cloned()

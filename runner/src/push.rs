@@ -51,15 +51,7 @@ pub struct LocalPush {
 
 /// Every push the emulator holds (the same data the tests read).
 pub async fn sent() -> Result<Vec<LocalPush>, String> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set")?;
-    let data: Value = crate::http_client()
-        .get(format!("{endpoint}/moto-api/data.json"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let data = crate::mail::emulator_data().await?;
     let mut pushes = Vec::new();
     for endpoint in data["sns"]["PlatformEndpoint"]
         .as_array()
