@@ -303,7 +303,7 @@ mod tests {
             .unwrap();
         assert_eq!(validate.timeout_secs, 30, "the function's own value wins");
         assert_eq!(validate.queues[0].queue, "StepValidationQueue");
-        assert_eq!(validate.queues[0].batch_size, 100);
+        assert_eq!(validate.queues[0].batch_size, 500);
         assert!(validate.queues[0].report_batch_item_failures);
         let requeue = t
             .functions

@@ -27,18 +27,35 @@ pub struct Unlock {
 /// user has walked (`every_criterion_fits_the_window` keeps the seeded criteria inside).
 pub const WINDOW_DAYS: i32 = 120;
 
-/// Unlocks every achievement the users now meet and pays the bonuses. The criteria are
-/// the `unlock_criteria` JSON of each achievement (see the seed migration), over verified
-/// days only; streaks and consistency count days meeting `daily_step_goal`.
+/// Unlocks every achievement the users now meet, pays the bonuses and tells the owners.
 /// `user_ids` must be sorted: wallets are locked in that order.
 pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<Unlock>> {
-    let unlocks = sqlx::query_as!(
+    let unlocks = unlock(&mut *conn, user_ids, &vec![0; user_ids.len()]).await?;
+    ledger::post_many(&mut *conn, &bonuses(&unlocks)).await?;
+    announce(conn, &unlocks).await?;
+    Ok(unlocks)
+}
+
+/// Unlocks every achievement the users now meet, without paying: the caller posts
+/// `bonuses` (crediting posts them with the day's coins, one ledger statement for both)
+/// and then `announce`s them. The criteria are the `unlock_criteria` JSON of each
+/// achievement (see the seed migration), over verified days only; streaks and
+/// consistency count days meeting `daily_step_goal`. `steps_being_credited[i]` are steps
+/// of `user_ids[i]` the caller is crediting in this transaction and has not yet added to
+/// the user's lifetime total.
+pub async fn unlock(
+    conn: &mut PgConnection,
+    user_ids: &[Uuid],
+    steps_being_credited: &[i64],
+) -> Result<Vec<Unlock>> {
+    Ok(sqlx::query_as!(
         Unlock,
         r#"WITH goal AS (
                SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
            ),
            members AS (
-               SELECT id, (now() AT TIME ZONE timezone)::date AS today, total_steps FROM users WHERE id = ANY($1)
+               SELECT u.id, (now() AT TIME ZONE u.timezone)::date AS today, u.total_steps + q.steps AS total_steps
+               FROM users u JOIN UNNEST($1::uuid[], $3::int8[]) AS q(id, steps) ON q.id = u.id
            ),
            days AS (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
@@ -105,11 +122,16 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
            FROM unlocked JOIN achievements a ON a.id = unlocked.achievement_id
            ORDER BY unlocked.user_id, a.display_order"#,
         user_ids,
-        WINDOW_DAYS
+        WINDOW_DAYS,
+        steps_being_credited
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    let bonuses: Vec<Posting> = unlocks
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The ledger rows that pay `unlocks`' bonuses.
+pub fn bonuses(unlocks: &[Unlock]) -> Vec<Posting> {
+    unlocks
         .iter()
         .filter(|u| u.reward_coins > 0)
         .map(|unlock| Posting {
@@ -120,8 +142,11 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
             description: format!("Achievement unlocked: {}", unlock.name),
             coins_per_step: None,
         })
-        .collect();
-    ledger::post_many(&mut *conn, &bonuses).await?;
+        .collect()
+}
+
+/// Tells each owner of `unlocks` what they unlocked.
+pub async fn announce(conn: &mut PgConnection, unlocks: &[Unlock]) -> Result<()> {
     let notices: Vec<Notice> = unlocks
         .iter()
         .map(|u| {
@@ -133,8 +158,7 @@ pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<
             )
         })
         .collect();
-    notifications::record(conn, &notices).await?;
-    Ok(unlocks)
+    notifications::record(conn, &notices).await
 }
 
 /// An achievement with the caller's progress, as `GET /v1/achievements` shows it.

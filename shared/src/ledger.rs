@@ -85,19 +85,34 @@ pub async fn post(conn: &mut PgConnection, posting: &Posting) -> Result<Transact
 /// user's balance would go below zero the call fails with `409 insufficient_coins`; call
 /// it inside a transaction, which the error then rolls back whole.
 pub async fn post_many(conn: &mut PgConnection, postings: &[Posting]) -> Result<Vec<Transaction>> {
-    if postings.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut users: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
     users.sort();
     users.dedup();
     if users.len() > 1 {
-        sqlx::query!(
-            "SELECT 1 AS locked FROM wallets WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
-            &users
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        lock_wallets(&mut *conn, &users).await?;
+    }
+    post_many_locked(conn, postings).await
+}
+
+/// Locks the users' wallets in user order, for a caller that must read or write more
+/// under them before posting (crediting: the achievements its days unlock).
+pub async fn lock_wallets(conn: &mut PgConnection, users: &[Uuid]) -> Result<()> {
+    sqlx::query!(
+        "SELECT 1 AS locked FROM wallets WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
+        users
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// `post_many` for a caller that already holds the wallets' locks (`lock_wallets`).
+pub async fn post_many_locked(
+    conn: &mut PgConnection,
+    postings: &[Posting],
+) -> Result<Vec<Transaction>> {
+    if postings.is_empty() {
+        return Ok(Vec::new());
     }
     let user_ids: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
     let amounts: Vec<i64> = postings.iter().map(|p| p.amount).collect();
@@ -164,6 +179,9 @@ pub async fn post_many(conn: &mut PgConnection, postings: &[Posting]) -> Result<
     }
     // A user's wallet refused (or is missing): the statement wrote the others, so the
     // caller's transaction must roll back; say why.
+    let mut users: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
+    users.sort();
+    users.dedup();
     let wallets = sqlx::query_scalar!(
         "SELECT count(*) AS \"count!\" FROM wallets WHERE user_id = ANY($1)",
         &users

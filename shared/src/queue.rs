@@ -81,9 +81,9 @@ where
         .collect()
 }
 
-/// How many `SendMessageBatch` requests one send keeps in flight: a validation batch of a
-/// hundred records is ten requests, and a Lambda is billed for the time it waits on them.
-const SENDS_IN_FLIGHT: usize = 10;
+/// How many `SendMessageBatch` requests one send keeps in flight: a validation batch of
+/// 500 records is fifty requests, and a Lambda is billed for the time it waits on them.
+const SENDS_IN_FLIGHT: usize = 25;
 
 /// Sends every message, ten per `SendMessageBatch`, up to `SENDS_IN_FLIGHT` requests at
 /// once. Any message the queue refuses makes the whole call an error the caller can retry

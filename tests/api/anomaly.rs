@@ -131,16 +131,27 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
 
     // No weight: no model is read at all, whatever exists.
     let mut settings = Settings::defaults();
-    assert!(anomaly::in_use(&t.pool, &settings).await.unwrap().is_none());
+    assert!(
+        anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // A weight: the newest, or the version an admin rolled back to.
     settings.anomaly_model_weight = 60;
     assert_eq!(
-        *anomaly::in_use(&t.pool, &settings).await.unwrap().unwrap(),
+        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+            .await
+            .unwrap()
+            .unwrap(),
         stored(&t, v3).await
     );
     settings.anomaly_model_version = i64::from(v1);
     assert_eq!(
-        *anomaly::in_use(&t.pool, &settings).await.unwrap().unwrap(),
+        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+            .await
+            .unwrap()
+            .unwrap(),
         stored(&t, v1).await
     );
 

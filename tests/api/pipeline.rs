@@ -7,6 +7,7 @@ use fitkart_functions::wallet;
 use fitkart_tests::sqs::{self, poll_once, receive};
 use fitkart_tests::{TestApp, User};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 fn days_ago(n: u64) -> NaiveDate {
     Utc::now().date_naive() - Days::new(n)
@@ -124,6 +125,66 @@ async fn synced_steps_become_coins_with_achievements_exactly_once() {
     )
     .await;
     assert_eq!(sqs::depth(&pipeline.sqs, &pipeline.validation.url).await, 0);
+    t.assert_ledger_invariants().await;
+}
+
+/// Crediting evaluates achievements before it posts, so that their bonuses share the
+/// day's ledger statement: the lifetime total it reads must include the steps it is
+/// crediting, or the day that crosses a milestone would not unlock it.
+#[tokio::test]
+async fn the_day_that_crosses_a_lifetime_milestone_unlocks_it_and_pays_after_its_coins() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let crossing = t.register("crossing@example.com").await;
+    let short = t.register("short@example.com").await;
+    for user in [&crossing, &short] {
+        t.joined_days_ago(user.id, 30).await;
+        // 45,000 lifetime steps already credited.
+        for ago in 1..10 {
+            t.walked(user.id, days_ago(ago), 5_000).await;
+        }
+    }
+    sync_days(&t, &crossing, vec![walk(days_ago(0), 5_000)]).await;
+    sync_days(&t, &short, vec![walk(days_ago(0), 4_999)]).await;
+
+    pipeline.run(t.app).await;
+
+    let has_50k = |user: Uuid| {
+        let pool = t.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
+                                WHERE ua.user_id = $1 AND a.code = 'steps_50k')",
+            )
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(has_50k(crossing.id).await, "50,000 steps exactly unlock it");
+    assert!(!has_50k(short.id).await, "49,999 do not");
+    // The crossing user's ledger, one chain: the welcome bonus, the day's coins, then the
+    // bonuses of what the day unlocked in display order ("First Steps" and "Getting Going",
+    // never evaluated before for this history written straight to the database, and
+    // "Fifty Thousand Club").
+    let ledger: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT transaction_type, amount, balance_after, user_seq FROM coin_transactions
+         WHERE user_id = $1 ORDER BY user_seq",
+    )
+    .bind(crossing.id)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        ledger,
+        vec![
+            ("bonus".to_string(), 100, 100, 1),
+            ("earned".to_string(), 5_000, 5_100, 2),
+            ("bonus".to_string(), 10, 5_110, 3),
+            ("bonus".to_string(), 25, 5_135, 4),
+            ("bonus".to_string(), 100, 5_235, 5),
+        ]
+    );
     t.assert_ledger_invariants().await;
 }
 

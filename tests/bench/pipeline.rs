@@ -1,24 +1,38 @@
 //! Step-pipeline throughput: N step records (default 50,000 over 5,000 users: long enough
-//! for this machine's noise to average out) through
-//! validation and crediting against local Postgres — the same domain calls the two SQS
-//! consumers make, in the template's batches of 100 with two workers (two consumer environments) — next
-//! to pgbench's built-in tpcb-like TPS on the same server in the same run. Also counts
+//! for this machine's noise to average out) through validation and crediting against
+//! local Postgres — the same domain calls the two SQS consumers make, in the batches
+//! template.yaml gives their event sources (`BENCH_BATCH` overrides, to compare), with
+//! two workers (two consumer environments; `BENCH_WORKERS`) — next to pgbench's built-in
+//! tpcb-like TPS with as many clients on the same server in the same run. Also counts
 //! the SQL statements per record (pg_stat_statements). SQS itself is left out: it is the
 //! database work the consumers do that this measures.
 //!
 //! Run with scripts/bench pipeline.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use fitkart::steps::ValidateRecord;
 use fitkart::steps::{crediting, validation};
 use fitkart::App;
 
-const WORKERS: usize = 2;
-/// The consumers' BatchSize in template.yaml.
-const BATCH: usize = 100;
+/// Consumers working at once (and pgbench's clients).
+static WORKERS: LazyLock<usize> = LazyLock::new(|| env_number("BENCH_WORKERS", 2) as usize);
+/// Records per batch: the validation consumer's BatchSize in template.yaml.
+static BATCH: LazyLock<usize> = LazyLock::new(|| {
+    let template = fitkart_local::template::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"),
+    )
+    .expect("template.yaml parses");
+    let validate = template
+        .functions
+        .iter()
+        .find(|f| f.binary == "validate-steps")
+        .and_then(|f| f.queues.first())
+        .expect("validate-steps has a queue event source");
+    env_number("BENCH_BATCH", validate.batch_size as i64) as usize
+});
 
 fn env_number(name: &str, default: i64) -> i64 {
     std::env::var(name)
@@ -115,10 +129,10 @@ async fn main() {
         .unwrap();
 
     let batches: Arc<Vec<Vec<ValidateRecord>>> =
-        Arc::new(requests.chunks(BATCH).map(<[_]>::to_vec).collect());
+        Arc::new(requests.chunks(*BATCH).map(<[_]>::to_vec).collect());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..WORKERS)
+    let workers: Vec<_> = (0..*WORKERS)
         .map(|_| {
             let (batches, next, settings, pool) = (
                 batches.clone(),
@@ -199,7 +213,15 @@ async fn main() {
     let per_second = credited as f64 / elapsed.as_secs_f64();
     println!();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("step pipeline benchmark ({users} users x {days} days = {records} records, {WORKERS} workers, batches of {BATCH})");
+    let batch_source = if std::env::var("BENCH_BATCH").is_ok() {
+        "BENCH_BATCH"
+    } else {
+        "template.yaml's BatchSize"
+    };
+    println!(
+        "step pipeline benchmark ({users} users x {days} days = {records} records, {} workers, batches of {} ({batch_source}))",
+        *WORKERS, *BATCH
+    );
     println!(
         "  machine              : {cores} cores; Postgres {} (shared_buffers {}, fsync {}, synchronous_commit {}), client and server on the same cores",
         server.0, server.1, server.2, server.3
@@ -207,7 +229,8 @@ async fn main() {
     println!("  validated + credited : {records} records in {:.2} s ({credited} credited, {held} held for review)", elapsed.as_secs_f64());
     println!("  throughput           : {per_second:.0} credited records/s");
     println!(
-        "  pgbench tpcb-like    : {tps:.0} TPS (pgbench -i -s 10; -c {WORKERS} -j {WORKERS} -T {pgbench_seconds} -n, built-in tpcb-like script, same server, same run)"
+        "  pgbench tpcb-like    : {tps:.0} TPS (pgbench -i -s 10; -c {} -j {} -T {pgbench_seconds} -n, built-in tpcb-like script, same server, same run)",
+        *WORKERS, *WORKERS
     );
     println!(
         "  ratio                : {:.2} (goal >= 1.0)",
@@ -218,8 +241,9 @@ async fn main() {
         statements as f64 / records as f64
     );
     println!(
-        "  time in statements   : {statement_ms:.0} ms over {WORKERS} connections ({:.0}% of the workers' wall time)",
-        100.0 * statement_ms / (WORKERS as f64 * elapsed.as_secs_f64() * 1000.0)
+        "  time in statements   : {statement_ms:.0} ms over {} connections ({:.0}% of the workers' wall time)",
+        *WORKERS,
+        100.0 * statement_ms / (*WORKERS as f64 * elapsed.as_secs_f64() * 1000.0)
     );
     let hot: Vec<String> = hot
         .iter()

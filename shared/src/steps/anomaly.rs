@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::anticheat::features::{FEATURES, MISSING, N};
 use super::anticheat::model::Model;
@@ -29,7 +29,7 @@ static CACHE: OnceLock<Mutex<Option<Cached>>> = OnceLock::new();
 
 /// The model in use: none while `anomaly_model_weight` is 0 (nothing is even read) or no
 /// model was trained; else `anomaly_model_version` (0: the newest).
-pub async fn in_use(pool: &PgPool, settings: &Settings) -> Result<Option<Arc<Model>>> {
+pub async fn in_use(conn: &mut PgConnection, settings: &Settings) -> Result<Option<Arc<Model>>> {
     if settings.anomaly_model_weight == 0 || !settings.anti_cheat_enabled {
         return Ok(None);
     }
@@ -38,7 +38,7 @@ pub async fn in_use(pool: &PgPool, settings: &Settings) -> Result<Option<Arc<Mod
          ORDER BY version DESC LIMIT 1",
         settings.anomaly_model_version as i32
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
@@ -58,7 +58,7 @@ pub async fn in_use(pool: &PgPool, settings: &Settings) -> Result<Option<Arc<Mod
         "SELECT model FROM anomaly_models WHERE version = $1",
         current.version
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let model: Arc<Model> = Arc::new(serde_json::from_value(stored).map_err(Error::internal)?);
     *cache

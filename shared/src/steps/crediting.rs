@@ -142,20 +142,19 @@ pub async fn credit(
     if by_user.is_empty() {
         return Ok(Credited { missing, coins: 0 });
     }
-    pay(conn, settings, &by_user).await?;
+    let unlocks = pay(conn, settings, &by_user).await?;
     let summaries: Vec<(Uuid, NaiveDate, i64)> = by_user
         .iter()
         .flat_map(|(user, days)| days.iter().map(move |d| (*user, d.date, d.coins)))
         .collect();
     notifications::record_coins(conn, &summaries).await?;
-    let users: Vec<Uuid> = by_user.keys().copied().collect();
+    achievements::announce(conn, &unlocks).await?;
     let paid_users: Vec<Uuid> = by_user
         .iter()
         .filter(|(_, days)| days.iter().any(|d| d.coins > 0))
         .map(|(user, _)| *user)
         .collect();
     referrals::pay_due(conn, settings, &paid_users).await?;
-    achievements::evaluate(conn, &users).await?;
     Ok(Credited {
         missing,
         coins: by_user.values().flatten().map(|d| d.coins).sum(),
@@ -170,19 +169,31 @@ struct Owed {
     coins: i64,
 }
 
-/// One `earned` ledger row per paid record, the records marked credited, and the users'
-/// and the leaderboards' step totals moved: four set-based statements for the whole batch.
+/// The achievements the days unlock, then one ledger statement for the whole batch (an
+/// `earned` row per paid record and a `bonus` row per unlock), the records marked
+/// credited, and the users' and the leaderboards' step totals moved. Returns the unlocks.
 async fn pay(
     conn: &mut PgConnection,
     settings: &Settings,
     by_user: &BTreeMap<Uuid, Vec<Owed>>,
-) -> Result<()> {
+) -> Result<Vec<achievements::Unlock>> {
     let owed = || {
         by_user
             .iter()
             .flat_map(|(user, days)| days.iter().map(move |d| (*user, d)))
     };
-    let postings: Vec<Posting> = owed()
+    let user_ids: Vec<Uuid> = by_user.keys().copied().collect();
+    let user_steps: Vec<i64> = by_user
+        .values()
+        .map(|days| days.iter().map(|d| d.steps).sum())
+        .collect();
+    // Under the wallets' locks, which every crediting of these users takes first, the
+    // achievements see each earlier batch's steps; they are evaluated before the ledger so
+    // that their bonuses go out in the same statement as the coins (lifetime-step
+    // criteria count the steps being credited here).
+    ledger::lock_wallets(&mut *conn, &user_ids).await?;
+    let unlocks = achievements::unlock(&mut *conn, &user_ids, &user_steps).await?;
+    let mut postings: Vec<Posting> = owed()
         .filter(|(_, d)| d.coins > 0)
         .map(|(user_id, d)| Posting {
             user_id,
@@ -196,7 +207,8 @@ async fn pay(
             coins_per_step: Some(settings.coins_per_step),
         })
         .collect();
-    ledger::post_many(&mut *conn, &postings).await?;
+    postings.extend(achievements::bonuses(&unlocks));
+    ledger::post_many_locked(&mut *conn, &postings).await?;
 
     let record_ids: Vec<Uuid> = owed().map(|(_, d)| d.record_id).collect();
     let record_dates: Vec<NaiveDate> = owed().map(|(_, d)| d.date).collect();
@@ -211,11 +223,6 @@ async fn pay(
     )
     .execute(&mut *conn)
     .await?;
-    let user_ids: Vec<Uuid> = by_user.keys().copied().collect();
-    let user_steps: Vec<i64> = by_user
-        .values()
-        .map(|days| days.iter().map(|d| d.steps).sum())
-        .collect();
     sqlx::query!(
         r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
@@ -227,5 +234,5 @@ async fn pay(
     let days: Vec<(Uuid, NaiveDate, i64)> =
         owed().map(|(user, d)| (user, d.date, d.steps)).collect();
     leaderboard::count_credited(conn, &days).await?;
-    Ok(())
+    Ok(unlocks)
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use sqlx::{Connection, PgConnection};
 
 use uuid::Uuid;
 
@@ -42,13 +43,15 @@ pub async fn validate(
     settings: &Settings,
     requests: &[ValidateRecord],
 ) -> Result<(Vec<ValidateRecord>, Vec<RecordKey>)> {
+    // One connection for the whole batch: its reads, then the write's transaction.
+    let mut conn = pool.acquire().await?;
     let keys = super::keys(
-        &mut *pool.acquire().await?,
+        &mut conn,
         requests.iter().map(|r| (r.record_id, r.recorded_date)),
     )
     .await?;
     let (ids, dates) = RecordKey::columns(&keys);
-    let records = Record::load(pool, &ids, &dates).await?;
+    let records = Record::load(&mut conn, &ids, &dates).await?;
     let missing: Vec<ValidateRecord> = requests
         .iter()
         .filter(|q| !records.iter().any(|r| r.id == q.record_id))
@@ -68,16 +71,17 @@ pub async fn validate(
     todo.sort_by_key(|r| r.id);
     todo.dedup_by_key(|r| r.id);
 
+    let mut written: Vec<Written> = Vec::new();
     if !todo.is_empty() {
-        let around = Surroundings::load(pool, settings, &todo).await?;
-        let model = super::anomaly::in_use(pool, settings).await?;
+        let around = Surroundings::load(&mut conn, settings, &todo).await?;
+        let model = super::anomaly::in_use(&mut conn, settings).await?;
         let mut out = VerdictRows::default();
         for r in &todo {
             let verdict = anticheat::score(&around.facts(r), settings, model.as_deref());
             out.push(r, &verdict);
         }
         let held = out.suspicious.iter().filter(|s| **s).count();
-        out.write(pool).await?;
+        written = out.write(&mut conn).await?;
         // The pipeline's health on the dashboard: verdicts and holds per minute.
         crate::metrics::emit(
             &[("Pipeline", "validation")],
@@ -89,16 +93,21 @@ pub async fn validate(
         );
     }
 
-    let creditable = sqlx::query_as!(
-        RecordKey,
-        r#"SELECT id, recorded_date AS date FROM step_records
-           WHERE id = ANY($1) AND recorded_date = ANY($2) AND status = 'verified'
-             AND verified_steps > credited_steps"#,
-        &ids,
-        &dates
-    )
-    .fetch_all(pool)
-    .await?;
+    // To crediting: what this batch verified with steps to pay, and the requested records
+    // verified earlier and still unpaid (a replay whose first attempt stopped before its
+    // send). Crediting pays under the record's lock, so a record sent twice is paid once.
+    let changed: std::collections::HashSet<Uuid> = written.iter().map(|w| w.key.id).collect();
+    let mut creditable: Vec<RecordKey> = written.iter().filter(|w| w.owed).map(|w| w.key).collect();
+    creditable.extend(
+        records
+            .iter()
+            .filter(|r| !changed.contains(&r.id))
+            .filter(|r| r.status == "verified" && r.verified_steps > r.credited_steps)
+            .map(|r| RecordKey {
+                id: r.id,
+                date: r.recorded_date,
+            }),
+    );
     Ok((missing, creditable))
 }
 
@@ -121,10 +130,17 @@ struct Record {
     lowered_to: Option<i64>,
     device_id: Option<String>,
     days_late: i32,
+    status: String,
+    verified_steps: i64,
+    credited_steps: i64,
 }
 
 impl Record {
-    async fn load(pool: &sqlx::PgPool, ids: &[Uuid], dates: &[NaiveDate]) -> Result<Vec<Record>> {
+    async fn load(
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+        dates: &[NaiveDate],
+    ) -> Result<Vec<Record>> {
         Ok(sqlx::query_as!(
             Record,
             r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date,
@@ -132,13 +148,14 @@ impl Record {
                       r.steps, r.distance, r.calories, r.source,
                       COALESCE(r.first_source, r.source) AS "first_source!", r.manual_steps,
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
-                      ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!"
+                      ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!",
+                      r.status, r.verified_steps, r.credited_steps
                FROM step_records r JOIN users u ON u.id = r.user_id
                WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
             ids,
             dates
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?)
     }
 }
@@ -153,7 +170,7 @@ struct Surroundings {
 }
 
 impl Surroundings {
-    async fn load(pool: &sqlx::PgPool, settings: &Settings, todo: &[&Record]) -> Result<Self> {
+    async fn load(conn: &mut PgConnection, settings: &Settings, todo: &[&Record]) -> Result<Self> {
         let user_ids: Vec<Uuid> = todo.iter().map(|r| r.user_id).collect();
         let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
         let devices: Vec<Option<String>> = todo.iter().map(|r| r.device_id.clone()).collect();
@@ -184,7 +201,7 @@ impl Surroundings {
             first_day,
             last_day
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|h| ((h.user_id, h.day), (h.days, h.with_hours)))
@@ -204,7 +221,7 @@ impl Surroundings {
             &devices as &[Option<String>],
             settings.shared_device_days as i32,
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|d| ((d.user_id, d.day), d.earlier))
@@ -239,7 +256,7 @@ impl Surroundings {
             first_day,
             last_day
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|h| ((h.user_id, h.day), h.others))
@@ -278,7 +295,7 @@ impl Surroundings {
     }
 }
 
-/// Column arrays for the two set-based writes of a batch's verdicts.
+/// Column arrays for the set-based write of a batch's verdicts.
 #[derive(Default)]
 struct VerdictRows {
     ids: Vec<Uuid>,
@@ -291,25 +308,32 @@ struct VerdictRows {
     suspicious: Vec<bool>,
     verified: Vec<i64>,
     reasons: Vec<serde_json::Value>,
-    features: Vec<serde_json::Value>,
+    /// Every verdict's features, one after another (`anticheat::features::N` each): one
+    /// flat array the statement slices, instead of a JSON document per row to parse.
+    features: Vec<f64>,
     summaries: Vec<Option<String>>,
     rules: Vec<serde_json::Value>,
 }
 
+/// A record the write changed: its key and whether it now waits for coins.
+struct Written {
+    key: RecordKey,
+    owed: bool,
+}
+
 impl VerdictRows {
     fn push(&mut self, r: &Record, verdict: &anticheat::Verdict) {
-        let (id, user, version, steps) = (r.id, r.user_id, r.version, r.steps);
-        self.ids.push(id);
+        self.ids.push(r.id);
         self.dates.push(r.recorded_date);
-        self.users.push(user);
-        self.versions.push(version);
-        self.reported.push(steps);
+        self.users.push(r.user_id);
+        self.versions.push(r.version);
+        self.reported.push(r.steps);
         self.expected.push(verdict.expected_steps);
         self.scores.push(Decimal::from(verdict.score));
         self.suspicious.push(verdict.suspicious);
         self.verified.push(verdict.verified_steps);
         self.reasons.push(serde_json::json!(verdict.reasons));
-        self.features.push(serde_json::json!(verdict.features));
+        self.features.extend_from_slice(&verdict.features);
         self.rules.push(serde_json::json!(verdict.rules));
         self.summaries.push(if verdict.reasons.is_empty() {
             None
@@ -318,43 +342,54 @@ impl VerdictRows {
         });
     }
 
-    /// One transaction: the validation rows (once per record version: a replay inserts
-    /// nothing and therefore updates nothing) and the records' new state.
-    async fn write(self, pool: &sqlx::PgPool) -> Result<()> {
-        let mut tx = pool.begin().await?;
-        let written = sqlx::query!(
-            r#"WITH v AS (
-                   INSERT INTO step_validations (user_id, step_record_id, recorded_date, record_version, expected_steps,
-                                                 reported_steps, anomaly_score, is_suspicious, validation_reason, reasons,
-                                                 rules, status, reviewed_at, features)
-                   SELECT q.user_id, q.id, q.day, q.version, q.expected, q.reported, q.score, q.suspicious, q.summary,
-                          ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
-                          ARRAY(SELECT jsonb_array_elements_text(q.rules)),
-                          CASE WHEN q.suspicious THEN 'pending' ELSE 'approved' END,
-                          CASE WHEN q.suspicious THEN NULL ELSE now() END,
-                          ARRAY(SELECT jsonb_array_elements_text(q.features)::float8)
-                   FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[], $7::bool[],
-                               $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[], $13::jsonb[])
-                        AS q(id, user_id, version, expected, reported, score, suspicious, summary, reasons, verified, rules,
-                             day, features)
+    /// One statement in one transaction: each record takes its verdict once per version
+    /// (the UPDATE's condition: a replay, or a twin that waited for this one's row lock,
+    /// finds the version validated and changes nothing), and only what it changed gets
+    /// its validation row and leaves the queue. Returns the records it changed.
+    async fn write(self, conn: &mut PgConnection) -> Result<Vec<Written>> {
+        // Validation ids are made here, time-ordered (UUIDv7): new rows append to the
+        // primary key's right edge instead of landing on random pages, and the held
+        // days' notices can name theirs without reading them back.
+        let validation_ids: Vec<Uuid> = self.ids.iter().map(|_| Uuid::now_v7()).collect();
+        let mut tx = conn.begin().await?;
+        let changed = sqlx::query!(
+            r#"WITH q AS (
+                   SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[],
+                                        $7::bool[], $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[],
+                                        $13::uuid[])
+                       WITH ORDINALITY AS q(id, user_id, version, expected, reported, score, suspicious, summary,
+                                            reasons, verified, rules, day, validation_id, n)
+               ),
+               r AS (
+                   UPDATE step_records r SET
+                       status = CASE WHEN q.suspicious THEN 'suspicious' ELSE 'verified' END,
+                       is_verified = NOT q.suspicious,
+                       verified_steps = CASE WHEN q.suspicious THEN r.verified_steps ELSE q.verified END,
+                       anomaly_score = q.score, reasons = ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
+                       validated_version = q.version, updated_at = now()
+                   FROM q
+                   WHERE r.id = q.id AND r.recorded_date = q.day AND r.version = q.version
+                     AND r.validated_version IS DISTINCT FROM q.version
+                   RETURNING q.*, r.reasons AS reason_list, r.verified_steps > r.credited_steps AS owed
+               ),
+               v AS (
+                   INSERT INTO step_validations (id, user_id, step_record_id, recorded_date, record_version,
+                                                 expected_steps, reported_steps, anomaly_score, is_suspicious,
+                                                 validation_reason, reasons, rules, status, reviewed_at, features)
+                   SELECT r.validation_id, r.user_id, r.id, r.day, r.version, r.expected, r.reported, r.score,
+                          r.suspicious, r.summary, r.reason_list, ARRAY(SELECT jsonb_array_elements_text(r.rules)),
+                          CASE WHEN r.suspicious THEN 'pending' ELSE 'approved' END,
+                          CASE WHEN r.suspicious THEN NULL ELSE now() END,
+                          ($14::float8[])[(r.n - 1) * $15 + 1 : r.n * $15]
+                   FROM r
                    ON CONFLICT (step_record_id, record_version) DO NOTHING
-                   RETURNING id, user_id, recorded_date, step_record_id, record_version, is_suspicious, anomaly_score,
-                             reasons
                ),
                -- The version waits no more (a newer one, synced meanwhile, still does).
                done AS (
-                   DELETE FROM validation_queue q USING v
-                   WHERE q.step_record_id = v.step_record_id AND q.version = v.record_version
+                   DELETE FROM validation_queue w USING r
+                   WHERE w.step_record_id = r.id AND w.recorded_date = r.day AND w.version = r.version
                )
-               UPDATE step_records r SET
-                   status = CASE WHEN v.is_suspicious THEN 'suspicious' ELSE 'verified' END,
-                   is_verified = NOT v.is_suspicious,
-                   verified_steps = CASE WHEN v.is_suspicious THEN r.verified_steps ELSE q.verified END,
-                   anomaly_score = v.anomaly_score, reasons = v.reasons,
-                   validated_version = v.record_version, updated_at = now()
-               FROM v JOIN UNNEST($1::uuid[], $10::int8[]) AS q(id, verified) ON q.id = v.step_record_id
-               WHERE r.id = v.step_record_id AND r.recorded_date = ANY($12) AND r.version = v.record_version
-               RETURNING v.id AS validation_id, v.user_id, v.recorded_date, v.is_suspicious, v.reasons"#,
+               SELECT r.n AS "n!", r.owed AS "owed!" FROM r"#,
             &self.ids,
             &self.users,
             &self.versions,
@@ -367,25 +402,42 @@ impl VerdictRows {
             &self.verified,
             &self.rules,
             &self.dates,
+            &validation_ids,
             &self.features,
+            anticheat::features::N as i64,
         )
         .fetch_all(&mut *tx)
         .await?;
-        // The owner hears that a day is held, and why.
-        let held: Vec<Notice> = written
+        // Each changed record as its position in the batch, and whether it is owed coins.
+        let changed: Vec<(usize, bool)> = changed
             .into_iter()
-            .filter(|w| w.is_suspicious)
-            .map(|w| {
+            .filter_map(|c| Some((usize::try_from(c.n - 1).ok()?, c.owed)))
+            .filter(|(i, _)| *i < self.ids.len())
+            .collect();
+        // The owner hears that a day is held, and why.
+        let held: Vec<Notice> = changed
+            .iter()
+            .filter(|(i, _)| self.suspicious[*i])
+            .map(|&(i, _)| {
                 Notice::new(
-                    format!("day_held:{}", w.validation_id),
-                    w.user_id,
+                    format!("day_held:{}", validation_ids[i]),
+                    self.users[i],
                     Kind::DayHeld,
-                    serde_json::json!({ "date": w.recorded_date, "reasons": w.reasons }),
+                    serde_json::json!({ "date": self.dates[i], "reasons": self.reasons[i] }),
                 )
             })
             .collect();
         notifications::record(&mut tx, &held).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(changed
+            .into_iter()
+            .map(|(i, owed)| Written {
+                key: RecordKey {
+                    id: self.ids[i],
+                    date: self.dates[i],
+                },
+                owed,
+            })
+            .collect())
     }
 }
