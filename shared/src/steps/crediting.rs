@@ -105,7 +105,7 @@ pub async fn credit(
     let mut keys = keys.to_vec();
     keys.sort();
     keys.dedup();
-    let (ids, dates) = RecordKey::columns(&keys);
+    let (ids, dates) = RecordKey::ids_and_days(&keys);
     let records = sqlx::query!(
         r#"SELECT id, user_id, recorded_date, status, verified_steps, credited_steps, coins_credited
            FROM step_records WHERE id = ANY($1) AND recorded_date = ANY($2) ORDER BY id FOR UPDATE"#,
@@ -211,7 +211,7 @@ async fn pay(
     ledger::post_many_locked(&mut *conn, &postings).await?;
 
     let record_ids: Vec<Uuid> = owed().map(|(_, d)| d.record_id).collect();
-    let record_dates: Vec<NaiveDate> = owed().map(|(_, d)| d.date).collect();
+    let record_days = steps::days(owed().map(|(_, d)| d.date));
     let record_coins: Vec<i64> = owed().map(|(_, d)| d.coins).collect();
     sqlx::query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,
@@ -219,7 +219,7 @@ async fn pay(
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id AND r.recorded_date = ANY($3)"#,
         &record_ids,
         &record_coins,
-        &record_dates
+        &record_days
     )
     .execute(&mut *conn)
     .await?;

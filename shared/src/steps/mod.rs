@@ -67,9 +67,24 @@ pub struct RecordKey {
 impl RecordKey {
     /// The keys as the two arrays a statement binds: `id = ANY($1) AND recorded_date =
     /// ANY($2)` reads only the months of those days.
-    pub fn columns(keys: &[RecordKey]) -> (Vec<Uuid>, Vec<NaiveDate>) {
-        keys.iter().map(|k| (k.id, k.date)).unzip()
+    /// The keys' ids, and the distinct days they fall on: for `id = ANY($ids) AND
+    /// recorded_date = ANY($days)`, which opens only those days' months. Distinct, because
+    /// Postgres checks each row against every element of the array: a batch of 500 one-day
+    /// records would otherwise compare each of them with 500 copies of that day.
+    pub fn ids_and_days(keys: &[RecordKey]) -> (Vec<Uuid>, Vec<NaiveDate>) {
+        (
+            keys.iter().map(|k| k.id).collect(),
+            days(keys.iter().map(|k| k.date)),
+        )
     }
+}
+
+/// The distinct days among `dates`, in order.
+pub fn days(dates: impl Iterator<Item = NaiveDate>) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = dates.collect();
+    days.sort_unstable();
+    days.dedup();
+    days
 }
 
 /// The keys of queued requests (id, day if the message carried it). A day missing from an

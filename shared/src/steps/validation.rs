@@ -50,7 +50,7 @@ pub async fn validate(
         requests.iter().map(|r| (r.record_id, r.recorded_date)),
     )
     .await?;
-    let (ids, dates) = RecordKey::columns(&keys);
+    let (ids, dates) = RecordKey::ids_and_days(&keys);
     let records = Record::load(&mut conn, &ids, &dates).await?;
     let missing: Vec<ValidateRecord> = requests
         .iter()
