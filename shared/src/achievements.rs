@@ -3,6 +3,7 @@
 //! each new unlock pays its `reward_coins` as a `bonus` through the ledger, in the
 //! caller's transaction.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -28,40 +29,91 @@ pub struct Unlock {
 pub const WINDOW_DAYS: i32 = 120;
 
 /// Unlocks every achievement the users now meet, pays the bonuses and tells the owners.
-/// `user_ids` must be sorted: wallets are locked in that order.
+/// Reads each user's whole window of days: for a change that is not a credited day (an
+/// order shipped). `user_ids` must be sorted: wallets are locked in that order.
 pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<Unlock>> {
-    let unlocks = unlock(&mut *conn, user_ids, &vec![0; user_ids.len()]).await?;
+    let unlocks = unlock(&mut *conn, user_ids, None).await?;
     ledger::post_many(&mut *conn, &bonuses(&unlocks)).await?;
     announce(conn, &unlocks).await?;
     Ok(unlocks)
+}
+
+/// What a crediting is adding, for an evaluation that reads only what it can change.
+pub struct Crediting<'a> {
+    /// Per user of the evaluation (same order): steps being credited in this transaction,
+    /// not yet added to the user's lifetime total.
+    pub steps: &'a [i64],
+    /// The records being credited, as (user, day).
+    pub days: &'a [(Uuid, NaiveDate)],
 }
 
 /// Unlocks every achievement the users now meet, without paying: the caller posts
 /// `bonuses` (crediting posts them with the day's coins, one ledger statement for both)
 /// and then `announce`s them. The criteria are the `unlock_criteria` JSON of each
 /// achievement (see the seed migration), over verified days only; streaks and
-/// consistency count days meeting `daily_step_goal`. `steps_being_credited[i]` are steps
-/// of `user_ids[i]` the caller is crediting in this transaction and has not yet added to
-/// the user's lifetime total.
+/// consistency count days meeting `daily_step_goal`.
+///
+/// With `crediting`, only what the credited days can change is read: a day-based
+/// criterion can only come true through a day credited now, by that day's own steps and
+/// hours (best day, hourly windows) or, for a day at the goal, by the run of goal days
+/// around it (streaks, goal days in a window). So each credited day is read, and a user's
+/// whole window only when one of their credited days meets the goal: a walker with four
+/// months of history costs a few rows on most days instead of 120.
 pub async fn unlock(
     conn: &mut PgConnection,
     user_ids: &[Uuid],
-    steps_being_credited: &[i64],
+    crediting: Option<&Crediting<'_>>,
 ) -> Result<Vec<Unlock>> {
+    let no_steps = vec![0; user_ids.len()];
+    let (steps, everything) = match crediting {
+        Some(c) => (c.steps, false),
+        None => (&no_steps[..], true),
+    };
+    let (credited_users, credited_days): (Vec<Uuid>, Vec<NaiveDate>) =
+        crediting.map_or_else(Default::default, |c| c.days.iter().copied().unzip());
     Ok(sqlx::query_as!(
         Unlock,
         r#"WITH goal AS (
                SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
            ),
+           -- Each active achievement's criterion as columns, read from its JSON once (not
+           -- once per member).
+           criteria AS MATERIALIZED (
+               SELECT id, unlock_criteria->>'type' AS kind,
+                      (unlock_criteria->>'min_steps')::bigint AS min_steps,
+                      (unlock_criteria->>'days')::bigint AS days,
+                      (unlock_criteria->>'window_days')::int AS window_days,
+                      (unlock_criteria->>'from_hour')::int AS from_hour,
+                      (unlock_criteria->>'to_hour')::int AS to_hour,
+                      (unlock_criteria->>'min_orders')::bigint AS min_orders,
+                      (unlock_criteria->>'min_products')::bigint AS min_products
+               FROM achievements WHERE is_active
+           ),
            members AS (
                SELECT u.id, (now() AT TIME ZONE u.timezone)::date AS today, u.total_steps + q.steps AS total_steps
                FROM users u JOIN UNNEST($1::uuid[], $3::int8[]) AS q(id, steps) ON q.id = u.id
            ),
+           credited AS MATERIALIZED (
+               SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
+               FROM UNNEST($5::uuid[], $6::date[]) AS c(user_id, day)
+               JOIN step_records r ON r.user_id = c.user_id AND r.recorded_date = c.day
+               WHERE r.status = 'verified' AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
+           ),
+           -- Users whose runs of goal days may have changed: every member when evaluating
+           -- everything, else those with a credited day at the goal.
+           runs AS MATERIALIZED (
+               SELECT id AS user_id FROM members WHERE $4::bool
+               UNION
+               SELECT c.user_id FROM credited c, goal WHERE c.verified_steps >= goal.steps
+           ),
            days AS (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
                FROM step_records r
-               WHERE r.user_id = ANY($1) AND r.status = 'verified'
+               WHERE r.user_id IN (SELECT user_id FROM runs) AND r.status = 'verified'
                  AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
+               UNION ALL
+               SELECT c.user_id, c.recorded_date, c.verified_steps, c.hourly_steps
+               FROM credited c WHERE c.user_id NOT IN (SELECT user_id FROM runs)
            ),
            totals AS (
                SELECT user_id, max(verified_steps) AS best_day FROM days GROUP BY user_id
@@ -77,20 +129,16 @@ pub async fn unlock(
            ),
            -- Criteria that look at single days, checked in one pass over the days.
            met_by_day AS (
-               SELECT d.user_id, a.id AS achievement_id
-               FROM days d JOIN achievements a
-                 ON a.is_active AND a.unlock_criteria->>'type' = 'hourly_window' AND d.hourly_steps IS NOT NULL
-               WHERE (SELECT COALESCE(sum(h), 0) FROM unnest(
-                         d.hourly_steps[(a.unlock_criteria->>'from_hour')::int + 1 : (a.unlock_criteria->>'to_hour')::int]
-                     ) h) >= (a.unlock_criteria->>'min_steps')::bigint
+               SELECT d.user_id, c.id AS achievement_id
+               FROM days d JOIN criteria c ON c.kind = 'hourly_window' AND d.hourly_steps IS NOT NULL
+               WHERE (SELECT COALESCE(sum(h), 0) FROM unnest(d.hourly_steps[c.from_hour + 1 : c.to_hour]) h) >= c.min_steps
                UNION
-               SELECT d.user_id, a.id
+               SELECT d.user_id, c.id
                FROM days d JOIN members m ON m.id = d.user_id CROSS JOIN goal
-               JOIN achievements a ON a.is_active AND a.unlock_criteria->>'type' = 'goal_days'
-               WHERE d.verified_steps >= goal.steps
-                 AND d.recorded_date > m.today - (a.unlock_criteria->>'window_days')::int
-               GROUP BY d.user_id, a.id
-               HAVING count(*) >= max((a.unlock_criteria->>'days')::bigint)
+               JOIN criteria c ON c.kind = 'goal_days'
+               WHERE d.verified_steps >= goal.steps AND d.recorded_date > m.today - c.window_days
+               GROUP BY d.user_id, c.id
+               HAVING count(*) >= max(c.days)
            ),
            facts AS (
                SELECT m.id AS user_id,
@@ -105,14 +153,14 @@ pub async fn unlock(
            ),
            unlocked AS (
                INSERT INTO user_achievements (user_id, achievement_id)
-               SELECT f.user_id, a.id
-               FROM facts f JOIN achievements a ON a.is_active AND CASE a.unlock_criteria->>'type'
-                   WHEN 'daily_steps' THEN f.best_day >= (a.unlock_criteria->>'min_steps')::bigint
-                   WHEN 'lifetime_steps' THEN f.lifetime >= (a.unlock_criteria->>'min_steps')::bigint
-                   WHEN 'streak' THEN f.best_streak >= (a.unlock_criteria->>'days')::bigint
-                   WHEN 'orders' THEN f.orders >= (a.unlock_criteria->>'min_orders')::bigint
-                   WHEN 'distinct_products' THEN f.distinct_products >= (a.unlock_criteria->>'min_products')::bigint
-                   ELSE EXISTS (SELECT 1 FROM met_by_day x WHERE x.user_id = f.user_id AND x.achievement_id = a.id)
+               SELECT f.user_id, c.id
+               FROM facts f JOIN criteria c ON CASE c.kind
+                   WHEN 'daily_steps' THEN f.best_day >= c.min_steps
+                   WHEN 'lifetime_steps' THEN f.lifetime >= c.min_steps
+                   WHEN 'streak' THEN f.best_streak >= c.days
+                   WHEN 'orders' THEN f.orders >= c.min_orders
+                   WHEN 'distinct_products' THEN f.distinct_products >= c.min_products
+                   ELSE EXISTS (SELECT 1 FROM met_by_day x WHERE x.user_id = f.user_id AND x.achievement_id = c.id)
                    END
                ON CONFLICT (user_id, achievement_id) DO NOTHING
                RETURNING user_id, achievement_id
@@ -123,7 +171,10 @@ pub async fn unlock(
            ORDER BY unlocked.user_id, a.display_order"#,
         user_ids,
         WINDOW_DAYS,
-        steps_being_credited
+        steps,
+        everything,
+        &credited_users,
+        &credited_days
     )
     .fetch_all(conn)
     .await?)

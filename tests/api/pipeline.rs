@@ -188,6 +188,50 @@ async fn the_day_that_crosses_a_lifetime_milestone_unlocks_it_and_pays_after_its
     t.assert_ledger_invariants().await;
 }
 
+/// Crediting reads a walker's run of days only when a credited day meets the goal: the
+/// seventh goal day in a row unlocks the week streak through the pipeline, a day one step
+/// short does not (and neither does any other day-based achievement of the old days).
+#[tokio::test]
+async fn the_seventh_goal_day_in_a_row_unlocks_the_week_streak_when_it_is_credited() {
+    let (t, pipeline) = TestApp::with_pipeline().await;
+    let seventh = t.register("seventh@example.com").await;
+    let short = t.register("one-short@example.com").await;
+    for user in [&seventh, &short] {
+        t.joined_days_ago(user.id, 30).await;
+        for ago in 1..7 {
+            t.walked(user.id, days_ago(ago), 10_000).await;
+        }
+    }
+    sync_days(&t, &seventh, vec![walk(days_ago(0), 10_000)]).await;
+    sync_days(&t, &short, vec![walk(days_ago(0), 9_999)]).await;
+
+    pipeline.run(t.app).await;
+
+    let unlocked = |user: Uuid| {
+        let pool = t.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
+                 WHERE ua.user_id = $1 ORDER BY a.display_order",
+            )
+            .bind(user)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        unlocked(seventh.id).await,
+        ["steps_1k", "steps_5k", "steps_10k", "steps_50k", "streak_7"]
+    );
+    assert_eq!(
+        unlocked(short.id).await,
+        ["steps_1k", "steps_5k", "steps_50k"],
+        "the day itself and the lifetime total count; the old days' runs are not re-read"
+    );
+    t.assert_ledger_invariants().await;
+}
+
 #[tokio::test]
 async fn every_message_delivered_three_times_and_twice_at_once_credits_once() {
     let (t, pipeline) = TestApp::with_pipeline().await;

@@ -192,7 +192,12 @@ async fn pay(
     // that their bonuses go out in the same statement as the coins (lifetime-step
     // criteria count the steps being credited here).
     ledger::lock_wallets(&mut *conn, &user_ids).await?;
-    let unlocks = achievements::unlock(&mut *conn, &user_ids, &user_steps).await?;
+    let credited_days: Vec<(Uuid, NaiveDate)> = owed().map(|(user, d)| (user, d.date)).collect();
+    let crediting = achievements::Crediting {
+        steps: &user_steps,
+        days: &credited_days,
+    };
+    let unlocks = achievements::unlock(&mut *conn, &user_ids, Some(&crediting)).await?;
     let mut postings: Vec<Posting> = owed()
         .filter(|(_, d)| d.coins > 0)
         .map(|(user_id, d)| Posting {
