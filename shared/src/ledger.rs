@@ -128,11 +128,15 @@ pub async fn post_many_locked(
     let descriptions: Vec<&str> = postings.iter().map(|p| p.description.as_str()).collect();
     let rates: Vec<Option<rust_decimal::Decimal>> =
         postings.iter().map(|p| p.coins_per_step).collect();
+    // Time-ordered ids (UUIDv7): the append-only ledger's primary key grows at its right
+    // edge instead of taking each row on a random page.
+    let ids: Vec<Uuid> = postings.iter().map(|_| Uuid::now_v7()).collect();
     let rows = sqlx::query_as!(
         Transaction,
         r#"WITH input AS (
-               SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::numeric[])
-                   WITH ORDINALITY AS i(user_id, amount, tx_type, reference_type, reference_id, description, rate, ord)
+               SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::numeric[],
+                                    $8::uuid[])
+                   WITH ORDINALITY AS i(user_id, amount, tx_type, reference_type, reference_id, description, rate, id, ord)
            ), totals AS (
                SELECT user_id, sum(amount)::int8 AS amount, count(*)::int8 AS n,
                       sum(amount) FILTER (WHERE tx_type IN ('earned', 'bonus'))::int8 AS earned
@@ -157,9 +161,9 @@ pub async fn post_many_locked(
                       w.seq + row_number() OVER (PARTITION BY i.user_id ORDER BY i.ord) AS user_seq
                FROM input i JOIN w ON w.user_id = i.user_id
            )
-           INSERT INTO coin_transactions (user_id, amount, transaction_type, reference_type, reference_id,
+           INSERT INTO coin_transactions (id, user_id, amount, transaction_type, reference_type, reference_id,
                                           description, balance_before, balance_after, user_seq, coins_per_step)
-           SELECT user_id, amount, tx_type, reference_type, reference_id, description, after - amount, after,
+           SELECT id, user_id, amount, tx_type, reference_type, reference_id, description, after - amount, after,
                   user_seq, rate
            FROM chained ORDER BY ord
            RETURNING id, amount, transaction_type, reference_type, reference_id, description,
@@ -171,6 +175,7 @@ pub async fn post_many_locked(
         &reference_ids as &[Option<Uuid>],
         &descriptions as &[&str],
         &rates as &[Option<rust_decimal::Decimal>],
+        &ids,
     )
     .fetch_all(&mut *conn)
     .await?;
