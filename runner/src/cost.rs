@@ -276,7 +276,7 @@ pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> 
     }
 
     // The pipeline behind the syncs. One walker's syncs re-version one record, which a
-    // batch folds into a single validation; at a million walkers a batch holds a hundred
+    // batch folds into a single validation; at a million walkers a batch holds 500
     // different people's days. So the pipeline is measured on `PIPELINE_WALKERS` walkers
     // with a synced day each, as the SQS pollers deliver them.
     wait_for_pipeline(&db).await;
@@ -510,9 +510,13 @@ fn print_table(
             lambda
         );
     }
-    // A sync sends one message; each consumer batch is a receive and a delete, and each
-    // validation batch sends its credits in one request.
-    let sqs_per_sync = 1.0 + (3 * validate.len() + 2 * credit.len()) as f64 / records as f64;
+    // A sync sends one message. The event source mappings receive and delete at most ten
+    // messages per request, and validation sends its credits ten per SendMessageBatch: per
+    // step, a tenth of a request per record, at least one per batch (a lower bound: a
+    // batch's last request may be partly empty).
+    let requests = |batches: usize| (records as f64 / 10.0).ceil().max(batches as f64);
+    let sqs_per_sync =
+        1.0 + (3.0 * requests(validate.len()) + 2.0 * requests(credit.len())) / records as f64;
     let sqs = monthly(sync_rate) * sqs_per_sync * SQS_PER_REQUEST;
     total += sqs;
     println!(
