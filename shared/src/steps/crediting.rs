@@ -7,7 +7,7 @@
 //! Locks, in order: step_records (by id) → wallets → users (by user id). Every writer
 //! takes them in this order, so concurrent batches cannot deadlock on each other.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
@@ -70,11 +70,12 @@ pub async fn credit_batch(app: &App, requests: &[CreditRecord]) -> Result<Vec<Uu
     .await?;
     let mut credited = credit(&mut tx, &settings, &keys).await?;
     // Requests whose day could not even be looked up are missing too.
+    let known: HashSet<Uuid> = keys.iter().map(|k| k.id).collect();
     credited.missing.extend(
         requests
             .iter()
             .map(|r| r.record_id)
-            .filter(|id| !keys.iter().any(|k| k.id == *id)),
+            .filter(|id| !known.contains(id)),
     );
     tx.commit().await?;
     // The pipeline's health on the dashboard: coins paid per minute (after the commit,
@@ -114,9 +115,10 @@ pub async fn credit(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let found: HashSet<Uuid> = records.iter().map(|r| r.id).collect();
     let missing: Vec<Uuid> = ids
         .iter()
-        .filter(|id| !records.iter().any(|r| r.id == **id))
+        .filter(|id| !found.contains(id))
         .copied()
         .collect();
 

@@ -2,7 +2,7 @@
 //! rules in a few set-based statements, record each verdict once per record version, and
 //! pass verified records on to crediting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -52,20 +52,20 @@ pub async fn validate(
     .await?;
     let (ids, dates) = RecordKey::ids_and_days(&keys);
     let records = Record::load(&mut conn, &ids, &dates).await?;
+    // Sets, not nested scans: a batch is up to 500 requests.
+    let found: HashSet<Uuid> = records.iter().map(|r| r.id).collect();
     let missing: Vec<ValidateRecord> = requests
         .iter()
-        .filter(|q| !records.iter().any(|r| r.id == q.record_id))
+        .filter(|q| !found.contains(&q.record_id))
         .copied()
         .collect();
 
     // Only the current, not yet validated version of each record needs scoring.
+    let requested: HashSet<(Uuid, i32)> =
+        requests.iter().map(|q| (q.record_id, q.version)).collect();
     let mut todo: Vec<&Record> = records
         .iter()
-        .filter(|r| {
-            requests
-                .iter()
-                .any(|q| q.record_id == r.id && q.version == r.version)
-        })
+        .filter(|r| requested.contains(&(r.id, r.version)))
         .filter(|r| r.validated_version != Some(r.version))
         .collect();
     todo.sort_by_key(|r| r.id);
@@ -96,7 +96,7 @@ pub async fn validate(
     // To crediting: what this batch verified with steps to pay, and the requested records
     // verified earlier and still unpaid (a replay whose first attempt stopped before its
     // send). Crediting pays under the record's lock, so a record sent twice is paid once.
-    let changed: std::collections::HashSet<Uuid> = written.iter().map(|w| w.key.id).collect();
+    let changed: HashSet<Uuid> = written.iter().map(|w| w.key.id).collect();
     let mut creditable: Vec<RecordKey> = written.iter().filter(|w| w.owed).map(|w| w.key).collect();
     creditable.extend(
         records
