@@ -276,18 +276,31 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
     );
     let mut sorted_users = users.clone();
     sorted_users.sort();
-    show(
-        "credit-coins: achievements over the last 120 days",
-        plan(
-            &mut tx,
-            "r.recorded_date BETWEEN current_date - $2::int AND current_date + 1",
-            |q| {
-                q.bind(sorted_users.clone())
-                    .bind(fitkart::achievements::WINDOW_DAYS)
-            },
-        )
-        .await,
-    );
+    // Achievements read each credited day, and a walker's whole window only for a day at
+    // the goal (or for an evaluation that is not a crediting: an order shipped).
+    let no_steps = vec![0_i64; sorted_users.len()];
+    let credited_days: Vec<NaiveDate> = sorted_users.iter().map(|_| today).collect();
+    for (name, whole_window) in [
+        ("credit-coins: achievements of the credited days", false),
+        ("achievements over a whole 120-day window", true),
+    ] {
+        show(
+            name,
+            plan(
+                &mut tx,
+                "r.recorded_date BETWEEN current_date - $2::int AND current_date + 1",
+                |q| {
+                    q.bind(sorted_users.clone())
+                        .bind(fitkart::achievements::WINDOW_DAYS)
+                        .bind(no_steps.clone())
+                        .bind(whole_window)
+                        .bind(sorted_users.clone())
+                        .bind(credited_days.clone())
+                },
+            )
+            .await,
+        );
+    }
     // The sweeper reads validation_queue; a stale row's record is probed in its own month.
     sqlx::query(
         "INSERT INTO validation_queue (step_record_id, recorded_date, user_id, version, queued_at, sent_at)
