@@ -152,3 +152,54 @@ async fn every_admin_route_needs_only_one_connection() {
         );
     }
 }
+
+/// The step pipeline's consumers run with `DB_POOL_MAX=1` too: a validation batch reads
+/// and writes on one connection, a crediting batch is one transaction, and neither asks
+/// for a second (with a pool of one it would wait for itself and fail the batch). Days
+/// that pass, one held for review and an achievement's bonus, all through one connection.
+#[tokio::test]
+async fn the_step_pipelines_consumers_need_only_one_connection() {
+    let (config, pipeline) = Pipeline::create().await;
+    let t = TestApp::with_pool_size(config, 1).await;
+    let walker = t.verified("walker@example.com").await;
+    t.joined_days_ago(walker.id, 30).await;
+    let day = |ago: u64, steps: i64| {
+        json!({"date": Utc::now().date_naive() - chrono::Days::new(ago), "steps": steps,
+               "source": "health_connect", "distance_km": steps as f64 * 0.00075,
+               "calories": steps as f64 * 0.04})
+    };
+    let sync = t
+        .call(steps::sync, "POST", "/v1/steps/sync")
+        .bearer(&walker.access_token)
+        .json(json!({"entries": [day(2, 8_000), day(1, 12_000), day(0, 60_000)]}))
+        .send()
+        .await;
+    assert_eq!(sync.status, 202, "{}", sync.body);
+
+    pipeline.run(t.app).await;
+
+    let states: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, coins_credited FROM step_records WHERE user_id = $1 ORDER BY recorded_date",
+    )
+    .bind(walker.id)
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        states,
+        [
+            ("verified".to_string(), 8_000),
+            ("verified".to_string(), 12_000),
+            ("suspicious".to_string(), 0)
+        ]
+    );
+    let bonuses: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM coin_transactions WHERE user_id = $1 AND reference_type = 'achievement'",
+    )
+    .bind(walker.id)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert!(bonuses > 0, "the days' achievements were paid");
+    t.assert_ledger_invariants().await;
+}
