@@ -251,7 +251,7 @@ async fn assert_moved_over(pool: &PgPool, before: &(i64, String, String), bound:
 
 #[tokio::test]
 async fn a_small_database_moves_to_monthly_partitions_in_the_migration_itself() {
-    let (pool, _) = db::empty_database().await;
+    let (pool, _db) = db::empty_database().await;
     migrate_before(&pool, PARTITIONING).await;
     seed_history(&pool).await;
     let before = fingerprint(&pool).await;
@@ -266,7 +266,7 @@ async fn a_small_database_moves_to_monthly_partitions_in_the_migration_itself() 
 
 #[tokio::test]
 async fn a_large_database_prepares_online_and_the_migration_then_only_changes_the_catalog() {
-    let (pool, _) = db::empty_database().await;
+    let (pool, _db) = db::empty_database().await;
     migrate_before(&pool, PARTITIONING).await;
     seed_history(&pool).await;
     let before = fingerprint(&pool).await;
@@ -338,7 +338,7 @@ async fn syncing_validating_and_crediting_a_day_reads_only_the_months_it_needs()
     for ago in [390, 210, 200, 8, 7, 6] {
         t.walked(walker.id, today - Days::new(ago), 6_000).await;
     }
-    let before = scans(&t.database).await;
+    let before = scans(t.database.name()).await;
 
     let synced = t
         .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
@@ -354,7 +354,7 @@ async fn syncing_validating_and_crediting_a_day_reads_only_the_months_it_needs()
     fitkart_functions::leaderboard::rank(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    let after = scans(&t.database).await;
+    let after = scans(t.database.name()).await;
 
     let read: Vec<&String> = after
         .iter()

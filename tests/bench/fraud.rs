@@ -684,7 +684,7 @@ async fn simulate(
     world: &World,
     model: Option<(&serde_json::Value, &serde_json::Value, i64)>,
 ) -> (Results, PgPool) {
-    let (pool, _) = fitkart_tests::db::fresh_database().await;
+    let (pool, _db) = fitkart_tests::db::fresh_database().await;
     if let Some((model, summary, weight)) = model {
         sqlx::query("INSERT INTO anomaly_models (model, summary) VALUES ($1, $2)")
             .bind(model)

@@ -32,7 +32,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 async fn main() {
     let users = env_number("BENCH_USERS", 100_000);
     let days = env_number("BENCH_DAYS", 90);
-    let (pool, _) = fitkart_tests::db::fresh_database().await;
+    let (pool, _db) = fitkart_tests::db::fresh_database().await;
 
     let started = Instant::now();
     sqlx::query(

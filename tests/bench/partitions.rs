@@ -56,7 +56,7 @@ fn gb(bytes: f64) -> String {
 async fn main() {
     let users = env_number("BENCH_USERS", 60_000);
     let days = env_number("BENCH_DAYS", 90);
-    let (pool, _) = fitkart_tests::db::fresh_database().await;
+    let (pool, _db) = fitkart_tests::db::fresh_database().await;
     let today = Utc::now().date_naive();
 
     let started = Instant::now();

@@ -45,7 +45,7 @@ fn env_number(name: &str, default: i64) -> i64 {
 async fn main() {
     let users = env_number("BENCH_USERS", 5_000);
     let days = env_number("BENCH_DAYS", 10);
-    let (pool, _) = fitkart_tests::db::fresh_database().await;
+    let (pool, _db) = fitkart_tests::db::fresh_database().await;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         .execute(&pool)
         .await

@@ -7,13 +7,14 @@ use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_login_sync_and_see_coins_through_the_runner() {
+    let database = crate::database().await;
     let options = Options {
         root: crate::root(),
         port: 0,
         profile: "debug".into(),
         queue_prefix: format!("e2e-{}", uuid::Uuid::new_v4().simple()),
         seed: true,
-        database_url: crate::database_url().await,
+        database_url: database.url(),
         quiet: false,
     };
     let running = up(&options).await.expect("the runner comes up");

@@ -11,13 +11,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// The URL of a fresh, migrated database for one test.
-pub async fn database_url() -> String {
-    let (pool, name) = fitkart_tests::db::fresh_database().await;
+/// A fresh, migrated database for one test, for the processes it starts (`url()`).
+pub async fn database() -> fitkart_tests::db::TestDatabase {
+    let (pool, database) = fitkart_tests::db::fresh_database().await;
     pool.close().await;
-    let admin = fitkart_tests::db::admin_url();
-    let base = admin.rsplit_once('/').unwrap().0;
-    format!("{base}/{name}")
+    database
 }
 
 pub fn binary(name: &str) -> PathBuf {

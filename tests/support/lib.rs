@@ -63,7 +63,7 @@ pub fn test_config() -> Config {
 pub struct TestApp {
     pub app: &'static App,
     pub pool: PgPool,
-    pub database: String,
+    pub database: db::TestDatabase,
     /// Where this app's mailed links start (unique per test; see `mail::LINK_BASE`).
     pub link_base: String,
 }
@@ -88,7 +88,7 @@ impl TestApp {
         Self::over(config, pool, database).await
     }
 
-    async fn over(mut config: Config, pool: PgPool, database: String) -> Self {
+    async fn over(mut config: Config, pool: PgPool, database: db::TestDatabase) -> Self {
         mail::verify_sender().await;
         let link_base = format!("https://{}.app.fitkart.test", Uuid::new_v4().simple());
         if let Some(mail) = config.mail.as_mut() {
