@@ -38,17 +38,6 @@ async fn walk(t: &TestApp, user: Uuid, history: &History) {
     }
 }
 
-async fn unlocked(t: &TestApp, user: Uuid) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
-         WHERE ua.user_id = $1 ORDER BY a.code",
-    )
-    .bind(user)
-    .fetch_all(&t.pool)
-    .await
-    .unwrap()
-}
-
 async fn evaluate(t: &TestApp, users: &mut [Uuid]) {
     users.sort();
     let mut tx = t.pool.begin().await.unwrap();
@@ -130,12 +119,12 @@ async fn every_step_achievement_unlocks_for_a_real_history_and_not_for_a_near_mi
     evaluate(&t, &mut ids).await;
     evaluate(&t, &mut ids).await; // again: nothing new, nothing paid twice
     for (code, winner, near) in &users {
-        let won = unlocked(&t, *winner).await;
+        let won = t.unlocked_achievements(*winner).await;
         assert!(
             won.contains(&code.to_string()),
             "{code}: a real history unlocks it ({won:?})"
         );
-        let missed = unlocked(&t, *near).await;
+        let missed = t.unlocked_achievements(*near).await;
         assert!(
             !missed.contains(&code.to_string()),
             "{code}: a near miss does not ({missed:?})"
@@ -202,14 +191,14 @@ async fn redemption_achievements_count_orders_that_stand() {
     assert_eq!(res.status, 200);
 
     assert_eq!(
-        unlocked(&t, collector.id).await,
-        ["collector", "first_redemption"]
+        t.unlocked_achievements(collector.id).await,
+        ["first_redemption", "collector"]
     );
-    assert_eq!(unlocked(&t, near.id).await, ["first_redemption"]);
+    assert_eq!(t.unlocked_achievements(near.id).await, ["first_redemption"]);
     // Redemptions unlock when goods ship: a cancelled order unlocks nothing.
-    assert!(unlocked(&t, cancelled.id).await.is_empty());
+    assert!(t.unlocked_achievements(cancelled.id).await.is_empty());
     let fresh = t.register("fresh@example.com").await;
-    assert!(unlocked(&t, fresh.id).await.is_empty());
+    assert!(t.unlocked_achievements(fresh.id).await.is_empty());
 
     let mine = t
         .call(achievements::list, "GET", "/v1/achievements")

@@ -7,7 +7,6 @@ use fitkart_functions::wallet;
 use fitkart_tests::sqs::{self, poll_once, receive};
 use fitkart_tests::{TestApp, User};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 fn days_ago(n: u64) -> NaiveDate {
     Utc::now().date_naive() - Days::new(n)
@@ -44,18 +43,6 @@ async fn earned(t: &TestApp, user: &User) -> i64 {
         .fetch_one(&t.pool)
         .await
         .unwrap()
-}
-
-/// The codes of the user's unlocked achievements, in display order.
-async fn unlocked(t: &TestApp, user: Uuid) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
-         WHERE ua.user_id = $1 ORDER BY a.display_order",
-    )
-    .bind(user)
-    .fetch_all(&t.pool)
-    .await
-    .unwrap()
 }
 
 #[tokio::test]
@@ -99,7 +86,7 @@ async fn synced_steps_become_coins_with_achievements_exactly_once() {
         assert_eq!(item["reasons"], json!([]));
     }
     assert_eq!(
-        unlocked(&t, user.id).await,
+        t.unlocked_achievements(user.id).await,
         ["steps_1k", "steps_5k", "steps_10k"]
     );
     let rate: Option<rust_decimal::Decimal> = sqlx::query_scalar(
@@ -158,10 +145,13 @@ async fn the_day_that_crosses_a_lifetime_milestone_unlocks_it_and_pays_after_its
 
     let has_50k = |codes: Vec<String>| codes.iter().any(|c| c == "steps_50k");
     assert!(
-        has_50k(unlocked(&t, crossing.id).await),
+        has_50k(t.unlocked_achievements(crossing.id).await),
         "50,000 steps exactly unlock it"
     );
-    assert!(!has_50k(unlocked(&t, short.id).await), "49,999 do not");
+    assert!(
+        !has_50k(t.unlocked_achievements(short.id).await),
+        "49,999 do not"
+    );
     // The crossing user's ledger, one chain: the welcome bonus, the day's coins, then the
     // bonuses of what the day unlocked in display order ("First Steps" and "Getting Going",
     // never evaluated before for this history written straight to the database, and
@@ -207,11 +197,11 @@ async fn the_seventh_goal_day_in_a_row_unlocks_the_week_streak_when_it_is_credit
     pipeline.run(t.app).await;
 
     assert_eq!(
-        unlocked(&t, seventh.id).await,
+        t.unlocked_achievements(seventh.id).await,
         ["steps_1k", "steps_5k", "steps_10k", "steps_50k", "streak_7"]
     );
     assert_eq!(
-        unlocked(&t, short.id).await,
+        t.unlocked_achievements(short.id).await,
         ["steps_1k", "steps_5k", "steps_50k"],
         "the day itself and the lifetime total count; the old days' runs are not re-read"
     );

@@ -260,6 +260,18 @@ impl TestApp {
         self.walked_hourly(user, date, steps, None).await;
     }
 
+    /// The codes of the user's unlocked achievements, in display order.
+    pub async fn unlocked_achievements(&self, user: Uuid) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT a.code FROM user_achievements ua JOIN achievements a ON a.id = ua.achievement_id
+             WHERE ua.user_id = $1 ORDER BY a.display_order",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn walked_hourly(
         &self,
         user: Uuid,
