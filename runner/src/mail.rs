@@ -50,16 +50,48 @@ pub struct LocalMail {
 
 /// What the emulator received, as its `/moto-api/data.json` shows it (SES mail, SNS
 /// pushes): the one place the runner reads it.
+///
+/// The emulator serves requests on many threads over state it does not lock, so a read
+/// that overlaps other calls now and then fails inside it (a 500 with an HTML page, e.g.
+/// "dictionary changed size during iteration"). The AWS SDK clients retry such answers;
+/// this plain HTTP read does the same, a few times, before it gives up.
 pub(crate) async fn emulator_data() -> Result<Value, String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set")?;
-    crate::http_client()
-        .get(format!("{endpoint}/moto-api/data.json"))
+    emulator_data_at(&endpoint).await
+}
+
+async fn emulator_data_at(endpoint: &str) -> Result<Value, String> {
+    const ATTEMPTS: u32 = 5;
+    let url = format!("{endpoint}/moto-api/data.json");
+    let mut attempt = 1;
+    loop {
+        match read_json(&url).await {
+            Ok(data) => return Ok(data),
+            Err(e) if attempt == ATTEMPTS => {
+                return Err(format!("{url} failed {ATTEMPTS} times, last: {e}"))
+            }
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                    .await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn read_json(url: &str) -> Result<Value, String> {
+    let response = crate::http_client()
+        .get(url)
         .send()
         .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        let head = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        return Err(format!("status {status}: {head}"));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("not JSON ({e})"))
 }
 
 /// Every mail the emulator holds, newest first.
@@ -278,6 +310,58 @@ async fn reset_password(State(base): State<String>, Form(form): Form<ResetForm>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    /// A stand-in emulator whose `data.json` fails its first `failures` reads the way moto
+    /// does when a read races a write (a 500 with an HTML page); returns its URL and the
+    /// count of reads.
+    async fn flaky_emulator(failures: u32) -> (String, Arc<AtomicU32>) {
+        let reads = Arc::new(AtomicU32::new(0));
+        let counter = reads.clone();
+        let app = axum::Router::new().route(
+            "/moto-api/data.json",
+            get(move || {
+                let read = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    if read <= failures {
+                        (
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            Html("<h1>Internal Server Error</h1>".to_owned()),
+                        )
+                            .into_response()
+                    } else {
+                        Json(serde_json::json!({ "ses": { "Message": [] } })).into_response()
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, reads)
+    }
+
+    #[tokio::test]
+    async fn a_read_that_fails_inside_the_emulator_is_tried_again() {
+        let (url, reads) = flaky_emulator(2).await;
+        let data = emulator_data_at(&url)
+            .await
+            .expect("the third read answers");
+        assert_eq!(data["ses"]["Message"], serde_json::json!([]));
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn an_emulator_that_keeps_failing_is_an_error_naming_its_answer() {
+        let (url, reads) = flaky_emulator(u32::MAX).await;
+        let error = emulator_data_at(&url).await.unwrap_err();
+        assert!(
+            error.contains("500") && error.contains("Internal Server Error"),
+            "{error}"
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 5);
+    }
 
     #[test]
     fn the_token_link_is_the_first_link_with_a_token() {
