@@ -47,6 +47,10 @@ pub enum Error {
     Denied { code: &'static str, detail: String },
     #[error("not found")]
     NotFound,
+    /// A path the API has, asked with a method it does not have; `allow` lists the ones it
+    /// has (the `Allow` header).
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
     /// A business conflict with its own stable code (`email_taken`, `insufficient_coins`...).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -101,6 +105,7 @@ impl Error {
             Error::InvalidSignature => "invalid_signature",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
             Error::Conflict { code, .. }
             | Error::Unprocessable { code, .. }
             | Error::Denied { code, .. } => code,
@@ -120,6 +125,7 @@ impl Error {
             | Error::InvalidSignature => 401,
             Error::Forbidden | Error::Denied { .. } => 403,
             Error::NotFound => 404,
+            Error::MethodNotAllowed { .. } => 405,
             Error::Conflict { .. } => 409,
             Error::PayloadTooLarge => 413,
             Error::Validation(_) | Error::Unprocessable { .. } => 422,
@@ -161,6 +167,9 @@ impl Error {
             Error::InvalidSignature => "The webhook signature does not match its body.".into(),
             Error::Forbidden => "You are not allowed to do this.".into(),
             Error::NotFound => "The resource does not exist.".into(),
+            Error::MethodNotAllowed { allow } => {
+                format!("This path allows only {}.", allow.join(", "))
+            }
             Error::Conflict { detail, .. }
             | Error::Unprocessable { detail, .. }
             | Error::Denied { detail, .. } => detail.clone(),

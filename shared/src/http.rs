@@ -230,11 +230,17 @@ pub fn problem(err: &Error) -> Response {
     let mut builder = http::Response::builder()
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/problem+json");
-    if let Error::TooManyRequests { retry_after } = err {
-        builder = builder.header(
-            http::header::RETRY_AFTER,
-            retry_after.as_secs().max(1).to_string(),
-        );
+    match err {
+        Error::TooManyRequests { retry_after } => {
+            builder = builder.header(
+                http::header::RETRY_AFTER,
+                retry_after.as_secs().max(1).to_string(),
+            );
+        }
+        Error::MethodNotAllowed { allow } => {
+            builder = builder.header(http::header::ALLOW, allow.join(", "));
+        }
+        _ => {}
     }
     builder
         .body(Body::Text(serde_json::to_string(&body).unwrap_or_default()))

@@ -22,6 +22,7 @@ mod oauth;
 mod orders;
 mod partitioning;
 mod pipeline;
+mod routing;
 mod schema;
 mod shopify;
 mod steps;

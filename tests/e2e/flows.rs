@@ -56,6 +56,25 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         assert!(first.max_memory_used_mb.is_some_and(|mb| mb > 0));
     }
 
+    // What no route matches reaches the `$default` function: a documented path asked
+    // with another method names the methods it has, any other path is a 404 problem.
+    let res = http
+        .delete(format!("{base}/v1/wallet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, OPTIONS");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "method_not_allowed");
+    let res = http
+        .get(format!("{base}/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+
     let res = http
         .post(format!("{base}/v1/auth/register"))
         .json(&json!({"email": "e2e@example.com", "password": "e2e-password-1", "full_name": "End To End"}))
