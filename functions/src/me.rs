@@ -3,11 +3,11 @@
 
 use fitkart::accounts;
 use fitkart::http::{accepted, caller, json_body, meta, no_content, ok, Request, Response};
-use fitkart::input::{self, Checks};
+use fitkart::input::{self, patch, Checks};
 use fitkart::users::{self, ProfilePatch};
 use fitkart::{App, Error, Result};
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
@@ -16,27 +16,20 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
     ok(&users::get(&mut conn, me.user_id).await?)
 }
 
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     full_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     country_code: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     profile_picture_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     timezone: Option<Option<String>>,
 }
 

@@ -8,12 +8,13 @@ use chrono::Utc;
 use fitkart::http::{
     caller, json, json_body, no_content, ok, path_id, Request, Response, StatusCode,
 };
+use fitkart::input::patch;
 use fitkart::jobs::ScheduledEvent;
 use fitkart::notifications::devices::{self, NewDevice};
 use fitkart::notifications::{delivery, preferences};
 use fitkart::queue::Message;
 use fitkart::{App, Error, Result};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json as json_value, Value};
 
 #[derive(Deserialize)]
@@ -56,24 +57,22 @@ pub async fn get_preferences(app: &App, req: Request) -> Result<Response> {
     ok(&preferences::get(&mut conn, me.user_id).await?)
 }
 
-/// A field that is there, even as `null` (`Option<Value>` alone reads `null` as absent).
-fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PreferencesBody {
+    #[serde(default, deserialize_with = "patch::not_null")]
     kinds: Option<BTreeMap<String, bool>>,
-    #[serde(default, deserialize_with = "present")]
-    quiet_hours: Option<Value>,
+    /// Absent: unchanged; `null`: no quiet hours; else the hours, checked by the domain.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    quiet_hours: Option<Option<Value>>,
 }
 
 /// `PATCH /v1/me/notifications`: switch kinds on or off, set or clear quiet hours.
 pub async fn update_preferences(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let body: PreferencesBody = json_body(&req)?;
-    let changes = preferences::Changes::check(body.kinds, body.quiet_hours)?;
+    let quiet_hours = body.quiet_hours.map(Option::unwrap_or_default);
+    let changes = preferences::Changes::check(body.kinds, quiet_hours)?;
     let mut conn = app.db().await?.acquire().await?;
     ok(&preferences::update(&mut conn, me.user_id, &changes).await?)
 }

@@ -128,6 +128,27 @@ pub fn checked<T>(value: Option<T>) -> Result<T, Error> {
     value.ok_or_else(|| Error::internal("a field that passed its checks is missing"))
 }
 
+/// Serde helpers for PATCH bodies, where an absent field, `null` and a value say three
+/// different things. Use each with `#[serde(default, deserialize_with = "...")]`.
+pub mod patch {
+    use serde::{Deserialize, Deserializer};
+
+    /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`, "clear it").
+    pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+
+    /// A field that may be left out but has no `null`: `null` is refused like any other
+    /// wrong type (a 422 naming the field) instead of passing as "absent".
+    pub fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+}
+
 /// An opaque client value (a sync token): 1 to `max` bytes, kept exactly as sent (no
 /// trimming), no control characters (Postgres refuses NUL in text).
 pub fn opaque(raw: &str, max: usize) -> Result<String, String> {

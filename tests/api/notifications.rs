@@ -403,6 +403,25 @@ async fn quiet_hours_and_mutes_are_kept_in_each_persons_own_time_zone() {
         .await;
     assert_eq!(bad.status, 422);
     assert_eq!(bad.error_fields(), ["kinds.spam", "quiet_hours.start"]);
+    // `kinds` may be left out, but `null` is not a set of kinds.
+    let null_kinds =
+        w.t.call(
+            functions::update_preferences,
+            "PATCH",
+            "/v1/me/notifications",
+        )
+        .bearer(&muted.access_token)
+        .json(json!({"kinds": null, "quiet_hours": {"start": "22:00", "end": "07:00"}}))
+        .send()
+        .await;
+    assert_eq!(null_kinds.status, 422, "{}", null_kinds.raw);
+    assert_eq!(null_kinds.error_fields(), ["kinds"]);
+    let unchanged =
+        w.t.call(functions::get_preferences, "GET", "/v1/me/notifications")
+            .bearer(&muted.access_token)
+            .send()
+            .await;
+    assert_eq!(unchanged.body["quiet_hours"], serde_json::Value::Null);
 }
 
 #[tokio::test]
