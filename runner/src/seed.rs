@@ -96,15 +96,27 @@ fn daytime_hours(steps: i64) -> Vec<i64> {
 
 pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     let http = crate::http_client();
+    let pool = sqlx::PgPool::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Every local request comes from 127.0.0.1, so the last session's failed logins (a
+    // fuzzing run, say) would hold the demo accounts' logins below to the limit for the
+    // rest of its window: a local run starts with the rate limits forgotten, as a
+    // restarted limiter would.
+    sqlx::query("DELETE FROM login_attempts")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query("DELETE FROM rate_limit_hits")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
     let admin = account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
     confirm_email(&http, base, &admin).await?;
     let demo = account(&http, base, DEMO_EMAIL, DEMO_PASSWORD, "Demo Walker").await?;
     confirm_email(&http, base, &demo).await?;
     let token = demo["tokens"]["access_token"].as_str().unwrap_or_default();
 
-    let pool = sqlx::PgPool::connect(database_url)
-        .await
-        .map_err(|e| e.to_string())?;
     // The demo walker joined weeks ago (earning starts at sign-up), so their week is paid.
     sqlx::query(
         "UPDATE users SET created_at = LEAST(created_at, now() - interval '30 days')
