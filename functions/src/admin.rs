@@ -313,16 +313,16 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
     let page = page_request(&req)?;
     let mut checks = Checks::default();
     let filter = LogFilter {
-        entity_type: checks.optional("entity_type", query_param(&req, "entity_type"), |t| {
+        entity_type: checks.optional("entity_type", query_param(&req, "entity_type")?, |t| {
             input::text(t, 32)
         }),
-        entity_id: checks.optional("entity_id", query_param(&req, "entity_id"), uuid),
-        admin_id: checks.optional("admin_id", query_param(&req, "admin_id"), uuid),
-        action: checks.optional("action", query_param(&req, "action"), |a| {
+        entity_id: checks.optional("entity_id", query_param(&req, "entity_id")?, uuid),
+        admin_id: checks.optional("admin_id", query_param(&req, "admin_id")?, uuid),
+        action: checks.optional("action", query_param(&req, "action")?, |a| {
             input::text(a, 64)
         }),
-        from: checks.optional("from", query_param(&req, "from"), time),
-        to: checks.optional("to", query_param(&req, "to"), time),
+        from: checks.optional("from", query_param(&req, "from")?, time),
+        to: checks.optional("to", query_param(&req, "to")?, time),
     };
     checks.finish()?;
     let mut conn = app.db().await?.acquire().await?;
@@ -344,8 +344,8 @@ pub async fn list_anomaly_models(app: &App, req: Request) -> Result<Response> {
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let (from, to) = input::date_range(
-        query_param(&req, "from"),
-        query_param(&req, "to"),
+        query_param(&req, "from")?,
+        query_param(&req, "to")?,
         Utc::now().date_naive(),
         29,
     )?;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let period = parse_query(&req, "period", Period::parse)?.unwrap_or(Period::Weekly);
-    let limit = leaderboard::parse_limit(query_param(&req, "limit"))?;
+    let limit = leaderboard::parse_limit(query_param(&req, "limit")?)?;
     let mut conn = app.db().await?.acquire().await?;
     ok(&leaderboard::read(&mut conn, period, me.user_id, limit).await?)
 }

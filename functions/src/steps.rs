@@ -160,8 +160,8 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     // Tomorrow in UTC is today somewhere: the default window covers every time zone.
     let (from, to) = input::date_range(
-        query_param(&req, "from"),
-        query_param(&req, "to"),
+        query_param(&req, "from")?,
+        query_param(&req, "to")?,
         Utc::now().date_naive() + Days::new(1),
         30,
     )?;

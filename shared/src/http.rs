@@ -116,9 +116,16 @@ pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.path_parameters_ref().and_then(|p| p.first(name))
 }
 
-pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.query_string_parameters_ref()
-        .and_then(|q| q.first(name))
+/// A query parameter, given at most once: the API has no list parameters, so a repeated
+/// one (`?from=a&from=b`) is a `422` naming it rather than one of its values picked.
+pub fn query_param<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>> {
+    let Some(query) = req.query_string_parameters_ref() else {
+        return Ok(None);
+    };
+    match query.all(name).as_deref() {
+        Some([_, _, ..]) => Err(Error::invalid(name, "must be given once")),
+        _ => Ok(query.first(name)),
+    }
 }
 
 /// An optional query parameter parsed by `parse`: absent is `None`, a value `parse`
@@ -128,7 +135,7 @@ pub fn parse_query<T>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Result<Option<T>> {
-    query_param(req, name)
+    query_param(req, name)?
         .map(parse)
         .transpose()
         .map_err(|m| Error::invalid(name, m))
@@ -255,7 +262,7 @@ pub struct PageRequest {
 }
 
 pub fn page_request(req: &Request) -> Result<PageRequest> {
-    let limit = match query_param(req, "limit") {
+    let limit = match query_param(req, "limit")? {
         None => 20,
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if (1..=100).contains(&n) => n,
@@ -264,6 +271,6 @@ pub fn page_request(req: &Request) -> Result<PageRequest> {
     };
     Ok(PageRequest {
         limit,
-        cursor: query_param(req, "cursor").map(str::to_owned),
+        cursor: query_param(req, "cursor")?.map(str::to_owned),
     })
 }
