@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use fitkart::accounts::{self, AccountState};
-use fitkart::audit::{self, AuditedTx, Entry, LogFilter};
+use fitkart::audit::{self, AuditedTx, EntityType, Entry, LogFilter};
 use fitkart::http::{
     admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
     query_param, Page, Request, Response, StatusCode,
@@ -71,7 +71,7 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     };
     tx.commit(Entry {
         action,
-        entity_type: "step_validation",
+        entity_type: EntityType::StepValidation,
         entity_id: Some(id),
         before: &json!({"status": before.status}),
         after: &json!({"status": after.status, "note": note, "record": after.record}),
@@ -126,7 +126,7 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
     let user = accounts::admin::detail(tx.conn(), id).await?;
     tx.commit(Entry {
         action: "user.update",
-        entity_type: "user",
+        entity_type: EntityType::User,
         entity_id: Some(id),
         before: &before,
         after: &after,
@@ -163,7 +163,7 @@ pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
         accounts::admin::adjust(tx.conn(), id, body.amount, &reason, admin_id).await?;
     tx.commit(Entry {
         action: "user.coins",
-        entity_type: "user",
+        entity_type: EntityType::User,
         entity_id: Some(id),
         before: &json!({"available_coins": before.available_coins}),
         after: &json!({"available_coins": transaction.balance_after, "transaction": transaction}),
@@ -217,7 +217,7 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
         orders::transition(tx.conn(), id, Actor::Admin(admin_id), &change).await?;
     tx.commit(Entry {
         action: "order.update",
-        entity_type: "order",
+        entity_type: EntityType::Order,
         entity_id: Some(id),
         before: &before.audit_view(),
         after: &after.audit_view(),
@@ -265,7 +265,7 @@ pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
     let (before, after) = rewards::update(tx.conn(), id, &changes).await?;
     tx.commit(Entry {
         action: "reward.update",
-        entity_type: "reward_product",
+        entity_type: EntityType::RewardProduct,
         entity_id: Some(id),
         before: &before,
         after: &after,
@@ -297,7 +297,7 @@ pub async fn update_setting(app: &App, req: Request) -> Result<Response> {
     let (before, after) = settings::update(tx.conn(), &key, &body.value, admin_id).await?;
     tx.commit(Entry {
         action: "setting.update",
-        entity_type: "setting",
+        entity_type: EntityType::Setting,
         entity_id: None,
         before: &json!({"key": key, "value": before.value}),
         after: &json!({"key": key, "value": after.value}),
@@ -313,9 +313,11 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
     let page = page_request(&req)?;
     let mut checks = Checks::default();
     let filter = LogFilter {
-        entity_type: checks.optional("entity_type", query_param(&req, "entity_type")?, |t| {
-            input::text(t, 32)
-        }),
+        entity_type: checks.optional(
+            "entity_type",
+            query_param(&req, "entity_type")?,
+            EntityType::parse,
+        ),
         entity_id: checks.optional("entity_id", query_param(&req, "entity_id")?, uuid),
         admin_id: checks.optional("admin_id", query_param(&req, "admin_id")?, uuid),
         action: checks.optional("action", query_param(&req, "action")?, |a| {

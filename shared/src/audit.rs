@@ -32,11 +32,22 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What kind of thing an audited change changed (the log's `entity_type` filter).
+    pub enum EntityType {
+        StepValidation = "step_validation",
+        User = "user",
+        Order = "order",
+        RewardProduct = "reward_product",
+        Setting = "setting",
+    }
+}
+
 /// What a mutation did, for its audit row.
 pub struct Entry<'a, B: Serialize, A: Serialize> {
     /// `<entity>.<verb>`, e.g. `order.update`, `user.coins`, `validation.approve`.
     pub action: &'a str,
-    pub entity_type: &'a str,
+    pub entity_type: EntityType,
     pub entity_id: Option<Uuid>,
     pub before: &'a B,
     pub after: &'a A,
@@ -107,7 +118,7 @@ async fn insert<B: Serialize, A: Serialize>(
         admin.map(|a| a.admin_id),
         kind.as_str(),
         entry.action,
-        entry.entity_type,
+        entry.entity_type.as_str(),
         entry.entity_id,
         changes,
         admin
@@ -148,7 +159,7 @@ pub struct LogEntry {
 /// Filters of the audit log; all optional, combined with AND.
 #[derive(Debug, Default)]
 pub struct LogFilter {
-    pub entity_type: Option<String>,
+    pub entity_type: Option<EntityType>,
     pub entity_id: Option<Uuid>,
     pub admin_id: Option<Uuid>,
     pub action: Option<String>,
@@ -181,7 +192,7 @@ pub async fn list(
              AND (l.created_at, l.id) < ($7, $8)
            ORDER BY l.created_at DESC, l.id DESC
            LIMIT $9"#,
-        filter.entity_type,
+        filter.entity_type.map(EntityType::as_str),
         filter.entity_id,
         filter.admin_id,
         filter.action,

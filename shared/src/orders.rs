@@ -19,7 +19,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::audit::{self, ActorKind, Entry};
+use crate::audit::{self, ActorKind, EntityType, Entry};
 use crate::input::{self, Checks};
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::{achievements, notifications, pagination, Error, FieldError, Result};
@@ -273,7 +273,7 @@ pub async fn confirm_automatically(conn: &mut PgConnection, order_id: Uuid) -> R
         ActorKind::System,
         Entry {
             action: "order.update",
-            entity_type: "order",
+            entity_type: EntityType::Order,
             entity_id: Some(order_id),
             before: &before.audit_view(),
             after: &after.audit_view(),

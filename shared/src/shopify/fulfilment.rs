@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{Client, Job};
-use crate::audit::{self, ActorKind, Entry};
+use crate::audit::{self, ActorKind, EntityType, Entry};
 use crate::orders::{self, Actor, Change, Status};
 use crate::{queue, App, Error, Result};
 
@@ -152,7 +152,7 @@ async fn claim(app: &App, order_id: Uuid) -> Result<Claim> {
                 ActorKind::Shopify,
                 Entry {
                     action: "order.update",
-                    entity_type: "order",
+                    entity_type: EntityType::Order,
                     entity_id: Some(order_id),
                     before: &before.audit_view(),
                     after: &json!({"status": after.order.status, "reason": "sending to Shopify"}),
@@ -314,7 +314,7 @@ async fn record(app: &App, order_id: Uuid, shopify_id: &str, found: bool) -> Res
         ActorKind::Shopify,
         Entry {
             action: "order.shopify_push",
-            entity_type: "order",
+            entity_type: EntityType::Order,
             entity_id: Some(order_id),
             before: &json!({ "shopify_order_id": null }),
             after: &json!({ "shopify_order_id": shopify_id, "found_existing": found }),

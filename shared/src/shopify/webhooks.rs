@@ -24,7 +24,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Job;
-use crate::audit::{self, ActorKind, Entry};
+use crate::audit::{self, ActorKind, EntityType, Entry};
 use crate::orders::{self, Actor, Change, Status};
 use crate::{queue, App, Error, Result};
 
@@ -465,7 +465,7 @@ async fn move_order(
                 ActorKind::Shopify,
                 Entry {
                     action: "order.shopify_refused",
-                    entity_type: "order",
+                    entity_type: EntityType::Order,
                     entity_id: Some(order.id),
                     before: &json!({ "status": order.status }),
                     after: &json!({ "reason": reason, "webhook": webhook }),
@@ -491,7 +491,7 @@ async fn audited_transition(
         ActorKind::Shopify,
         Entry {
             action: "order.update",
-            entity_type: "order",
+            entity_type: EntityType::Order,
             entity_id: Some(order_id),
             before: &before.audit_view(),
             after: &after_view,
