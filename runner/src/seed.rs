@@ -38,7 +38,11 @@ async fn account(
         .await
         .map_err(|e| e.to_string())?;
     if !login.status().is_success() {
-        return Err(format!("{email}: login answered {}", login.status()));
+        return Err(format!(
+            "{email}: login answered {} (the demo account was changed, by a fuzzing run \
+             say; to start over with an empty database: rm -rf .local/pg)",
+            login.status()
+        ));
     }
     login.json().await.map_err(|e| e.to_string())
 }

@@ -161,12 +161,14 @@ pub fn opaque(raw: &str, max: usize) -> Result<String, String> {
     }
 }
 
-/// Trimmed, 1 to `max` characters, no control characters.
+/// Trimmed, 1 to `max` characters, no control characters. The length counts what was
+/// sent, before trimming, as the spec's `maxLength` does: a value over it is refused even
+/// when its tail is only whitespace.
 pub fn text(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
         Err("must not be empty".into())
-    } else if text.chars().count() > max {
+    } else if raw.chars().count() > max {
         Err(format!("must be at most {max} characters"))
     } else if text.chars().any(|c| c.is_control() && c != '\n') {
         Err("must not contain control characters".into())
@@ -284,6 +286,20 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn text_is_trimmed_but_its_length_is_what_was_sent() {
+        assert_eq!(text("  Dear reviewer \n", 20).unwrap(), "Dear reviewer");
+        assert_eq!(text(&"é".repeat(5), 5).unwrap(), "é".repeat(5));
+        assert_eq!(text(" \u{85}\t", 5).unwrap_err(), "must not be empty");
+        // The fuzzer's 1,001 characters that trim to two.
+        let padded = format!("à9{}", "\u{85}".repeat(999));
+        assert_eq!(
+            text(&padded, 1000).unwrap_err(),
+            "must be at most 1000 characters"
+        );
+        assert!(text("a\u{1}b", 5).is_err());
     }
 
     #[test]
