@@ -269,6 +269,23 @@ pub async fn update(
 ) -> Result<(Setting, Setting)> {
     let def = definition(key).ok_or(Error::NotFound)?;
     let canonical = validate(def, value).map_err(|m| Error::invalid("value", m))?;
+    // A roll-back target must exist: a typo would otherwise leave validation on the rules
+    // alone without anyone noticing.
+    if key == "anomaly_model_version" && canonical != "0" {
+        let version: i32 = canonical.parse().map_err(Error::internal)?;
+        let trained = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM anomaly_models WHERE version = $1) AS "trained!""#,
+            version
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if !trained {
+            return Err(Error::invalid(
+                "value",
+                format!("no anomaly model has version {version}; 0 selects the newest"),
+            ));
+        }
+    }
     let before = sqlx::query!(
         "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1 FOR UPDATE",
         key
