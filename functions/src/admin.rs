@@ -1,11 +1,15 @@
 //! `/v1/admin/*`: the review queue, users and coin adjustments, orders, rewards, settings,
-//! the audit log and stats. Every route is guarded by `admin` (role in the token and in
-//! the database); every mutation has one shape: check the input, make the change in an
-//! `AuditedTx`, commit it with its audit row, answer with the new state.
+//! change requests, the audit log and stats. Every route is guarded by `admin` (role in
+//! the token and in the database, and the session's second factor); every mutation has
+//! one shape: check the input, make the change in an `AuditedTx`, commit it with its
+//! audit row, answer with the new state. A change that moves money (`approvals`) is
+//! recorded as a change request instead and answered `202` with it: a second admin
+//! applies it by approving.
 
 use chrono::{DateTime, Utc};
 use fitkart::accounts::{self, AccountState};
-use fitkart::audit::{self, AuditedTx, EntityType, Entry, LogFilter};
+use fitkart::approvals::{self, Proposal};
+use fitkart::audit::{self, Approval, AuditedTx, EntityType, Entry, LogFilter};
 use fitkart::http::{
     admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
     query_param, Page, Request, Response, StatusCode,
@@ -105,8 +109,26 @@ pub async fn get_user(app: &App, req: Request) -> Result<Response> {
 struct UserPatch {
     is_active: Option<bool>,
     role: Option<String>,
+    /// Why: required with `role`, which becomes a change request.
+    reason: Option<String>,
 }
 
+/// A reason a second admin will read: required for a change request.
+fn reason_for_request(checks: &mut Checks, reason: Option<String>) -> Option<String> {
+    match reason {
+        None => {
+            checks.fail(
+                "reason",
+                "is required: this change waits for a second admin, who reads why",
+            );
+            None
+        }
+        Some(r) => checks.field("reason", input::text(&r, 500)),
+    }
+}
+
+/// `PATCH /v1/admin/users/{id}`: activating or deactivating applies at once (`200`); a
+/// role change is a change request (`202`) a second admin approves.
 pub async fn update_user(app: &App, req: Request) -> Result<Response> {
     let actor = admin_actor(app, &req).await?;
     let id = path_id(&req, "id")?;
@@ -116,12 +138,26 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
     if body.is_active.is_none() && role.is_none() && checks.is_ok() {
         checks.fail("body", "give is_active, role or both");
     }
+    let reason = match role {
+        Some(_) => reason_for_request(&mut checks, body.reason),
+        None => checks.optional("reason", body.reason, |r| input::text(&r, 500)),
+    };
+    if role.is_some() && body.is_active.is_some() {
+        checks.fail(
+            "body",
+            "change the role on its own: it waits for a second admin",
+        );
+    }
     checks.finish()?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    if let Some(role) = role {
+        let proposal = Proposal::Role { user_id: id, role };
+        return request_change(tx, &proposal, &input::checked(reason)?).await;
+    }
     let change = AccountState {
         is_active: body.is_active,
-        role,
+        role: None,
     };
-    let mut tx = AuditedTx::begin(app, actor).await?;
     let (before, after) = accounts::set_state(tx.conn(), id, change).await?;
     let user = accounts::admin::detail(tx.conn(), id).await?;
     tx.commit(Entry {
@@ -135,6 +171,16 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
     ok(&user)
 }
 
+/// Records a change request in `tx` (audited as `change_request.create`) and answers
+/// `202` with it.
+async fn request_change(mut tx: AuditedTx, proposal: &Proposal, reason: &str) -> Result<Response> {
+    let admin_id = tx.admin_id();
+    let request = approvals::request(tx.conn(), admin_id, proposal, reason).await?;
+    tx.commit(request.audit_entry("change_request.create"))
+        .await?;
+    json(StatusCode::ACCEPTED, &request)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CoinsBody {
@@ -142,6 +188,8 @@ struct CoinsBody {
     reason: String,
 }
 
+/// `POST /v1/admin/users/{id}/coins`: up to `coin_adjust_four_eyes_above` either way it
+/// applies at once (`201` with the ledger row); above, it is a change request (`202`).
 pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
     let actor = admin_actor(app, &req).await?;
     let id = path_id(&req, "id")?;
@@ -156,7 +204,15 @@ pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
     let reason = checks.field("reason", input::text(&body.reason, 500));
     checks.finish()?;
     let reason = input::checked(reason)?;
+    let settings = app.settings().await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
+    if approvals::coins_need_second_admin(&settings, body.amount) {
+        let proposal = Proposal::Coins {
+            user_id: id,
+            amount: body.amount,
+        };
+        return request_change(tx, &proposal, &reason).await;
+    }
     let admin_id = tx.admin_id();
     let before = wallet::get(tx.conn(), id).await?;
     let transaction =
@@ -237,8 +293,13 @@ struct RewardPatch {
     coin_price: Option<i64>,
     is_active: Option<bool>,
     popularity_rank: Option<i64>,
+    /// Why: required for a price below the catalog price, which becomes a change request.
+    reason: Option<String>,
 }
 
+/// `PATCH /v1/admin/rewards/{id}`: applies at once (`200`), except a coin price pinned
+/// below the catalog price (the retail price at `coins_per_usd`): that is a change
+/// request (`202`) a second admin approves, and must come on its own.
 pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
     let actor = admin_actor(app, &req).await?;
     let id = path_id(&req, "id")?;
@@ -255,13 +316,33 @@ pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
     if body.coin_price.is_none() && body.is_active.is_none() && body.popularity_rank.is_none() {
         checks.fail("body", "give coin_price, is_active or popularity_rank");
     }
+    let reason = checks.optional("reason", body.reason.clone(), |r| input::text(&r, 500));
     checks.finish()?;
+    let settings = app.settings().await?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    if let Some(price) = coin_price {
+        if approvals::price_needs_second_admin(tx.conn(), &settings, id, price).await? {
+            let mut checks = Checks::default();
+            if body.is_active.is_some() || popularity_rank.is_some() {
+                checks.fail(
+                    "body",
+                    "a price below the catalog price waits for a second admin: send it on its own",
+                );
+            }
+            let reason = reason_for_request(&mut checks, reason);
+            checks.finish()?;
+            let proposal = Proposal::Price {
+                product_id: id,
+                coin_price: price,
+            };
+            return request_change(tx, &proposal, &input::checked(reason)?).await;
+        }
+    }
     let changes = ProductChanges {
         coin_price,
         is_active: body.is_active,
         popularity_rank,
     };
-    let mut tx = AuditedTx::begin(app, actor).await?;
     let (before, after) = rewards::update(tx.conn(), id, &changes).await?;
     tx.commit(Entry {
         action: "reward.update",
@@ -286,13 +367,29 @@ pub async fn list_settings(app: &App, req: Request) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct SettingBody {
     value: Value,
+    /// Why: required for a setting that needs a second admin.
+    reason: Option<String>,
 }
 
+/// `PUT /v1/admin/settings/{key}`: applies at once (`200`), except a setting that moves
+/// money or a fraud defence (`needs_second_admin`): that is a change request (`202`).
 pub async fn update_setting(app: &App, req: Request) -> Result<Response> {
     let actor = admin_actor(app, &req).await?;
     let key = path_param(&req, "key").ok_or(Error::NotFound)?.to_owned();
     let body: SettingBody = json_body(&req)?;
+    // The value first: a wrong one is refused the same way whoever may apply it.
+    settings::check(&key, &body.value)?;
     let mut tx = AuditedTx::begin(app, actor).await?;
+    if approvals::setting_needs_second_admin(&key) {
+        let mut checks = Checks::default();
+        let reason = reason_for_request(&mut checks, body.reason);
+        checks.finish()?;
+        let proposal = Proposal::Setting {
+            key,
+            value: body.value,
+        };
+        return request_change(tx, &proposal, &input::checked(reason)?).await;
+    }
     let admin_id = tx.admin_id();
     let (before, after) = settings::update(tx.conn(), &key, &body.value, admin_id).await?;
     tx.commit(Entry {
@@ -304,6 +401,87 @@ pub async fn update_setting(app: &App, req: Request) -> Result<Response> {
     })
     .await?;
     ok(&after)
+}
+
+// ------------------------------------------------------------------ change requests
+
+/// `GET /v1/admin/change-requests?status=`: newest first.
+pub async fn list_change_requests(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let page = page_request(&req)?;
+    let status = parse_query(&req, "status", approvals::Status::parse)?;
+    let mut conn = app.db().await?.acquire().await?;
+    let (items, next_cursor) =
+        approvals::list(&mut conn, status, page.limit, page.cursor.as_deref()).await?;
+    ok(&Page { items, next_cursor })
+}
+
+pub async fn get_change_request(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let mut conn = app.db().await?.acquire().await?;
+    ok(&approvals::get(&mut conn, id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    /// A fresh code from the approver's authenticator (or a recovery code).
+    code: secrecy::SecretString,
+    note: Option<String>,
+}
+
+/// `POST /v1/admin/change-requests/{id}/approve`: a second admin, proving a fresh code,
+/// applies the change; its audit row names both admins.
+pub async fn approve_change_request(app: &App, req: Request) -> Result<Response> {
+    use secrecy::ExposeSecret;
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: ApproveBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    let code = checks.field("code", input::one_time_code(body.code.expose_secret()));
+    let note = checks.optional("note", body.note, |n| input::text(&n, 2_000));
+    checks.finish()?;
+    // Step-up: proven before the transaction, on the pool, so that a wrong code counts
+    // against the throttle whatever happens next.
+    accounts::mfa::verify(app.db().await?, actor.admin_id, &input::checked(code)?).await?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let admin_id = tx.admin_id();
+    let (request, applied) = approvals::approve(tx.conn(), admin_id, id, note.as_deref()).await?;
+    tx.approving(Approval {
+        change_request_id: request.id,
+        requested_by: request.requested_by,
+    });
+    tx.commit(applied.entry()).await?;
+    ok(&request)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    note: Option<String>,
+}
+
+/// `POST /v1/admin/change-requests/{id}/reject`: another admin turns it down, or its
+/// requester withdraws it. Nothing else changes.
+pub async fn reject_change_request(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: RejectBody = json_body(&req)?;
+    let note = body
+        .note
+        .map(|n| input::text(&n, 2_000).map_err(|m| Error::invalid("note", m)))
+        .transpose()?;
+    let mut tx = AuditedTx::begin(app, actor).await?;
+    let admin_id = tx.admin_id();
+    let request = approvals::reject(tx.conn(), admin_id, id, note.as_deref()).await?;
+    let action = if request.status == "withdrawn" {
+        "change_request.withdraw"
+    } else {
+        "change_request.reject"
+    };
+    tx.commit(request.audit_entry(action)).await?;
+    ok(&request)
 }
 
 // ------------------------------------------------------------------ audit log and stats

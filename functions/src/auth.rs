@@ -6,7 +6,8 @@ use fitkart::accounts;
 use fitkart::auth::oauth::{self, Provider};
 use fitkart::auth::{self, Registration};
 use fitkart::http::{
-    accepted, caller, json, json_body, meta, no_content, ok, Request, Response, StatusCode,
+    accepted, bearer, caller, json, json_body, limit_source, meta, no_content, ok, Request,
+    Response, StatusCode,
 };
 use fitkart::input::{self, Checks};
 use fitkart::{App, Error, Result};
@@ -58,6 +59,7 @@ impl RegisterBody {
 }
 
 pub async fn register(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:register").await?;
     let input = json_body::<RegisterBody>(&req)?.parse()?;
     let session = auth::register(app, input, meta(&req).source_ip.as_deref()).await?;
     json(StatusCode::CREATED, &session)
@@ -71,6 +73,7 @@ struct LoginBody {
 }
 
 pub async fn login(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:login").await?;
     let body: LoginBody = json_body(&req)?;
     let email = input::email(&body.email).map_err(|m| Error::invalid("email", m))?;
     let source_ip = meta(&req).source_ip;
@@ -85,12 +88,14 @@ struct RefreshBody {
 }
 
 pub async fn refresh(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:refresh").await?;
     let body: RefreshBody = json_body(&req)?;
     let tokens = auth::refresh(app, body.refresh_token.expose_secret()).await?;
     ok(&json!({ "tokens": tokens }))
 }
 
 pub async fn logout(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:logout").await?;
     let body: RefreshBody = json_body(&req)?;
     auth::logout(app, body.refresh_token.expose_secret()).await?;
     no_content()
@@ -104,6 +109,7 @@ struct TokenBody {
 
 /// `POST /v1/auth/email/verify`: the token from a verification or email-change mail.
 pub async fn verify_email(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:email_verify").await?;
     let body: TokenBody = json_body(&req)?;
     ok(&accounts::email::verify(app, &body.token).await?)
 }
@@ -111,8 +117,32 @@ pub async fn verify_email(app: &App, req: Request) -> Result<Response> {
 /// `POST /v1/auth/email/resend`: another verification mail for the signed-in caller.
 pub async fn resend_verification(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    accounts::email::resend(app, me.user_id).await?;
+    accounts::email::resend(app, me.user_id, meta(&req).source_ip.as_deref()).await?;
     accepted()
+}
+
+/// `POST /v1/auth/secure-account`: the "this wasn't me" link of a notice mail. Every
+/// session of the account ends and a pending email change is cancelled.
+pub async fn secure_account(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:secure_account").await?;
+    let body: TokenBody = json_body(&req)?;
+    accounts::email::secure(app, &body.token).await?;
+    no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: SecretString,
+}
+
+/// `POST /v1/auth/mfa`: the authenticator's code (or a recovery code) for a session that
+/// carries the second factor.
+pub async fn second_factor(app: &App, req: Request) -> Result<Response> {
+    let body: CodeBody = json_body(&req)?;
+    let code =
+        input::one_time_code(body.code.expose_secret()).map_err(|m| Error::invalid("code", m))?;
+    ok(&auth::second_factor(app, bearer(&req)?, &code).await?)
 }
 
 #[derive(Deserialize)]
@@ -138,6 +168,7 @@ struct ResetBody {
 
 /// `POST /v1/auth/password/reset`: a new password with the token from a reset mail.
 pub async fn reset_password(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:password_reset").await?;
     let body: ResetBody = json_body(&req)?;
     let password = input::password(&body.password).map_err(|m| Error::invalid("password", m))?;
     accounts::password::reset(app, &body.token, &password).await?;
@@ -162,6 +193,7 @@ struct AppleBody {
 
 /// `POST /v1/auth/oauth/google`
 pub async fn oauth_google(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:oauth").await?;
     let body: GoogleBody = json_body(&req)?;
     oauth_sign_in(
         app,
@@ -175,6 +207,7 @@ pub async fn oauth_google(app: &App, req: Request) -> Result<Response> {
 
 /// `POST /v1/auth/oauth/apple`
 pub async fn oauth_apple(app: &App, req: Request) -> Result<Response> {
+    limit_source(app, &req, "ip:oauth").await?;
     let body: AppleBody = json_body(&req)?;
     let full_name = body
         .full_name

@@ -1,8 +1,10 @@
-//! `/v1/me/*`: the caller's own account: profile, password and email changes, deletion,
-//! stats and the data export.
+//! `/v1/me/*`: the caller's own account: profile, password and email changes, the second
+//! factor (an authenticator app), deletion, stats and the data export.
 
 use fitkart::accounts;
-use fitkart::http::{accepted, caller, json_body, meta, no_content, ok, Request, Response};
+use fitkart::http::{
+    accepted, bearer, caller, json, json_body, meta, no_content, ok, Request, Response, StatusCode,
+};
 use fitkart::input::{self, patch, Checks};
 use fitkart::users::{self, ProfilePatch};
 use fitkart::{App, Error, Result};
@@ -80,11 +82,15 @@ impl PatchBody {
     }
 }
 
+/// `PATCH /v1/me`. A new time zone applies from the next local midnight, at most one
+/// change per 24 hours (`409 timezone_change_too_soon`, and nothing else changes).
 pub async fn update(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let patch = json_body::<PatchBody>(&req)?.parse()?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&users::update_profile(&mut conn, me.user_id, patch).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let user = users::update_profile(&mut tx, me.user_id, patch).await?;
+    tx.commit().await?;
+    ok(&user)
 }
 
 #[derive(Deserialize)]
@@ -133,6 +139,42 @@ pub async fn change_email(app: &App, req: Request) -> Result<Response> {
     )
     .await?;
     accepted()
+}
+
+/// `GET /v1/me/mfa`: whether an authenticator is set up, and how many recovery codes are left.
+pub async fn mfa_status(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    ok(&accounts::mfa::status(app.db().await?, me.user_id).await?)
+}
+
+/// `POST /v1/me/mfa/totp`: a new authenticator secret, as an `otpauth://` URI and its QR
+/// code, waiting for its first code (`POST /v1/me/mfa/totp/confirm`).
+pub async fn enrol_authenticator(app: &App, req: Request) -> Result<Response> {
+    let me = caller(app, &req).await?;
+    let pool = app.db().await?;
+    let user = users::get(&mut *pool.acquire().await?, me.user_id).await?;
+    json(
+        StatusCode::CREATED,
+        &accounts::mfa::begin(pool, me.user_id, &user.email).await?,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: SecretString,
+}
+
+/// `POST /v1/me/mfa/totp/confirm`: the authenticator's first code. Answers the ten
+/// recovery codes (shown once) and a session that carries the second factor.
+pub async fn confirm_authenticator(app: &App, req: Request) -> Result<Response> {
+    use secrecy::ExposeSecret;
+    let body: CodeBody = json_body(&req)?;
+    let code =
+        input::one_time_code(body.code.expose_secret()).map_err(|m| Error::invalid("code", m))?;
+    let (recovery_codes, session) =
+        fitkart::auth::confirm_authenticator(app, bearer(&req)?, &code).await?;
+    ok(&json!({ "recovery_codes": recovery_codes, "user": session.user, "tokens": session.tokens }))
 }
 
 pub async fn delete(app: &App, req: Request) -> Result<Response> {

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod shopify;
 pub mod sqs;
 pub mod template;
+pub mod totp;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -380,8 +381,14 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         default_events,
     });
     let base_url = format!("http://127.0.0.1:{port}");
+    // The seeded admins' authenticators read their secrets from the database.
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_lazy(&options.database_url)
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
+        .merge(totp::routes(db))
         .merge(shopify::routes(shopify, base_url.clone()))
         .merge(push::routes())
         .fallback(gateway::handle)

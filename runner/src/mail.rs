@@ -6,6 +6,8 @@
 //!
 //!   /_local/app/verify-email?token=...    confirms the email (POST /v1/auth/email/verify)
 //!   /_local/app/reset-password?token=...  a form that sets a new password (POST /v1/auth/password/reset)
+//!   /_local/app/secure-account?token=...  "this wasn't me": a button that signs every device
+//!                                          out (POST /v1/auth/secure-account)
 
 use std::collections::HashSet;
 
@@ -175,6 +177,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>(base: String) -> axum::Router<S>
             "/_local/app/reset-password",
             get(reset_form).post(reset_password),
         )
+        .route(
+            "/_local/app/secure-account",
+            get(secure_form).post(secure_account),
+        )
         .with_state(base)
 }
 
@@ -260,6 +266,44 @@ async fn reset_form(Query(q): Query<TokenQuery>) -> Html<String> {
             escape(&q.token)
         ),
     )
+}
+
+/// A page with a button, not an action on GET: mail scanners open links to check them.
+async fn secure_form(Query(q): Query<TokenQuery>) -> Html<String> {
+    page(
+        "Wasn't you?",
+        &format!(
+            "<p>This signs every device out of the account and cancels a pending change of its email. \
+             Then choose a new password with \"Forgot password\".</p>\
+             <form method=\"post\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
+             <p><button type=\"submit\">Sign every device out</button></p></form>",
+            escape(&q.token)
+        ),
+    )
+}
+
+async fn secure_account(State(base): State<String>, Form(form): Form<TokenQuery>) -> Html<String> {
+    let (status, body) = call_api(
+        &base,
+        "/v1/auth/secure-account",
+        serde_json::json!({ "token": form.token }),
+    )
+    .await;
+    if status == 204 {
+        page(
+            "Every device is signed out",
+            "<p>Nobody is signed in to the account any more, and a pending email change is cancelled. \
+             Choose a new password with \"Forgot password\" before you sign in again.</p>",
+        )
+    } else {
+        page(
+            "This link didn't work",
+            &format!(
+                "<p>{}</p>",
+                escape(body["detail"].as_str().unwrap_or("Unknown error"))
+            ),
+        )
+    }
 }
 
 #[derive(Deserialize)]

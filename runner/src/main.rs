@@ -144,7 +144,12 @@ async fn up(args: &[String], port: u16) {
             std::process::exit(1);
         }
     };
-    print_banner(&running, options.seed);
+    let secrets = if options.seed {
+        seed::authenticator_secrets(&options.database_url).await
+    } else {
+        Vec::new()
+    };
+    print_banner(&running, &secrets);
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signals");
     tokio::select! {
@@ -156,7 +161,8 @@ async fn up(args: &[String], port: u16) {
     println!("stopped");
 }
 
-fn print_banner(running: &fitkart_local::Running, seeded: bool) {
+fn print_banner(running: &fitkart_local::Running, authenticators: &[(String, String)]) {
+    let seeded = !authenticators.is_empty();
     let functions = &running.template.functions;
     let routes: usize = functions.iter().map(|f| f.routes.len()).sum();
     let consumers: usize = functions.iter().map(|f| f.queues.len()).sum();
@@ -181,6 +187,18 @@ fn print_banner(running: &fitkart_local::Running, seeded: bool) {
             seed::ADMIN_EMAIL,
             seed::ADMIN_PASSWORD
         );
+        println!(
+            "  admin 2: {} / {} (approves what the first asks for, and the other way round)",
+            seed::SECOND_ADMIN_EMAIL,
+            seed::SECOND_ADMIN_PASSWORD
+        );
+        println!(
+            "  second factor: each admin has an authenticator; the console asks for its code:"
+        );
+        for (email, secret) in authenticators {
+            println!("           {email}: secret {secret} (add it to an authenticator app),");
+            println!("             or the current code: curl {base}/_local/totp/{email}");
+        }
         println!("  demo:    {} / {}", seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
     }
     println!("Ctrl-C stops everything.");

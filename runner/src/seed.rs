@@ -1,7 +1,9 @@
 //! Demo data for a local run, made through the real routes wherever one exists: accounts
 //! by registration with their emails confirmed through the mailed link, a week of steps
-//! by syncing (so they flow through validation and crediting); what no route can do (the
-//! first admin's role, a demo walker who joined a month ago) directly in SQL. The reward catalog comes from the local Shopify stand-in through the
+//! by syncing (so they flow through validation and crediting), the admins' authenticators
+//! enrolled with their first codes; what no route can do (the first two admins' role, as
+//! the operator's `admin-bootstrap` gives it, and a demo walker who joined a month ago)
+//! directly in SQL. The reward catalog comes from the local Shopify stand-in through the
 //! real sync. Safe to run on every start.
 
 use chrono::{Days, Utc};
@@ -9,6 +11,9 @@ use serde_json::{json, Value};
 
 pub const ADMIN_EMAIL: &str = "admin@fitkart.local";
 pub const ADMIN_PASSWORD: &str = "local-admin-password";
+/// The second admin: money-relevant changes one admin asks for, another approves.
+pub const SECOND_ADMIN_EMAIL: &str = "ops@fitkart.local";
+pub const SECOND_ADMIN_PASSWORD: &str = "local-ops-password";
 pub const DEMO_EMAIL: &str = "demo@fitkart.local";
 /// The demo walker's (made-up) APNs device token.
 pub const DEMO_PUSH_TOKEN: &str =
@@ -123,7 +128,8 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
 
     // The demo walker joined weeks ago (earning starts at sign-up), so their week is paid.
     sqlx::query(
-        "UPDATE users SET created_at = LEAST(created_at, now() - interval '30 days')
+        "UPDATE users SET created_at = LEAST(created_at, now() - interval '30 days'),
+                          signup_date = LEAST(signup_date, current_date - 30)
          WHERE lower(email) = $1 AND deleted_at IS NULL",
     )
     .bind(DEMO_EMAIL)
@@ -178,13 +184,103 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
 
     order_when_paid(&http, base, token).await?;
 
-    sqlx::query("UPDATE users SET role = 'admin' WHERE lower(email) = $1 AND deleted_at IS NULL")
-        .bind(ADMIN_EMAIL)
-        .execute(&pool)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The first two admins, as the operator's admin-bootstrap makes them, each with an
+    // authenticator (their codes: GET /_local/totp/<email>).
+    let second = account(
+        &http,
+        base,
+        SECOND_ADMIN_EMAIL,
+        SECOND_ADMIN_PASSWORD,
+        "FitKart Ops",
+    )
+    .await?;
+    confirm_email(&http, base, &second).await?;
+    sqlx::query(
+        "UPDATE users SET role = 'admin' WHERE lower(email) = ANY($1) AND deleted_at IS NULL AND role <> 'admin'",
+    )
+    .bind([ADMIN_EMAIL, SECOND_ADMIN_EMAIL])
+    .execute(&pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    for (email, password) in [
+        (ADMIN_EMAIL, ADMIN_PASSWORD),
+        (SECOND_ADMIN_EMAIL, SECOND_ADMIN_PASSWORD),
+    ] {
+        enrol_authenticator(&http, base, email, password).await?;
+    }
     pool.close().await;
     Ok(())
+}
+
+/// Sets up the admin's authenticator through the real routes, as the admin would with
+/// their phone: a secret, then its first code. Already set up: nothing to do.
+async fn enrol_authenticator(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), String> {
+    let session = account(http, base, email, password, "").await?;
+    let token = session["tokens"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let status: Value = http
+        .get(format!("{base}/v1/me/mfa"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    if status["totp_enrolled"] == true {
+        return Ok(());
+    }
+    let enrolment: Value = http
+        .post(format!("{base}/v1/me/mfa/totp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret = enrolment["secret"]
+        .as_str()
+        .ok_or(format!("{email}: no authenticator secret: {enrolment}"))?;
+    let code = crate::totp::code_at(secret, Utc::now().timestamp() as u64)?;
+    let confirmed = http
+        .post(format!("{base}/v1/me/mfa/totp/confirm"))
+        .bearer_auth(&token)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !confirmed.status().is_success() {
+        return Err(format!(
+            "{email}: confirming the authenticator answered {}",
+            confirmed.status()
+        ));
+    }
+    Ok(())
+}
+
+/// The seeded admins' authenticator secrets (base32), for the banner.
+pub async fn authenticator_secrets(database_url: &str) -> Vec<(String, String)> {
+    let Ok(pool) = sqlx::PgPool::connect(database_url).await else {
+        return Vec::new();
+    };
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.email::text, t.secret FROM mfa_totp t JOIN users u ON u.id = t.user_id
+         WHERE lower(u.email) = ANY($1) AND t.confirmed_at IS NOT NULL ORDER BY u.email",
+    )
+    .bind([ADMIN_EMAIL, SECOND_ADMIN_EMAIL])
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_default();
+    pool.close().await;
+    rows
 }
 
 /// Once the pipeline has credited the demo week, the demo user orders the cheapest

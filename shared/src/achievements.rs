@@ -90,7 +90,7 @@ pub async fn unlock(
                FROM achievements WHERE is_active
            ),
            members AS (
-               SELECT u.id, (now() AT TIME ZONE u.timezone)::date AS today, u.total_steps + q.steps AS total_steps
+               SELECT u.id, (now() AT TIME ZONE user_timezone(u.*))::date AS today, u.total_steps + q.steps AS total_steps
                FROM users u JOIN UNNEST($1::uuid[], $3::int8[]) AS q(id, steps) ON q.id = u.id
            ),
            credited AS MATERIALIZED (

@@ -40,6 +40,7 @@ crate::text_enum! {
         Order = "order",
         RewardProduct = "reward_product",
         Setting = "setting",
+        ChangeRequest = "change_request",
     }
 }
 
@@ -57,6 +58,15 @@ pub struct Entry<'a, B: Serialize, A: Serialize> {
 pub struct AuditedTx {
     tx: Transaction<'static, Postgres>,
     actor: Actor,
+    /// Set when the change is a second admin's approval of another admin's request.
+    approval: Option<Approval>,
+}
+
+/// The request an approved change came from: its row names both admins.
+#[derive(Debug, Clone, Copy)]
+pub struct Approval {
+    pub change_request_id: Uuid,
+    pub requested_by: Uuid,
 }
 
 impl AuditedTx {
@@ -64,11 +74,17 @@ impl AuditedTx {
         Ok(Self {
             tx: app.db().await?.begin().await?,
             actor,
+            approval: None,
         })
     }
 
     pub fn admin_id(&self) -> Uuid {
         self.actor.admin_id
+    }
+
+    /// The change being made applies another admin's request (four eyes).
+    pub fn approving(&mut self, approval: Approval) {
+        self.approval = Some(approval);
     }
 
     /// The connection the change is made on.
@@ -81,7 +97,14 @@ impl AuditedTx {
         mut self,
         entry: Entry<'_, B, A>,
     ) -> Result<()> {
-        insert(&mut self.tx, ActorKind::Admin, Some(&self.actor), entry).await?;
+        insert(
+            &mut self.tx,
+            ActorKind::Admin,
+            Some(&self.actor),
+            self.approval,
+            entry,
+        )
+        .await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -99,13 +122,14 @@ pub async fn record<B: Serialize, A: Serialize>(
             "an admin's change is audited through AuditedTx",
         ));
     }
-    insert(conn, kind, None, entry).await
+    insert(conn, kind, None, None, entry).await
 }
 
 async fn insert<B: Serialize, A: Serialize>(
     conn: &mut PgConnection,
     kind: ActorKind,
     admin: Option<&Actor>,
+    approval: Option<Approval>,
     entry: Entry<'_, B, A>,
 ) -> Result<()> {
     let changes = json!({
@@ -113,8 +137,9 @@ async fn insert<B: Serialize, A: Serialize>(
         "after": serde_json::to_value(entry.after).map_err(Error::internal)?,
     });
     sqlx::query!(
-        "INSERT INTO admin_logs (admin_id, actor, action, entity_type, entity_id, changes, ip_address, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::text::inet, $8)",
+        "INSERT INTO admin_logs (admin_id, actor, action, entity_type, entity_id, changes, ip_address, user_agent,
+                                 change_request_id, requested_by_admin_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10)",
         admin.map(|a| a.admin_id),
         kind.as_str(),
         entry.action,
@@ -127,6 +152,8 @@ async fn insert<B: Serialize, A: Serialize>(
         admin
             .and_then(|a| a.user_agent.as_deref())
             .map(|ua| truncate(ua, 512)),
+        approval.map(|a| a.change_request_id),
+        approval.map(|a| a.requested_by),
     )
     .execute(conn)
     .await?;
@@ -147,6 +174,10 @@ pub struct LogEntry {
     pub actor: String,
     pub admin_id: Option<Uuid>,
     pub admin_email: Option<String>,
+    /// For a change a second admin approved: the request and the admin who asked for it.
+    pub change_request_id: Option<Uuid>,
+    pub requested_by_admin_id: Option<Uuid>,
+    pub requested_by_email: Option<String>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<Uuid>,
@@ -180,9 +211,11 @@ pub async fn list(
     };
     let rows = sqlx::query_as!(
         LogEntry,
-        r#"SELECT l.id, l.actor, l.admin_id, u.email AS "admin_email?", l.action, l.entity_type, l.entity_id,
+        r#"SELECT l.id, l.actor, l.admin_id, u.email AS "admin_email?", l.change_request_id,
+                  l.requested_by_admin_id, r.email AS "requested_by_email?", l.action, l.entity_type, l.entity_id,
                   l.changes, host(l.ip_address) AS ip_address, l.user_agent, l.created_at
            FROM admin_logs l LEFT JOIN users u ON u.id = l.admin_id
+           LEFT JOIN users r ON r.id = l.requested_by_admin_id
            WHERE ($1::text IS NULL OR l.entity_type = $1)
              AND ($2::uuid IS NULL OR l.entity_id = $2)
              AND ($3::uuid IS NULL OR l.admin_id = $3)

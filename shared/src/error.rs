@@ -59,7 +59,8 @@ pub enum Error {
     Unprocessable { code: &'static str, detail: String },
     #[error("too many requests")]
     TooManyRequests { retry_after: Duration },
-    /// A dependency (Postgres, SQS, a JWKS endpoint) cannot be reached right now.
+    /// A dependency (Postgres, SQS, a JWKS endpoint) cannot be reached right now: `503`
+    /// with `retry-after`, retried by queue consumers in place. Never a bug.
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything unexpected. The cause is logged with the request id, never shown.
@@ -135,6 +136,11 @@ impl Error {
         }
     }
 
+    /// Whether trying the same thing again a little later may succeed (an outage).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
+    }
+
     /// Logs the failure: server-side ones with their whole cause chain (never shown to the
     /// client), client errors only by code.
     pub fn log(&self) {
@@ -146,7 +152,12 @@ impl Error {
                 chain.push_str(&cause.to_string());
                 source = cause.source();
             }
-            tracing::error!(code = self.code(), error = %chain, "request failed");
+            if self.is_transient() {
+                // An outage is not a bug: it is logged, but not as an error to page on.
+                tracing::warn!(code = self.code(), error = %chain, "request failed: a dependency is unavailable");
+            } else {
+                tracing::error!(code = self.code(), error = %chain, "request failed");
+            }
         } else {
             tracing::info!(code = self.code(), "request refused");
         }
@@ -209,10 +220,28 @@ fn constraint_error(constraint: &str) -> Option<Error> {
     })
 }
 
+/// SQLSTATEs that say the database is (briefly) not there for us, not that we asked
+/// something wrong: the connection was lost or refused (class 08), the server is shutting
+/// down or starting (57P01-57P03: a restart, a failover), out of connections (53300), or
+/// the transaction lost a race it can simply run again (40001 serialization failure,
+/// 40P01 deadlock). A retry later succeeds; a person need not look.
+fn transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+        )
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Error::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| transient_sqlstate(&c)) => {
                 Error::Unavailable(e.to_string())
             }
             sqlx::Error::Database(db) => db

@@ -11,13 +11,17 @@ use uuid::Uuid;
 
 use crate::auth::{self, Caller};
 use crate::error::FieldError;
+use crate::ratelimit;
 use crate::{App, Error, Result};
 
 pub use lambda_http::Request;
 pub type Response = lambda_http::Response<Body>;
 pub use http::StatusCode;
 
-/// API.md: request bodies over 64 KiB are refused with 413.
+/// The `retry-after` of a `503`: how long a database restart or failover usually takes.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
+/// Request bodies over 64 KiB are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 fn body_bytes(req: &Request) -> &[u8] {
@@ -65,6 +69,18 @@ fn serde_message(e: &serde_json::Error) -> String {
         Some(i) => message[..i].to_owned(),
         None => message,
     }
+}
+
+/// The bearer token of the request (`401` without one), for domain calls that resolve
+/// the caller themselves.
+pub fn bearer(req: &Request) -> Result<&str> {
+    bearer_token(req)
+}
+
+/// Counts a request to an unauthenticated route against its per-source-IP limit
+/// (`ratelimit::source`): `429` for a client that calls it without pause.
+pub async fn limit_source(app: &App, req: &Request, route: &'static str) -> Result<()> {
+    ratelimit::source(app.db().await?, route, meta(req).source_ip.as_deref()).await
 }
 
 /// The caller of an authenticated route: `401` without a valid token of a live account.
@@ -246,6 +262,14 @@ pub fn problem(err: &Error) -> Response {
         }
         Error::MethodNotAllowed { allow } => {
             builder = builder.header(http::header::ALLOW, allow.join(", "));
+        }
+        // A restart or failover of the database takes seconds: ask clients to come back
+        // after a short pause rather than hammer it.
+        Error::Unavailable(_) => {
+            builder = builder.header(
+                http::header::RETRY_AFTER,
+                UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+            );
         }
         _ => {}
     }

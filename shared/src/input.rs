@@ -161,6 +161,20 @@ pub fn opaque(raw: &str, max: usize) -> Result<String, String> {
     }
 }
 
+/// A one-time code as typed: the authenticator's 6 digits, or a recovery code (16
+/// characters in groups); spaces and dashes allowed, nothing else odd.
+pub fn one_time_code(raw: &str) -> Result<String, String> {
+    let code = raw.trim();
+    let plain = code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-');
+    if code.is_empty() || code.len() > 32 || !plain {
+        Err("must be the 6-digit code from your authenticator app, or a recovery code".into())
+    } else {
+        Ok(code.to_owned())
+    }
+}
+
 /// Trimmed, 1 to `max` characters, no control characters. The length counts what was
 /// sent, before trimming, as the spec's `maxLength` does: a value over it is refused even
 /// when its tail is only whitespace.
@@ -177,8 +191,20 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     }
 }
 
+/// Like `text`, on one line: no line breaks (nor any other control character). For
+/// what FitKart writes into mails and shows other people (a name in "Hi {{name}},"
+/// must not open a new paragraph of our mail in someone else's words).
+pub fn single_line(raw: &str, max: usize) -> Result<String, String> {
+    let text = text(raw, max)?;
+    if text.contains(['\n', '\u{2028}', '\u{2029}']) {
+        Err("must be on one line (no line breaks)".into())
+    } else {
+        Ok(text)
+    }
+}
+
 pub fn full_name(raw: &str) -> Result<String, String> {
-    text(raw, 200)
+    single_line(raw, 200)
 }
 
 /// An international phone number: optional `+`, 6 to 15 digits, common separators.
@@ -354,5 +380,16 @@ mod tests {
         assert!(https_url("javascript:alert(1)").is_err());
         assert!(full_name("   ").is_err());
         assert!(full_name(&"a".repeat(201)).is_err());
+        // A name is written into mails: it stays on its line.
+        assert_eq!(full_name("  Ann Walker ").unwrap(), "Ann Walker");
+        for forged in [
+            "Ann\n\nYour account is locked",
+            "Ann\r\nBcc: x",
+            "Ann\u{2028}Hi",
+            "Ann\tB",
+        ] {
+            assert!(full_name(forged).is_err(), "{forged:?}");
+        }
+        assert!(text("line one\nline two", 100).is_ok());
     }
 }

@@ -1,6 +1,8 @@
-//! Access tokens: HS256 JWTs with `iss`, `aud`, `exp`, `iat`, `sub` and `role`. The
-//! algorithm is pinned on both sides, so `alg: none` and algorithm-confusion tokens
-//! (an RS256/HS256 switch) are refused before any signature check.
+//! Access tokens: HS256 JWTs with `iss`, `aud`, `exp`, `iat`, `sub`, `role`, the account's
+//! credential version `cv` (a token issued before the last credential change is stale) and
+//! `amr`, how the session was proven (RFC 8176: `pwd`, `otp`; `oauth` for a provider's
+//! sign-in). The algorithm is pinned on both sides, so `alg: none` and algorithm-confusion
+//! tokens (an RS256/HS256 switch) are refused before any signature check.
 
 use std::time::Duration;
 
@@ -20,6 +22,35 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The account's credential version when the token was issued. Tokens of the release
+    /// before credential versions carry none, which counts as the first version.
+    #[serde(default = "first_version")]
+    pub cv: i32,
+    /// How the session was proven; admin routes need `otp` in it.
+    #[serde(default)]
+    pub amr: Vec<String>,
+}
+
+/// The `amr` values FitKart issues.
+pub mod amr {
+    /// A password was checked.
+    pub const PASSWORD: &str = "pwd";
+    /// Google or Apple vouched for the person.
+    pub const PROVIDER: &str = "oauth";
+    /// A one-time code from the account's authenticator (or a recovery code) was checked.
+    pub const OTP: &str = "otp";
+}
+
+fn first_version() -> i32 {
+    1
+}
+
+/// What an access token says about its session, besides whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub credential_version: i32,
+    pub amr: Vec<String>,
 }
 
 pub struct JwtKeys {
@@ -56,15 +87,17 @@ impl JwtKeys {
     }
 
     /// A signed access token and its lifetime in seconds.
-    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<(String, u64)> {
+    pub fn issue(&self, user_id: Uuid, grant: &Grant) -> Result<(String, u64)> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
-            role,
+            role: grant.role,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
+            cv: grant.credential_version,
+            amr: grant.amr.clone(),
         };
         let token =
             encode(&Header::new(ALGORITHM), &claims, &self.encoding).map_err(Error::internal)?;

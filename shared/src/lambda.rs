@@ -70,6 +70,20 @@ where
         Ok(response) => response,
         Err(err) => {
             span.in_scope(|| err.log());
+            // What pages a person is a bug (500), not an outage (503): API Gateway's own
+            // 5xx metric counts both, so the alarm reads these instead.
+            let metric = match err.status() {
+                500 => Some("HttpInternalErrors"),
+                503 => Some("HttpUnavailable"),
+                _ => None,
+            };
+            if let Some(metric) = metric {
+                crate::metrics::emit(
+                    &[("Api", "http")],
+                    &[(metric, "Count", 1.0)],
+                    serde_json::json!({}),
+                );
+            }
             web::problem(&err)
         }
     };

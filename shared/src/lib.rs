@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod achievements;
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod config;

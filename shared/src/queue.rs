@@ -32,6 +32,14 @@ pub fn parse<T: DeserializeOwned>(messages: Vec<Message>) -> (Vec<(String, T)>, 
     (parsed, failed)
 }
 
+/// How long a batch waits out an outage before it gives its messages back: 7.5 s in all,
+/// well inside the consumers' 30 s timeout (a database restart takes a few seconds).
+const OUTAGE_PAUSES: &[std::time::Duration] = &[
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(5),
+];
+
 /// How both pipeline consumers process a batch: `work` runs on all requests at once; if
 /// that fails, on each request alone, so that one bad record (or one user whose data a
 /// statement chokes on) cannot fail its neighbours. `work` returns the requests that name
@@ -44,7 +52,27 @@ where
     Fut: Future<Output = Result<Vec<T>>>,
 {
     let batch: Vec<T> = requests.iter().map(|(_, r)| r.clone()).collect();
-    let outcome: Vec<(String, bool)> = match work(batch).await {
+    let mut result = work(batch.clone()).await;
+    // An outage (the database restarting, a failover, the proxy out of connections) is
+    // waited out here, a few times with growing pauses, instead of handing every message
+    // back to SQS: each receive counts towards the DLQ, and an outage is nobody's poison.
+    for pause in OUTAGE_PAUSES {
+        match &result {
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, pause_ms = pause.as_millis() as u64, "batch hit an outage; trying again");
+                tokio::time::sleep(*pause).await;
+                result = work(batch.clone()).await;
+            }
+            _ => break,
+        }
+    }
+    let outcome: Vec<(String, bool)> = match result {
+        // Still out: every message goes back for a later receive; one by one would only
+        // hit the same outage once per message.
+        Err(e) if e.is_transient() => {
+            e.log();
+            requests.into_iter().map(|(id, _)| (id, false)).collect()
+        }
         Ok(missing) => requests
             .into_iter()
             .map(|(id, r)| (id, !missing.contains(&r)))

@@ -33,6 +33,73 @@ impl Limit {
             window: Duration::from_secs(3_600),
         }
     }
+
+    pub const fn per_minute(bucket: &'static str, max: i64) -> Self {
+        Self {
+            bucket,
+            max,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Mail FitKart sends on someone's request, whatever kind: at most this many an hour per
+/// account that asked, per recipient address and per source IP. A sender whose mails
+/// bounce or are marked spam gets paused by SES for everyone, and a mail in our voice to
+/// an address nobody asked about is phishing material: each route that mails counts here
+/// too, on top of its own limit of its kind.
+pub const MAIL_PER_ACCOUNT: Limit = Limit::per_hour("mail_account", 10);
+pub const MAIL_PER_RECIPIENT: Limit = Limit::per_hour("mail_recipient", 5);
+pub const MAIL_PER_SOURCE: Limit = Limit::per_hour("mail_source", 30);
+
+/// Who a mail is for and who asked for it, for the mail limits.
+#[derive(Debug, Clone, Copy)]
+pub struct MailRequest<'a> {
+    /// The signed-in account that asked (none for sign-up and forgotten passwords).
+    pub account: Option<uuid::Uuid>,
+    /// The address the mail goes to.
+    pub recipient: &'a str,
+    pub source_ip: Option<&'a str>,
+}
+
+/// Counts one mail against the three mail limits; `429` when any is spent.
+pub async fn mail(pool: &PgPool, request: MailRequest<'_>) -> Result<()> {
+    if let Some(account) = request.account {
+        hit(pool, MAIL_PER_ACCOUNT, &account.to_string()).await?;
+    }
+    hit(pool, MAIL_PER_RECIPIENT, &request.recipient.to_lowercase()).await?;
+    if let Some(ip) = request.source_ip {
+        hit(pool, MAIL_PER_SOURCE, ip).await?;
+    }
+    Ok(())
+}
+
+/// Unauthenticated routes are limited per source IP, so one client cannot spend a
+/// route's shared API Gateway throttle (or our bcrypt time) for everyone. Generous for
+/// a household or an office behind one address; a script is stopped within a minute.
+pub const PER_SOURCE_PER_MINUTE: i64 = 60;
+
+/// Counts a request to the unauthenticated route `route` from `source_ip` (`429` past
+/// `PER_SOURCE_PER_MINUTE` a minute). Requests without a source address (direct
+/// invocations) are not counted.
+pub async fn source(pool: &PgPool, route: &'static str, source_ip: Option<&str>) -> Result<()> {
+    match source_ip {
+        Some(ip) => hit(pool, Limit::per_minute(route, PER_SOURCE_PER_MINUTE), ip).await,
+        None => Ok(()),
+    }
+}
+
+/// Forgets the hits of `subject` in `bucket` (a success that should not count, such as a
+/// correct one-time code).
+pub async fn forget(pool: &PgPool, bucket: &str, subject: &str) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM rate_limit_hits WHERE bucket = $1 AND subject = $2",
+        bucket,
+        subject
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 fn refused(retry_after_secs: f64) -> Error {

@@ -17,6 +17,10 @@ use crate::Result;
 /// Pays the referrals of `referees` that have become due, in the caller's transaction.
 /// Call it with the referees' wallets locked or lockable in id order (crediting, email
 /// confirmation): bonuses are posted in user order.
+///
+/// The monthly cap is counted under the referrers' wallet locks: two batches crediting
+/// two referees of one referrer at once would otherwise both see the cap not yet reached
+/// and both pay. The second waits for the first's commit, then counts its bonus too.
 pub async fn pay_due(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -40,11 +44,7 @@ pub async fn pay_due(
            FROM due JOIN users referrer ON referrer.id = due.referrer_id
            WHERE u.id = due.id
            RETURNING u.id, referrer.id AS referrer_id,
-                     referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!",
-                     (SELECT count(*) FROM coin_transactions t
-                      WHERE t.user_id = referrer.id AND t.reference_type = 'referral' AND t.reference_id <> referrer.id
-                        AND t.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
-                         AS "referrer_paid_this_month!""#,
+                     referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!""#,
         referees,
         settings.daily_step_goal,
         settings.referral_min_verified_days
@@ -54,6 +54,22 @@ pub async fn pay_due(
     if settings.referral_bonus_coins <= 0 || due.is_empty() {
         return Ok(());
     }
+    let mut referrers: Vec<Uuid> = due.iter().map(|d| d.referrer_id).collect();
+    referrers.sort_unstable();
+    referrers.dedup();
+    ledger::lock_wallets(conn, &referrers).await?;
+    let paid_this_month: std::collections::HashMap<Uuid, i64> = sqlx::query!(
+        r#"SELECT t.user_id, count(*) AS "paid!" FROM coin_transactions t
+           WHERE t.user_id = ANY($1) AND t.reference_type = 'referral' AND t.reference_id <> t.user_id
+             AND t.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+           GROUP BY t.user_id"#,
+        &referrers
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.user_id, r.paid))
+    .collect();
     let mut postings = Vec::new();
     // Several referees of one referrer may come due in one batch: count them in.
     let mut paid_to_referrer: std::collections::HashMap<Uuid, i64> = Default::default();
@@ -64,10 +80,12 @@ pub async fn pay_due(
             referral.id,
             "Referral bonus: welcome to FitKart",
         ));
+        let earlier = paid_this_month
+            .get(&referral.referrer_id)
+            .copied()
+            .unwrap_or(0);
         let already = paid_to_referrer.entry(referral.referrer_id).or_default();
-        if referral.referrer_live
-            && referral.referrer_paid_this_month + *already < settings.referrals_per_month
-        {
+        if referral.referrer_live && earlier + *already < settings.referrals_per_month {
             *already += 1;
             postings.push(bonus(
                 settings,

@@ -133,6 +133,20 @@ pub async fn update(
     Ok((before, after))
 }
 
+/// The price the catalog sync gives a product with this retail price: the retail price at
+/// `coins_per_usd`, rounded up, at least 1 coin. `None` without a retail price.
+pub fn catalog_price(retail_price: Option<Decimal>, coins_per_usd: i64) -> Option<i64> {
+    use rust_decimal::prelude::ToPrimitive;
+    retail_price
+        .and_then(|p| (p * Decimal::from(coins_per_usd)).ceil().to_i64())
+        .map(|p| p.max(1))
+}
+
+/// Any product, active or not, as admins see it (locked for the caller's transaction).
+pub async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminProduct> {
+    lock(conn, id).await
+}
+
 /// Any product, active or not, as admins see it, locked for the caller's transaction.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<AdminProduct> {
     let r = sqlx::query!(

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::jwt::Grant;
 use crate::secret_token::{self, digest};
 use crate::users::{self, User};
 use crate::{App, Result};
@@ -28,18 +29,38 @@ pub struct Session {
     pub tokens: Tokens,
 }
 
-/// Issues the token pair of a new session (a new refresh-token family) and reads the user.
-pub async fn start(app: &App, conn: &mut PgConnection, user_id: Uuid) -> Result<Session> {
+/// Issues the token pair of a new session (a new refresh-token family) proven by `amr`
+/// (`jwt::amr`), and reads the user.
+pub async fn start(
+    app: &App,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    amr: &[&str],
+) -> Result<Session> {
     let user = users::get(&mut *conn, user_id).await?;
-    let tokens = pair(app, conn, &user, Uuid::new_v4()).await?;
+    let amr: Vec<String> = amr.iter().map(|m| (*m).to_owned()).collect();
+    let tokens = pair(app, conn, &user, Uuid::new_v4(), &amr).await?;
     Ok(Session { user, tokens })
 }
 
-/// A new access token and a new refresh token in `family`.
-pub async fn pair(app: &App, conn: &mut PgConnection, user: &User, family: Uuid) -> Result<Tokens> {
+/// A new access token and a new refresh token in `family`, for a session proven by `amr`.
+/// The access token carries the account's current credential version: a later credential
+/// change makes it stale.
+pub async fn pair(
+    app: &App,
+    conn: &mut PgConnection,
+    user: &User,
+    family: Uuid,
+    amr: &[String],
+) -> Result<Tokens> {
     let expires_at = Utc::now() + app.config.refresh_token_ttl;
-    let refresh_token = issue(conn, user.id, family, expires_at).await?;
-    let (access_token, expires_in) = app.jwt().await?.issue(user.id, user.role)?;
+    let refresh_token = issue(conn, user.id, family, expires_at, amr).await?;
+    let grant = Grant {
+        role: user.role,
+        credential_version: user.credential_version,
+        amr: amr.to_vec(),
+    };
+    let (access_token, expires_in) = app.jwt().await?.issue(user.id, &grant)?;
     Ok(Tokens {
         access_token,
         refresh_token,
@@ -54,14 +75,16 @@ pub async fn issue(
     user_id: Uuid,
     family: Uuid,
     expires_at: DateTime<Utc>,
+    amr: &[String],
 ) -> Result<String> {
     let token = secret_token::generate();
     sqlx::query!(
-        "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at, amr) VALUES ($1, $2, $3, $4, $5)",
         user_id,
         digest(&token),
         family,
-        expires_at
+        expires_at,
+        amr
     )
     .execute(conn)
     .await?;
@@ -70,8 +93,13 @@ pub async fn issue(
 
 /// The outcome of presenting a refresh token.
 pub enum Rotation {
-    /// The token was live; it is now used up. Issue a new one in `family`.
-    Rotated { user_id: Uuid, family: Uuid },
+    /// The token was live; it is now used up. Issue a new one in `family`, proven as the
+    /// session was (`amr`).
+    Rotated {
+        user_id: Uuid,
+        family: Uuid,
+        amr: Vec<String>,
+    },
     /// The token was already rotated: its family has just been revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -85,7 +113,7 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
     let used = sqlx::query!(
         r#"UPDATE refresh_tokens SET rotated_at = now()
            WHERE token = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-           RETURNING user_id, family_id"#,
+           RETURNING user_id, family_id, amr"#,
         hash
     )
     .fetch_optional(&mut *conn)
@@ -94,6 +122,7 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
         return Ok(Rotation::Rotated {
             user_id: row.user_id,
             family: row.family_id,
+            amr: row.amr,
         });
     }
     let reused = sqlx::query_scalar!(

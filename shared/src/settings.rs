@@ -31,6 +31,7 @@ pub struct SettingDef {
     pub kind: Kind,
     /// The seeded value, in its text form.
     pub default: &'static str,
+    pub guard: Guard,
 }
 
 /// A value a setting can hold, parsed from its text form.
@@ -80,15 +81,32 @@ impl SettingValue for Decimal {
     }
 }
 
+/// Who may change a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Any admin, at once (audited).
+    OneAdmin,
+    /// The setting moves money or a fraud defence: a change is a request a second admin
+    /// approves (`approvals`).
+    FourEyes,
+}
+
 macro_rules! settings {
-    ($($key:ident : $ty:ty = $kind:expr, default $default:literal;)*) => {
+    (@guard) => { Guard::OneAdmin };
+    (@guard four_eyes) => { Guard::FourEyes };
+    ($($key:ident : $ty:ty = $kind:expr, default $default:literal $(, $guard:ident)?;)*) => {
         /// Every setting, typed. Built from the `settings` table.
         #[derive(Debug, Clone)]
         pub struct Settings { $(pub $key: $ty,)* }
 
-        /// The registry: every known key, the type and range of its value, and the value
-        /// the seed migrations give it (a test keeps the two equal).
-        pub const REGISTRY: &[SettingDef] = &[$(SettingDef { key: stringify!($key), kind: $kind, default: $default },)*];
+        /// The registry: every known key, the type and range of its value, the value
+        /// the seed migrations give it (a test keeps the two equal), and who may change it.
+        pub const REGISTRY: &[SettingDef] = &[$(SettingDef {
+            key: stringify!($key),
+            kind: $kind,
+            default: $default,
+            guard: settings!(@guard $($guard)?),
+        },)*];
 
         impl Settings {
             fn from_map(map: &HashMap<String, String>) -> Result<Self> {
@@ -98,40 +116,44 @@ macro_rules! settings {
     };
 }
 
+// `four_eyes`: the setting decides how many coins a step, a bonus or an adjustment is
+// worth, or how hard a fraud defence looks; a change is a request a second admin
+// approves. The daily goal is the product's promise to walkers, not a payout.
 settings! {
-    coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" }, default "1";
+    coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" }, default "1", four_eyes;
     daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 }, default "10000";
-    anti_cheat_enabled: bool = Kind::Bool, default "true";
-    new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "100";
-    referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "250";
-    max_daily_coins: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "20000";
-    max_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "7";
-    coins_per_usd: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "10000";
-    anti_cheat_threshold: i64 = Kind::Int { min: 1, max: 100 }, default "60";
-    anti_cheat_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "50000";
-    anti_cheat_max_auto_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "100000";
-    anti_cheat_max_steps_per_minute: i64 = Kind::Int { min: 60, max: 400 }, default "250";
-    anti_cheat_min_stride_m: Decimal = Kind::Decimal { min: "0.05", max: "1.5" }, default "0.3";
-    anti_cheat_max_stride_m: Decimal = Kind::Decimal { min: "0.5", max: "5" }, default "1.6";
-    anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" }, default "0.02";
-    anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" }, default "0.2";
-    anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "3";
-    login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 }, default "5";
-    login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 }, default "15";
-    login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 }, default "20";
-    new_account_days: i64 = Kind::Int { min: 0, max: 365 }, default "14";
-    new_account_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "25000";
-    hourly_required_steps: i64 = Kind::Int { min: 0, max: 200_000 }, default "15000";
-    shared_device_days: i64 = Kind::Int { min: 1, max: 365 }, default "30";
-    high_day_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "20000";
-    high_days_per_week: i64 = Kind::Int { min: 2, max: 7 }, default "3";
-    registrations_per_ip_hour: i64 = Kind::Int { min: 1, max: 100_000 }, default "20";
-    syncs_per_user_hour: i64 = Kind::Int { min: 1, max: 10_000 }, default "30";
-    referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3";
-    referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10";
-    auto_confirm_orders: bool = Kind::Bool, default "false";
-    anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "0";
-    anomaly_model_version: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "0";
+    anti_cheat_enabled: bool = Kind::Bool, default "true", four_eyes;
+    new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "100", four_eyes;
+    referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "250", four_eyes;
+    max_daily_coins: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "20000", four_eyes;
+    max_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "7", four_eyes;
+    coins_per_usd: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "10000", four_eyes;
+    anti_cheat_threshold: i64 = Kind::Int { min: 1, max: 100 }, default "60", four_eyes;
+    anti_cheat_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "50000", four_eyes;
+    anti_cheat_max_auto_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "100000", four_eyes;
+    anti_cheat_max_steps_per_minute: i64 = Kind::Int { min: 60, max: 400 }, default "250", four_eyes;
+    anti_cheat_min_stride_m: Decimal = Kind::Decimal { min: "0.05", max: "1.5" }, default "0.3", four_eyes;
+    anti_cheat_max_stride_m: Decimal = Kind::Decimal { min: "0.5", max: "5" }, default "1.6", four_eyes;
+    anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" }, default "0.02", four_eyes;
+    anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" }, default "0.2", four_eyes;
+    anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "3", four_eyes;
+    login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 }, default "5", four_eyes;
+    login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 }, default "15", four_eyes;
+    login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 }, default "20", four_eyes;
+    new_account_days: i64 = Kind::Int { min: 0, max: 365 }, default "14", four_eyes;
+    new_account_review_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "25000", four_eyes;
+    hourly_required_steps: i64 = Kind::Int { min: 0, max: 200_000 }, default "15000", four_eyes;
+    shared_device_days: i64 = Kind::Int { min: 1, max: 365 }, default "30", four_eyes;
+    high_day_steps: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "20000", four_eyes;
+    high_days_per_week: i64 = Kind::Int { min: 2, max: 7 }, default "3", four_eyes;
+    registrations_per_ip_hour: i64 = Kind::Int { min: 1, max: 100_000 }, default "20", four_eyes;
+    syncs_per_user_hour: i64 = Kind::Int { min: 1, max: 10_000 }, default "30", four_eyes;
+    referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3", four_eyes;
+    referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10", four_eyes;
+    auto_confirm_orders: bool = Kind::Bool, default "false", four_eyes;
+    anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "0", four_eyes;
+    anomaly_model_version: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "0", four_eyes;
+    coin_adjust_four_eyes_above: i64 = Kind::Int { min: 0, max: 100_000_000 }, default "1000", four_eyes;
 }
 
 impl Settings {
@@ -196,6 +218,8 @@ pub struct Setting {
     pub max: Option<serde_json::Value>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub updated_by_admin_id: Option<uuid::Uuid>,
+    /// A change is a request a second admin approves.
+    pub needs_second_admin: bool,
 }
 
 impl Setting {
@@ -207,6 +231,7 @@ impl Setting {
         updated_by_admin_id: Option<uuid::Uuid>,
     ) -> Self {
         use serde_json::{json, Value};
+        let needs_second_admin = definition(&key).is_some_and(|d| d.guard == Guard::FourEyes);
         let (kind, value, min, max) = match definition(&key).map(|d| d.kind) {
             Some(Kind::Int { min, max }) => (
                 "integer",
@@ -234,6 +259,7 @@ impl Setting {
             max,
             updated_at,
             updated_by_admin_id,
+            needs_second_admin,
         }
     }
 }
@@ -259,33 +285,44 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Setting>> {
         .collect())
 }
 
-/// Sets a known key to a checked value; returns the setting before and after. Unknown
-/// keys are `404`, a value of the wrong type or out of range `422` naming `value`.
+/// Checks a proposed value for `key`: its definition and the value's canonical text
+/// form. Unknown keys are `404`, a value of the wrong type or out of range `422` naming
+/// `value`. (What a value must refer to, such as a trained model's version, is checked
+/// by the area that owns it; `approvals` asks.)
+pub fn check(key: &str, value: &serde_json::Value) -> Result<(&'static SettingDef, String)> {
+    let def = definition(key).ok_or(Error::NotFound)?;
+    let canonical = validate(def, value).map_err(|m| Error::invalid("value", m))?;
+    Ok((def, canonical))
+}
+
+/// One setting as admins see it.
+pub async fn get(conn: &mut PgConnection, key: &str) -> Result<Setting> {
+    let row = sqlx::query!(
+        "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1",
+        key
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(Setting::new(
+        row.key,
+        row.value,
+        row.description,
+        row.updated_at,
+        row.updated_by_admin_id,
+    ))
+}
+
+/// Sets a known key to a checked value; returns the setting before and after. Whether an
+/// admin may do it alone (`Guard`) is the caller's to decide: a `FourEyes` setting comes
+/// here only from an approved change request.
 pub async fn update(
     conn: &mut PgConnection,
     key: &str,
     value: &serde_json::Value,
     admin_id: uuid::Uuid,
 ) -> Result<(Setting, Setting)> {
-    let def = definition(key).ok_or(Error::NotFound)?;
-    let canonical = validate(def, value).map_err(|m| Error::invalid("value", m))?;
-    // A roll-back target must exist: a typo would otherwise leave validation on the rules
-    // alone without anyone noticing.
-    if key == "anomaly_model_version" && canonical != "0" {
-        let version: i32 = canonical.parse().map_err(Error::internal)?;
-        let trained = sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM anomaly_models WHERE version = $1) AS "trained!""#,
-            version
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if !trained {
-            return Err(Error::invalid(
-                "value",
-                format!("no anomaly model has version {version}; 0 selects the newest"),
-            ));
-        }
-    }
+    let (_, canonical) = check(key, value)?;
     let before = sqlx::query!(
         "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1 FOR UPDATE",
         key

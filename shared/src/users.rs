@@ -34,17 +34,28 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// A time-zone change waiting for the next local day (`next_timezone_from`): until
+    /// then `timezone` still counts the account's days.
+    pub next_timezone: Option<String>,
+    pub next_timezone_from: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub is_active: bool,
+    /// Bumped by every credential change; access tokens carry it (`jwt::Claims::cv`).
+    #[serde(skip)]
+    pub credential_version: i32,
 }
 
 /// A live (not deleted) user.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
     sqlx::query_as!(
         User,
-        r#"SELECT id, email, full_name, phone, country_code, profile_picture_url, bio, timezone,
+        r#"SELECT id, email, full_name, phone, country_code, profile_picture_url, bio,
+                  user_timezone(users.*) AS "timezone!",
                   auth_provider, email_verified, role AS "role: Role", referral_code, total_steps,
-                  created_at, last_login_at, last_synced_at, is_active
+                  created_at, last_login_at, last_synced_at,
+                  CASE WHEN next_timezone_from > now() THEN next_timezone END AS next_timezone,
+                  CASE WHEN next_timezone_from > now() THEN next_timezone_from END AS next_timezone_from,
+                  is_active, credential_version
            FROM users WHERE id = $1 AND deleted_at IS NULL"#,
         id
     )
@@ -72,13 +83,92 @@ pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
     }
 }
 
-/// The user's local date today (their time zone defines their calendar day).
+/// The user's local date today (their time zone defines their calendar day; a pending
+/// change counts from the local midnight it waits for).
 pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {
-    let tz = sqlx::query_scalar!("SELECT timezone FROM users WHERE id = $1", id)
-        .fetch_one(conn)
-        .await?;
+    let tz = sqlx::query_scalar!(
+        r#"SELECT user_timezone(users.*) AS "tz!" FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_one(conn)
+    .await?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
     Ok(Utc::now().with_timezone(&tz).date_naive())
+}
+
+/// Ends every credential issued before now: the account's credential version moves on, so
+/// each access token signed with the old one is refused at its next use. The caller ends
+/// the sessions and mailed tokens in the same transaction (`accounts::end_everything`).
+pub async fn bump_credential_version(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE users SET credential_version = credential_version + 1, updated_at = now() WHERE id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How long a time-zone change waits before another may be asked for.
+pub const TIMEZONE_CHANGE_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+/// Moves the account to `timezone` from its next local midnight, in the zone that counts
+/// its days now: the day under way is finished where it began, so a change can never
+/// make a day begin twice or early. At most one change per 24 hours (`409
+/// timezone_change_too_soon`); asking for the zone the account has (or waits for)
+/// changes nothing. The change is recorded in `timezone_periods`, which validation reads
+/// to tell the dates the account lived through from the ones a jump skipped.
+pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Result<()> {
+    check_timezone(conn, timezone).await?;
+    let current = sqlx::query!(
+        r#"SELECT user_timezone(users.*) AS "effective!",
+                  CASE WHEN next_timezone_from > now() THEN next_timezone END AS pending,
+                  timezone_changed_at,
+                  (date_trunc('day', now() AT TIME ZONE user_timezone(users.*)) + interval '1 day')
+                      AT TIME ZONE user_timezone(users.*) AS "next_midnight!"
+           FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let waiting_for = current.pending.as_deref().unwrap_or(&current.effective);
+    if waiting_for == timezone {
+        return Ok(());
+    }
+    if let Some(at) = current.timezone_changed_at {
+        let allowed = at + TIMEZONE_CHANGE_EVERY;
+        if allowed > Utc::now() {
+            return Err(Error::conflict(
+                "timezone_change_too_soon",
+                format!(
+                    "Your time zone changed less than 24 hours ago; you can change it again after {}.",
+                    allowed.format("%Y-%m-%d %H:%M UTC")
+                ),
+            ));
+        }
+    }
+    sqlx::query!(
+        "UPDATE users SET timezone = $2, next_timezone = $3, next_timezone_from = $4,
+                          timezone_changed_at = now(), updated_at = now()
+         WHERE id = $1",
+        id,
+        current.effective,
+        timezone,
+        current.next_midnight
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, effective_from) DO UPDATE SET timezone = EXCLUDED.timezone",
+        id,
+        current.next_midnight,
+        timezone
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Eight characters from an alphabet without look-alikes (0/O, 1/I/L): easy to type from
@@ -102,13 +192,15 @@ pub struct ProfilePatch {
     pub timezone: Option<String>,
 }
 
+/// Applies a profile change; a time-zone change waits for the next local day
+/// (`change_timezone`). Call it in a transaction: a refused zone changes nothing else.
 pub async fn update_profile(
     conn: &mut PgConnection,
     id: Uuid,
     patch: ProfilePatch,
 ) -> Result<User> {
     if let Some(tz) = &patch.timezone {
-        check_timezone(conn, tz).await?;
+        change_timezone(conn, id, tz).await?;
     }
     let updated = sqlx::query!(
         r#"UPDATE users SET
@@ -117,7 +209,6 @@ pub async fn update_profile(
                country_code = CASE WHEN $5 THEN $6 ELSE country_code END,
                bio = CASE WHEN $7 THEN $8 ELSE bio END,
                profile_picture_url = CASE WHEN $9 THEN $10 ELSE profile_picture_url END,
-               timezone = COALESCE($11, timezone),
                updated_at = now()
            WHERE id = $1 AND deleted_at IS NULL"#,
         id,
@@ -130,7 +221,6 @@ pub async fn update_profile(
         patch.bio.flatten(),
         patch.profile_picture_url.is_some(),
         patch.profile_picture_url.flatten(),
-        patch.timezone,
     )
     .execute(&mut *conn)
     .await?;

@@ -155,22 +155,25 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
         stored(&t, v1).await
     );
 
-    // An admin rolls back to v1 through the API; a version never trained is refused and
-    // changes nothing.
-    let boss = t.login("boss@example.com").await;
+    // Admins roll back to v1 through the API (one asks, a second approves); a version
+    // never trained is refused at once and changes nothing.
+    let boss = t.admin_session("boss@example.com").await;
+    let ops = t.admin("ops@example.com").await;
     let roll_back = |version: i64| {
         t.call(admin::update_setting, "PUT", "/v1/admin/settings/{key}")
             .bearer(&boss.access_token)
             .param("key", "anomaly_model_version")
-            .json(json!({ "value": version }))
+            .json(json!({ "value": version, "reason": "v3 holds too many honest days" }))
             .send()
     };
     let refused = roll_back(i64::from(v3) + 1).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.error_fields(), ["value"]);
-    assert_eq!(roll_back(i64::from(v1)).await.status, 200);
-    assert_eq!(roll_back(0).await.status, 200);
-    assert_eq!(roll_back(i64::from(v1)).await.status, 200);
+    for version in [i64::from(v1), 0, i64::from(v1)] {
+        let requested = roll_back(version).await;
+        let approved = t.approve(&ops, &requested).await;
+        assert_eq!(approved.status, 200, "{}", approved.body);
+    }
 
     // The console's list says which one is selected and whether it is in use.
     let list = t

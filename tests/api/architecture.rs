@@ -8,6 +8,7 @@ use std::path::Path;
 const FLOORS: &[&[&str]] = &[
     &["lambda", "http"],
     &["auth"],
+    &["approvals"],
     &[
         "accounts",
         "steps",

@@ -3,28 +3,12 @@
 //! (Each rule's own table of days that trip it and days that don't is a unit test next to
 //! the rule, in shared/src/steps/anticheat/rules.rs.)
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::NaiveDate;
 use fitkart::orders::Status;
 use fitkart_functions::{admin, steps};
-use fitkart_tests::{Pipeline, TestApp, TestResponse, User, PASSWORD};
+use fitkart_tests::{days_ago, phone_day, Pipeline, TestApp, TestResponse, User, PASSWORD};
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn days_ago(n: u64) -> NaiveDate {
-    Utc::now().date_naive() - Days::new(n)
-}
-
-/// A phone's day: hourly counts over waking hours, 0.75 m strides, 0.04 kcal a step.
-fn phone_day(date: NaiveDate, steps: i64) -> Value {
-    let weights = [
-        0, 0, 0, 0, 0, 0, 2, 6, 9, 5, 4, 6, 10, 7, 4, 5, 6, 10, 12, 8, 4, 2, 0, 0,
-    ];
-    let total: i64 = weights.iter().sum();
-    let mut hours: Vec<i64> = weights.iter().map(|w| steps * w / total).collect();
-    hours[18] += steps - hours.iter().sum::<i64>();
-    json!({"date": date, "steps": steps, "source": "health_connect", "hourly_steps": hours,
-           "distance_km": steps as f64 * 0.00075, "calories": steps as f64 * 0.04})
-}
 
 async fn sync(t: &TestApp, user: &User, device: Option<&str>, entries: Vec<Value>) -> TestResponse {
     let mut body = json!({ "entries": entries });

@@ -26,5 +26,6 @@ mod routing;
 mod schema;
 mod shopify;
 mod steps;
+mod takeover;
 mod template;
 mod tokens;

@@ -30,6 +30,8 @@ async fn me_returns_the_callers_profile() {
             "id",
             "last_login_at",
             "last_synced_at",
+            "next_timezone",
+            "next_timezone_from",
             "phone",
             "profile_picture_url",
             "referral_code",
@@ -59,7 +61,21 @@ async fn patch_changes_given_fields_and_clears_nulled_ones() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.body["full_name"], "New Name");
     assert_eq!(res.body["country_code"], "DE");
-    assert_eq!(res.body["timezone"], "Asia/Tokyo");
+    // A new zone counts from the next local midnight in the old one.
+    assert_eq!(res.body["timezone"], "UTC");
+    assert_eq!(res.body["next_timezone"], "Asia/Tokyo");
+    let midnight = (chrono::Utc::now().date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    assert_eq!(
+        res.body["next_timezone_from"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        midnight
+    );
     let res = t
         .call(me::update, "PATCH", "/v1/me")
         .bearer(&user.access_token)

@@ -97,17 +97,11 @@ async fn every_bad_entry_is_named_and_nothing_is_stored() {
 #[tokio::test]
 async fn dates_are_the_users_own_calendar_days() {
     let (t, _pipeline) = TestApp::with_pipeline().await;
-    let user = t.register("tz@example.com").await;
-    // Pacific/Kiritimati is UTC+14: its today can be UTC's tomorrow; Pacific/Pago_Pago
-    // (UTC-11) is still on UTC's yesterday and has no "tomorrow" yet.
+    // Pacific/Kiritimati is UTC+14: its today can be UTC's tomorrow.
+    let user = t.register_in("tz@example.com", "Pacific/Kiritimati").await;
     let kiritimati_today = Utc::now()
         .with_timezone(&chrono_tz::Pacific::Kiritimati)
         .date_naive();
-    t.call(fitkart_functions::me::update, "PATCH", "/v1/me")
-        .bearer(&user.access_token)
-        .json(json!({"timezone": "Pacific/Kiritimati"}))
-        .send()
-        .await;
     let res = sync_as(
         &t,
         &user,

@@ -135,6 +135,9 @@ fn only_the_functions_that_send_mail_may_call_ses() {
         "AuthEmailResendFunction",
         "AuthEmailVerifyFunction",
         "AuthPasswordForgotFunction",
+        // The "your password was changed" notice.
+        "AuthPasswordResetFunction",
+        "MePasswordFunction",
         "MeEmailFunction",
     ]
     .into_iter()
@@ -288,6 +291,7 @@ fn no_function_can_read_a_secret_it_does_not_use() {
         "AuthEmailVerifyFunction",
         "AuthPasswordForgotFunction",
         "AuthPasswordResetFunction",
+        "AuthSecureAccountFunction",
         // Shopify signs its webhooks; there is no access token to verify.
         "ShopifyWebhookFunction",
         "RouteUnmatchedFunction",

@@ -215,6 +215,19 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
     running.stop();
 }
 
+/// The code the runner's stand-in for `email`'s authenticator app shows.
+async fn fitkart_local_code(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let shown: Value = http
+        .get(format!("{base}/_local/totp/{email}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    shown["code"].as_str().unwrap().to_owned()
+}
+
 /// The round trip of orders through the store, as `scripts/dev` shows it: redeem in the
 /// app, confirm in the console, the order appears in the Shopify stand-in, staff fulfil it
 /// there, and the app shows it shipped with its tracking number. (Part of the flow above:
@@ -248,13 +261,43 @@ async fn a_redeemed_order_goes_to_the_store_and_comes_back_shipped(base: &str) {
         fitkart_local::seed::DEMO_PASSWORD,
     )
     .await;
-    let (_, admin) = login(
+    // The admins sign in as the console does: password, then their authenticator's code
+    // (the runner plays their phones).
+    let admin_session = |email: &'static str, password: &'static str| {
+        let http = http.clone();
+        let base = base.to_owned();
+        async move {
+            let (_, token) = login(email, password).await;
+            let code = fitkart_local_code(&http, &base, email).await;
+            let session: Value = http
+                .post(format!("{base}/v1/auth/mfa"))
+                .bearer_auth(&token)
+                .json(&json!({ "code": code }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            session["tokens"]["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{email}: no second factor: {session}"))
+                .to_owned()
+        }
+    };
+    let admin = admin_session(
         fitkart_local::seed::ADMIN_EMAIL,
         fitkart_local::seed::ADMIN_PASSWORD,
     )
     .await;
+    let ops = admin_session(
+        fitkart_local::seed::SECOND_ADMIN_EMAIL,
+        fitkart_local::seed::SECOND_ADMIN_PASSWORD,
+    )
+    .await;
 
-    // Coins to spend, granted by the admin (the demo's steps may still be crediting).
+    // Coins to spend, granted by one admin and approved by the other (the demo's steps
+    // may still be crediting).
     let res = http
         .post(format!("{base}/v1/admin/users/{demo_id}/coins"))
         .bearer_auth(&admin)
@@ -262,7 +305,20 @@ async fn a_redeemed_order_goes_to_the_store_and_comes_back_shipped(base: &str) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert_eq!(res.status(), 202, "a change request");
+    let request: Value = res.json().await.unwrap();
+    let code = fitkart_local_code(&http, base, fitkart_local::seed::SECOND_ADMIN_EMAIL).await;
+    let res = http
+        .post(format!(
+            "{base}/v1/admin/change-requests/{}/approve",
+            request["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&ops)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let rewards: Value = http
         .get(format!("{base}/v1/rewards"))
         .bearer_auth(&demo)

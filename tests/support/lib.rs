@@ -124,6 +124,12 @@ impl TestApp {
     /// different source IP, as people sign up: the per-IP registration limit is tested
     /// on its own).
     pub async fn register(&self, email: &str) -> User {
+        self.register_in(email, "UTC").await
+    }
+
+    /// Registers an account that lives in `timezone` (its days are counted there from
+    /// the start).
+    pub async fn register_in(&self, email: &str, timezone: &str) -> User {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let res = self
@@ -133,7 +139,10 @@ impl TestApp {
                 "/v1/auth/register",
             )
             .source_ip(&format!("198.18.{}.{}", (n >> 8) & 255, n & 255))
-            .json(json!({"email": email, "password": PASSWORD, "full_name": "Test Walker"}))
+            .json(
+                json!({"email": email, "password": PASSWORD, "full_name": "Test Walker",
+                         "timezone": timezone}),
+            )
             .send()
             .await;
         assert_eq!(res.status, 201, "register failed: {}", res.body);
@@ -163,8 +172,9 @@ impl TestApp {
         assert_eq!(res.status, 200, "verification failed: {}", res.body);
     }
 
-    /// Registers an account with a confirmed email and makes it an admin (the way an
-    /// operator would, in SQL).
+    /// Registers an account with a confirmed email and makes it an admin (the way the
+    /// operator's `admin-bootstrap` does, in SQL), then sets up its authenticator and
+    /// signs in with its code, as an admin must before any admin route.
     pub async fn admin(&self, email: &str) -> User {
         let user = self.verified(email).await;
         sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
@@ -172,7 +182,127 @@ impl TestApp {
             .execute(&self.pool)
             .await
             .unwrap();
-        self.login(email).await
+        let signed_in = self.login(email).await;
+        self.enrol_authenticator(&signed_in).await
+    }
+
+    /// Sets up `user`'s authenticator through the real routes (a secret, then its first
+    /// code) and returns the user signed in with the second factor, holding the secret.
+    pub async fn enrol_authenticator(&self, user: &User) -> User {
+        let res = self
+            .call(
+                fitkart_functions::me::enrol_authenticator,
+                "POST",
+                "/v1/me/mfa/totp",
+            )
+            .bearer(&user.access_token)
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "enrolment refused: {}", res.body);
+        let secret = res.body["secret"].as_str().unwrap().to_owned();
+        let code = fitkart::accounts::mfa::current_code(&secret, -1).unwrap();
+        let res = self
+            .call(
+                fitkart_functions::me::confirm_authenticator,
+                "POST",
+                "/v1/me/mfa/totp/confirm",
+            )
+            .bearer(&user.access_token)
+            .json(json!({ "code": code }))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "confirmation refused: {}", res.body);
+        let mut enrolled = User::from_session(&res.body);
+        enrolled.totp_secret = Some(secret);
+        enrolled.recovery_codes = res.body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        enrolled
+    }
+
+    /// A code of `user`'s authenticator the account has not used yet. A code's time step
+    /// is accepted once, and the verifier takes one step either side of now, so each call
+    /// takes the next step after the last one used (waiting for the clock when two steps
+    /// ahead would be needed), as an admin typing codes in a row would.
+    pub async fn fresh_code(&self, user: &User) -> String {
+        use std::collections::HashMap;
+        use std::sync::Mutex;
+        static LAST: Mutex<Option<HashMap<String, i64>>> = Mutex::new(None);
+        let secret = user
+            .totp_secret
+            .as_deref()
+            .expect("an admin with an authenticator");
+        let now_step = || chrono::Utc::now().timestamp() / 30;
+        let step = {
+            let mut last = LAST.lock().unwrap();
+            let last = last.get_or_insert_with(HashMap::new);
+            // Enrolment used the step before now.
+            let used = last.get(secret).copied().unwrap_or(now_step() - 1);
+            let step = used.max(now_step() - 1) + 1;
+            last.insert(secret.to_owned(), step);
+            step
+        };
+        while step > now_step() + 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        fitkart::accounts::mfa::code_at_step(secret, step).unwrap()
+    }
+
+    /// Signs in an admin who set up an authenticator earlier, with password and code, as
+    /// the console does (the test reads the secret the admin's phone holds).
+    pub async fn admin_session(&self, email: &str) -> User {
+        let mut user = self.login(email).await;
+        user.totp_secret = Some(
+            sqlx::query_scalar("SELECT secret FROM mfa_totp WHERE user_id = $1")
+                .bind(user.id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap(),
+        );
+        self.second_factor(&user).await
+    }
+
+    /// Signs `user` (an enrolled admin signed in with a password) in with the second
+    /// factor: the session admin routes need.
+    pub async fn second_factor(&self, user: &User) -> User {
+        let res = self
+            .call(
+                fitkart_functions::auth::second_factor,
+                "POST",
+                "/v1/auth/mfa",
+            )
+            .bearer(&user.access_token)
+            .json(json!({ "code": self.fresh_code(user).await }))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "second factor refused: {}", res.body);
+        let mut signed_in = User::from_session(&res.body);
+        signed_in.totp_secret = user.totp_secret.clone();
+        signed_in
+    }
+
+    /// Approves the change request `requested` answered (a `202`) as `approver`, with a
+    /// fresh code of their authenticator, the way a second admin does.
+    pub async fn approve(&self, approver: &User, requested: &TestResponse) -> TestResponse {
+        assert_eq!(
+            requested.status, 202,
+            "not a change request: {}",
+            requested.body
+        );
+        let id = requested.body["id"].as_str().unwrap().to_owned();
+        self.call(
+            fitkart_functions::admin::approve_change_request,
+            "POST",
+            "/v1/admin/change-requests/{id}/approve",
+        )
+        .bearer(&approver.access_token)
+        .param("id", id)
+        .json(json!({ "code": self.fresh_code(approver).await }))
+        .send()
+        .await
     }
 
     pub async fn login(&self, email: &str) -> User {
@@ -195,7 +325,9 @@ impl TestApp {
     /// cannot wait weeks; earning starts at sign-up).
     pub async fn joined_days_ago(&self, user: Uuid, days: i32) {
         sqlx::query(
-            "UPDATE users SET created_at = now() - make_interval(days => $2) WHERE id = $1",
+            "UPDATE users SET created_at = now() - make_interval(days => $2),
+                              signup_date = ((now() - make_interval(days => $2)) AT TIME ZONE timezone)::date
+             WHERE id = $1",
         )
         .bind(user)
         .bind(days)
@@ -300,6 +432,15 @@ impl TestApp {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+    }
+
+    /// `POST /v1/steps/sync` as `user`.
+    pub async fn sync(&self, user: &User, body: Value) -> TestResponse {
+        self.call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
+            .bearer(&user.access_token)
+            .json(body)
+            .send()
+            .await
     }
 
     /// `POST /v1/orders` as `user` with the `Idempotency-Key` `key`.
@@ -470,6 +611,23 @@ impl Pipeline {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The UTC date `n` days ago.
+pub fn days_ago(n: u64) -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() - chrono::Days::new(n)
+}
+
+/// A phone's day: hourly counts over waking hours, 0.75 m strides, 0.04 kcal a step.
+pub fn phone_day(date: chrono::NaiveDate, steps: i64) -> Value {
+    let weights = [
+        0, 0, 0, 0, 0, 0, 2, 6, 9, 5, 4, 6, 10, 7, 4, 5, 6, 10, 12, 8, 4, 2, 0, 0,
+    ];
+    let total: i64 = weights.iter().sum();
+    let mut hours: Vec<i64> = weights.iter().map(|w| steps * w / total).collect();
+    hours[18] += steps - hours.iter().sum::<i64>();
+    json!({"date": date, "steps": steps, "source": "health_connect", "hourly_steps": hours,
+           "distance_km": steps as f64 * 0.00075, "calories": steps as f64 * 0.04})
+}
+
 /// An order body: `lines` of (product, quantity) to the test address.
 pub fn order_body(lines: &[(Uuid, i64)]) -> Value {
     let items: Vec<Value> = lines
@@ -492,6 +650,10 @@ pub struct User {
     pub email: String,
     pub access_token: String,
     pub refresh_token: String,
+    /// The authenticator's secret (base32), for an account that set one up: the test
+    /// plays the person's phone.
+    pub totp_secret: Option<String>,
+    pub recovery_codes: Vec<String>,
 }
 
 impl User {
@@ -501,6 +663,8 @@ impl User {
             email: body["user"]["email"].as_str().unwrap().to_owned(),
             access_token: body["tokens"]["access_token"].as_str().unwrap().to_owned(),
             refresh_token: body["tokens"]["refresh_token"].as_str().unwrap().to_owned(),
+            totp_secret: None,
+            recovery_codes: Vec::new(),
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Email ownership: the verification mail a new account gets (and may ask for again),
 //! confirming an address with the mailed token, and changing the address (confirmed from
-//! the new inbox; the old one is told once it happens).
+//! the new inbox; the old one is told when the change is asked for, with a link that
+//! cancels it, and again once it happens). Confirming a new address is a credential
+//! change: every session and pending mailed token of the account ends.
 //!
 //! Every mail is sent inside the transaction that stores its token: if SES refuses it,
-//! nothing was stored and the person simply asks again.
+//! nothing was stored and the person simply asks again. Every mail counts against the
+//! mail limits of the account, the recipient and the source (`ratelimit::mail`).
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
@@ -13,12 +16,14 @@ use super::password::{self, Credentials};
 use super::tokens::{self, Purpose};
 use crate::input::Email;
 use crate::mail::{self, Template};
-use crate::ratelimit::{self, Limit};
+use crate::ratelimit::{self, Limit, MailRequest};
 use crate::users::{self, User};
 use crate::{referrals, App, Error, Result};
 
-/// API.md: at most 3 verification mails an hour per account.
+/// At most 3 verification mails an hour per account.
 const RESEND: Limit = Limit::per_hour("verification_mail", 3);
+/// At most 3 email changes asked for an hour per account.
+const CHANGE_REQUESTS: Limit = Limit::per_hour("email_change", 3);
 
 /// Issues a verification token for `email` and mails its link. Call it inside the
 /// transaction that should only commit if the mail went out.
@@ -41,7 +46,7 @@ pub async fn send_verification(
 }
 
 /// `POST /v1/auth/email/resend`: a new verification mail (the older link stops working).
-pub async fn resend(app: &App, user_id: Uuid) -> Result<()> {
+pub async fn resend(app: &App, user_id: Uuid, source_ip: Option<&str>) -> Result<()> {
     let pool = app.db().await?;
     let user = users::get(&mut *pool.acquire().await?, user_id).await?;
     if user.email_verified {
@@ -51,6 +56,15 @@ pub async fn resend(app: &App, user_id: Uuid) -> Result<()> {
         ));
     }
     ratelimit::hit(pool, RESEND, &user_id.to_string()).await?;
+    ratelimit::mail(
+        pool,
+        MailRequest {
+            account: Some(user_id),
+            recipient: &user.email,
+            source_ip,
+        },
+    )
+    .await?;
     let mut tx = pool.begin().await?;
     send_verification(app, &mut tx, user.id, &user.full_name, &user.email).await?;
     tx.commit().await?;
@@ -92,6 +106,8 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
             )
             .execute(&mut *tx)
             .await?;
+            // The address is a credential: whoever was signed in must prove it again.
+            super::end_everything(&mut tx, redeemed.user_id).await?;
             let notice = mail::render(
                 Template::EmailChanged,
                 &account.email,
@@ -99,7 +115,7 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
             );
             mail::send(app, &notice).await?;
         }
-        Purpose::ResetPassword => return Err(tokens::stale()),
+        Purpose::ResetPassword | Purpose::SecureAccount => return Err(tokens::stale()),
     }
     // A referral waits for the referee's confirmed email (DESIGN.md, fraud defences).
     referrals::pay_due(&mut tx, &settings, &[redeemed.user_id]).await?;
@@ -142,6 +158,19 @@ pub async fn request_change(
             "An account with this email already exists.",
         ));
     }
+    // Two mails go out: the confirmation to the new address and the notice to this one.
+    ratelimit::hit(pool, CHANGE_REQUESTS, &user_id.to_string()).await?;
+    for recipient in [new_email.as_str(), account.email.as_str()] {
+        ratelimit::mail(
+            pool,
+            MailRequest {
+                account: Some(user_id),
+                recipient,
+                source_ip,
+            },
+        )
+        .await?;
+    }
     let config = mail::config(app)?;
     let mut tx = pool.begin().await?;
     let token = tokens::issue(&mut tx, user_id, Purpose::ChangeEmail, new_email.as_str()).await?;
@@ -156,6 +185,34 @@ pub async fn request_change(
         ],
     );
     mail::send(app, &mail).await?;
+    // The address the account has now hears of it, with the way to stop it.
+    let secure = tokens::issue(&mut tx, user_id, Purpose::SecureAccount, &account.email).await?;
+    let notice = mail::render(
+        Template::EmailChangeRequested,
+        &account.email,
+        &[
+            ("name", &account.full_name),
+            ("email", new_email.as_str()),
+            ("link", &mail::link(config, "secure-account", &secure)),
+        ],
+    );
+    mail::send(app, &notice).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /v1/auth/secure-account`: the "this wasn't me" link of a notice. Whatever
+/// happened since the notice, the account's sessions and pending mailed tokens end (a
+/// pending email change with them) and every access token becomes stale; the owner then
+/// takes the account back with a password reset. The link can only take access away, so
+/// it works even if the account's address has changed since.
+pub async fn secure(app: &App, token: &SecretString) -> Result<()> {
+    let mut tx = app.db().await?.begin().await?;
+    let redeemed =
+        tokens::redeem(&mut tx, token.expose_secret(), &[Purpose::SecureAccount]).await?;
+    redeemed.owner(&mut tx).await?;
+    super::end_everything(&mut tx, redeemed.user_id).await?;
+    tx.commit().await?;
+    tracing::warn!(user_id = %redeemed.user_id, "account secured from a notice's link: every session ended");
     Ok(())
 }

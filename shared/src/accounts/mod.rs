@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod email;
+pub mod mfa;
 pub mod password;
 pub mod tokens;
 
@@ -47,8 +48,9 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
         user_id = sqlx::query_scalar!(
             r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
                                   referral_code, referred_by_user_id, last_login_at, auth_provider,
-                                  provider_id, email_verified)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, $10, $11)
+                                  provider_id, email_verified, signup_date)
+               VALUES ($1, $2, $3, $4, $5, $6::text, $7, $8, now(), $9, $10, $11,
+                       (now() AT TIME ZONE $6::text)::date)
                ON CONFLICT (referral_code) DO NOTHING
                RETURNING id"#,
             account.email,
@@ -70,6 +72,14 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
         }
     }
     let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
+    // The account's days are counted in this zone from now on (until it asks for another).
+    sqlx::query!(
+        "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, now(), $2)",
+        user_id,
+        account.timezone
+    )
+    .execute(&mut *conn)
+    .await?;
     ledger::open_wallet(&mut *conn, user_id).await?;
     if bonus > 0 {
         ledger::post(
@@ -88,12 +98,24 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
     Ok(user_id)
 }
 
+/// A credential changed (password changed or reset, email changed, a takeover, a
+/// deactivation or a role change): everything issued before ends. The credential version
+/// moves on (every access token out there is refused at its next use), every session is
+/// revoked, and every pending mailed token (verification, email change, reset) stops
+/// working. "This wasn't me" links survive: they can only take access away.
+pub async fn end_everything(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    users::bump_credential_version(conn, id).await?;
+    sessions::revoke_all(conn, id).await?;
+    tokens::void_pending(conn, id).await
+}
+
 /// Soft delete: the row stays (the ledger and orders reference it) but every piece of
 /// personal data is replaced or removed: profile, sign-in identities (the same Google or
 /// Apple account can sign up again), pending mail tokens, the email's login attempts,
 /// stored idempotent responses, and the shipping addresses of orders that no longer need
 /// one. Every session is revoked, and the email is free to register again (uniqueness
-/// only covers live accounts). Push devices, notification choices and notifications not
+/// only covers live accounts). The account's authenticator, recovery codes and time-zone
+/// history go with it. Push devices, notification choices and notifications not
 /// yet sent go too; the devices' SNS endpoints are returned for the caller to delete once
 /// this commits (nothing is pushed to a deleted account either way: the rows are gone).
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
@@ -106,6 +128,9 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
            forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old)),
            forget_identities AS (DELETE FROM user_identities WHERE user_id = $1),
            forget_responses AS (DELETE FROM idempotency_keys WHERE user_id = $1),
+           forget_authenticator AS (DELETE FROM mfa_totp WHERE user_id = $1),
+           forget_recovery_codes AS (DELETE FROM mfa_recovery_codes WHERE user_id = $1),
+           forget_zones AS (DELETE FROM timezone_periods WHERE user_id = $1),
            redact_addresses AS (
                UPDATE orders SET shipping_address = jsonb_build_object(
                        'name', 'Deleted user', 'line1', 'redacted', 'city', 'redacted',
@@ -127,8 +152,8 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
         return Err(Error::NotFound);
     }
     leaderboard::standing_changed(conn, id).await?;
+    end_everything(conn, id).await?;
     tokens::forget_all(conn, id).await?;
-    sessions::revoke_all(conn, id).await?;
     Ok(endpoints)
 }
 
@@ -155,8 +180,7 @@ pub async fn take_over(
     )
     .execute(&mut *conn)
     .await?;
-    tokens::forget_all(conn, id).await?;
-    sessions::revoke_all(conn, id).await?;
+    end_everything(conn, id).await?;
     tracing::warn!(user_id = %id, provider, "unverified account taken over by the address's proven owner");
     Ok(())
 }
@@ -209,8 +233,12 @@ pub async fn set_state(
             ));
         }
     }
+    // A grant through the API starts the new admin's 7 days before they may approve.
     sqlx::query!(
-        "UPDATE users SET is_active = $2, role = $3, updated_at = now() WHERE id = $1",
+        "UPDATE users SET is_active = $2, role = $3::text, updated_at = now(),
+                          admin_granted_at = CASE WHEN $3::text = 'admin' AND role <> 'admin' THEN now()
+                                                  WHEN $3::text <> 'admin' THEN NULL ELSE admin_granted_at END
+         WHERE id = $1",
         id,
         is_active,
         role.as_str()
@@ -221,7 +249,7 @@ pub async fn set_state(
         leaderboard::standing_changed(conn, id).await?;
     }
     if !is_active || role != current.role {
-        sessions::revoke_all(conn, id).await?;
+        end_everything(conn, id).await?;
     }
     let before = AccountState {
         is_active: Some(current.is_active),
@@ -234,9 +262,15 @@ pub async fn set_state(
     Ok((before, after))
 }
 
-/// Makes the first admin of a fresh deployment: the live account with `email` becomes an
-/// admin, only while no active admin exists (after that, admins are made through the
-/// admin API, audited). Returns the account's id; the audit row names it as its own actor.
+/// How many admins the operator may make directly (`admin-bootstrap`): two, so that a
+/// fresh deployment has a second admin to approve the first one's money-relevant changes.
+/// After that, admins are made through change requests that another admin approves.
+pub const BOOTSTRAP_ADMINS: i64 = 2;
+
+/// Makes one of the first admins of a fresh deployment: the live account with `email`
+/// becomes an admin while fewer than `BOOTSTRAP_ADMINS` active admins exist. Audited with
+/// the system as the actor (the operator ran the function); the account's sessions end,
+/// so its next sign-in carries the role. Returns the account's id.
 pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uuid> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
         .execute(&mut *conn)
@@ -246,27 +280,32 @@ pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uui
     )
     .fetch_one(&mut *conn)
     .await?;
-    if admins > 0 {
+    if admins >= BOOTSTRAP_ADMINS {
         return Err(Error::conflict(
             "admin_exists",
-            "An admin exists already; use PATCH /v1/admin/users/{id} to make more.",
+            "The first admins exist already; another admin is made by a change request a second admin approves (PATCH /v1/admin/users/{id}).",
         ));
     }
     let id = sqlx::query_scalar!(
         "UPDATE users SET role = 'admin', is_active = true, updated_at = now()
-         WHERE lower(email) = lower($1) AND deleted_at IS NULL RETURNING id",
+         WHERE lower(email) = lower($1) AND deleted_at IS NULL AND role <> 'admin' RETURNING id",
         email
     )
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
-    sqlx::query!(
-        r#"INSERT INTO admin_logs (admin_id, action, entity_type, entity_id, changes, user_agent)
-           VALUES ($1, 'user.bootstrap_admin', 'user', $1,
-                   '{"before": {"role": "user"}, "after": {"role": "admin"}}', 'admin-bootstrap function')"#,
-        id
+    end_everything(conn, id).await?;
+    crate::audit::record(
+        conn,
+        crate::audit::ActorKind::System,
+        crate::audit::Entry {
+            action: "user.bootstrap_admin",
+            entity_type: crate::audit::EntityType::User,
+            entity_id: Some(id),
+            before: &serde_json::json!({"role": "user"}),
+            after: &serde_json::json!({"role": "admin", "by": "admin-bootstrap function"}),
+        },
     )
-    .execute(&mut *conn)
     .await?;
     Ok(id)
 }

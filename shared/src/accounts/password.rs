@@ -1,7 +1,9 @@
 //! Passwords of live accounts: checking one (every check is throttled like a login),
 //! forgetting one (a reset link by mail), resetting it with that link, and changing it
-//! while signed in. A reset or a change ends every other session and lifts the login
-//! locks of the email.
+//! while signed in. A reset or a change is a credential change: every session, access
+//! token and pending mailed token of the account ends (a pending email change with
+//! them), the login locks of the email are lifted, and the account's address gets a
+//! notice with a "this wasn't me" link.
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
@@ -10,7 +12,7 @@ use uuid::Uuid;
 use super::tokens::{self, Purpose};
 use crate::input::{Email, Password};
 use crate::mail::{self, Template};
-use crate::ratelimit::{self, Limit};
+use crate::ratelimit::{self, Limit, MailRequest};
 use crate::sessions::{self, Tokens};
 use crate::{password as hashing, users, App, Error, Result};
 
@@ -93,6 +95,15 @@ pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result
         ratelimit::hit(pool, FORGOT_PER_SOURCE, ip).await?;
     }
     ratelimit::hit(pool, FORGOT_PER_EMAIL, &email.key()).await?;
+    ratelimit::mail(
+        pool,
+        MailRequest {
+            account: None,
+            recipient: email.as_str(),
+            source_ip,
+        },
+    )
+    .await?;
     let mut tx = pool.begin().await?;
     let Some(account) = Credentials::by_email(&mut tx, &email.key())
         .await?
@@ -120,7 +131,8 @@ pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result
 /// `POST /v1/auth/password/reset`: sets a new password with a mailed token. The token
 /// proves the inbox, so the email counts as confirmed; on an account whose email was not
 /// confirmed before, sign-in identities that never proved the address are dropped (they
-/// may be a squatter's). Every session ends and the email's login locks are lifted.
+/// may be a squatter's). Everything issued before ends and the email's login locks are
+/// lifted.
 pub async fn reset(app: &App, token: &SecretString, new_password: &Password) -> Result<()> {
     let hash = hashing::hash(new_password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;
@@ -149,14 +161,48 @@ pub async fn reset(app: &App, token: &SecretString, new_password: &Password) -> 
     )
     .execute(&mut *tx)
     .await?;
-    sessions::revoke_all(&mut tx, redeemed.user_id).await?;
+    super::end_everything(&mut tx, redeemed.user_id).await?;
     ratelimit::forget_logins(&mut tx, &account.email).await?;
+    // No mail limit of its own: each reset spends a reset mail, which is limited.
+    notify_changed(
+        app,
+        &mut tx,
+        redeemed.user_id,
+        &account.full_name,
+        &account.email,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
+/// Mails the account's address that its password changed, with the "this wasn't me" link
+/// (valid 7 days) that signs every device out again. Inside the change's transaction: a
+/// notice SES refuses undoes the change (`503`), so no password changes unseen.
+async fn notify_changed(
+    app: &App,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    name: &str,
+    email: &str,
+) -> Result<()> {
+    let config = mail::config(app)?;
+    let secure = tokens::issue(conn, user_id, Purpose::SecureAccount, email).await?;
+    let notice = mail::render(
+        Template::PasswordChanged,
+        email,
+        &[
+            ("name", name),
+            ("email", email),
+            ("link", &mail::link(config, "secure-account", &secure)),
+        ],
+    );
+    mail::send(app, &notice).await
+}
+
 /// `POST /v1/me/password`: the current password (checked like a login) for a new one.
-/// Every session ends; the caller gets a fresh pair so they stay signed in.
+/// Everything issued before ends; the caller gets a fresh pair so they stay signed in,
+/// and the account's address gets the notice.
 pub async fn change(
     app: &App,
     user_id: Uuid,
@@ -174,6 +220,15 @@ pub async fn change(
         source_ip,
     )
     .await?;
+    ratelimit::mail(
+        pool,
+        MailRequest {
+            account: Some(user_id),
+            recipient: &account.email,
+            source_ip,
+        },
+    )
+    .await?;
     let hash = hashing::hash(new_password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = pool.begin().await?;
     sqlx::query!(
@@ -183,10 +238,12 @@ pub async fn change(
     )
     .execute(&mut *tx)
     .await?;
-    sessions::revoke_all(&mut tx, user_id).await?;
+    super::end_everything(&mut tx, user_id).await?;
     ratelimit::forget_logins(&mut tx, &account.email).await?;
     let user = users::get(&mut tx, user_id).await?;
-    let tokens = sessions::pair(app, &mut tx, &user, Uuid::new_v4()).await?;
+    let amr = vec![crate::jwt::amr::PASSWORD.to_owned()];
+    let tokens = sessions::pair(app, &mut tx, &user, Uuid::new_v4(), &amr).await?;
+    notify_changed(app, &mut tx, user_id, &account.full_name, &account.email).await?;
     tx.commit().await?;
     Ok(tokens)
 }

@@ -16,6 +16,9 @@ crate::text_enum! {
         VerifyEmail = "verify_email",
         ChangeEmail = "change_email",
         ResetPassword = "reset_password",
+        /// "This wasn't me": sent to the account's address with the notice of a password or
+        /// email change; signs every device out and cancels a pending email change.
+        SecureAccount = "secure_account",
     }
 }
 
@@ -25,25 +28,31 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail | Purpose::ChangeEmail => Duration::from_secs(24 * 3_600),
             Purpose::ResetPassword => Duration::from_secs(30 * 60),
+            // Long enough for a person to read the notice after a weekend away.
+            Purpose::SecureAccount => Duration::from_secs(7 * 86_400),
         }
     }
 }
 
 /// Stores a new token for `user_id` sent to `email` and returns it. Earlier unused tokens
-/// of the same purpose stop working: only the newest mail's link counts.
+/// of the same purpose stop working: only the newest mail's link counts. "This wasn't
+/// me" links are the exception: each notice's link keeps working (a later change must
+/// not take the owner's way out from an earlier notice).
 pub async fn issue(
     conn: &mut PgConnection,
     user_id: Uuid,
     purpose: Purpose,
     email: &str,
 ) -> Result<String> {
-    sqlx::query!(
-        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
-        user_id,
-        purpose.as_str()
-    )
-    .execute(&mut *conn)
-    .await?;
+    if purpose != Purpose::SecureAccount {
+        sqlx::query!(
+            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+            user_id,
+            purpose.as_str()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     let token = secret_token::generate();
     sqlx::query!(
         r#"INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at)
@@ -138,7 +147,19 @@ impl Redeemed {
     }
 }
 
-/// Forgets every pending token of the account (deletion, a takeover by the address's owner).
+/// Voids every pending token that grants something (verification, email change, reset):
+/// what a credential change does. "This wasn't me" tokens stay usable.
+pub async fn void_pending(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM account_tokens WHERE user_id = $1 AND used_at IS NULL AND purpose <> 'secure_account'",
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets every token of the account (its deletion).
 pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
     sqlx::query!("DELETE FROM account_tokens WHERE user_id = $1", user_id)
         .execute(conn)

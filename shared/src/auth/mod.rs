@@ -24,6 +24,8 @@ pub struct Caller {
     pub role: Role,
     /// Whether the account has proven its email (redemption needs it).
     pub email_verified: bool,
+    /// Whether this session proved a second factor (`otp` in the token's `amr`).
+    pub second_factor: bool,
 }
 
 impl Caller {
@@ -62,6 +64,29 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
         let limit = Limit::per_hour("register_ip", settings.registrations_per_ip_hour);
         ratelimit::hit(app.db().await?, limit, ip).await?;
     }
+    // A taken address is refused before anything counts against it.
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND deleted_at IS NULL) AS "taken!""#,
+        input.email.key()
+    )
+    .fetch_one(app.db().await?)
+    .await?;
+    if taken {
+        return Err(Error::conflict(
+            "email_taken",
+            "An account with this email already exists.",
+        ));
+    }
+    // The verification mail counts like every other (an address nobody owns bounces).
+    ratelimit::mail(
+        app.db().await?,
+        ratelimit::MailRequest {
+            account: None,
+            recipient: input.email.as_str(),
+            source_ip,
+        },
+    )
+    .await?;
     let password_hash =
         password::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;
@@ -97,7 +122,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
         settings.new_user_bonus_coins,
     )
     .await?;
-    let session = sessions::start(app, &mut tx, user_id).await?;
+    let session = sessions::start(app, &mut tx, user_id, &[jwt::amr::PASSWORD]).await?;
     accounts::email::send_verification(
         app,
         &mut tx,
@@ -131,7 +156,7 @@ pub async fn login(
     )
     .execute(&mut *tx)
     .await?;
-    let session = sessions::start(app, &mut tx, account.id).await?;
+    let session = sessions::start(app, &mut tx, account.id, &[jwt::amr::PASSWORD]).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -139,8 +164,12 @@ pub async fn login(
 /// Rotates a refresh token: the presented one is used up and a new pair is returned.
 pub async fn refresh(app: &App, refresh_token: &str) -> Result<Tokens> {
     let mut tx = app.db().await?.begin().await?;
-    let (user_id, family) = match sessions::rotate(&mut tx, refresh_token).await? {
-        sessions::Rotation::Rotated { user_id, family } => (user_id, family),
+    let (user_id, family, amr) = match sessions::rotate(&mut tx, refresh_token).await? {
+        sessions::Rotation::Rotated {
+            user_id,
+            family,
+            amr,
+        } => (user_id, family, amr),
         sessions::Rotation::Reused => {
             // The family's revocation must stick even though this request fails.
             tx.commit().await?;
@@ -153,9 +182,49 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<Tokens> {
         Ok(_) | Err(Error::NotFound) => return Err(Error::InvalidRefreshToken),
         Err(e) => return Err(e),
     };
-    let tokens = sessions::pair(app, &mut tx, &user, family).await?;
+    let tokens = sessions::pair(app, &mut tx, &user, family, &amr).await?;
     tx.commit().await?;
     Ok(tokens)
+}
+
+/// `POST /v1/auth/mfa`: the signed-in caller proves their authenticator's code (or a
+/// recovery code); the answer is a new session whose tokens carry `otp` in `amr` (what
+/// admin routes need), as the first one was proven plus the second factor.
+pub async fn second_factor(app: &App, bearer: &str, code: &str) -> Result<Session> {
+    let (caller, claims) = authenticate(app, bearer).await?;
+    let pool = app.db().await?;
+    accounts::mfa::verify(pool, caller.user_id, code).await?;
+    let mut amr: Vec<&str> = claims
+        .amr
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != jwt::amr::OTP)
+        .collect();
+    amr.push(jwt::amr::OTP);
+    let mut tx = pool.begin().await?;
+    let session = sessions::start(app, &mut tx, caller.user_id, &amr).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// `POST /v1/me/mfa/totp/confirm`: the first code of a new authenticator confirms it. The
+/// answer holds the recovery codes (shown this once) and a session proven by the code.
+pub async fn confirm_authenticator(
+    app: &App,
+    bearer: &str,
+    code: &str,
+) -> Result<(Vec<String>, Session)> {
+    let (caller, claims) = authenticate(app, bearer).await?;
+    let pool = app.db().await?;
+    let codes = accounts::mfa::confirm(pool, caller.user_id, code).await?;
+    let mut amr: Vec<&str> = claims.amr.iter().map(String::as_str).collect();
+    if !amr.contains(&jwt::amr::OTP) {
+        amr.push(jwt::amr::OTP);
+    }
+    let mut tx = pool.begin().await?;
+    let session = sessions::start(app, &mut tx, caller.user_id, &amr).await?;
+    tx.commit().await?;
+    Ok((codes, session))
 }
 
 pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
@@ -164,33 +233,48 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 }
 
 /// Resolves a bearer token to a live, active account. The role comes from the database,
-/// so a demotion takes effect at once, whatever the token says.
+/// so a demotion takes effect at once, whatever the token says; a token issued before the
+/// account's last credential change (its `cv` behind the account's) is refused. Both ride
+/// on the one row every authenticated request reads.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
     let claims = app.jwt().await?.verify(bearer)?;
     let account = sqlx::query!(
-        r#"SELECT role AS "role: Role", email_verified FROM users
+        r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
            WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
         claims.sub
     )
     .fetch_optional(app.db().await?)
     .await?
     .ok_or(Error::Unauthorized)?;
+    if account.credential_version != claims.cv {
+        return Err(Error::Unauthorized);
+    }
+    let second_factor = claims.amr.iter().any(|m| m == jwt::amr::OTP);
     Ok((
         Caller {
             user_id: claims.sub,
             role: account.role,
             email_verified: account.email_verified,
+            second_factor,
         },
         claims,
     ))
 }
 
-/// An admin route's guard: the token must say admin *and* the account must still be one.
+/// An admin route's guard: the token must say admin *and* the account must still be one,
+/// and the session must have proven the admin's second factor (`403 mfa_required`
+/// otherwise: enrol an authenticator, or sign in with its code).
 pub async fn authenticate_admin(app: &App, bearer: &str) -> Result<Caller> {
     let (caller, claims) = authenticate(app, bearer).await?;
-    if claims.role == Role::Admin && caller.role == Role::Admin {
-        Ok(caller)
-    } else {
-        Err(Error::Forbidden)
+    if claims.role != Role::Admin || caller.role != Role::Admin {
+        return Err(Error::Forbidden);
     }
+    if !caller.second_factor {
+        return Err(Error::denied(
+            "mfa_required",
+            "Admin routes need a second factor: enrol an authenticator app (POST /v1/me/mfa/totp) \
+             or sign in with its code (POST /v1/auth/mfa).",
+        ));
+    }
+    Ok(caller)
 }

@@ -127,7 +127,7 @@ pub async fn sign_in(
     )
     .execute(&mut *tx)
     .await?;
-    let session = sessions::start(app, &mut tx, user_id).await?;
+    let session = sessions::start(app, &mut tx, user_id, &[crate::jwt::amr::PROVIDER]).await?;
     tx.commit().await?;
     Ok((session, created))
 }
@@ -170,11 +170,18 @@ async fn first_sign_in(
             (user.id, false)
         }
         None => {
+            // A provider's name is someone else's input: it must pass as ours would.
+            let provider_name = claims
+                .name
+                .as_deref()
+                .and_then(|n| crate::input::full_name(n).ok());
+            let local_part = crate::input::full_name(email.split('@').next().unwrap_or(""))
+                .unwrap_or_else(|_| "Walker".into());
             let name = full_name
-                .or(claims.name.as_deref())
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| email.split('@').next().unwrap_or("Walker"));
+                .map(str::to_owned)
+                .or(provider_name)
+                .unwrap_or(local_part);
+            let name = name.as_str();
             let account = NewAccount {
                 email,
                 password_hash: None,

@@ -1,5 +1,5 @@
 //! Outgoing mail: the account mails (email verification, email change, password reset,
-//! the notice that an email changed), rendered from the text and HTML templates next to
+//! the notices that an email or password changed or is about to), rendered from the text and HTML templates next to
 //! this file and sent through Amazon SES v2 (`SendEmail`, simple content with both parts).
 //!
 //! Templates are plain files: the text file's first line is the subject, `{{name}}`-style
@@ -22,14 +22,21 @@ pub enum Template {
     ResetPassword,
     /// To the old address once the change is confirmed, so a hijack does not go unseen.
     EmailChanged,
+    /// To the account's address when a change of its email is asked for, with the "this
+    /// wasn't me" link (`{{link}}`) that cancels it and signs every device out.
+    EmailChangeRequested,
+    /// To the account's address after its password changed or was reset, with the same link.
+    PasswordChanged,
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 6] = [
         Template::VerifyEmail,
         Template::ChangeEmail,
         Template::ResetPassword,
         Template::EmailChanged,
+        Template::EmailChangeRequested,
+        Template::PasswordChanged,
     ];
 
     /// (text with the subject on its first line, html)
@@ -50,6 +57,14 @@ impl Template {
             Template::EmailChanged => (
                 include_str!("templates/email_changed.txt"),
                 include_str!("templates/email_changed.html"),
+            ),
+            Template::EmailChangeRequested => (
+                include_str!("templates/email_change_requested.txt"),
+                include_str!("templates/email_change_requested.html"),
+            ),
+            Template::PasswordChanged => (
+                include_str!("templates/password_changed.txt"),
+                include_str!("templates/password_changed.html"),
             ),
         }
     }

@@ -54,10 +54,10 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<Dispatched> {
          WHERE n.finished_at IS NULL
            AND (n.queued_at IS NULL OR n.queued_at < $1::timestamptz - make_interval(mins => $2))
            AND NOT COALESCE(CASE WHEN p.quiet_start <= p.quiet_end
-                                 THEN ($1 AT TIME ZONE u.timezone)::time >= p.quiet_start
-                                      AND ($1 AT TIME ZONE u.timezone)::time < p.quiet_end
-                                 ELSE ($1 AT TIME ZONE u.timezone)::time >= p.quiet_start
-                                      OR ($1 AT TIME ZONE u.timezone)::time < p.quiet_end END, false)
+                                 THEN ($1 AT TIME ZONE user_timezone(u.*))::time >= p.quiet_start
+                                      AND ($1 AT TIME ZONE user_timezone(u.*))::time < p.quiet_end
+                                 ELSE ($1 AT TIME ZONE user_timezone(u.*))::time >= p.quiet_start
+                                      OR ($1 AT TIME ZONE user_timezone(u.*))::time < p.quiet_end END, false)
          ORDER BY n.created_at
          LIMIT $3
          FOR UPDATE OF n SKIP LOCKED",
@@ -245,10 +245,10 @@ pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
                SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
            ),
            people AS (
-               SELECT u.id, u.timezone, ($1 AT TIME ZONE u.timezone)::date AS today
+               SELECT u.id, user_timezone(u.*) AS timezone, ($1 AT TIME ZONE user_timezone(u.*))::date AS today
                FROM users u
                WHERE u.is_active AND u.deleted_at IS NULL
-                 AND extract(hour FROM $1 AT TIME ZONE u.timezone)::int = $2
+                 AND extract(hour FROM $1 AT TIME ZONE user_timezone(u.*))::int = $2
                  AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = u.id)
            ),
            days AS (

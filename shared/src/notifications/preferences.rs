@@ -95,7 +95,7 @@ impl Changes {
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Preferences> {
     let row = sqlx::query!(
-        r#"SELECT u.timezone, p.muted AS "muted?", p.quiet_start, p.quiet_end
+        r#"SELECT user_timezone(u.*) AS "timezone!", p.muted AS "muted?", p.quiet_start, p.quiet_end
            FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id WHERE u.id = $1"#,
         user_id
     )

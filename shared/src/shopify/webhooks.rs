@@ -202,7 +202,11 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
                     .map(|t| (*t).to_owned()),
                 ..Event::default()
             };
-            if topic == Topic::OrdersCancelled {
+            // The order's state is read from the signed body, never from the topic header
+            // (the HMAC does not cover headers: a fulfilled order's body relabelled
+            // `orders/cancelled` must not cancel anything). A cancelled order says so in
+            // `cancelled_at`.
+            if !payload["cancelled_at"].is_null() {
                 event.target = Some(Target::Cancelled);
                 return Ok(event);
             }
@@ -212,17 +216,17 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
                 .flatten()
                 .filter(|f| f["status"] == "success")
                 .collect();
-            event.target = Some(
-                if !fulfillments.is_empty()
-                    && fulfillments
-                        .iter()
-                        .all(|f| f["shipment_status"] == "delivered")
-                {
-                    Target::Delivered
-                } else {
-                    Target::Shipped
-                },
-            );
+            event.target = if fulfillments.is_empty() {
+                // Neither cancelled nor fulfilled: nothing to do for our order.
+                None
+            } else if fulfillments
+                .iter()
+                .all(|f| f["shipment_status"] == "delivered")
+            {
+                Some(Target::Delivered)
+            } else {
+                Some(Target::Shipped)
+            };
             if let Some(latest) = fulfillments
                 .iter()
                 .rev()
@@ -602,9 +606,45 @@ mod tests {
         );
         let mut theirs = payload.clone();
         theirs["tags"] = json!("wholesale");
+        theirs["cancelled_at"] = json!("2026-11-30T10:00:00-05:00");
         let theirs = interpret(Topic::OrdersCancelled, &theirs).unwrap();
         assert_eq!(theirs.fitkart, Some(false));
         assert_eq!(theirs.target, Some(Target::Cancelled));
+    }
+
+    #[test]
+    fn the_state_comes_from_the_signed_body_not_the_topic_header() {
+        // A fulfilled order's body with the topic header changed to orders/cancelled: the
+        // header is not signed, the body is, and the body says fulfilled.
+        let fulfilled = json!({
+            "id": 1, "tags": "fitkart, FK-2026-00042", "cancelled_at": null,
+            "fulfillments": [{"status": "success", "tracking_number": "1Z9", "shipment_status": null}],
+        });
+        assert_eq!(
+            interpret(Topic::OrdersCancelled, &fulfilled)
+                .unwrap()
+                .target,
+            Some(Target::Shipped)
+        );
+        // An order neither cancelled nor fulfilled, whatever the header claims.
+        let open = json!({"id": 1, "tags": "fitkart, FK-2026-00042", "cancelled_at": null, "fulfillments": []});
+        assert_eq!(
+            interpret(Topic::OrdersCancelled, &open).unwrap().target,
+            None
+        );
+        assert_eq!(
+            interpret(Topic::OrdersFulfilled, &open).unwrap().target,
+            None
+        );
+        // A cancelled order is cancelled under either order topic.
+        let cancelled = json!({"id": 1, "tags": "fitkart, FK-2026-00042",
+                               "cancelled_at": "2026-11-30T10:00:00-05:00", "fulfillments": []});
+        assert_eq!(
+            interpret(Topic::OrdersFulfilled, &cancelled)
+                .unwrap()
+                .target,
+            Some(Target::Cancelled)
+        );
     }
 
     #[test]

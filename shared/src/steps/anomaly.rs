@@ -67,6 +67,16 @@ pub async fn in_use(conn: &mut PgConnection, settings: &Settings) -> Result<Opti
     Ok(Some(model))
 }
 
+/// Whether a model with this version was trained (a roll-back target must exist).
+pub async fn exists(conn: &mut PgConnection, version: i32) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM anomaly_models WHERE version = $1) AS "trained!""#,
+        version
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 /// How well a model separates the days admins decided (rejected = fraud), at its threshold.
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct Separation {

@@ -119,6 +119,7 @@ struct Record {
     validated_version: Option<i32>,
     recorded_date: NaiveDate,
     signup_date: NaiveDate,
+    day_began: bool,
     steps: i64,
     distance: Option<Decimal>,
     calories: Option<Decimal>,
@@ -144,11 +145,28 @@ impl Record {
         Ok(sqlx::query_as!(
             Record,
             r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date,
-                      (u.created_at AT TIME ZONE u.timezone)::date AS "signup_date!",
+                      COALESCE(u.signup_date, (u.created_at AT TIME ZONE u.timezone)::date) AS "signup_date!",
+                      -- Whether the day began for the account in the zones it had (a
+                      -- jump to a zone far ahead skips dates; an account of the release
+                      -- before zone history has none, and every day counts).
+                      (NOT EXISTS (SELECT 1 FROM timezone_periods p WHERE p.user_id = r.user_id)
+                       OR EXISTS (
+                           SELECT 1 FROM (
+                               SELECT p.timezone, p.effective_from,
+                                      lead(p.effective_from) OVER (ORDER BY p.effective_from) AS until,
+                                      -- Days before the first zone are before sign-up: that
+                                      -- rule speaks for them.
+                                      row_number() OVER (ORDER BY p.effective_from) = 1 AS first
+                               FROM timezone_periods p WHERE p.user_id = r.user_id
+                           ) z
+                           WHERE z.effective_from <= now()
+                             AND (z.first OR (z.effective_from AT TIME ZONE z.timezone)::date <= r.recorded_date)
+                             AND r.recorded_date <= (LEAST(z.until - interval '1 microsecond', now())
+                                                     AT TIME ZONE z.timezone)::date)) AS "day_began!",
                       r.steps, r.distance, r.calories, r.source,
                       COALESCE(r.first_source, r.source) AS "first_source!", r.manual_steps,
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
-                      ((r.created_at AT TIME ZONE u.timezone)::date - r.recorded_date) AS "days_late!",
+                      ((r.created_at AT TIME ZONE user_timezone(u.*))::date - r.recorded_date) AS "days_late!",
                       r.status, r.verified_steps, r.credited_steps
                FROM step_records r JOIN users u ON u.id = r.user_id
                WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
@@ -274,6 +292,7 @@ impl Surroundings {
         DayFacts {
             date: r.recorded_date,
             signup_date: r.signup_date,
+            day_began: r.day_began,
             steps: r.steps,
             distance_km: r.distance,
             calories: r.calories,

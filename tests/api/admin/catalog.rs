@@ -109,14 +109,16 @@ async fn reward_edits_pin_prices_hide_products_and_are_audited() {
                 .await
         }
     };
-    let pinned = patch(json!({"coin_price": 19_000, "popularity_rank": 1})).await;
+    // At or above the catalog price one admin may pin it (below it needs a second admin:
+    // tests/api/four_eyes.rs).
+    let pinned = patch(json!({"coin_price": 30_000, "popularity_rank": 1})).await;
     assert_eq!(pinned.status, 200, "{}", pinned.body);
-    assert_eq!(pinned.body["coin_price"], 19_000);
+    assert_eq!(pinned.body["coin_price"], 30_000);
     assert_eq!(pinned.body["coin_price_pinned"], true);
     let (action, _, _, changes, ..) = last_audit(&t).await;
     assert_eq!(action, "reward.update");
     assert_eq!(changes["before"]["coin_price"], 25_000);
-    assert_eq!(changes["after"]["coin_price"], 19_000);
+    assert_eq!(changes["after"]["coin_price"], 30_000);
 
     let hidden = patch(json!({"is_active": false})).await;
     assert_eq!(hidden.body["admin_hidden"], true);

@@ -285,6 +285,7 @@ async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_ad
 async fn a_demoted_admins_still_valid_token_is_refused() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
+    let ops = t.admin("ops@example.com").await;
     let deputy = t.admin("deputy@example.com").await;
     let settings = |token: String| {
         let t = &t;
@@ -300,13 +301,31 @@ async fn a_demoted_admins_still_valid_token_is_refused() {
         .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
         .bearer(&boss.access_token)
         .param("id", deputy.id)
-        .json(json!({"role": "user"}))
+        .json(json!({"role": "user", "reason": "Left the support team"}))
         .send()
         .await;
-    assert_eq!(demote.status, 200, "{}", demote.body);
-    assert_eq!(demote.body["role"], "user");
-    // The deputy's access token still says admin and has not expired; the database wins.
-    assert_eq!(settings(deputy.access_token.clone()).await.status, 403);
+    assert_eq!(
+        demote.status, 202,
+        "a second admin applies it: {}",
+        demote.body
+    );
+    assert_eq!(settings(deputy.access_token.clone()).await.status, 200);
+    let request: Uuid = demote.body["id"].as_str().unwrap().parse().unwrap();
+    let approved = t
+        .call(
+            admin::approve_change_request,
+            "POST",
+            "/v1/admin/change-requests/{id}/approve",
+        )
+        .bearer(&ops.access_token)
+        .param("id", request)
+        .json(json!({ "code": t.fresh_code(&ops).await }))
+        .send()
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    // The deputy's access token has not expired, but it was issued before a role change.
+    let refused = settings(deputy.access_token.clone()).await;
+    assert_eq!((refused.status, refused.code()), (401, "unauthorized"));
     let (action, entity, id, changes, ..) = last_audit(&t).await;
     assert_eq!(
         (action.as_str(), entity.as_str(), id),
@@ -315,22 +334,12 @@ async fn a_demoted_admins_still_valid_token_is_refused() {
     assert_eq!(changes["before"]["role"], "admin");
     assert_eq!(changes["after"]["role"], "user");
 
-    // The last active admin cannot remove themselves; the refusal leaves no audit row.
     let rows = audit_rows(&t).await;
-    let last = t
-        .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
-        .bearer(&boss.access_token)
-        .param("id", boss.id)
-        .json(json!({"is_active": false}))
-        .send()
-        .await;
-    assert_eq!((last.status, last.code()), (409, "last_admin"));
-    assert_eq!(audit_rows(&t).await, rows);
     let bad = t
         .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
         .bearer(&boss.access_token)
         .param("id", deputy.id)
-        .json(json!({"role": "superuser"}))
+        .json(json!({"role": "superuser", "reason": "x"}))
         .send()
         .await;
     assert_eq!(
@@ -341,7 +350,23 @@ async fn a_demoted_admins_still_valid_token_is_refused() {
 }
 
 #[tokio::test]
-async fn the_first_admin_is_made_by_the_bootstrap_function_once() {
+async fn the_last_active_admin_cannot_remove_themselves() {
+    let t = TestApp::new().await;
+    let boss = t.admin("boss@example.com").await;
+    let rows = audit_rows(&t).await;
+    let last = t
+        .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
+        .bearer(&boss.access_token)
+        .param("id", boss.id)
+        .json(json!({"is_active": false}))
+        .send()
+        .await;
+    assert_eq!((last.status, last.code()), (409, "last_admin"));
+    assert_eq!(audit_rows(&t).await, rows, "a refusal leaves no audit row");
+}
+
+#[tokio::test]
+async fn the_first_admins_are_made_by_the_bootstrap_function_twice_at_most() {
     let t = TestApp::new().await;
     let founder = t.register("Founder@Example.com").await;
     let event = |email: &str| BootstrapEvent {
@@ -355,26 +380,56 @@ async fn the_first_admin_is_made_by_the_bootstrap_function_once() {
         .await
         .unwrap();
     assert_eq!(made["admin_id"], founder.id.to_string());
-    let (action, _, id, ..) = last_audit(&t).await;
+    let (action, entity, id, changes, actor) =
+        sqlx::query_as::<_, (String, String, Option<Uuid>, Value, String)>(
+            "SELECT action, entity_type, entity_id, changes, actor FROM admin_logs ORDER BY created_at DESC LIMIT 1",
+        )
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
     assert_eq!(
-        (action.as_str(), id),
-        ("user.bootstrap_admin", Some(founder.id))
+        actor, "system",
+        "the operator's function, not an admin's click"
     );
-    // A fresh login carries the admin role; the admin API answers.
+    assert_eq!(
+        (action.as_str(), entity.as_str(), id),
+        ("user.bootstrap_admin", "user", Some(founder.id))
+    );
+    assert_eq!(changes["after"]["role"], "admin");
+    // The session from before the role does not carry it: sign in again, with the second
+    // factor, and the admin API answers.
+    let stale = t
+        .call(admin::list_settings, "GET", "/v1/admin/settings")
+        .bearer(&founder.access_token)
+        .send()
+        .await;
+    assert_eq!(stale.status, 401);
     let founder = t.login("founder@example.com").await;
+    let no_factor = t
+        .call(admin::list_settings, "GET", "/v1/admin/settings")
+        .bearer(&founder.access_token)
+        .send()
+        .await;
+    assert_eq!((no_factor.status, no_factor.code()), (403, "mfa_required"));
+    let founder = t.enrol_authenticator(&founder).await;
     let settings = t
         .call(admin::list_settings, "GET", "/v1/admin/settings")
         .bearer(&founder.access_token)
         .send()
         .await;
     assert_eq!(settings.status, 200);
-    let second = t.register("second@example.com").await;
-    let refused = admin::bootstrap(t.app, event("second@example.com"))
+    // A second admin, so that there is someone to approve the first one's requests.
+    t.register("second@example.com").await;
+    admin::bootstrap(t.app, event("second@example.com"))
+        .await
+        .unwrap();
+    let third = t.register("third@example.com").await;
+    let refused = admin::bootstrap(t.app, event("third@example.com"))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "admin_exists");
     let role: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-        .bind(second.id)
+        .bind(third.id)
         .fetch_one(&t.pool)
         .await
         .unwrap();

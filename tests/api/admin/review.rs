@@ -27,15 +27,9 @@ async fn approving_credits_exactly_once_rejecting_credits_nothing_and_users_see_
     assert!(items[0]["history"].is_array());
 
     let before = t.balance(walker.id).await;
-    // A changed coins_per_step is what the approval pays at.
-    let rate = t
-        .call(admin::update_setting, "PUT", "/v1/admin/settings/{key}")
-        .bearer(&boss.access_token)
-        .param("key", "coins_per_step")
-        .json(json!({"value": "0.5"}))
-        .send()
-        .await;
-    assert_eq!(rate.status, 200, "{}", rate.body);
+    // A changed coins_per_step (a second admin's approval away, tests/api/four_eyes.rs)
+    // is what the approval pays at.
+    t.set_setting("coins_per_step", "0.5").await;
     let review = |id: Uuid, decision: &'static str, note: &'static str| {
         let t = &t;
         let token = boss.access_token.clone();

@@ -12,7 +12,8 @@ async fn settings_are_typed_validated_and_audited() {
         .send()
         .await;
     let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 33);
+    assert_eq!(items.len(), fitkart::settings::REGISTRY.len());
+    assert_eq!(items.len(), 34);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")
@@ -65,9 +66,12 @@ async fn settings_are_typed_validated_and_audited() {
             .unwrap();
     assert_eq!(value, "10000");
 
-    let ok = put("anti_cheat_enabled", json!(false)).await;
+    // The daily goal is one admin's to change; a money or defence setting waits for a
+    // second admin (tests/api/four_eyes.rs).
+    let ok = put("daily_step_goal", json!(12000)).await;
     assert_eq!(ok.status, 200);
-    assert_eq!(ok.body["value"], false);
+    assert_eq!(ok.body["value"], 12000);
+    assert_eq!(ok.body["needs_second_admin"], false);
     assert_eq!(ok.body["updated_by_admin_id"], boss.id.to_string());
     let (action, entity, _, changes, ..) = last_audit(&t).await;
     assert_eq!(
@@ -76,11 +80,14 @@ async fn settings_are_typed_validated_and_audited() {
     );
     assert_eq!(
         changes["before"],
-        json!({"key": "anti_cheat_enabled", "value": true})
+        json!({"key": "daily_step_goal", "value": 10000})
     );
     assert_eq!(
         changes["after"],
-        json!({"key": "anti_cheat_enabled", "value": false})
+        json!({"key": "daily_step_goal", "value": 12000})
     );
-    assert!(!t.app.settings().await.unwrap().anti_cheat_enabled);
+    assert_eq!(t.app.settings().await.unwrap().daily_step_goal, 12000);
+    let flag = put("anti_cheat_enabled", json!(false)).await;
+    assert_eq!(flag.status, 422, "a reason is required: {}", flag.body);
+    assert!(t.app.settings().await.unwrap().anti_cheat_enabled);
 }

@@ -22,8 +22,11 @@ pub use rules::RULES;
 pub struct DayFacts {
     /// The user's local calendar day the record is for.
     pub date: NaiveDate,
-    /// The user's local date of sign-up: earning starts there.
+    /// The user's local date of sign-up (in the zone given then): earning starts there.
     pub signup_date: NaiveDate,
+    /// Whether the date began for the account in the time zones it had. A change to a
+    /// zone far ahead skips dates; they never began for it and earn nothing.
+    pub day_began: bool,
     pub steps: i64,
     pub distance_km: Option<Decimal>,
     pub calories: Option<Decimal>,
@@ -53,6 +56,7 @@ impl Default for DayFacts {
         Self {
             date,
             signup_date: date - chrono::Days::new(60),
+            day_began: true,
             steps: 0,
             distance_km: None,
             calories: None,
@@ -167,7 +171,7 @@ pub fn median(values: &[i64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_unstable();
     let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 {
+    Some(if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) as f64 / 2.0
     } else {
         sorted[mid] as f64
@@ -192,7 +196,7 @@ pub(crate) fn fmt(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -12,6 +12,7 @@ pub const RULES: &[Rule] = &[
     Rule::policy("manual_entry", manual_entry),
     Rule::policy("relabelled_day", relabelled_day),
     Rule::policy("before_signup", before_signup),
+    Rule::policy("day_never_began", day_never_began),
     Rule::detection("daily_limit", daily_limit),
     Rule::detection("new_account_probation", new_account_probation),
     Rule::detection("hours_missing", hours_missing),
@@ -81,6 +82,16 @@ fn before_signup(day: &DayFacts, _: &Settings) -> Option<Finding> {
     Finding::earns_nothing(format!(
         "{} is before you joined FitKart on {}: these steps count in your history but don't earn coins.",
         day.date, day.signup_date
+    ))
+}
+
+/// A date a time-zone change jumped over never began for the account: an account is
+/// never paid for more local days than have begun since it signed up.
+fn day_never_began(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    (day.days_since_signup() >= 0 && !day.day_began).then_some(())?;
+    Finding::earns_nothing(format!(
+        "{} never began for your account: your time zone changed overnight from one where it had not started yet to one where it was already over, so its steps count in your history but don't earn coins.",
+        day.date
     ))
 }
 
@@ -466,6 +477,24 @@ pub(crate) mod tests {
             super::before_signup(&joined(0), &settings).is_none(),
             "sign-up day earns"
         );
+    }
+
+    #[test]
+    fn day_never_began() {
+        let settings = Settings::defaults();
+        let skipped = DayFacts {
+            day_began: false,
+            ..phone_day(9_000)
+        };
+        let finding = super::day_never_began(&skipped, &settings).unwrap();
+        assert!(finding.earns_nothing && finding.reason.contains("never began"));
+        assert!(super::day_never_began(&phone_day(9_000), &settings).is_none());
+        // A date before sign-up says so instead (one reason per day).
+        let before = DayFacts {
+            signup_date: DayFacts::default().date + chrono::Days::new(1),
+            ..skipped
+        };
+        assert!(super::day_never_began(&before, &settings).is_none());
     }
 
     #[test]

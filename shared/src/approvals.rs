@@ -1,0 +1,568 @@
+//! Four eyes on money: the admin changes that can move value (a role grant or revocation,
+//! a coin adjustment above `coin_adjust_four_eyes_above`, a change to a `FourEyes`
+//! setting, a reward price pinned below its catalog price) are not applied by the admin
+//! who asks for them. They become change requests, shown with who asked, what changes
+//! (before and after) and why; a *different* admin approves one with a fresh code from
+//! their authenticator, and the change is applied in the approving transaction, checked
+//! again against the state of that moment and audited with both names.
+//!
+//! Nobody approves their own request, nor may an admin promoted through a request in the
+//! last 7 days (two accounts of one person cannot approve each other into power at once).
+//! A request expires 72 hours after it was asked for. With one admin only, requests wait.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::accounts::{self, AccountState};
+use crate::audit::{EntityType, Entry};
+use crate::rewards::{self, ProductChanges};
+use crate::settings::{self, Guard, Settings};
+use crate::users::{self, Role};
+use crate::{pagination, wallet, Error, Result};
+
+/// How long a request waits for its second admin.
+pub const LIFETIME: Duration = Duration::hours(72);
+/// How long a newly promoted admin waits before approving anything.
+pub const NEW_ADMIN_WAIT: Duration = Duration::days(7);
+
+crate::text_enum! {
+    /// What a change request changes.
+    pub enum Kind {
+        Role = "role",
+        Coins = "coins",
+        Setting = "setting",
+        Price = "price",
+    }
+}
+
+crate::text_enum! {
+    /// Where a request stands (`expired` is a pending one past `expires_at`).
+    pub enum Status {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+        Expired = "expired",
+    }
+}
+
+/// A change an admin asked for, checked field by field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Proposal {
+    Role { user_id: Uuid, role: Role },
+    Coins { user_id: Uuid, amount: i64 },
+    Setting { key: String, value: Value },
+    Price { product_id: Uuid, coin_price: i64 },
+}
+
+impl Proposal {
+    fn kind(&self) -> Kind {
+        match self {
+            Proposal::Role { .. } => Kind::Role,
+            Proposal::Coins { .. } => Kind::Coins,
+            Proposal::Setting { .. } => Kind::Setting,
+            Proposal::Price { .. } => Kind::Price,
+        }
+    }
+
+    fn payload(&self) -> Value {
+        match self {
+            Proposal::Role { user_id, role } => json!({"user_id": user_id, "role": role}),
+            Proposal::Coins { user_id, amount } => json!({"user_id": user_id, "amount": amount}),
+            Proposal::Setting { key, value } => json!({"key": key, "value": value}),
+            Proposal::Price {
+                product_id,
+                coin_price,
+            } => json!({"product_id": product_id, "coin_price": coin_price}),
+        }
+    }
+
+    fn from_payload(kind: Kind, payload: &Value) -> Result<Self> {
+        let uuid = |field: &str| -> Result<Uuid> {
+            payload[field]
+                .as_str()
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .ok_or_else(|| Error::internal(format!("change request payload lacks {field}")))
+        };
+        let int = |field: &str| -> Result<i64> {
+            payload[field]
+                .as_i64()
+                .ok_or_else(|| Error::internal(format!("change request payload lacks {field}")))
+        };
+        Ok(match kind {
+            Kind::Role => Proposal::Role {
+                user_id: uuid("user_id")?,
+                role: Role::parse(payload["role"].as_str().unwrap_or_default())
+                    .map_err(Error::internal)?,
+            },
+            Kind::Coins => Proposal::Coins {
+                user_id: uuid("user_id")?,
+                amount: int("amount")?,
+            },
+            Kind::Setting => Proposal::Setting {
+                key: payload["key"].as_str().unwrap_or_default().to_owned(),
+                value: payload["value"].clone(),
+            },
+            Kind::Price => Proposal::Price {
+                product_id: uuid("product_id")?,
+                coin_price: int("coin_price")?,
+            },
+        })
+    }
+
+    /// (entity type, entity id, setting key) the request is about.
+    fn entity(&self) -> (EntityType, Option<Uuid>, Option<&str>) {
+        match self {
+            Proposal::Role { user_id, .. } | Proposal::Coins { user_id, .. } => {
+                (EntityType::User, Some(*user_id), None)
+            }
+            Proposal::Setting { key, .. } => (EntityType::Setting, None, Some(key)),
+            Proposal::Price { product_id, .. } => {
+                (EntityType::RewardProduct, Some(*product_id), None)
+            }
+        }
+    }
+}
+
+/// Whether an admin may make this coin adjustment alone.
+pub fn coins_need_second_admin(settings: &Settings, amount: i64) -> bool {
+    amount.unsigned_abs() > settings.coin_adjust_four_eyes_above.unsigned_abs()
+}
+
+/// Whether an admin may change this setting alone (unknown keys are `404` later).
+pub fn setting_needs_second_admin(key: &str) -> bool {
+    settings::definition(key).is_some_and(|d| d.guard == Guard::FourEyes)
+}
+
+/// Whether pinning this price needs a second admin: below the catalog price (the retail
+/// price at `coins_per_usd`), or below the current price of a product without one.
+pub async fn price_needs_second_admin(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    product_id: Uuid,
+    coin_price: i64,
+) -> Result<bool> {
+    let product = rewards::admin_view(conn, product_id).await?;
+    let reference = rewards::catalog_price(product.product.retail_price, settings.coins_per_usd)
+        .unwrap_or(product.product.coin_price);
+    Ok(coin_price < reference)
+}
+
+/// A change request as admins see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRequest {
+    pub id: Uuid,
+    pub kind: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub setting_key: Option<String>,
+    /// What the approval would change, then and now.
+    pub before: Value,
+    pub after: Value,
+    pub reason: String,
+    pub status: String,
+    pub requested_by: Uuid,
+    pub requested_by_email: String,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_by_email: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// Admins who could approve it now: active, with an authenticator, not its requester,
+    /// not promoted in the last 7 days. 0 means it waits for a second admin.
+    pub approvers_available: i64,
+}
+
+impl ChangeRequest {
+    /// Its own audit row: who asked for what.
+    pub fn audit_entry(&self, action: &'static str) -> Entry<'_, Value, Self> {
+        Entry {
+            action,
+            entity_type: EntityType::ChangeRequest,
+            entity_id: Some(self.id),
+            before: &Value::Null,
+            after: self,
+        }
+    }
+}
+
+/// What the proposal would change, as people read it, checked against the state now:
+/// the same refusals as the change itself (`404`, `422`, `403 own_account`).
+async fn describe(
+    conn: &mut PgConnection,
+    requester: Uuid,
+    proposal: &Proposal,
+) -> Result<(Value, Value)> {
+    match proposal {
+        Proposal::Role { user_id, role } => {
+            let user = users::get(conn, *user_id).await?;
+            if user.role == *role {
+                return Err(Error::invalid(
+                    "role",
+                    format!("the account is already {role}"),
+                ));
+            }
+            Ok((
+                json!({"email": user.email, "role": user.role}),
+                json!({"email": user.email, "role": role}),
+            ))
+        }
+        Proposal::Coins { user_id, amount } => {
+            if *user_id == requester {
+                return Err(own_account());
+            }
+            let user = users::get(conn, *user_id).await?;
+            let wallet = wallet::get(conn, *user_id).await?;
+            if wallet.available_coins + amount < 0 {
+                return Err(Error::conflict(
+                    "insufficient_coins",
+                    "Not enough coins for this.",
+                ));
+            }
+            Ok((
+                json!({"email": user.email, "available_coins": wallet.available_coins}),
+                json!({"email": user.email, "available_coins": wallet.available_coins + amount, "amount": amount}),
+            ))
+        }
+        Proposal::Setting { key, value } => {
+            let (_, canonical) = check_setting(conn, key, value).await?;
+            let current = settings::get(conn, key).await?;
+            Ok((
+                json!({"key": key, "value": current.value}),
+                json!({"key": key, "value": canonical}),
+            ))
+        }
+        Proposal::Price {
+            product_id,
+            coin_price,
+        } => {
+            let product = rewards::admin_view(conn, *product_id).await?;
+            Ok((
+                json!({"name": product.product.name, "coin_price": product.product.coin_price,
+                       "pinned": product.coin_price_pinned}),
+                json!({"name": product.product.name, "coin_price": coin_price, "pinned": true}),
+            ))
+        }
+    }
+}
+
+/// A setting's value checked as the change would check it, with what it must refer to.
+async fn check_setting(
+    conn: &mut PgConnection,
+    key: &str,
+    value: &Value,
+) -> Result<(&'static settings::SettingDef, String)> {
+    let checked = settings::check(key, value)?;
+    if key == "anomaly_model_version" && checked.1 != "0" {
+        let version: i32 = checked.1.parse().map_err(Error::internal)?;
+        if !crate::steps::anomaly::exists(conn, version).await? {
+            return Err(Error::invalid(
+                "value",
+                format!("no anomaly model has version {version}; 0 selects the newest"),
+            ));
+        }
+    }
+    Ok(checked)
+}
+
+fn own_account() -> Error {
+    Error::denied(
+        "own_account",
+        "Admins can't adjust their own coins; ask another admin.",
+    )
+}
+
+/// Records `proposal` as a request of `requester` with `reason`, in the caller's
+/// transaction (an `AuditedTx`, which audits it as `change_request.create`).
+pub async fn request(
+    conn: &mut PgConnection,
+    requester: Uuid,
+    proposal: &Proposal,
+    reason: &str,
+) -> Result<ChangeRequest> {
+    let (before, after) = describe(conn, requester, proposal).await?;
+    let (entity_type, entity_id, setting_key) = proposal.entity();
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO change_requests (kind, entity_type, entity_id, setting_key, payload, before, after, reason,
+                                        requested_by, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+           RETURNING id"#,
+        proposal.kind().as_str(),
+        entity_type.as_str(),
+        entity_id,
+        setting_key,
+        proposal.payload(),
+        before,
+        after,
+        reason,
+        requester,
+        LIFETIME.num_seconds() as f64
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    get(conn, id).await
+}
+
+/// What an approval applied, for its audit row.
+pub struct Applied {
+    pub action: &'static str,
+    pub entity_type: EntityType,
+    pub entity_id: Option<Uuid>,
+    pub before: Value,
+    pub after: Value,
+}
+
+impl Applied {
+    pub fn entry(&self) -> Entry<'_, Value, Value> {
+        Entry {
+            action: self.action,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id,
+            before: &self.before,
+            after: &self.after,
+        }
+    }
+}
+
+/// Approves request `id` as `approver` and applies its change, in the caller's
+/// transaction (an `AuditedTx` marked `approving`, so the change's audit row names both
+/// admins). The approver's fresh second factor is checked before (`accounts::mfa::verify`).
+/// Refused: the requester (`403 own_request`), an admin promoted in the last 7 days
+/// (`403 recently_promoted`), a decided request (`409 already_decided`), an expired one
+/// (`409 change_request_expired`); and whatever the change itself refuses now.
+pub async fn approve(
+    conn: &mut PgConnection,
+    approver: Uuid,
+    id: Uuid,
+    note: Option<&str>,
+) -> Result<(ChangeRequest, Applied)> {
+    let row = lock_pending(conn, id).await?;
+    if row.requested_by == approver {
+        return Err(Error::denied(
+            "own_request",
+            "You asked for this change; another admin must approve it.",
+        ));
+    }
+    let granted_at =
+        sqlx::query_scalar!("SELECT admin_granted_at FROM users WHERE id = $1", approver)
+            .fetch_one(&mut *conn)
+            .await?;
+    if granted_at.is_some_and(|at| at > Utc::now() - NEW_ADMIN_WAIT) {
+        return Err(Error::denied(
+            "recently_promoted",
+            "Admins can approve changes once they have been an admin for 7 days.",
+        ));
+    }
+    let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
+    let proposal = Proposal::from_payload(kind, &row.payload)?;
+    let applied = apply(conn, &proposal, row.requested_by, approver, &row.reason).await?;
+    sqlx::query!(
+        "UPDATE change_requests SET status = 'approved', decided_by = $2, decided_at = now(), decision_note = $3
+         WHERE id = $1",
+        id,
+        approver,
+        note
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok((get(conn, id).await?, applied))
+}
+
+/// Rejects request `id` (another admin) or withdraws it (its requester), in the caller's
+/// transaction, which audits it. Nothing changes but the request.
+pub async fn reject(
+    conn: &mut PgConnection,
+    admin: Uuid,
+    id: Uuid,
+    note: Option<&str>,
+) -> Result<ChangeRequest> {
+    let row = lock_pending(conn, id).await?;
+    let status = if row.requested_by == admin {
+        Status::Withdrawn
+    } else {
+        Status::Rejected
+    };
+    sqlx::query!(
+        "UPDATE change_requests SET status = $2, decided_by = $3, decided_at = now(), decision_note = $4
+         WHERE id = $1",
+        id,
+        status.as_str(),
+        admin,
+        note
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, id).await
+}
+
+struct Pending {
+    kind: String,
+    payload: Value,
+    reason: String,
+    requested_by: Uuid,
+}
+
+async fn lock_pending(conn: &mut PgConnection, id: Uuid) -> Result<Pending> {
+    let row = sqlx::query!(
+        "SELECT kind, payload, reason, requested_by, status, expires_at <= now() AS \"expired!\"
+         FROM change_requests WHERE id = $1 FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if row.status != "pending" {
+        return Err(Error::conflict(
+            "already_decided",
+            format!("This change request was {} already.", row.status),
+        ));
+    }
+    if row.expired {
+        return Err(Error::conflict(
+            "change_request_expired",
+            "This change request expired (72 hours); ask for the change again.",
+        ));
+    }
+    Ok(Pending {
+        kind: row.kind,
+        payload: row.payload,
+        reason: row.reason,
+        requested_by: row.requested_by,
+    })
+}
+
+/// Makes the change, checked against the state now.
+async fn apply(
+    conn: &mut PgConnection,
+    proposal: &Proposal,
+    requester: Uuid,
+    approver: Uuid,
+    reason: &str,
+) -> Result<Applied> {
+    match proposal {
+        Proposal::Role { user_id, role } => {
+            let change = AccountState {
+                is_active: None,
+                role: Some(*role),
+            };
+            let (before, after) = accounts::set_state(conn, *user_id, change).await?;
+            Ok(Applied {
+                action: "user.update",
+                entity_type: EntityType::User,
+                entity_id: Some(*user_id),
+                before: json!(before),
+                after: json!(after),
+            })
+        }
+        Proposal::Coins { user_id, amount } => {
+            // Neither admin may pay themselves.
+            if *user_id == requester {
+                return Err(own_account());
+            }
+            let before = wallet::get(conn, *user_id).await?;
+            let transaction =
+                accounts::admin::adjust(conn, *user_id, *amount, reason, approver).await?;
+            Ok(Applied {
+                action: "user.coins",
+                entity_type: EntityType::User,
+                entity_id: Some(*user_id),
+                before: json!({"available_coins": before.available_coins}),
+                after: json!({"available_coins": transaction.balance_after, "transaction": transaction}),
+            })
+        }
+        Proposal::Setting { key, value } => {
+            check_setting(conn, key, value).await?;
+            let (before, after) = settings::update(conn, key, value, approver).await?;
+            Ok(Applied {
+                action: "setting.update",
+                entity_type: EntityType::Setting,
+                entity_id: None,
+                before: json!({"key": key, "value": before.value}),
+                after: json!({"key": key, "value": after.value}),
+            })
+        }
+        Proposal::Price {
+            product_id,
+            coin_price,
+        } => {
+            let changes = ProductChanges {
+                coin_price: Some(*coin_price),
+                ..ProductChanges::default()
+            };
+            let (before, after) = rewards::update(conn, *product_id, &changes).await?;
+            Ok(Applied {
+                action: "reward.update",
+                entity_type: EntityType::RewardProduct,
+                entity_id: Some(*product_id),
+                before: json!(before),
+                after: json!(after),
+            })
+        }
+    }
+}
+
+/// One request.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<ChangeRequest> {
+    let (mut items, _) = list_where(conn, None, Some(id), 1, None).await?;
+    items.pop().ok_or(Error::NotFound)
+}
+
+/// A page of requests, newest first; `status` filters (`expired`: pending ones past
+/// their time).
+pub async fn list(
+    conn: &mut PgConnection,
+    status: Option<Status>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<ChangeRequest>, Option<String>)> {
+    list_where(conn, status, None, limit, cursor).await
+}
+
+async fn list_where(
+    conn: &mut PgConnection,
+    status: Option<Status>,
+    id: Option<Uuid>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<(Vec<ChangeRequest>, Option<String>)> {
+    let (before_at, before_id): (DateTime<Utc>, Uuid) = match cursor {
+        Some(c) => pagination::decode(c)?,
+        None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
+    };
+    let rows = sqlx::query_as!(
+        ChangeRequest,
+        r#"SELECT c.id, c.kind, c.entity_type, c.entity_id, c.setting_key, c.before, c.after, c.reason,
+                  CASE WHEN c.status = 'pending' AND c.expires_at <= now() THEN 'expired' ELSE c.status END
+                      AS "status!",
+                  c.requested_by, r.email AS requested_by_email, c.requested_at, c.expires_at,
+                  c.decided_by, d.email AS "decided_by_email?", c.decided_at, c.decision_note,
+                  (SELECT count(*) FROM users a JOIN mfa_totp t ON t.user_id = a.id AND t.confirmed_at IS NOT NULL
+                   WHERE a.role = 'admin' AND a.is_active AND a.deleted_at IS NULL AND a.id <> c.requested_by
+                     AND (a.admin_granted_at IS NULL OR a.admin_granted_at <= now() - make_interval(secs => $6)))
+                      AS "approvers_available!"
+           FROM change_requests c
+           JOIN users r ON r.id = c.requested_by
+           LEFT JOIN users d ON d.id = c.decided_by
+           WHERE ($1::uuid IS NULL OR c.id = $1)
+             AND ($2::text IS NULL
+                  OR ($2 = 'expired' AND c.status = 'pending' AND c.expires_at <= now())
+                  OR ($2 = 'pending' AND c.status = 'pending' AND c.expires_at > now())
+                  OR ($2 NOT IN ('expired', 'pending') AND c.status = $2))
+             AND (c.requested_at, c.id) < ($3, $4)
+           ORDER BY c.requested_at DESC, c.id DESC
+           LIMIT $5"#,
+        id,
+        status.map(Status::as_str),
+        before_at,
+        before_id,
+        limit + 1,
+        NEW_ADMIN_WAIT.num_seconds() as f64
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(pagination::finish(rows, limit, |r| (r.requested_at, r.id)))
+}
