@@ -6,6 +6,7 @@
 //     node --test e2e/
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
@@ -14,6 +15,64 @@ const BASE = process.env.CONSOLE_URL ?? "http://127.0.0.1:3000";
 const ARTIFACTS = process.env.ARTIFACTS ?? "../artifacts/screenshots";
 const ADMIN = { email: process.env.ADMIN_EMAIL ?? "admin@fitkart.local", password: process.env.ADMIN_PASSWORD ?? "local-admin-password" };
 const DEMO = "demo@fitkart.local";
+const OPS = { email: "ops@fitkart.local", password: "local-ops-password" };
+
+/** The code the runner's stand-in for an admin's authenticator app shows now. */
+async function codeOf(email) {
+  const res = await fetch(`${BASE}/_local/totp/${email}`);
+  assert.equal(res.status, 200, `an authenticator for ${email}`);
+  return (await res.json()).code;
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) for a base32 secret: the phone of a new admin. */
+function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
+}
+
+/** The API as an admin outside the browser (password, then the authenticator's code). */
+async function adminToken(who) {
+  const post = async (path, body, token) => {
+    const res = await fetch(`${BASE}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const login = await post("/v1/auth/login", { email: who.email, password: who.password });
+  const proven = await post("/v1/auth/mfa", { code: await codeOf(who.email) }, login.body.tokens.access_token);
+  assert.equal(proven.status, 200, JSON.stringify(proven.body));
+  return { token: proven.body.tokens.access_token, post: (path, body) => post(path, body, proven.body.tokens.access_token) };
+}
+
+/** Signs in through the console's two steps. */
+async function signInAs(who) {
+  try {
+    await signInSteps(who);
+  } catch (e) {
+    await shot(`failed-sign-in-${who.email}`);
+    throw e;
+  }
+}
+
+async function signInSteps(who) {
+  await page.getByRole("heading", { name: "FitKart Admin" }).waitFor();
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Code from your authenticator app").fill(await codeOf(who.email));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
 
 mkdirSync(ARTIFACTS, { recursive: true });
 let browser;
@@ -60,6 +119,16 @@ describe("the admin console", { concurrency: false }, () => {
     await page.keyboard.press("Tab");
     await page.keyboard.type(ADMIN.password);
     await shot("01-sign-in");
+    await page.keyboard.press("Enter");
+    // The second factor: the code field has the focus.
+    await page.getByRole("heading", { name: "Second factor" }).waitFor();
+    await page.keyboard.type("000000");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+    await page.getByLabel("Code from your authenticator app").fill("");
+    await page.getByLabel("Code from your authenticator app").focus();
+    await page.keyboard.type(await codeOf(ADMIN.email));
+    await shot("01b-second-factor");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Review queue" }).waitFor();
     // Nothing but the refresh token is kept, and only for this tab.
@@ -136,6 +205,79 @@ describe("the admin console", { concurrency: false }, () => {
     const after = number(await page.getByTestId("available-coins").innerText());
     assert.equal(after, before + 250);
     await shot("05-users");
+  });
+
+  it("a large adjustment waits for the second admin, who approves it under Approvals", async () => {
+    const before = await openUser(DEMO);
+    await page.getByLabel("Amount (negative for a penalty)").fill("5000");
+    await page.getByLabel(/^Reason/).fill("Charity walk prize");
+    await page.getByRole("button", { name: "Review adjustment" }).click();
+    await page.getByRole("alertdialog", { name: "Confirm the adjustment" }).getByRole("button", { name: "Confirm" }).click();
+    await page.getByRole("status").filter({ hasText: "Waiting for a second admin" }).waitFor();
+    assert.equal(number(await page.getByTestId("available-coins").innerText()), before, "nothing moved yet");
+    // The requester sees it waiting and cannot approve it.
+    await page.getByRole("link", { name: "Approvals" }).click();
+    const mine = page.getByRole("article", { name: /Coin adjustment: demo@fitkart\.local/ });
+    await mine.getByText("You asked for this").waitFor();
+    assert.equal(await mine.getByRole("button", { name: "Approve and apply" }).count(), 0);
+
+    // The second admin signs in and approves with a code from their phone.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAs(OPS);
+    await page.getByRole("link", { name: "Approvals" }).click();
+    const card = page.getByRole("article", { name: /Coin adjustment: demo@fitkart\.local/ });
+    await card.getByText("Charity walk prize").waitFor();
+    await card.getByText("admin@fitkart.local").waitFor();
+    await shot("06a-approvals");
+    await card.getByLabel("Code from your authenticator app").fill(await codeOf(OPS.email));
+    await card.getByRole("button", { name: "Approve and apply" }).click();
+    await card.getByRole("status").filter({ hasText: "Approved" }).waitFor();
+    assert.equal(await openUser(DEMO), before + 5000);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAs(ADMIN);
+  });
+
+  it("sets up a new admin's authenticator at their first sign-in", async () => {
+    // A walker becomes an admin the only way there is: one admin asks, the other approves.
+    const email = `new-admin-${Date.now()}@fitkart.local`;
+    const password = "a-new-admin-password";
+    let res = await fetch(`${BASE}/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password, full_name: "New Admin" }),
+    });
+    assert.equal(res.status, 201);
+    const id = (await res.json()).user.id;
+    const admin = await adminToken(ADMIN);
+    const asked = await fetch(`${BASE}/v1/admin/users/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ role: "admin", reason: "Joins the support rota" }),
+    });
+    assert.equal(asked.status, 202);
+    const request = await asked.json();
+    const ops = await adminToken(OPS);
+    const approved = await ops.post(`/v1/admin/change-requests/${request.id}/approve`, { code: await codeOf(OPS.email) });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Set up your authenticator" }).waitFor();
+    await page.getByRole("img", { name: "QR code of your authenticator secret" }).waitFor();
+    const secret = await page.getByTestId("totp-secret").innerText();
+    await shot("01c-enrol");
+    await page.getByLabel("Code from your authenticator app").fill(totp(secret));
+    await page.getByRole("button", { name: "Confirm and sign in" }).click();
+    const codes = page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem");
+    await codes.first().waitFor();
+    assert.equal(await codes.count(), 10);
+    await page.getByRole("button", { name: "I saved them, continue" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAs(ADMIN);
   });
 
   it("shows the API's validation message next to a setting", async () => {

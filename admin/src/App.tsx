@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import React, { useEffect, useState } from "react";
 import { Me, resume, signOut, whenSignedOut } from "./api";
 import { SignIn } from "./screens/SignIn";
 import { Review } from "./screens/Review";
@@ -7,15 +7,17 @@ import { Users } from "./screens/Users";
 import { Settings } from "./screens/Settings";
 import { AuditLog } from "./screens/AuditLog";
 import { Stats } from "./screens/Stats";
+import { Approvals } from "./screens/Approvals";
 
-const SCREENS = [
+const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React.JSX.Element }[] = [
   { path: "review", label: "Review queue", view: Review },
   { path: "orders", label: "Orders", view: Orders },
   { path: "users", label: "Users", view: Users },
+  { path: "approvals", label: "Approvals", view: Approvals },
   { path: "settings", label: "Settings", view: Settings },
   { path: "audit", label: "Audit log", view: AuditLog },
   { path: "stats", label: "Stats", view: Stats },
-] as const;
+];
 
 /** The screen named by the URL hash (#/orders), so that reloads and links keep their place. */
 function useRoute(): string {
@@ -62,9 +64,10 @@ export function App() {
           {me.email}{" "}
           <button
             className="link"
-            onClick={async () => {
-              await signOut();
+            onClick={() => {
+              // The screen goes first; the session ends on the server meanwhile.
               setMe(null);
+              void signOut();
             }}
           >
             Sign out
@@ -73,7 +76,7 @@ export function App() {
       </header>
       <main>
         <h1>{screen.label}</h1>
-        <View />
+        <View me={me} />
       </main>
     </div>
   );

@@ -72,7 +72,8 @@ async function refresh(): Promise<boolean> {
   return true;
 }
 
-/** A call with the admin's token; an expired token is refreshed once, then the console signs out. */
+/** A call with the admin's token; an expired token is refreshed once, then the console
+ * signs out. A `202` (a change that waits for a second admin) answers its change request. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const send = () =>
     fetch(`${API}${path}`, {
@@ -97,25 +98,85 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 export type Me = { id: string; email: string; full_name: string; role: string };
 
-/** Signs in; only admins may use the console. */
-export async function signIn(email: string, password: string): Promise<Me> {
-  const res = await fetch(`${API}/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password }),
+/**
+ * Where a sign-in stands. Admin routes need a session that proved the admin's second
+ * factor: after the password comes the authenticator's code, or (for an admin without
+ * one yet) setting one up.
+ */
+export type SignInStep =
+  | { step: "code"; me: Me; password_token: string; password_refresh: string }
+  | { step: "enrol"; me: Me; password_token: string; password_refresh: string; enrolment: Enrolment };
+
+export type Enrolment = { secret: string; otpauth_uri: string; qr_svg: string };
+
+async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw await problem(res);
-  const session = await res.json();
+  return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+}
+
+async function logout(refreshToken: string) {
+  await fetch(`${API}/v1/auth/logout`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ refresh_token: refreshToken }),
+  }).catch(() => {});
+}
+
+/** Signs in with the password; only admins may use the console. The answer says what the
+ * second factor needs next. */
+export async function signIn(email: string, password: string): Promise<SignInStep> {
+  const session = await call<{ user: Me; tokens: { access_token: string; refresh_token: string } }>(
+    "POST",
+    "/v1/auth/login",
+    null,
+    { email, password },
+  );
+  const { access_token, refresh_token } = session.tokens;
   if (session.user.role !== "admin") {
-    await fetch(`${API}/v1/auth/logout`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: session.tokens.refresh_token }),
-    });
+    await logout(refresh_token);
     throw new ApiError(403, "forbidden", "This account is not an admin.");
   }
+  const mfa = await call<{ totp_enrolled: boolean }>("GET", "/v1/me/mfa", access_token);
+  if (mfa.totp_enrolled) {
+    return { step: "code", me: session.user, password_token: access_token, password_refresh: refresh_token };
+  }
+  const enrolment = await call<Enrolment>("POST", "/v1/me/mfa/totp", access_token);
+  return { step: "enrol", me: session.user, password_token: access_token, password_refresh: refresh_token, enrolment };
+}
+
+/** The authenticator's code (or a recovery code) for the console's session; the
+ * password-only session is ended. */
+export async function proveCode(pending: SignInStep, code: string): Promise<Me> {
+  const session = await call<{ user: Me; tokens: { access_token: string; refresh_token: string } }>(
+    "POST",
+    "/v1/auth/mfa",
+    pending.password_token,
+    { code },
+  );
+  await logout(pending.password_refresh);
   keep(session.tokens);
   return session.user;
+}
+
+/** Confirms a new authenticator with its first code; answers the recovery codes, shown once. */
+export async function confirmEnrolment(pending: SignInStep, code: string): Promise<{ me: Me; recoveryCodes: string[] }> {
+  const done = await call<{ recovery_codes: string[]; user: Me; tokens: { access_token: string; refresh_token: string } }>(
+    "POST",
+    "/v1/me/mfa/totp/confirm",
+    pending.password_token,
+    { code },
+  );
+  await logout(pending.password_refresh);
+  keep(done.tokens);
+  return { me: done.user, recoveryCodes: done.recovery_codes };
 }
 
 /** After a reload: the session of this tab, if it is still valid. */
@@ -132,13 +193,7 @@ export async function resume(): Promise<Me | null> {
 export async function signOut() {
   const refreshToken = sessionStorage.getItem(REFRESH_KEY);
   signOutLocally();
-  if (refreshToken) {
-    await fetch(`${API}/v1/auth/logout`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    }).catch(() => {});
-  }
+  if (refreshToken) await logout(refreshToken);
 }
 
 /** A query string from the defined, non-empty values. */
@@ -154,3 +209,35 @@ export function query(params: Record<string, string | number | null | undefined>
 export const formatNumber = (n: number) => n.toLocaleString("en-US");
 export const formatTime = (t: string | null | undefined) =>
   t ? new Date(t).toLocaleString("en-GB", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" }) + " UTC" : "—";
+
+/** A money-relevant change that waits for a second admin (answered `202`). */
+export type ChangeRequest = {
+  id: string;
+  kind: "role" | "coins" | "setting" | "price";
+  entity_type: string;
+  entity_id: string | null;
+  setting_key: string | null;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  reason: string;
+  status: "pending" | "approved" | "rejected" | "withdrawn" | "expired";
+  requested_by: string;
+  requested_by_email: string;
+  requested_at: string;
+  expires_at: string;
+  decided_by_email: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  approvers_available: number;
+};
+
+export function isChangeRequest(x: unknown): x is ChangeRequest {
+  return typeof x === "object" && x !== null && "requested_by" in x && "approvers_available" in x;
+}
+
+/** What the console says when a change waits for a second admin. */
+export function waitingMessage(request: ChangeRequest): string {
+  return request.approvers_available > 0
+    ? "Waiting for a second admin: another admin approves it under Approvals, with a code from their authenticator."
+    : "Waiting for a second admin: no other admin can approve it yet (there is only one, or the others became admins less than 7 days ago). It expires in 72 hours.";
+}

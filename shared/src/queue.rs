@@ -51,12 +51,26 @@ where
     F: Fn(Vec<T>) -> Fut,
     Fut: Future<Output = Result<Vec<T>>>,
 {
+    consume_pausing(requests, work, OUTAGE_PAUSES).await
+}
+
+/// `consume`, waiting out an outage with these pauses.
+async fn consume_pausing<T, F, Fut>(
+    requests: Vec<(String, T)>,
+    work: F,
+    pauses: &[std::time::Duration],
+) -> Vec<String>
+where
+    T: Clone + PartialEq + std::fmt::Debug,
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
     let batch: Vec<T> = requests.iter().map(|(_, r)| r.clone()).collect();
     let mut result = work(batch.clone()).await;
     // An outage (the database restarting, a failover, the proxy out of connections) is
     // waited out here, a few times with growing pauses, instead of handing every message
     // back to SQS: each receive counts towards the DLQ, and an outage is nobody's poison.
-    for pause in OUTAGE_PAUSES {
+    for pause in pauses {
         match &result {
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, pause_ms = pause.as_millis() as u64, "batch hit an outage; trying again");
@@ -166,4 +180,73 @@ pub fn url<'a>(configured: &'a Option<String>, variable: &str) -> Result<&'a str
             "environment variable {variable} is required by this function"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn requests(n: usize) -> Vec<(String, u32)> {
+        (0..n).map(|i| (format!("m{i}"), i as u32)).collect()
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_waited_out_in_place_and_nothing_fails() {
+        let calls = AtomicUsize::new(0);
+        let failed = consume_pausing(
+            requests(3),
+            |_batch: Vec<u32>| {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 2 {
+                        Err(Error::Unavailable("the database is restarting".into()))
+                    } else {
+                        Ok(Vec::new())
+                    }
+                }
+            },
+            &[std::time::Duration::ZERO; 3],
+        )
+        .await;
+        assert!(failed.is_empty());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "the whole batch, three times"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_outage_hands_the_batch_back_without_trying_each_message() {
+        let calls = AtomicUsize::new(0);
+        let failed = consume_pausing(
+            requests(3),
+            |_batch: Vec<u32>| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err::<Vec<u32>, _>(Error::Unavailable("down".into())) }
+            },
+            &[std::time::Duration::ZERO; 2],
+        )
+        .await;
+        assert_eq!(failed, ["m0", "m1", "m2"]);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_bug_is_isolated_to_its_message() {
+        let failed = consume_pausing(
+            requests(3),
+            |batch: Vec<u32>| async move {
+                if batch.contains(&1) {
+                    Err(Error::internal("a statement chokes on record 1"))
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            &[std::time::Duration::ZERO; 3],
+        )
+        .await;
+        assert_eq!(failed, ["m1"]);
+    }
 }

@@ -9,6 +9,7 @@ mod architecture;
 mod auth;
 mod budget;
 mod deploy;
+mod four_eyes;
 mod fraud;
 mod fulfilment;
 mod hardening;

@@ -1,5 +1,5 @@
 import { FormEvent, useState } from "react";
-import { api, formatNumber, formatTime, query } from "../api";
+import { api, ChangeRequest, formatNumber, formatTime, isChangeRequest, query, waitingMessage } from "../api";
 import { Badge, messageOf, More, Notice, useLoad, usePages } from "../components/common";
 
 type Wallet = { available_coins: number; frozen_coins: number; total_earned: number; total_spent: number };
@@ -71,6 +71,7 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
   const [confirming, setConfirming] = useState(false);
+  const [roleReason, setRoleReason] = useState("");
 
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!user) return <p className="loading">Loading…</p>;
@@ -78,8 +79,14 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   async function update(body: Record<string, unknown>) {
     setMessage(null);
     try {
-      setData(await api<Detail>("PATCH", `/v1/admin/users/${id}`, body));
-      setMessage({ kind: "ok", text: "Saved." });
+      const answer = await api<Detail | ChangeRequest>("PATCH", `/v1/admin/users/${id}`, body);
+      if (isChangeRequest(answer)) {
+        setRoleReason("");
+        setMessage({ kind: "ok", text: `Role change requested. ${waitingMessage(answer)}` });
+      } else {
+        setData(answer);
+        setMessage({ kind: "ok", text: "Saved." });
+      }
       onChanged();
     } catch (e) {
       setMessage({ kind: "error", text: messageOf(e) });
@@ -91,11 +98,15 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   async function adjust() {
     setMessage(null);
     try {
-      const row = await api<Transaction>("POST", `/v1/admin/users/${id}/coins`, { amount: coins, reason: reason.trim() });
+      const row = await api<Transaction | ChangeRequest>("POST", `/v1/admin/users/${id}/coins`, { amount: coins, reason: reason.trim() });
       setData(await api<Detail>("GET", `/v1/admin/users/${id}`));
       setAmount("");
       setReason("");
-      setMessage({ kind: "ok", text: `${row.transaction_type} of ${formatNumber(row.amount)} coins recorded; balance ${formatNumber(row.balance_after)}.` });
+      setMessage(
+        isChangeRequest(row)
+          ? { kind: "ok", text: `Adjustment of ${formatNumber(coins)} coins requested. ${waitingMessage(row)}` }
+          : { kind: "ok", text: `${row.transaction_type} of ${formatNumber(row.amount)} coins recorded; balance ${formatNumber(row.balance_after)}.` },
+      );
       onChanged();
     } catch (e) {
       setMessage({ kind: "error", text: messageOf(e) });
@@ -143,8 +154,20 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         <button className={user.is_active ? "danger" : ""} onClick={() => update({ is_active: !user.is_active })}>
           {user.is_active ? "Deactivate" : "Activate"}
         </button>
-        <button className="secondary" onClick={() => update({ role: user.role === "admin" ? "user" : "admin" })}>
-          {user.role === "admin" ? "Remove admin role" : "Make admin"}
+      </div>
+      <div className="row">
+        <label>
+          Why the role should change (a second admin reads it, then approves)
+          <input value={roleReason} onChange={(e) => setRoleReason(e.target.value)} maxLength={500} />
+        </label>
+      </div>
+      <div className="buttons">
+        <button
+          className="secondary"
+          disabled={!roleReason.trim()}
+          onClick={() => update({ role: user.role === "admin" ? "user" : "admin", reason: roleReason.trim() })}
+        >
+          {user.role === "admin" ? "Ask to remove the admin role" : "Ask to make admin"}
         </button>
       </div>
       <form
@@ -155,6 +178,7 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         }}
       >
         <h3>Adjust coins</h3>
+        <p className="hint">More than the coin_adjust_four_eyes_above setting (1,000 by default) either way waits for a second admin.</p>
         <div className="row">
           <label>
             Amount (negative for a penalty)
