@@ -149,6 +149,14 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
         );
     }
     checks.finish()?;
+    // Nobody deactivates or re-roles themselves: another admin does (and with two
+    // admins, one switching themselves off would leave the other alone unawares).
+    if id == actor.admin_id {
+        return Err(Error::denied(
+            "own_account",
+            "Admins can't change their own account here; ask another admin.",
+        ));
+    }
     let mut tx = AuditedTx::begin(app, actor).await?;
     if let Some(role) = role {
         let proposal = Proposal::Role { user_id: id, role };

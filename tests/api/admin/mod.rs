@@ -350,19 +350,43 @@ async fn a_demoted_admins_still_valid_token_is_refused() {
 }
 
 #[tokio::test]
-async fn the_last_active_admin_cannot_remove_themselves() {
+async fn admins_cannot_switch_themselves_off_and_never_all_at_once() {
     let t = TestApp::new().await;
     let boss = t.admin("boss@example.com").await;
+    let ops = t.admin("ops@example.com").await;
+    let deactivate = |by: &User, who: Uuid| {
+        let token = by.access_token.clone();
+        let t = &t;
+        async move {
+            t.call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
+                .bearer(&token)
+                .param("id", who)
+                .json(json!({"is_active": false}))
+                .send()
+                .await
+        }
+    };
     let rows = audit_rows(&t).await;
-    let last = t
-        .call(admin::update_user, "PATCH", "/v1/admin/users/{id}")
-        .bearer(&boss.access_token)
-        .param("id", boss.id)
-        .json(json!({"is_active": false}))
-        .send()
-        .await;
-    assert_eq!((last.status, last.code()), (409, "last_admin"));
+    let own = deactivate(&boss, boss.id).await;
+    assert_eq!((own.status, own.code()), (403, "own_account"));
     assert_eq!(audit_rows(&t).await, rows, "a refusal leaves no audit row");
+    // Two admins deactivating each other at the same moment: one of them stays.
+    let (a, b) = tokio::join!(deactivate(&boss, ops.id), deactivate(&ops, boss.id));
+    let statuses = [(a.status, a.code().to_owned()), (b.status, b.code().to_owned())];
+    assert!(
+        statuses.contains(&(200, String::new()))
+            && statuses
+                .iter()
+                .any(|(s, c)| (*s, c.as_str()) == (409, "last_admin") || *s == 401),
+        "{statuses:?}"
+    );
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND is_active",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(active, 1);
 }
 
 #[tokio::test]
