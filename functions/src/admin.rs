@@ -14,7 +14,7 @@ use fitkart::http::{
     admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
     query_param, Page, Request, Response, StatusCode,
 };
-use fitkart::orders::{self, Actor, Change, Status};
+use fitkart::orders::{self, workflow, Change, Status};
 use fitkart::rewards::{self, ProductChanges};
 use fitkart::shopify::fulfilment;
 use fitkart::steps::review::{self, Decision, QueueStatus};
@@ -276,21 +276,12 @@ pub async fn update_order(app: &App, req: Request) -> Result<Response> {
         notes,
     };
     let mut tx = AuditedTx::begin(app, actor).await?;
-    let admin_id = tx.admin_id();
-    let (before, after) =
-        orders::transition(tx.conn(), id, Actor::Admin(admin_id), &change).await?;
-    tx.commit(Entry {
-        action: "order.update",
-        entity_type: EntityType::Order,
-        entity_id: Some(id),
-        before: &before.audit_view(),
-        after: &after.audit_view(),
-    })
-    .await?;
-    if after.order.status == Status::Confirmed && before.order.status != Status::Confirmed {
+    let moved = workflow::by_admin(&mut tx, id, &change).await?;
+    tx.commit_recorded().await?;
+    if moved.push_due() {
         fulfilment::request_push(app, id).await;
     }
-    ok(&after)
+    ok(&moved.after)
 }
 
 // ------------------------------------------------------------------ rewards

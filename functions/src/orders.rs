@@ -5,7 +5,7 @@ use fitkart::http::{
     caller, header, json, json_body, ok, page_request, parse_query, path_id, Page, Request,
     Response, StatusCode,
 };
-use fitkart::orders::{self, Actor, Address, Change, NewOrder, Status};
+use fitkart::orders::{self, workflow, Address, NewOrder, Status};
 use fitkart::shopify::fulfilment;
 use fitkart::{idempotency, App, Error, Result};
 use serde::Deserialize;
@@ -43,13 +43,19 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
     let placed = idempotency::once(&mut tx, me.user_id, &key, &order, 201, async |conn| {
         let mut placed = orders::place(conn, me.user_id, &order).await?;
         if auto_confirm {
-            placed = orders::confirm_automatically(conn, placed.id).await?;
+            placed = workflow::confirm_automatically(conn, placed.id)
+                .await?
+                .after
+                .order;
         }
         serde_json::to_value(placed).map_err(Error::internal)
     })
     .await?;
     tx.commit().await?;
-    if !placed.replayed && placed.body["status"] == Status::Confirmed.as_str() {
+    let status_now = placed.body["status"]
+        .as_str()
+        .and_then(|s| Status::parse(s).ok());
+    if !placed.replayed && status_now.is_some_and(|s| workflow::push_due(None, s)) {
         if let Some(id) = placed.body["id"]
             .as_str()
             .and_then(|id| Uuid::parse_str(id).ok())
@@ -95,12 +101,8 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 pub async fn cancel(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let change = Change {
-        to: Some(Status::Cancelled),
-        ..Change::default()
-    };
     let mut tx = app.db().await?.begin().await?;
-    let (_, after) = orders::transition(&mut tx, id, Actor::User(me.user_id), &change).await?;
+    let moved = workflow::cancel_by_owner(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
-    ok(&after.order)
+    ok(&moved.after.order)
 }

@@ -60,6 +60,8 @@ pub struct AuditedTx {
     actor: Actor,
     /// Set when the change is a second admin's approval of another admin's request.
     approval: Option<Approval>,
+    /// Audit rows written so far by the area that made the change (`record`).
+    recorded: usize,
 }
 
 /// The request an approved change came from: its row names both admins.
@@ -75,6 +77,7 @@ impl AuditedTx {
             tx: app.db().await?.begin().await?,
             actor,
             approval: None,
+            recorded: 0,
         })
     }
 
@@ -90,6 +93,34 @@ impl AuditedTx {
     /// The connection the change is made on.
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    /// Writes an audit row now, in the transaction: for an area that audits its own
+    /// changes (the order workflow). The caller then ends with `commit_recorded`.
+    pub async fn record<B: Serialize, A: Serialize>(
+        &mut self,
+        entry: Entry<'_, B, A>,
+    ) -> Result<()> {
+        insert(
+            &mut self.tx,
+            ActorKind::Admin,
+            Some(&self.actor),
+            self.approval,
+            entry,
+        )
+        .await?;
+        self.recorded += 1;
+        Ok(())
+    }
+
+    /// Commits a change whose audit rows were written with `record`; refuses to commit
+    /// a mutation nothing audited.
+    pub async fn commit_recorded(self) -> Result<()> {
+        if self.recorded == 0 {
+            return Err(Error::internal("an admin mutation without an audit row"));
+        }
+        self.tx.commit().await?;
+        Ok(())
     }
 
     /// Writes the audit row and commits it with the change.

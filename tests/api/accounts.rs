@@ -3,7 +3,8 @@
 //! Email verification, resend, password forgot/reset, password change, email change,
 //! login throttling per source, redemption needing a confirmed email, and deletion.
 
-use fitkart::orders::{self, Actor, Change, Status};
+use fitkart::audit::ActorKind;
+use fitkart::orders::{workflow, Change, Status};
 use fitkart_functions::auth::{
     forgot_password, login, refresh, resend_verification, reset_password, verify_email,
 };
@@ -444,14 +445,9 @@ async fn deleting_an_account_forgets_its_tokens_responses_and_settled_addresses(
             notes: None,
             ..Change::default()
         };
-        orders::transition(
-            &mut tx,
-            shipped,
-            Actor::Admin(uuid::Uuid::new_v4()),
-            &change,
-        )
-        .await
-        .unwrap();
+        workflow::by_integration(&mut tx, ActorKind::System, shipped, &change, None)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     forgot(&t, "kim@example.com").await;

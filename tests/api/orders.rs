@@ -1,7 +1,8 @@
 //! Rewards and coin orders: the catalog, placing orders (stock, coins, idempotency, races),
 //! reading and cancelling them, and every transition of the order state machine.
 
-use fitkart::orders::{self, Actor, Change, Status};
+use fitkart::audit::ActorKind;
+use fitkart::orders::{workflow, Change, Status};
 use fitkart_functions::{orders as order_fns, rewards};
 use fitkart_tests::{address, order_body, TestApp, User};
 use futures::future::join_all;
@@ -521,14 +522,9 @@ async fn users_cancel_their_own_open_orders_and_see_no_one_elses() {
             to: Some(to),
             ..Change::default()
         };
-        orders::transition(
-            &mut tx,
-            second_id,
-            Actor::Admin(uuid::Uuid::new_v4()),
-            &change,
-        )
-        .await
-        .unwrap();
+        workflow::by_integration(&mut tx, ActorKind::System, second_id, &change, None)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     let late = t
@@ -562,7 +558,7 @@ async fn order_in(t: &TestApp, user: &User, product: Uuid, key: &str, from: Stat
             to: Some(*to),
             ..Change::default()
         };
-        orders::transition(&mut tx, id, Actor::Admin(uuid::Uuid::new_v4()), &change)
+        workflow::by_integration(&mut tx, ActorKind::System, id, &change, None)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -596,7 +592,7 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
                 ..Change::default()
             };
             let result =
-                orders::transition(&mut tx, id, Actor::Admin(uuid::Uuid::new_v4()), &change).await;
+                workflow::by_integration(&mut tx, ActorKind::System, id, &change, None).await;
             let allowed = from.can_become(to);
             let expected_allowed = matches!(
                 (from, to),
@@ -612,7 +608,7 @@ async fn every_transition_of_the_state_machine_with_its_coin_and_stock_effects()
             );
             assert_eq!(allowed, expected_allowed, "{from:?} -> {to:?}");
             match result {
-                Ok((before, after)) => {
+                Ok(workflow::Moved { before, after }) => {
                     assert!(allowed, "{from:?} -> {to:?} should be refused");
                     tx.commit().await.unwrap();
                     assert_eq!(before.order.status, from);

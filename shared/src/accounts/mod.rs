@@ -203,6 +203,12 @@ pub async fn set_state(
     id: Uuid,
     change: AccountState,
 ) -> Result<(AccountState, AccountState)> {
+    // Every change of who is an admin, and whether they are active, queues on one lock,
+    // taken before any row: two admins switching each other off at once must not both
+    // pass the last-admin check, nor wait on each other's rows.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
+        .execute(&mut *conn)
+        .await?;
     let current = sqlx::query!(
         r#"SELECT is_active, role AS "role: Role" FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
         id
@@ -215,10 +221,6 @@ pub async fn set_state(
     let loses_admin =
         current.role == Role::Admin && current.is_active && (role != Role::Admin || !is_active);
     if loses_admin {
-        // Serialise concurrent demotions of different admins on one row lock.
-        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
-            .execute(&mut *conn)
-            .await?;
         let others = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM users
                WHERE role = 'admin' AND is_active AND deleted_at IS NULL AND id <> $1"#,

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{Client, Job};
 use crate::audit::{self, ActorKind, EntityType, Entry};
-use crate::orders::{self, Actor, Change, Status};
+use crate::orders::{self, workflow, Change, Status};
 use crate::{queue, App, Error, Result};
 
 /// Attempts per Shopify request inside one delivery; after that the message is retried by
@@ -87,12 +87,13 @@ pub async fn push(app: &App, order_id: Uuid) -> Result<Pushed> {
         }
         Err(e) => {
             // Let the next delivery try at once instead of after the lease.
-            let released = sqlx::query!(
-                "UPDATE orders SET shopify_push_lease_until = NULL WHERE id = $1",
-                order_id
-            )
-            .execute(app.db().await?)
-            .await;
+            let released = match app.db().await {
+                Ok(pool) => match pool.acquire().await {
+                    Ok(mut conn) => workflow::release_push(&mut conn, order_id).await,
+                    Err(e) => Err(e.into()),
+                },
+                Err(e) => Err(e),
+            };
             if let Err(release) = released {
                 tracing::warn!(%order_id, error = %release, "push lease not released");
             }
@@ -137,28 +138,13 @@ async fn claim(app: &App, order_id: Uuid) -> Result<Claim> {
     let status = Status::parse(&row.status).map_err(Error::internal)?;
     match status {
         Status::Confirmed if row.requested => {
-            let (before, after) = orders::transition(
-                &mut tx,
-                order_id,
-                Actor::Shopify,
-                &Change {
-                    to: Some(Status::Processing),
-                    ..Change::default()
-                },
-            )
-            .await?;
-            audit::record(
-                &mut tx,
-                ActorKind::Shopify,
-                Entry {
-                    action: "order.update",
-                    entity_type: EntityType::Order,
-                    entity_id: Some(order_id),
-                    before: &before.audit_view(),
-                    after: &json!({"status": after.order.status, "reason": "sending to Shopify"}),
-                },
-            )
-            .await?;
+            let change = Change {
+                to: Some(Status::Processing),
+                ..Change::default()
+            };
+            let why = json!({"reason": "sending to Shopify"});
+            workflow::by_integration(&mut tx, ActorKind::Shopify, order_id, &change, Some(why))
+                .await?;
         }
         Status::Processing if row.requested => {}
         _ => return Ok(Claim::NotWaiting),
@@ -169,13 +155,7 @@ async fn claim(app: &App, order_id: Uuid) -> Result<Claim> {
             row.order_code
         )));
     }
-    sqlx::query!(
-        "UPDATE orders SET shopify_push_lease_until = now() + make_interval(secs => $2) WHERE id = $1",
-        order_id,
-        LEASE_SECONDS
-    )
-    .execute(&mut *tx)
-    .await?;
+    workflow::lease_push(&mut tx, order_id, LEASE_SECONDS).await?;
     let lines = sqlx::query!(
         "SELECT p.shopify_variant_id, oi.quantity, oi.product_name
          FROM order_items oi JOIN reward_products p ON p.id = oi.product_id
@@ -301,14 +281,7 @@ pub fn order_input(order: &Pending) -> Value {
 /// Stores the Shopify order id and ends the lease, audited.
 async fn record(app: &App, order_id: Uuid, shopify_id: &str, found: bool) -> Result<()> {
     let mut tx = app.db().await?.begin().await?;
-    sqlx::query!(
-        "UPDATE orders SET shopify_order_id = $2, shopify_push_lease_until = NULL, updated_at = now()
-         WHERE id = $1",
-        order_id,
-        shopify_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    workflow::record_shopify_id(&mut tx, order_id, shopify_id).await?;
     audit::record(
         &mut tx,
         ActorKind::Shopify,

@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 use super::Job;
 use crate::audit::{self, ActorKind, EntityType, Entry};
-use crate::orders::{self, Actor, Change, Status};
+use crate::orders::workflow::{self, Path};
+use crate::orders::{Change, Status};
 use crate::{queue, App, Error, Result};
 
 /// Shopify's order webhooks are a few kilobytes; anything near this is not one of them.
@@ -258,55 +259,6 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
     }
 }
 
-/// How an order gets from `from` to where Shopify says it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Walk {
-    /// These transitions, in order (each one the workflow allows).
-    Steps(Vec<Status>),
-    /// The order is there already, or beyond.
-    Already,
-    /// The workflow does not allow it; a person decides.
-    Refused(String),
-}
-
-/// The forward path of the workflow.
-const FORWARD: [Status; 5] = [
-    Status::Pending,
-    Status::Confirmed,
-    Status::Processing,
-    Status::Shipped,
-    Status::Delivered,
-];
-
-pub fn walk(from: Status, target: Target) -> Walk {
-    let to = target.status();
-    if from == to {
-        return Walk::Already;
-    }
-    if target == Target::Cancelled {
-        return if from.can_become(Status::Cancelled) {
-            Walk::Steps(vec![Status::Cancelled])
-        } else {
-            Walk::Refused(format!(
-                "Shopify cancelled an order that is {from} here; settle it by hand"
-            ))
-        };
-    }
-    let (Some(at), Some(goal)) = (
-        FORWARD.iter().position(|s| *s == from),
-        FORWARD.iter().position(|s| *s == to),
-    ) else {
-        return Walk::Refused(format!(
-            "Shopify reports the order {to}, but it is {from} here; settle it by hand"
-        ));
-    };
-    if at >= goal {
-        Walk::Already
-    } else {
-        Walk::Steps(FORWARD[at + 1..=goal].to_vec())
-    }
-}
-
 /// Applies a recorded webhook to its order, once. An error leaves the message to be
 /// retried (the database, or an order whose push has not recorded its Shopify id yet).
 pub async fn apply(app: &App, webhook_id: &str) -> Result<String> {
@@ -416,13 +368,7 @@ async fn move_order(
     // An orders/* webhook before our push recorded the id teaches it to us.
     if order.shopify_order_id.is_none() {
         if let Some(id) = &event.shopify_order_id {
-            sqlx::query!(
-                "UPDATE orders SET shopify_order_id = $2, shopify_push_lease_until = NULL WHERE id = $1",
-                order.id,
-                id
-            )
-            .execute(&mut *conn)
-            .await?;
+            workflow::record_shopify_id(conn, order.id, id).await?;
         }
     }
     let Some(target) = event.target else {
@@ -431,8 +377,8 @@ async fn move_order(
         ));
     };
     let webhook = json!({ "webhook_id": webhook_id, "topic": topic.as_str() });
-    match walk(order.status, target) {
-        Walk::Steps(steps) => {
+    match workflow::path(order.status, target.status()) {
+        Path::Steps(steps) => {
             for step in &steps {
                 let change = Change {
                     to: Some(*step),
@@ -440,12 +386,19 @@ async fn move_order(
                     carrier: event.carrier.clone(),
                     ..Change::default()
                 };
-                audited_transition(conn, order.id, &change, &webhook).await?;
+                workflow::by_integration(
+                    conn,
+                    ActorKind::Shopify,
+                    order.id,
+                    &change,
+                    Some(webhook.clone()),
+                )
+                .await?;
             }
             let path: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
             Ok(format!("{} -> {}", order.status, path.join(" -> ")))
         }
-        Walk::Already => {
+        Path::Already => {
             let new_tracking = event.tracking_number.is_some()
                 && event.tracking_number != order.tracking_number
                 && matches!(order.status, Status::Shipped | Status::Delivered);
@@ -456,13 +409,21 @@ async fn move_order(
                     carrier: event.carrier.clone(),
                     ..Change::default()
                 };
-                audited_transition(conn, order.id, &change, &webhook).await?;
+                workflow::by_integration(
+                    conn,
+                    ActorKind::Shopify,
+                    order.id,
+                    &change,
+                    Some(webhook),
+                )
+                .await?;
                 Ok(format!("{}: tracking updated", order.status))
             } else {
                 Ok(format!("already {}", order.status))
             }
         }
-        Walk::Refused(reason) => {
+        Path::Refused(reason) => {
+            let reason = format!("Shopify: {reason}");
             tracing::error!(order_id = %order.id, %reason, "Shopify webhook refused by the order workflow");
             audit::record(
                 conn,
@@ -479,29 +440,6 @@ async fn move_order(
             Ok(format!("refused: {reason}"))
         }
     }
-}
-
-async fn audited_transition(
-    conn: &mut PgConnection,
-    order_id: Uuid,
-    change: &Change,
-    webhook: &Value,
-) -> Result<()> {
-    let (before, after) = orders::transition(conn, order_id, Actor::Shopify, change).await?;
-    let mut after_view = after.audit_view();
-    after_view["webhook"] = webhook.clone();
-    audit::record(
-        conn,
-        ActorKind::Shopify,
-        Entry {
-            action: "order.update",
-            entity_type: EntityType::Order,
-            entity_id: Some(order_id),
-            before: &before.audit_view(),
-            after: &after_view,
-        },
-    )
-    .await
 }
 
 #[cfg(test)]
@@ -536,42 +474,6 @@ mod tests {
             verify("secret", Some("not base64!"), body),
             Err(Error::InvalidSignature)
         ));
-    }
-
-    #[test]
-    fn the_workflow_is_walked_forward_and_never_back() {
-        use Status::*;
-        let cases = [
-            (Processing, Target::Shipped, Walk::Steps(vec![Shipped])),
-            (
-                Confirmed,
-                Target::Shipped,
-                Walk::Steps(vec![Processing, Shipped]),
-            ),
-            (
-                Processing,
-                Target::Delivered,
-                Walk::Steps(vec![Shipped, Delivered]),
-            ),
-            (Shipped, Target::Shipped, Walk::Already),
-            (Delivered, Target::Shipped, Walk::Already),
-            (Processing, Target::Cancelled, Walk::Steps(vec![Cancelled])),
-            (Cancelled, Target::Cancelled, Walk::Already),
-        ];
-        for (from, target, expected) in cases {
-            assert_eq!(walk(from, target), expected, "{from} -> {target:?}");
-        }
-        for (from, target) in [
-            (Shipped, Target::Cancelled),
-            (Delivered, Target::Cancelled),
-            (Cancelled, Target::Shipped),
-            (Refunded, Target::Delivered),
-        ] {
-            assert!(
-                matches!(walk(from, target), Walk::Refused(_)),
-                "{from} -> {target:?}"
-            );
-        }
     }
 
     #[test]

@@ -372,7 +372,10 @@ async fn admins_cannot_switch_themselves_off_and_never_all_at_once() {
     assert_eq!(audit_rows(&t).await, rows, "a refusal leaves no audit row");
     // Two admins deactivating each other at the same moment: one of them stays.
     let (a, b) = tokio::join!(deactivate(&boss, ops.id), deactivate(&ops, boss.id));
-    let statuses = [(a.status, a.code().to_owned()), (b.status, b.code().to_owned())];
+    let statuses = [
+        (a.status, a.code().to_owned()),
+        (b.status, b.code().to_owned()),
+    ];
     assert!(
         statuses.contains(&(200, String::new()))
             && statuses
@@ -380,12 +383,11 @@ async fn admins_cannot_switch_themselves_off_and_never_all_at_once() {
                 .any(|(s, c)| (*s, c.as_str()) == (409, "last_admin") || *s == 401),
         "{statuses:?}"
     );
-    let active: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE role = 'admin' AND is_active",
-    )
-    .fetch_one(&t.pool)
-    .await
-    .unwrap();
+    let active: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND is_active")
+            .fetch_one(&t.pool)
+            .await
+            .unwrap();
     assert_eq!(active, 1);
 }
 
