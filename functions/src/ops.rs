@@ -6,7 +6,7 @@ use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::{db, housekeeping, metrics, reconcile, App, Result};
 use serde_json::{json, Value};
 
-/// db-migrate: applies pending migrations. The deploy runs it as a custom resource that
+/// ops-migrate: applies pending migrations. The deploy runs it as a custom resource that
 /// every function depends on, so new code never serves before its schema exists (the
 /// stack rolls back if a migration fails); it can also be invoked directly. Safe to run
 /// again: applied migrations are skipped, and a changed one fails loudly. Deleting the
@@ -39,13 +39,13 @@ async fn apply_migrations(app: &App) -> Result<Value> {
     Ok(json!({ "status": "ok", "migrations_applied": applied }))
 }
 
-/// refresh-token-cleanup (daily): expired sessions, stale login attempts, old idempotency
+/// ops-cleanup (daily): expired sessions, stale login attempts, old idempotency
 /// keys and job runs, deleted in bounded batches.
 pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "refresh-token-cleanup", event, || async {
+    jobs::run_once(app, "ops-cleanup", event, || async {
         let deleted = housekeeping::cleanup(app.db().await?, housekeeping::BATCH).await?;
         metrics::emit(
-            &[("Job", "refresh-token-cleanup")],
+            &[("Job", "ops-cleanup")],
             &[
                 (
                     "RefreshTokensDeleted",
@@ -65,10 +65,10 @@ pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
     .await
 }
 
-/// wallet-reconcile (daily): every ledger invariant; each drift is logged as an error
+/// ops-reconcile (daily): every ledger invariant; each drift is logged as an error
 /// with the user and both values, and counted in a metric per check. Nothing is changed.
 pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "wallet-reconcile", event, || async {
+    jobs::run_once(app, "ops-reconcile", event, || async {
         let mut conn = app.db().await?.acquire().await?;
         let drifts = reconcile::run(&mut conn).await?;
         for drift in &drifts {
@@ -81,7 +81,7 @@ pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
             );
         }
         metrics::emit(
-            &[("Job", "wallet-reconcile")],
+            &[("Job", "ops-reconcile")],
             &[("LedgerDriftTotal", "Count", drifts.len() as f64)],
             json!({}),
         );
@@ -90,7 +90,7 @@ pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
             metrics::emit(
                 &[("Check", check)],
                 &[("LedgerDrift", "Count", found as f64)],
-                json!({"job": "wallet-reconcile"}),
+                json!({"job": "ops-reconcile"}),
             );
         }
         Ok(json!({ "checks": reconcile::CHECKS.len(), "drifts": drifts }))
@@ -98,9 +98,9 @@ pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
     .await
 }
 
-/// db-maintenance (weekly): ANALYZE, bloat, unused indexes, connections (see housekeeping).
+/// ops-maintain (weekly): ANALYZE, bloat, unused indexes, connections (see housekeeping).
 pub async fn maintain(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "db-maintenance", event, || async {
+    jobs::run_once(app, "ops-maintain", event, || async {
         let report = housekeeping::maintain(app.db().await?).await?;
         serde_json::to_value(report).map_err(fitkart::Error::internal)
     })

@@ -1,5 +1,5 @@
 //! FitKart's store: the hourly catalog sync (which also re-sends orders Shopify does not
-//! have yet), the `shopify-orders` consumer that pushes orders and applies webhooks, and
+//! have yet), the `shopify-process` consumer that pushes orders and applies webhooks, and
 //! the public webhook route.
 
 use fitkart::http::{header, ok, Request, Response};
@@ -21,7 +21,7 @@ pub async fn sync(app: &App, event: ScheduledEvent) -> Result<Value> {
     .await
 }
 
-/// shopify-orders: pushes confirmed orders to Shopify and applies recorded webhooks.
+/// shopify-process: pushes confirmed orders to Shopify and applies recorded webhooks.
 pub async fn process(app: &App, messages: Vec<Message>) -> Vec<String> {
     shopify::process(app, messages).await
 }

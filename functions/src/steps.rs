@@ -1,4 +1,4 @@
-//! `/v1/steps/*` and the step pipeline's consumers: validate-steps, credit-coins, and the
+//! `/v1/steps/*` and the step pipeline's consumers: steps-validate, steps-credit, and the
 //! scheduled re-queue of records whose validation message never went out.
 
 use std::collections::HashSet;
@@ -186,7 +186,7 @@ pub async fn appeal(app: &App, req: Request) -> Result<Response> {
     json(StatusCode::ACCEPTED, &record)
 }
 
-/// validate-steps: a batch from the step-validation queue, scored together (one record
+/// steps-validate: a batch from the step-validation queue, scored together (one record
 /// that fails is retried alone).
 pub async fn validate(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (requests, mut failed) = queue::parse::<ValidateRecord>(messages);
@@ -198,7 +198,7 @@ pub async fn validate(app: &App, messages: Vec<Message>) -> Vec<String> {
     failed
 }
 
-/// credit-coins: a batch from the coin-credit queue, credited in one transaction (one
+/// steps-credit: a batch from the coin-credit queue, credited in one transaction (one
 /// record that fails is retried alone).
 pub async fn credit(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (requests, mut failed) = queue::parse::<CreditRecord>(messages);
@@ -221,13 +221,13 @@ pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
     Ok(json!({ "queued": queued }))
 }
 
-/// anomaly-train (weekly): a new anomaly model from the last four weeks' verified and
+/// steps-train-anomaly-model (weekly): a new anomaly model from the last four weeks' verified and
 /// admin-approved days, once per scheduled time. The seed is the scheduled day, so a
 /// retried run trains the same model. It changes nothing until `anomaly_model_weight` is
 /// set above 0.
 pub async fn train_anomaly_model(app: &App, event: ScheduledEvent) -> Result<Value> {
     let now = event.scheduled_time.unwrap_or_else(Utc::now);
-    jobs::run_once(app, "anomaly-train", event, || async {
+    jobs::run_once(app, "steps-train-anomaly-model", event, || async {
         let seed = now.date_naive().to_epoch_days() as u64;
         match anomaly::train(app.db().await?, now, seed, anomaly::FLAG_RATE).await? {
             Some((version, summary)) => Ok(json!({ "version": version, "summary": summary })),

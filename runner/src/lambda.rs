@@ -176,7 +176,7 @@ impl Pool {
                 Some(_) => continue,
                 None => match self.spawn().await {
                     Ok(i) => break i,
-                    Err(e) => return Outcome::Crashed(e),
+                    Err(e) => return Outcome::Crashed(e.to_string()),
                 },
             }
         };
@@ -232,12 +232,10 @@ impl Pool {
     /// Starts one execution environment: its own Runtime API on a free port, the
     /// function's process pointed at it, its logs streamed, and a reaper that fails what
     /// it held when the process exits.
-    async fn spawn(self: &Arc<Self>) -> Result<Arc<Instance>, String> {
+    async fn spawn(self: &Arc<Self>) -> crate::Result<Arc<Instance>> {
         let number = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
         let (sender, receiver) = mpsc::channel::<Invocation>(1);
         let cold_start = Arc::new(StdMutex::new(ColdStart {
             init: Duration::ZERO,
@@ -262,7 +260,7 @@ impl Pool {
         let mut child = self
             .command(port, number)
             .spawn()
-            .map_err(|e| format!("{}: {e}", self.spec.binary.display()))?;
+            .map_err(|e| crate::Error::Setup(format!("{}: {e}", self.spec.binary.display())))?;
         api.pid.store(child.id().unwrap_or(0), Ordering::SeqCst);
         for stream in [
             child.stdout.take().map(Pipe::Out),

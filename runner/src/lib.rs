@@ -3,7 +3,7 @@
 //! gateway with API Gateway's payload 2.0 events, SQS event sources on an emulator, and
 //! schedules. Developer tooling only; no function links it.
 
-pub mod cost;
+pub mod error;
 pub mod gateway;
 pub mod lambda;
 pub mod mail;
@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 
+pub use crate::error::{Error, Result};
 use crate::gateway::{CompiledRoute, Gateway};
 use crate::lambda::{FunctionSpec, Outcome, Pool};
 use crate::template::{Locals, Template};
@@ -63,7 +64,7 @@ impl Running {
 }
 
 /// Environment every function gets locally, over what the template says.
-fn overrides(
+pub fn overrides(
     options: &Options,
     port: u16,
     shopify_url: String,
@@ -128,19 +129,19 @@ pub fn binary_path(root: &Path, profile: &str, binary: &str) -> PathBuf {
     dir.join(folder).join(binary)
 }
 
-fn spec(
+pub fn spec(
     options: &Options,
     function: &template::Function,
     locals: &Locals,
     overrides: &BTreeMap<String, String>,
-) -> Result<FunctionSpec, String> {
+) -> crate::Result<FunctionSpec> {
     let binary = binary_path(&options.root, &options.profile, &function.binary);
     if !binary.exists() {
-        return Err(format!(
+        return Err(crate::Error::Setup(format!(
             "{} is not built: {} (run scripts/dev, which builds it)",
             function.logical_id,
             binary.display()
-        ));
+        )));
     }
     Ok(FunctionSpec {
         logical_id: function.logical_id.clone(),
@@ -168,7 +169,7 @@ async fn local_aws() -> aws_config::SdkConfig {
         .await
 }
 
-pub(crate) async fn local_sqs() -> aws_sdk_sqs::Client {
+pub async fn local_sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&local_aws().await)
 }
 
@@ -195,112 +196,6 @@ pub fn default_event(function: &template::Function) -> Bytes {
     Bytes::from_static(b"{}")
 }
 
-/// Cold starts: each function spawned fresh `runs` times, timed from spawn to its first
-/// `/next` (init) and to its first response, next to the hello-world baseline.
-pub async fn coldstart(options: &Options, runs: usize) -> Result<(), String> {
-    let template = template::load(&options.root.join("template.yaml"))?;
-    let sqs = local_sqs().await;
-    let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
-    let locals = Locals {
-        queues,
-        parameters: BTreeMap::new(),
-    };
-    let overrides = overrides(
-        options,
-        options.port,
-        shopify::StandIn::start().await?.graphql_url,
-        (String::new(), String::new()),
-    );
-    let hello = template::Function {
-        logical_id: "hello-world (baseline)".into(),
-        binary: "hello-lambda".into(),
-        timeout_secs: 10,
-        memory_mb: 128,
-        environment: BTreeMap::new(),
-        routes: Vec::new(),
-        queues: Vec::new(),
-        schedules: Vec::new(),
-    };
-    let functions: Vec<&template::Function> =
-        std::iter::once(&hello).chain(&template.functions).collect();
-    let mut specs = Vec::new();
-    for function in &functions {
-        specs.push(spec(options, function, &locals, &overrides)?);
-    }
-    let mut samples = vec![(Vec::new(), Vec::new()); functions.len()];
-    // Round robin, so that machine noise drifting over the run hits every function alike.
-    for _ in 0..runs {
-        for (i, function) in functions.iter().enumerate() {
-            let spec = &specs[i];
-            let pool = Pool::new(FunctionSpec {
-                logical_id: spec.logical_id.clone(),
-                binary: spec.binary.clone(),
-                env: spec.env.clone(),
-                timeout: spec.timeout,
-                memory_mb: spec.memory_mb,
-                quiet: true,
-            });
-            let outcome = pool.invoke(default_event(function)).await;
-            if !matches!(outcome, Outcome::Response(_)) {
-                eprintln!("{}: {outcome:?}", function.logical_id);
-            }
-            let cold = pool.cold_starts()[0];
-            samples[i].0.push(cold.init.as_secs_f64() * 1000.0);
-            samples[i].1.push(
-                cold.first_response
-                    .map(|d| d.as_secs_f64() * 1000.0)
-                    .unwrap_or(f64::NAN),
-            );
-            pool.kill_all();
-            // Let the killed process and the database work it caused settle, so the next
-            // spawn does not pay for its predecessor on a two-core machine.
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-    let rows: Vec<(String, f64, f64, u64)> = functions
-        .iter()
-        .zip(samples.iter_mut())
-        .zip(&specs)
-        .map(|((function, (inits, firsts)), spec)| {
-            let size = std::fs::metadata(&spec.binary)
-                .map(|m| m.len())
-                .unwrap_or(0);
-            (
-                function.logical_id.clone(),
-                median(inits),
-                median(firsts),
-                size,
-            )
-        })
-        .collect();
-    let baseline = rows[0].1;
-    println!();
-    println!(
-        "cold starts, profile {}, median of {runs} fresh processes each",
-        options.profile
-    );
-    println!(
-        "{:<30} {:>9} {:>15} {:>9} {:>12}",
-        "function", "init ms", "first resp ms", "size MB", "init ratio"
-    );
-    let mut worst: f64 = 0.0;
-    for (name, init, first, size) in &rows {
-        let ratio = init / baseline;
-        worst = worst.max(ratio);
-        println!(
-            "{name:<30} {init:>9.2} {first:>15.2} {:>9.2} {ratio:>12.2}",
-            *size as f64 / 1_048_576.0
-        );
-    }
-    println!("worst init ratio to hello-world: {worst:.2} (goal <= 1.3)");
-    Ok(())
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    values[values.len() / 2]
-}
-
 /// The admin console (`admin/dist`, built by `npm run build`) at `/admin/`, its API docs
 /// page at `/docs/`, and the OpenAPI spec at `/openapi.yaml`, as CloudFront serves them in
 /// AWS. Everything else goes to the gateway.
@@ -319,12 +214,14 @@ fn static_files(root: &Path) -> axum::Router<Arc<Gateway>> {
 
 /// Brings everything up and returns once the gateway serves. Queues are created, the
 /// migrate function is run, pollers and schedules start, demo data is seeded.
-pub async fn up(options: &Options) -> Result<Running, String> {
+pub async fn up(options: &Options) -> crate::Result<Running> {
     // Bound first: the functions' mail links need the port the gateway really serves on.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        .map_err(|e| {
+            crate::Error::Setup(format!("cannot listen on 127.0.0.1:{}: {e}", options.port))
+        })?;
+    let port = listener.local_addr()?.port();
     let template = template::load(&options.root.join("template.yaml"))?;
     let sqs = local_sqs().await;
     let queues = sqs::create_queues(&sqs, &template, &options.queue_prefix).await?;
@@ -358,7 +255,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     if let Some(migrate) = pools.get("DbMigrateFunction") {
         match migrate.invoke(Bytes::from_static(b"{}")).await {
             Outcome::Response(out) => println!("migrations: {}", String::from_utf8_lossy(&out)),
-            other => return Err(format!("migrations failed: {other:?}")),
+            other => return Err(crate::Error::Setup(format!("migrations failed: {other:?}"))),
         }
     }
 
@@ -366,7 +263,11 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     if let Some(sync) = pools.get("ShopifySyncFunction") {
         match sync.invoke(Bytes::from_static(b"{}")).await {
             Outcome::Response(out) => println!("catalog: {}", String::from_utf8_lossy(&out)),
-            other => return Err(format!("catalog sync failed: {other:?}")),
+            other => {
+                return Err(crate::Error::Setup(format!(
+                    "catalog sync failed: {other:?}"
+                )))
+            }
         }
     }
 
@@ -385,7 +286,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
     let db = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .connect_lazy(&options.database_url)
-        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+        .map_err(|e| crate::Error::Setup(format!("DATABASE_URL: {e}")))?;
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
         .merge(totp::routes(db))
@@ -405,7 +306,10 @@ pub async fn up(options: &Options) -> Result<Running, String> {
         for source in &function.queues {
             let (url, arn, _) = queues
                 .get(&source.queue)
-                .ok_or(format!("unknown queue {}", source.queue))?
+                .ok_or(crate::Error::Setup(format!(
+                    "unknown queue {}",
+                    source.queue
+                )))?
                 .clone();
             tokio::spawn(sqs::poll(
                 sqs.clone(),
@@ -422,7 +326,7 @@ pub async fn up(options: &Options) -> Result<Running, String> {
                 .as_deref()
                 .unwrap_or("UTC")
                 .parse()
-                .map_err(|e| format!("{e}"))?;
+                .map_err(|e| crate::Error::Setup(format!("{e}")))?;
             let pool = pools[&function.logical_id].clone();
             let input = schedule.input.to_string();
             tokio::spawn(async move {

@@ -28,14 +28,14 @@ pub fn link_base(port: u16) -> String {
 }
 
 /// Makes the sender a verified identity on the emulator, as an operator does in SES.
-pub async fn verify_sender(aws: &aws_config::SdkConfig) -> Result<(), String> {
+pub async fn verify_sender(aws: &aws_config::SdkConfig) -> crate::Result<()> {
     aws_sdk_sesv2::Client::new(aws)
         .create_email_identity()
         .email_identity(SENDER_ADDRESS)
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| format!("creating the SES sender identity: {e}"))
+        .map_err(|e| crate::Error::Emulator(format!("creating the SES sender identity: {e}")))
 }
 
 /// A mail as SES received it, as `GET /_local/mail` shows it.
@@ -57,12 +57,13 @@ pub struct LocalMail {
 /// that overlaps other calls now and then fails inside it (a 500 with an HTML page, e.g.
 /// "dictionary changed size during iteration"). The AWS SDK clients retry such answers;
 /// this plain HTTP read does the same, a few times, before it gives up.
-pub(crate) async fn emulator_data() -> Result<Value, String> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL is not set")?;
+pub(crate) async fn emulator_data() -> crate::Result<Value> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| crate::Error::Emulator("AWS_ENDPOINT_URL is not set".into()))?;
     emulator_data_at(&endpoint).await
 }
 
-async fn emulator_data_at(endpoint: &str) -> Result<Value, String> {
+async fn emulator_data_at(endpoint: &str) -> crate::Result<Value> {
     const ATTEMPTS: u32 = 5;
     let url = format!("{endpoint}/moto-api/data.json");
     let mut attempt = 1;
@@ -70,7 +71,9 @@ async fn emulator_data_at(endpoint: &str) -> Result<Value, String> {
         match read_json(&url).await {
             Ok(data) => return Ok(data),
             Err(e) if attempt == ATTEMPTS => {
-                return Err(format!("{url} failed {ATTEMPTS} times, last: {e}"))
+                return Err(crate::Error::Emulator(format!(
+                    "{url} failed {ATTEMPTS} times, last: {e}"
+                )))
             }
             Err(_) => {
                 tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
@@ -81,23 +84,19 @@ async fn emulator_data_at(endpoint: &str) -> Result<Value, String> {
     }
 }
 
-async fn read_json(url: &str) -> Result<Value, String> {
-    let response = crate::http_client()
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+async fn read_json(url: &str) -> crate::Result<Value> {
+    let response = crate::http_client().get(url).send().await?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    let body = response.bytes().await?;
     if !status.is_success() {
         let head = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        return Err(format!("status {status}: {head}"));
+        return Err(crate::Error::Emulator(format!("status {status}: {head}")));
     }
-    serde_json::from_slice(&body).map_err(|e| format!("not JSON ({e})"))
+    serde_json::from_slice(&body).map_err(|e| crate::Error::Emulator(format!("not JSON ({e})")))
 }
 
 /// Every mail the emulator holds, newest first.
-pub async fn sent() -> Result<Vec<LocalMail>, String> {
+pub async fn sent() -> crate::Result<Vec<LocalMail>> {
     let data = emulator_data().await?;
     let mut mails: Vec<LocalMail> = data["ses"]["Message"]
         .as_array()
@@ -136,7 +135,7 @@ fn token_link(html: &str) -> Option<String> {
 }
 
 /// The token of the newest mail to `address` whose link opens `screen`.
-pub async fn last_token(address: &str, screen: &str) -> Result<Option<String>, String> {
+pub async fn last_token(address: &str, screen: &str) -> crate::Result<Option<String>> {
     Ok(sent().await?.into_iter().find_map(|m| {
         let link = m.link?;
         let to_address = m.to.iter().any(|t| t.eq_ignore_ascii_case(address));
@@ -399,7 +398,7 @@ mod tests {
     #[tokio::test]
     async fn an_emulator_that_keeps_failing_is_an_error_naming_its_answer() {
         let (url, reads) = flaky_emulator(u32::MAX).await;
-        let error = emulator_data_at(&url).await.unwrap_err();
+        let error = emulator_data_at(&url).await.unwrap_err().to_string();
         assert!(
             error.contains("500") && error.contains("Internal Server Error"),
             "{error}"

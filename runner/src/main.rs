@@ -3,8 +3,6 @@
 //!
 //!   fitkart-local up [--port 3000] [--profile debug|release] [--queue-prefix fitkart-local] [--no-seed]
 //!   fitkart-local invoke <FunctionLogicalId> [event.json] [--port 3000]
-//!   fitkart-local coldstart [--profile release] [--runs 11]     (see scripts/bench coldstart)
-//!   fitkart-local http-cost [--profile bench] [--samples 200]   (see scripts/bench http)
 
 use std::path::PathBuf;
 
@@ -36,11 +34,9 @@ async fn main() {
         .unwrap_or(3000);
     match args.first().map(String::as_str) {
         Some("invoke") => invoke(&args, port).await,
-        Some("coldstart") => coldstart(&args, port).await,
-        Some("http-cost") => http_cost(&args, port).await,
         Some("up") | None => up(&args, port).await,
         Some(other) => {
-            eprintln!("unknown command {other}; use up, invoke, coldstart or http-cost");
+            eprintln!("unknown command {other}; use up or invoke");
             std::process::exit(2);
         }
     }
@@ -75,51 +71,6 @@ async fn invoke(args: &[String], port: u16) {
             std::process::exit(1);
         }
     }
-}
-
-/// `coldstart [--profile release] [--runs 11]`: see scripts/bench coldstart.
-async fn coldstart(args: &[String], port: u16) {
-    let options = Options {
-        root: root(),
-        port,
-        profile: arg(args, "--profile").unwrap_or_else(|| "release".into()),
-        queue_prefix: format!("coldstart-{}", std::process::id()),
-        seed: false,
-        database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
-        quiet: true,
-    };
-    let runs = arg(args, "--runs")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(11);
-    if let Err(e) = fitkart_local::coldstart(&options, runs).await {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-}
-
-/// `http-cost [--profile bench] [--samples 200]`: see scripts/bench http.
-async fn http_cost(args: &[String], port: u16) {
-    let Ok(database_url) = std::env::var("DATABASE_URL") else {
-        eprintln!("DATABASE_URL is required (scripts/bench sets it)");
-        std::process::exit(2);
-    };
-    let options = Options {
-        root: root(),
-        port,
-        profile: arg(args, "--profile").unwrap_or_else(|| "bench".into()),
-        queue_prefix: format!("http-cost-{}", std::process::id()),
-        seed: true,
-        database_url,
-        quiet: std::env::var_os("FITKART_LOGS").is_none(),
-    };
-    let samples = arg(args, "--samples")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(200);
-    if let Err(e) = fitkart_local::cost::http_cost(&options, samples).await {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-    std::process::exit(0);
 }
 
 /// `up`: the whole function set until Ctrl-C or TERM.

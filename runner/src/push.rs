@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// Creates (or finds: SNS answers a create of an existing name with the same ARN) the
 /// platform applications; returns (APNs, FCM) ARNs.
-pub async fn create_applications(aws: &aws_config::SdkConfig) -> Result<(String, String), String> {
+pub async fn create_applications(aws: &aws_config::SdkConfig) -> crate::Result<(String, String)> {
     let sns = aws_sdk_sns::Client::new(aws);
     let mut arns = Vec::new();
     for (name, platform) in [
@@ -27,10 +27,11 @@ pub async fn create_applications(aws: &aws_config::SdkConfig) -> Result<(String,
         if platform == "APNS" {
             request = request.attributes("PlatformPrincipal", "local-principal");
         }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| format!("creating the SNS platform application {name}: {e:?}"))?;
+        let out = request.send().await.map_err(|e| {
+            crate::Error::Emulator(format!(
+                "creating the SNS platform application {name}: {e:?}"
+            ))
+        })?;
         arns.push(out.platform_application_arn.unwrap_or_default());
     }
     Ok((arns[0].clone(), arns[1].clone()))
@@ -50,7 +51,7 @@ pub struct LocalPush {
 }
 
 /// Every push the emulator holds (the same data the tests read).
-pub async fn sent() -> Result<Vec<LocalPush>, String> {
+pub async fn sent() -> crate::Result<Vec<LocalPush>> {
     let data = crate::mail::emulator_data().await?;
     let mut pushes = Vec::new();
     for endpoint in data["sns"]["PlatformEndpoint"]
@@ -138,7 +139,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
                     pushes.reverse();
                     Json(serde_json::json!(pushes))
                 }
-                Err(e) => Json(serde_json::json!({ "error": e })),
+                Err(e) => Json(serde_json::json!({ "error": e.to_string() })),
             }
         }),
     )

@@ -20,7 +20,7 @@ pub struct Cron {
     years: Option<Vec<u32>>,
 }
 
-pub fn parse(expression: &str) -> Result<Expression, String> {
+pub fn parse(expression: &str) -> crate::Result<Expression> {
     let expression = expression.trim();
     if let Some(inner) = expression
         .strip_prefix("rate(")
@@ -29,13 +29,19 @@ pub fn parse(expression: &str) -> Result<Expression, String> {
         let (n, unit) = inner
             .trim()
             .split_once(' ')
-            .ok_or(format!("bad rate: {expression}"))?;
-        let n: u64 = n.parse().map_err(|_| format!("bad rate: {expression}"))?;
+            .ok_or(crate::Error::Schedule(format!("bad rate: {expression}")))?;
+        let n: u64 = n
+            .parse()
+            .map_err(|_| crate::Error::Schedule(format!("bad rate: {expression}")))?;
         let seconds = match unit.trim_end_matches('s') {
             "minute" => 60,
             "hour" => 3_600,
             "day" => 86_400,
-            _ => return Err(format!("bad rate unit: {expression}")),
+            _ => {
+                return Err(crate::Error::Schedule(format!(
+                    "bad rate unit: {expression}"
+                )))
+            }
         };
         return Ok(Expression::Rate(std::time::Duration::from_secs(
             n * seconds,
@@ -44,12 +50,16 @@ pub fn parse(expression: &str) -> Result<Expression, String> {
     let inner = expression
         .strip_prefix("cron(")
         .and_then(|s| s.strip_suffix(')'))
-        .ok_or(format!("not a rate or cron expression: {expression}"))?;
+        .ok_or(crate::Error::Schedule(format!(
+            "not a rate or cron expression: {expression}"
+        )))?;
     let fields: Vec<&str> = inner.split_whitespace().collect();
     if fields.len() != 6 {
-        return Err(format!("cron needs 6 fields: {expression}"));
+        return Err(crate::Error::Schedule(format!(
+            "cron needs 6 fields: {expression}"
+        )));
     }
-    let optional = |f: &str, lo, hi, names: &[&str]| -> Result<Option<Vec<u32>>, String> {
+    let optional = |f: &str, lo, hi, names: &[&str]| -> crate::Result<Option<Vec<u32>>> {
         if f == "?" || f == "*" {
             Ok(None)
         } else {
@@ -71,15 +81,15 @@ pub fn parse(expression: &str) -> Result<Expression, String> {
 }
 
 /// One cron field: `*`, numbers, names, `a-b`, `a,b`, `*/n`, `a/n`.
-fn field(raw: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<u32>, String> {
-    let value = |s: &str| -> Result<u32, String> {
+fn field(raw: &str, lo: u32, hi: u32, names: &[&str]) -> crate::Result<Vec<u32>> {
+    let value = |s: &str| -> crate::Result<u32> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(lo + i as u32);
         }
         s.parse::<u32>()
             .ok()
             .filter(|v| (lo..=hi).contains(v))
-            .ok_or(format!("bad cron value {s:?}"))
+            .ok_or(crate::Error::Schedule(format!("bad cron value {s:?}")))
     };
     let mut out = Vec::new();
     for part in raw.split(',') {
@@ -87,7 +97,7 @@ fn field(raw: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<u32>, String
             Some((r, s)) => (
                 r,
                 s.parse::<u32>()
-                    .map_err(|_| format!("bad step {s:?}"))?
+                    .map_err(|_| crate::Error::Schedule(format!("bad step {s:?}")))?
                     .max(1),
             ),
             None => (part, 1),

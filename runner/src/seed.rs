@@ -26,36 +26,34 @@ async fn account(
     email: &str,
     password: &str,
     name: &str,
-) -> Result<Value, String> {
+) -> crate::Result<Value> {
     let registered = http
         .post(format!("{base}/v1/auth/register"))
         .json(&json!({"email": email, "password": password, "full_name": name}))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if registered.status().as_u16() == 201 {
-        return registered.json().await.map_err(|e| e.to_string());
+        return Ok(registered.json().await?);
     }
     let login = http
         .post(format!("{base}/v1/auth/login"))
         .json(&json!({"email": email, "password": password}))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if !login.status().is_success() {
-        return Err(format!(
+        return Err(crate::Error::Seed(format!(
             "{email}: login answered {} (the demo account was changed, by a fuzzing run \
              say; to start over with an empty database: rm -rf .local/pg)",
             login.status()
-        ));
+        )));
     }
-    login.json().await.map_err(|e| e.to_string())
+    Ok(login.json().await?)
 }
 
 /// Confirms the account's email the way a person does: the link in the newest
 /// verification mail (asking for another mail when the emulator has none, e.g. after a
 /// restart).
-async fn confirm_email(http: &reqwest::Client, base: &str, session: &Value) -> Result<(), String> {
+async fn confirm_email(http: &reqwest::Client, base: &str, session: &Value) -> crate::Result<()> {
     if session["user"]["email_verified"] == true {
         return Ok(());
     }
@@ -70,24 +68,24 @@ async fn confirm_email(http: &reqwest::Client, base: &str, session: &Value) -> R
                         .unwrap_or_default(),
                 )
                 .send()
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             crate::mail::last_token(email, "verify-email")
                 .await?
-                .ok_or(format!("no verification mail reached {email}"))?
+                .ok_or(crate::Error::Seed(format!(
+                    "no verification mail reached {email}"
+                )))?
         }
     };
     let verified = http
         .post(format!("{base}/v1/auth/email/verify"))
         .json(&json!({ "token": token }))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if !verified.status().is_success() {
-        return Err(format!(
+        return Err(crate::Error::Seed(format!(
             "{email}: verification answered {}",
             verified.status()
-        ));
+        )));
     }
     Ok(())
 }
@@ -103,23 +101,19 @@ fn daytime_hours(steps: i64) -> Vec<i64> {
     hours
 }
 
-pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
+pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
     let http = crate::http_client();
-    let pool = sqlx::PgPool::connect(database_url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let pool = sqlx::PgPool::connect(database_url).await?;
     // Every local request comes from 127.0.0.1, so the last session's failed logins (a
     // fuzzing run, say) would hold the demo accounts' logins below to the limit for the
     // rest of its window: a local run starts with the rate limits forgotten, as a
     // restarted limiter would.
     sqlx::query("DELETE FROM login_attempts")
         .execute(&pool)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     sqlx::query("DELETE FROM rate_limit_hits")
         .execute(&pool)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let admin = account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;
     confirm_email(&http, base, &admin).await?;
     let demo = account(&http, base, DEMO_EMAIL, DEMO_PASSWORD, "Demo Walker").await?;
@@ -134,8 +128,7 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     )
     .bind(DEMO_EMAIL)
     .execute(&pool)
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
 
     // The demo walker's phone, registered for pushes before the week is synced: its coins,
     // the held day and its order updates are pushed to it (printed as [push]).
@@ -144,14 +137,13 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
         .bearer_auth(token)
         .json(&json!({"platform": "ios", "token": DEMO_PUSH_TOKEN, "app_version": "1.0.0"}))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if !device.status().is_success() {
-        return Err(format!(
+        return Err(crate::Error::Seed(format!(
             "demo device registration answered {}: {}",
             device.status(),
             device.text().await.unwrap_or_default()
-        ));
+        )));
     }
 
     // A plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and
@@ -172,14 +164,13 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
         .bearer_auth(token)
         .json(&json!({"device_id": "demo-phone", "entries": entries}))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if !synced.status().is_success() {
-        return Err(format!(
+        return Err(crate::Error::Seed(format!(
             "demo sync answered {}: {}",
             synced.status(),
             synced.text().await.unwrap_or_default()
-        ));
+        )));
     }
 
     order_when_paid(&http, base, token).await?;
@@ -201,7 +192,7 @@ pub async fn run(base: &str, database_url: &str) -> Result<(), String> {
     .bind([ADMIN_EMAIL, SECOND_ADMIN_EMAIL])
     .execute(&pool)
     .await
-    .map_err(|e| e.to_string())?;
+    ?;
     for (email, password) in [
         (ADMIN_EMAIL, ADMIN_PASSWORD),
         (SECOND_ADMIN_EMAIL, SECOND_ADMIN_PASSWORD),
@@ -219,7 +210,7 @@ async fn enrol_authenticator(
     base: &str,
     email: &str,
     password: &str,
-) -> Result<(), String> {
+) -> crate::Result<()> {
     let session = account(http, base, email, password, "").await?;
     let token = session["tokens"]["access_token"]
         .as_str()
@@ -229,11 +220,9 @@ async fn enrol_authenticator(
         .get(format!("{base}/v1/me/mfa"))
         .bearer_auth(&token)
         .send()
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .json()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if status["totp_enrolled"] == true {
         return Ok(());
     }
@@ -241,27 +230,26 @@ async fn enrol_authenticator(
         .post(format!("{base}/v1/me/mfa/totp"))
         .bearer_auth(&token)
         .send()
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .json()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let secret = enrolment["secret"]
         .as_str()
-        .ok_or(format!("{email}: no authenticator secret: {enrolment}"))?;
+        .ok_or(crate::Error::Seed(format!(
+            "{email}: no authenticator secret: {enrolment}"
+        )))?;
     let code = crate::totp::code_at(secret, Utc::now().timestamp() as u64)?;
     let confirmed = http
         .post(format!("{base}/v1/me/mfa/totp/confirm"))
         .bearer_auth(&token)
         .json(&json!({ "code": code }))
         .send()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if !confirmed.status().is_success() {
-        return Err(format!(
+        return Err(crate::Error::Seed(format!(
             "{email}: confirming the authenticator answered {}",
             confirmed.status()
-        ));
+        )));
     }
     Ok(())
 }
@@ -286,16 +274,14 @@ pub async fn authenticator_secrets(database_url: &str) -> Vec<(String, String)> 
 /// Once the pipeline has credited the demo week, the demo user orders the cheapest
 /// reward (one order, whatever the number of starts: the Idempotency-Key is fixed), so
 /// the admin's order screen has work in it.
-async fn order_when_paid(http: &reqwest::Client, base: &str, token: &str) -> Result<(), String> {
+async fn order_when_paid(http: &reqwest::Client, base: &str, token: &str) -> crate::Result<()> {
     let get = |path: &'static str| async move {
         http.get(format!("{base}{path}"))
             .bearer_auth(token)
             .send()
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .json::<Value>()
             .await
-            .map_err(|e| e.to_string())
     };
     let rewards = get("/v1/rewards?limit=100").await?;
     let Some(cheapest) = rewards["items"]
@@ -321,16 +307,18 @@ async fn order_when_paid(http: &reqwest::Client, base: &str, token: &str) -> Res
                                                    "postal_code": "94105", "country": "US"}}))
                 .send()
                 .await
-                .map_err(|e| e.to_string())?;
+                ?;
             return match placed.status().as_u16() {
                 201 => Ok(()),
-                status => Err(format!(
+                status => Err(crate::Error::Seed(format!(
                     "demo order answered {status}: {}",
                     placed.text().await.unwrap_or_default()
-                )),
+                ))),
             };
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    Err("the demo week was not credited within 30 seconds".into())
+    Err(crate::Error::Seed(
+        "the demo week was not credited within 30 seconds".into(),
+    ))
 }

@@ -151,11 +151,11 @@ pub struct StandIn {
 
 impl StandIn {
     /// Serves the stand-in on an ephemeral port.
-    pub async fn start() -> Result<StandIn, String> {
+    pub async fn start() -> crate::Result<StandIn> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
-            .map_err(|e| format!("fake Shopify: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+            .map_err(|e| crate::Error::StandIn(format!("fake Shopify: {e}")))?;
+        let port = listener.local_addr()?.port();
         let store = Arc::new(Mutex::new(Store::default()));
         let app = axum::Router::new()
             .route(
@@ -260,12 +260,8 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 
 /// Sends a webhook to `url` as Shopify does: the signature, topic and a fresh webhook id
 /// in headers. Returns the HTTP status and body FitKart answered with.
-pub async fn send_webhook(
-    url: &str,
-    topic: &str,
-    payload: &Value,
-) -> Result<(u16, String), String> {
-    let body = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
+pub async fn send_webhook(url: &str, topic: &str, payload: &Value) -> crate::Result<(u16, String)> {
+    let body = serde_json::to_vec(payload).map_err(|e| crate::Error::StandIn(e.to_string()))?;
     let response = crate::http_client()
         .post(url)
         .header("content-type", "application/json")
@@ -276,7 +272,7 @@ pub async fn send_webhook(
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("webhook to {url}: {e}"))?;
+        .map_err(|e| crate::Error::StandIn(format!("webhook to {url}: {e}")))?;
     let status = response.status().as_u16();
     Ok((status, response.text().await.unwrap_or_default()))
 }
@@ -433,6 +429,9 @@ async fn deliver(
                 json!({ "sent": topic, "payload": payload, "fitkart_status": status, "fitkart_answer": answer }),
             ),
         ),
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e }))),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({ "error": e.to_string() })),
+        ),
     }
 }

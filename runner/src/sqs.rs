@@ -23,7 +23,7 @@ pub async fn create_queues(
     sqs: &Client,
     template: &Template,
     prefix: &str,
-) -> Result<BTreeMap<String, (String, String, String)>, String> {
+) -> crate::Result<BTreeMap<String, (String, String, String)>> {
     let mut created: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     // Dead-letter queues first: a redrive policy names its target's ARN.
     let mut queues = template.queues.clone();
@@ -35,9 +35,10 @@ pub async fn create_queues(
             queue.visibility_timeout_secs.to_string(),
         );
         if let Some((dlq, max)) = &queue.redrive {
-            let target = created
-                .get(dlq)
-                .ok_or(format!("{}: unknown DLQ {dlq}", queue.logical_id))?;
+            let target = created.get(dlq).ok_or(crate::Error::Emulator(format!(
+                "{}: unknown DLQ {dlq}",
+                queue.logical_id
+            )))?;
             request = request.attributes(
                 QueueAttributeName::RedrivePolicy,
                 json!({"deadLetterTargetArn": target.1, "maxReceiveCount": max}).to_string(),
@@ -46,7 +47,7 @@ pub async fn create_queues(
         let url = request
             .send()
             .await
-            .map_err(|e| format!("create {name}: {e:?}"))?
+            .map_err(|e| crate::Error::Emulator(format!("create {name}: {e:?}")))?
             .queue_url
             .unwrap_or_default();
         let attributes = sqs
@@ -55,7 +56,7 @@ pub async fn create_queues(
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| format!("{name}: {e:?}"))?;
+            .map_err(|e| crate::Error::Emulator(format!("{name}: {e:?}")))?;
         let arn = attributes
             .attributes
             .unwrap_or_default()

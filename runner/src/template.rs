@@ -65,17 +65,19 @@ pub struct Locals {
     pub parameters: BTreeMap<String, String>,
 }
 
-pub fn load(path: &Path) -> Result<Template, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path) -> crate::Result<Template> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::Error::Template(format!("{}: {e}", path.display())))?;
     parse(&text)
 }
 
-pub fn parse(text: &str) -> Result<Template, String> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("template.yaml: {e}"))?;
+pub fn parse(text: &str) -> crate::Result<Template> {
+    let doc: Value = serde_yaml::from_str(text)
+        .map_err(|e| crate::Error::Template(format!("template.yaml: {e}")))?;
     let globals = &doc["Globals"]["Function"];
     let resources = doc["Resources"]
         .as_mapping()
-        .ok_or("template.yaml has no Resources")?;
+        .ok_or(crate::Error::Template("no Resources".into()))?;
     let mut functions = Vec::new();
     let mut queues = Vec::new();
     for (id, resource) in resources {
@@ -89,7 +91,7 @@ pub fn parse(text: &str) -> Result<Template, String> {
                 redrive: match props.get("RedrivePolicy") {
                     Some(policy) => Some((
                         getatt_target(&policy["deadLetterTargetArn"])
-                            .ok_or(format!("{id}: redrive target"))?,
+                            .ok_or(crate::Error::Template(format!("{id}: redrive target")))?,
                         policy["maxReceiveCount"].as_u64().unwrap_or(5),
                     )),
                     None => None,
@@ -101,11 +103,13 @@ pub fn parse(text: &str) -> Result<Template, String> {
     Ok(Template { functions, queues })
 }
 
-fn function(id: &str, resource: &Value, globals: &Value) -> Result<Function, String> {
+fn function(id: &str, resource: &Value, globals: &Value) -> crate::Result<Function> {
     let props = &resource["Properties"];
     let binary = resource["Metadata"]["BuildProperties"]["Binary"]
         .as_str()
-        .ok_or(format!("{id}: Metadata.BuildProperties.Binary is missing"))?
+        .ok_or(crate::Error::Template(format!(
+            "{id}: Metadata.BuildProperties.Binary is missing"
+        )))?
         .to_owned();
     let number = |key: &str, default: u64| {
         props[key]
@@ -143,8 +147,9 @@ fn function(id: &str, resource: &Value, globals: &Value) -> Result<Function, Str
                     path: p["Path"].as_str().unwrap_or("$default").to_owned(),
                 }),
                 Some("SQS") => f.queues.push(QueueSource {
-                    queue: getatt_target(&p["Queue"])
-                        .ok_or(format!("{id}.{name:?}: Queue must be !GetAtt X.Arn"))?,
+                    queue: getatt_target(&p["Queue"]).ok_or(crate::Error::Template(format!(
+                        "{id}.{name:?}: Queue must be !GetAtt X.Arn"
+                    )))?,
                     batch_size: p["BatchSize"].as_u64().unwrap_or(10) as usize,
                     batching_window_secs: p["MaximumBatchingWindowInSeconds"].as_u64().unwrap_or(0),
                     report_batch_item_failures: p["FunctionResponseTypes"]
@@ -159,8 +164,9 @@ fn function(id: &str, resource: &Value, globals: &Value) -> Result<Function, Str
                         .to_owned(),
                     timezone: p["ScheduleExpressionTimezone"].as_str().map(str::to_owned),
                     input: match p["Input"].as_str() {
-                        Some(s) => serde_json::from_str(s)
-                            .map_err(|e| format!("{id}: schedule Input: {e}"))?,
+                        Some(s) => serde_json::from_str(s).map_err(|e| {
+                            crate::Error::Template(format!("{id}: schedule Input: {e}"))
+                        })?,
                         None => serde_json::json!({}),
                     },
                 }),

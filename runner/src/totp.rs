@@ -16,12 +16,13 @@ use serde_json::json;
 use totp_rs::{Algorithm, Secret, Totp};
 
 /// The code an authenticator app with `secret` (base32) shows at `unix_time`.
-pub fn code_at(secret: &str, unix_time: u64) -> Result<String, String> {
+pub fn code_at(secret: &str, unix_time: u64) -> crate::Result<String> {
     Ok(totp(secret)?.generate(unix_time).to_string())
 }
 
-fn totp(secret: &str) -> Result<Totp, String> {
-    let bytes = Secret::try_from_base32(secret).map_err(|e| format!("{e:?}"))?;
+fn totp(secret: &str) -> crate::Result<Totp> {
+    let bytes = Secret::try_from_base32(secret)
+        .map_err(|e| crate::Error::Authenticator(format!("{e:?}")))?;
     totp_rs::Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -29,20 +30,21 @@ fn totp(secret: &str) -> Result<Totp, String> {
         .with_step_duration(30)
         .with_secret(bytes)
         .build()
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| crate::Error::Authenticator(format!("{e:?}")))
 }
 
 /// A code `email`'s authenticator shows that its account has not used yet.
-pub async fn unused_code(pool: &sqlx::PgPool, email: &str) -> Result<(String, String), String> {
+pub async fn unused_code(pool: &sqlx::PgPool, email: &str) -> crate::Result<(String, String)> {
     let row: Option<(String, Option<i64>)> = sqlx::query_as(
         "SELECT t.secret, t.last_used_step FROM mfa_totp t JOIN users u ON u.id = t.user_id
          WHERE lower(u.email) = lower($1) AND u.deleted_at IS NULL",
     )
     .bind(email)
     .fetch_optional(pool)
-    .await
-    .map_err(|e| e.to_string())?;
-    let (secret, last_used) = row.ok_or(format!("{email} has no authenticator"))?;
+    .await?;
+    let (secret, last_used) = row.ok_or(crate::Error::Authenticator(format!(
+        "{email} has no authenticator"
+    )))?;
     let now = || chrono::Utc::now().timestamp() as u64;
     let step = (now() / 30).max(last_used.map_or(0, |s| s as u64 + 1));
     // The next window's code is accepted from now on; one further ahead needs a wait.
@@ -67,7 +69,7 @@ async fn show(State(pool): State<sqlx::PgPool>, Path(email): Path<String>) -> Re
             "otpauth_uri": format!("otpauth://totp/FitKart:{}?secret={secret}&issuer=FitKart", email.replace('@', "%40")),
         }))
         .into_response(),
-        Err(e) => (axum::http::StatusCode::NOT_FOUND, e).into_response(),
+        Err(e) => (axum::http::StatusCode::NOT_FOUND, e.to_string()).into_response(),
     }
 }
 

@@ -32,7 +32,8 @@ pub const WINDOW_DAYS: i32 = 120;
 /// Reads each user's whole window of days: for a change that is not a credited day (an
 /// order shipped). `user_ids` must be sorted: wallets are locked in that order.
 pub async fn evaluate(conn: &mut PgConnection, user_ids: &[Uuid]) -> Result<Vec<Unlock>> {
-    let unlocks = unlock(&mut *conn, user_ids, None).await?;
+    let goal = crate::settings::load(&mut *conn).await?.daily_step_goal;
+    let unlocks = unlock(&mut *conn, user_ids, None, goal).await?;
     ledger::post_many(&mut *conn, &bonuses(&unlocks)).await?;
     announce(conn, &unlocks).await?;
     Ok(unlocks)
@@ -63,6 +64,7 @@ pub async fn unlock(
     conn: &mut PgConnection,
     user_ids: &[Uuid],
     crediting: Option<&Crediting<'_>>,
+    goal: i64,
 ) -> Result<Vec<Unlock>> {
     let no_steps = vec![0; user_ids.len()];
     let (steps, everything) = match crediting {
@@ -73,9 +75,7 @@ pub async fn unlock(
         crediting.map_or_else(Default::default, |c| c.days.iter().copied().unzip());
     Ok(sqlx::query_as!(
         Unlock,
-        r#"WITH goal AS (
-               SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
-           ),
+        r#"WITH goal AS (SELECT $7::int8 AS steps),
            -- Each active achievement's criterion as columns, read from its JSON once (not
            -- once per member).
            criteria AS MATERIALIZED (
@@ -174,7 +174,8 @@ pub async fn unlock(
         steps,
         everything,
         &credited_users,
-        &credited_days
+        &credited_days,
+        goal
     )
     .fetch_all(conn)
     .await?)

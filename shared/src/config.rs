@@ -75,7 +75,7 @@ pub struct Config {
     pub jwks_refetch_interval: Duration,
     /// The Shopify Admin API the catalog sync reads and orders are pushed to.
     pub shopify: Option<ShopifyConfig>,
-    /// Where confirmed orders wait for their push to Shopify (`shopify-orders` consumes it;
+    /// Where confirmed orders wait for their push to Shopify (`shopify-process` consumes it;
     /// webhooks are queued there too).
     pub shopify_orders_queue_url: Option<String>,
     /// The key Shopify signs webhooks with (the app's API secret); only the webhook

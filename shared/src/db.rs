@@ -62,5 +62,5 @@ fn application_name() -> String {
     std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "fitkart".into())
 }
 
-/// The embedded migrations, run by the `db-migrate` function and by the test harness.
+/// The embedded migrations, run by the `ops-migrate` function and by the test harness.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -196,28 +196,21 @@ impl Error {
     }
 }
 
-/// Constraint names that mean a business conflict or a bad value rather than a bug. One
-/// table, so a handler never matches on SQL error text.
-fn constraint_error(constraint: &str) -> Option<Error> {
-    Some(match constraint {
-        "users_email_key" => {
-            Error::conflict("email_taken", "An account with this email already exists.")
-        }
-        "users_provider_id_key" => Error::conflict(
-            "account_exists",
-            "An account for this sign-in already exists.",
-        ),
-        "wallets_available_coins_check" | "coin_transactions_balance_after_check" => {
-            Error::conflict("insufficient_coins", "Not enough coins for this.")
-        }
-        "reward_products_stock_quantity_check" => {
-            Error::conflict("out_of_stock", "Not enough stock for this product.")
-        }
-        "step_records_manual_within_steps" => {
-            Error::invalid("manual_steps", "must not exceed steps")
-        }
-        _ => return None,
-    })
+/// A database constraint whose violation is a refusal a person can act on (a business
+/// conflict, a bad value), not a bug. Each area declares its own (`CONSTRAINTS` in
+/// `users`, `ledger`, `rewards`, `steps`); the crate root gathers them, so a handler
+/// never matches on SQL error text and this module names no area's tables.
+pub struct Constraint {
+    pub name: &'static str,
+    pub refusal: fn() -> Error,
+}
+
+fn constraint_error(name: &str) -> Option<Error> {
+    crate::CONSTRAINTS
+        .iter()
+        .flat_map(|area| area.iter())
+        .find(|c| c.name == name)
+        .map(|c| (c.refusal)())
 }
 
 /// SQLSTATEs that say the database is (briefly) not there for us, not that we asked

@@ -3,7 +3,7 @@
 //!
 //! Why no `VACUUM FULL`: it rewrites a table under an ACCESS EXCLUSIVE lock, which stops
 //! every read and write of a live table for the duration. Autovacuum reclaims dead rows
-//! without blocking, and `db-maintenance` refreshes statistics and reports bloat so that a
+//! without blocking, and `ops-maintain` refreshes statistics and reports bloat so that a
 //! person can decide on a one-off `pg_repack` if a table ever needs it.
 
 use std::future::Future;
@@ -50,121 +50,25 @@ where
     }
 }
 
-/// One compile-checked `DELETE` whose `$1` is the batch size, run by `in_batches`.
-macro_rules! delete_in_batches {
-    ($pool:expr, $batch:expr, $sql:literal) => {
-        in_batches($batch, |limit| async move {
-            Ok(sqlx::query!($sql, limit)
-                .execute($pool)
-                .await?
-                .rows_affected())
-        })
-    };
-}
-
-/// Deletes, batch by batch until none is left:
-/// - refresh tokens expired more than a day ago (expired tokens are refused anyway; a day
-///   of grace keeps reuse detection for clocks that disagree), and tokens revoked more
-///   than 30 days ago;
-/// - login attempts and rate-limit hits older than a day (no window is longer);
-/// - mailed account tokens used or expired more than a day ago;
-/// - idempotency keys older than 30 days (a client retries within minutes, not weeks);
-/// - job runs older than 90 days;
-/// - Shopify webhooks processed more than 90 days ago (Shopify redelivers for 48 hours;
-///   the rest is kept to answer questions about an order; unprocessed ones always stay);
-/// - notifications finished more than 30 days ago (with their per-device deliveries);
-/// - weekly and monthly boards (entries, totals, the published board) that started more
-///   than 400 days ago: a year of boards stays (reconciliation checks the last 366 days').
+/// Asks each area to delete what it no longer needs, batch by batch until none is left
+/// (each table's owner knows how long its rows matter):
+/// - refresh tokens (`sessions`), login attempts and rate-limit hits (`ratelimit`),
+///   mailed tokens (`accounts::tokens`), stored responses (`idempotency`), job runs
+///   (`jobs`), old boards (`leaderboard`), processed Shopify webhooks
+///   (`shopify::webhooks`) and finished notifications (`notifications`).
 pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
-    let refresh_tokens = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM refresh_tokens WHERE id IN (
-                 SELECT id FROM refresh_tokens
-                 WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
-                 LIMIT $1)"
-    )
-    .await?;
-    let login_attempts = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM login_attempts WHERE id IN (
-                 SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)"
-    )
-    .await?;
-    let rate_limit_hits = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM rate_limit_hits WHERE id IN (
-                 SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)"
-    )
-    .await?;
-    let account_tokens = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM account_tokens WHERE id IN (
-                 SELECT id FROM account_tokens
-                 WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'
-                 LIMIT $1)"
-    )
-    .await?;
-    let idempotency_keys = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
-                 SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)"
-    )
-    .await?;
-    let job_runs =
-        sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
-            .execute(pool)
-            .await?
-            .rows_affected();
-    let old_entries = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM leaderboard_cache WHERE id IN (
-                 SELECT id FROM leaderboard_cache
-                 WHERE period <> 'all_time' AND week_starts_at < current_date - 400 LIMIT $1)"
-    )
-    .await?;
-    let old_totals = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM leaderboard_totals WHERE (period, period_start, user_id) IN (
-                 SELECT period, period_start, user_id FROM leaderboard_totals
-                 WHERE period <> 'all_time' AND period_start < current_date - 400 LIMIT $1)"
-    )
-    .await?;
-    sqlx::query!(
-        "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < current_date - 400"
-    )
-    .execute(pool)
-    .await?;
-    let shopify_webhooks = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM shopify_webhooks WHERE webhook_id IN (
-                 SELECT webhook_id FROM shopify_webhooks WHERE processed_at < now() - interval '90 days' LIMIT $1)"
-    )
-    .await?;
-    let notifications = delete_in_batches!(
-        pool,
-        batch,
-        "DELETE FROM notifications WHERE key IN (
-                 SELECT key FROM notifications WHERE finished_at < now() - interval '30 days' LIMIT $1)"
-    )
-    .await?;
     Ok(Cleanup {
-        refresh_tokens,
-        login_attempts,
-        rate_limit_hits,
-        account_tokens,
-        idempotency_keys,
-        job_runs,
-        old_board_rows: old_entries + old_totals,
-        shopify_webhooks,
-        notifications,
+        refresh_tokens: in_batches(batch, |n| crate::sessions::delete_old(pool, n)).await?,
+        login_attempts: in_batches(batch, |n| crate::ratelimit::delete_old_attempts(pool, n))
+            .await?,
+        rate_limit_hits: in_batches(batch, |n| crate::ratelimit::delete_old_hits(pool, n)).await?,
+        account_tokens: in_batches(batch, |n| crate::accounts::tokens::delete_old(pool, n)).await?,
+        idempotency_keys: in_batches(batch, |n| crate::idempotency::delete_old(pool, n)).await?,
+        job_runs: crate::jobs::delete_old_runs(pool).await?,
+        old_board_rows: in_batches(batch, |n| crate::leaderboard::delete_old(pool, n)).await?,
+        shopify_webhooks: in_batches(batch, |n| crate::shopify::webhooks::delete_old(pool, n))
+            .await?,
+        notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, n)).await?,
     })
 }
 
@@ -274,11 +178,11 @@ pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
                 ("DeadRowPercent", "Percent", t.dead_pct),
                 ("TableBytes", "Bytes", t.total_bytes as f64),
             ],
-            json!({"job": "db-maintenance", "live_rows": t.live_rows, "dead_rows": t.dead_rows}),
+            json!({"job": "ops-maintain", "live_rows": t.live_rows, "dead_rows": t.dead_rows}),
         );
     }
     metrics::emit(
-        &[("Job", "db-maintenance")],
+        &[("Job", "ops-maintain")],
         &[
             ("UnusedIndexes", "Count", unused_indexes.len() as f64),
             (

@@ -128,6 +128,27 @@ async fn replay(
     })
 }
 
+/// Housekeeping: deletes up to `limit` stored responses older than 30 days (a client
+/// retries within minutes, not weeks).
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+             SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Forgets every stored response of a deleted account (they may hold its address).
+pub async fn forget_user(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM idempotency_keys WHERE user_id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

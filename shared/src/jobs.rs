@@ -85,3 +85,13 @@ where
         }
     }
 }
+
+/// Housekeeping: deletes job runs older than 90 days (one row a run: few).
+pub async fn delete_old_runs(pool: &sqlx::PgPool) -> Result<u64> {
+    Ok(
+        sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -370,6 +370,39 @@ pub fn parse_limit(raw: Option<&str>) -> Result<i64> {
     }
 }
 
+/// Housekeeping: deletes up to `limit` published entries and up to `limit` per-user
+/// totals of weekly and monthly boards that started over 400 days ago (a year of boards
+/// stays: reconciliation checks the last 366 days'), and the boards once emptied.
+/// Returns the rows deleted.
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    let entries = sqlx::query!(
+        "DELETE FROM leaderboard_cache WHERE id IN (
+             SELECT id FROM leaderboard_cache
+             WHERE period <> 'all_time' AND week_starts_at < current_date - 400 LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let totals = sqlx::query!(
+        "DELETE FROM leaderboard_totals WHERE (period, period_start, user_id) IN (
+             SELECT period, period_start, user_id FROM leaderboard_totals
+             WHERE period <> 'all_time' AND period_start < current_date - 400 LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if entries < limit as u64 && totals < limit as u64 {
+        sqlx::query!(
+            "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < current_date - 400"
+        )
+        .execute(pool)
+        .await?;
+    }
+    Ok(entries + totals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

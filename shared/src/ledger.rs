@@ -12,6 +12,22 @@ use uuid::Uuid;
 
 use crate::{Error, Result};
 
+/// No balance goes below zero: the wallet's and the ledger row's CHECKs stand for this.
+pub const CONSTRAINTS: &[crate::error::Constraint] = &[
+    crate::error::Constraint {
+        name: "wallets_available_coins_check",
+        refusal: insufficient_coins,
+    },
+    crate::error::Constraint {
+        name: "coin_transactions_balance_after_check",
+        refusal: insufficient_coins,
+    },
+];
+
+fn insufficient_coins() -> Error {
+    Error::conflict("insufficient_coins", "Not enough coins for this.")
+}
+
 crate::text_enum! {
     /// A ledger row's `transaction_type`.
     pub enum TxType {

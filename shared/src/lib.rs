@@ -29,7 +29,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod orders;
 pub mod pagination;
-pub mod password;
+pub mod password_hash;
 pub mod queue;
 pub mod ratelimit;
 pub mod reconcile;
@@ -47,4 +47,12 @@ pub mod users;
 pub mod wallet;
 
 pub use app::App;
+
+/// Every area's constraint refusals, for `error` (which names no area's tables).
+pub(crate) const CONSTRAINTS: &[&[error::Constraint]] = &[
+    users::CONSTRAINTS,
+    ledger::CONSTRAINTS,
+    rewards::CONSTRAINTS,
+    steps::CONSTRAINTS,
+];
 pub use error::{Error, FieldError, Result};

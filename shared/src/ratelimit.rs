@@ -198,3 +198,27 @@ pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Housekeeping: deletes up to `limit` login attempts older than a day (no window is longer).
+pub async fn delete_old_attempts(pool: &PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM login_attempts WHERE id IN (
+             SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Housekeeping: deletes up to `limit` rate-limit hits older than a day.
+pub async fn delete_old_hits(pool: &PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM rate_limit_hits WHERE id IN (
+             SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

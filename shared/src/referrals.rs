@@ -30,27 +30,24 @@ pub async fn pay_due(
         return Ok(());
     }
     let due = sqlx::query!(
-        r#"WITH due AS (
-               SELECT u.id, u.referred_by_user_id AS referrer_id
-               FROM users u
-               WHERE u.id = ANY($1) AND u.referred_by_user_id IS NOT NULL AND u.referral_rewarded_at IS NULL
-                 AND u.email_verified AND u.deleted_at IS NULL
-                 AND (SELECT count(*) FROM step_records r
-                      WHERE r.user_id = u.id AND r.status = 'verified' AND r.verified_steps >= $2) >= $3
-               ORDER BY u.id
-               FOR UPDATE OF u
-           )
-           UPDATE users u SET referral_rewarded_at = now()
-           FROM due JOIN users referrer ON referrer.id = due.referrer_id
-           WHERE u.id = due.id
-           RETURNING u.id, referrer.id AS referrer_id,
-                     referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!""#,
+        r#"SELECT u.id, referrer.id AS referrer_id,
+                  referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!"
+           FROM users u JOIN users referrer ON referrer.id = u.referred_by_user_id
+           WHERE u.id = ANY($1) AND u.referral_rewarded_at IS NULL
+             AND u.email_verified AND u.deleted_at IS NULL
+             AND (SELECT count(*) FROM step_records r
+                  WHERE r.user_id = u.id AND r.status = 'verified' AND r.verified_steps >= $2) >= $3
+           ORDER BY u.id
+           FOR UPDATE OF u"#,
         referees,
         settings.daily_step_goal,
         settings.referral_min_verified_days
     )
     .fetch_all(&mut *conn)
     .await?;
+    // Each referral pays once, whatever is undone later.
+    let due_ids: Vec<Uuid> = due.iter().map(|d| d.id).collect();
+    crate::users::mark_referral_rewarded(conn, &due_ids).await?;
     if settings.referral_bonus_coins <= 0 || due.is_empty() {
         return Ok(());
     }

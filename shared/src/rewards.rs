@@ -9,6 +9,12 @@ use uuid::Uuid;
 
 use crate::{pagination, Error, Result};
 
+/// Stock never goes below zero.
+pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint {
+    name: "reward_products_stock_quantity_check",
+    refusal: || Error::conflict("out_of_stock", "Not enough stock for this product."),
+}];
+
 /// A product as API.md shows it to users.
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
@@ -180,4 +186,159 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<AdminProduct> {
         shopify_variant_id: r.shopify_variant_id,
         synced_at: r.synced_at,
     })
+}
+
+/// One Shopify variant as the catalog sync read it: one reward.
+#[derive(Debug, Clone)]
+pub struct SyncedVariant {
+    pub product_id: String,
+    pub variant_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub retail_price: Decimal,
+    pub stock: i32,
+    pub image_url: Option<String>,
+    pub category: Option<String>,
+    pub active: bool,
+}
+
+/// What applying a catalog changed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CatalogChange {
+    pub created: i64,
+    pub updated: i64,
+    pub deactivated: i64,
+}
+
+/// Applies the whole synced catalog in the caller's transaction: each variant one reward
+/// (upserted by its variant id), prices from the retail price at `coins_per_usd` unless
+/// an admin pinned them, stock as Shopify's minus the units of our open orders Shopify
+/// does not have yet, hidden products staying hidden, vanished ones deactivated (never
+/// deleted: orders point at them).
+pub async fn apply_catalog(
+    conn: &mut PgConnection,
+    rewards: &[SyncedVariant],
+    coins_per_usd: i64,
+) -> Result<CatalogChange> {
+    // A misconfigured token or scope can answer with an empty catalog; taking that at its
+    // word would hide every reward. Refuse, loudly, and change nothing.
+    if rewards.is_empty() {
+        let listed = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM reward_products WHERE shopify_variant_id IS NOT NULL AND is_active"#
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if listed > 0 {
+            return Err(Error::internal(format!(
+                "Shopify returned no products while {listed} synced rewards are active; nothing changed"
+            )));
+        }
+    }
+    // Lock the synced catalog in id order, the order orders lock products in, so a sync
+    // and a multi-product order cannot deadlock.
+    sqlx::query!(
+        "SELECT 1 AS locked FROM reward_products WHERE shopify_variant_id IS NOT NULL ORDER BY id FOR UPDATE"
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let product_ids: Vec<&str> = rewards.iter().map(|r| r.product_id.as_str()).collect();
+    let variant_ids: Vec<&str> = rewards.iter().map(|r| r.variant_id.as_str()).collect();
+    let names: Vec<&str> = rewards.iter().map(|r| r.name.as_str()).collect();
+    let descriptions: Vec<Option<&str>> =
+        rewards.iter().map(|r| r.description.as_deref()).collect();
+    let prices: Vec<Decimal> = rewards.iter().map(|r| r.retail_price).collect();
+    let stock: Vec<i32> = rewards.iter().map(|r| r.stock).collect();
+    let images: Vec<Option<&str>> = rewards.iter().map(|r| r.image_url.as_deref()).collect();
+    let categories: Vec<Option<&str>> = rewards.iter().map(|r| r.category.as_deref()).collect();
+    let active: Vec<bool> = rewards.iter().map(|r| r.active).collect();
+    let upserted = sqlx::query!(
+        r#"WITH input AS (
+               SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int4[],
+                                    $7::text[], $8::text[], $9::bool[])
+                   AS i(product_id, variant_id, name, description, price, stock, image_url, category, active)
+           ), upserted AS (
+               INSERT INTO reward_products AS p (shopify_product_id, shopify_variant_id, name, description, coin_price,
+                                                 retail_price, image_url, stock_quantity, category, is_active, synced_at)
+               SELECT product_id, variant_id, name, description, GREATEST(1, ceil(price * $10))::int8, price, image_url,
+                      stock, category, active, now()
+               FROM input
+               ON CONFLICT (shopify_variant_id) WHERE shopify_variant_id IS NOT NULL DO UPDATE SET
+                   shopify_product_id = EXCLUDED.shopify_product_id,
+                   name = EXCLUDED.name,
+                   description = EXCLUDED.description,
+                   retail_price = EXCLUDED.retail_price,
+                   coin_price = CASE WHEN p.coin_price_pinned THEN p.coin_price ELSE EXCLUDED.coin_price END,
+                   image_url = EXCLUDED.image_url,
+                   category = EXCLUDED.category,
+                   stock_quantity = GREATEST(0, EXCLUDED.stock_quantity - (
+                       SELECT COALESCE(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id
+                       WHERE oi.product_id = p.id AND o.status IN ('pending', 'confirmed', 'processing')
+                         AND o.shopify_order_id IS NULL)),
+                   is_active = EXCLUDED.is_active AND NOT p.admin_hidden,
+                   synced_at = now(),
+                   updated_at = now()
+               RETURNING (xmax = 0) AS inserted
+           )
+           SELECT count(*) FILTER (WHERE inserted) AS "created!", count(*) FILTER (WHERE NOT inserted) AS "updated!"
+           FROM upserted"#,
+        &product_ids as &[&str],
+        &variant_ids as &[&str],
+        &names as &[&str],
+        &descriptions as &[Option<&str>],
+        &prices,
+        &stock,
+        &images as &[Option<&str>],
+        &categories as &[Option<&str>],
+        &active,
+        Decimal::from(coins_per_usd),
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let deactivated = sqlx::query!(
+        "UPDATE reward_products SET is_active = false, synced_at = now(), updated_at = now()
+         WHERE shopify_variant_id IS NOT NULL AND is_active AND NOT (shopify_variant_id = ANY($1))",
+        &variant_ids as &[&str]
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(CatalogChange {
+        created: upserted.created,
+        updated: upserted.updated,
+        deactivated: deactivated as i64,
+    })
+}
+
+/// An order's units leave the stock, under the products' locks (the caller locked them in
+/// id order); a stock that would go negative is `409 out_of_stock` (the CHECK backs the
+/// caller's own check).
+pub async fn take_stock(conn: &mut PgConnection, ids: &[Uuid], quantities: &[i32]) -> Result<()> {
+    sqlx::query!(
+        "UPDATE reward_products p SET stock_quantity = p.stock_quantity - l.quantity, updated_at = now()
+         FROM UNNEST($1::uuid[], $2::int4[]) AS l(product_id, quantity) WHERE p.id = l.product_id",
+        ids,
+        quantities
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A cancelled order's units return to the stock, its products locked in id order first.
+pub async fn return_stock(conn: &mut PgConnection, order_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "WITH locked AS (
+             SELECT p.id FROM reward_products p
+             WHERE p.id IN (SELECT product_id FROM order_items WHERE order_id = $1)
+             ORDER BY p.id FOR UPDATE
+         )
+         UPDATE reward_products p SET stock_quantity = p.stock_quantity + l.quantity, updated_at = now()
+         FROM (SELECT product_id, sum(quantity)::int4 AS quantity FROM order_items WHERE order_id = $1
+               GROUP BY product_id) l
+         WHERE p.id = l.product_id AND p.id IN (SELECT id FROM locked)",
+        order_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -166,3 +166,18 @@ pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Housekeeping: deletes up to `limit` refresh tokens expired over a day ago (a day of
+/// grace keeps reuse detection for clocks that disagree) or revoked over 30 days ago.
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM refresh_tokens WHERE id IN (
+             SELECT id FROM refresh_tokens
+             WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
+             LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

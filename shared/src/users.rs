@@ -9,6 +9,23 @@ use uuid::Uuid;
 
 use crate::{Error, Result};
 
+/// The refusals `users`' constraints stand for (`error::Constraint`).
+pub const CONSTRAINTS: &[crate::error::Constraint] = &[
+    crate::error::Constraint {
+        name: "users_email_key",
+        refusal: || Error::conflict("email_taken", "An account with this email already exists."),
+    },
+    crate::error::Constraint {
+        name: "users_provider_id_key",
+        refusal: || {
+            Error::conflict(
+                "account_exists",
+                "An account for this sign-in already exists.",
+            )
+        },
+    },
+];
+
 crate::text_enum! {
     /// What an account may do: admins run the admin API.
     #[derive(sqlx::Type)]
@@ -103,6 +120,101 @@ pub async fn bump_credential_version(conn: &mut PgConnection, id: Uuid) -> Resul
     sqlx::query!(
         "UPDATE users SET credential_version = credential_version + 1, updated_at = now() WHERE id = $1",
         id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The live account `id`, its row locked for the caller's transaction.
+pub struct Locked {
+    pub email: String,
+}
+
+pub async fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Locked> {
+    sqlx::query_as!(
+        Locked,
+        "SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// The anonymising half of a deletion: the row stays (the ledger and orders reference
+/// it), every piece of personal data goes, the email is free to register again
+/// (uniqueness only covers live accounts), and the zone history is forgotten.
+pub async fn anonymise(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM timezone_periods WHERE user_id = $1", id)
+        .execute(&mut *conn)
+        .await?;
+    let deleted = sqlx::query!(
+        r#"UPDATE users SET
+               email = 'deleted-' || id || '@deleted.invalid',
+               password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
+               profile_picture_url = NULL, bio = NULL, provider_id = NULL, referral_code = NULL,
+               is_active = FALSE, deleted_at = now(), updated_at = now()
+           WHERE id = $1 AND deleted_at IS NULL"#,
+        id
+    )
+    .execute(conn)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// The first zone of a new account: its days count there from now.
+pub async fn start_zone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, now(), $2)",
+        id,
+        timezone
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A sign-in happened now.
+pub async fn touch_login(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!("UPDATE users SET last_login_at = now() WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A sync happened at `at`.
+pub async fn touch_sync(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query!("UPDATE users SET last_synced_at = $2 WHERE id = $1", id, at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Credited steps join the accounts' lifetime totals (crediting, under the wallets' locks).
+pub async fn add_steps(conn: &mut PgConnection, ids: &[Uuid], steps: &[i64]) -> Result<()> {
+    sqlx::query!(
+        r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
+           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
+        ids,
+        steps
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// These referees' referrals are paid (or, over the referrer's cap, done with).
+pub async fn mark_referral_rewarded(conn: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE users SET referral_rewarded_at = now() WHERE id = ANY($1) AND referral_rewarded_at IS NULL",
+        ids
     )
     .execute(conn)
     .await?;

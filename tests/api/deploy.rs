@@ -1,4 +1,4 @@
-//! The deploy's own migration step: CloudFormation runs `db-migrate` as a custom
+//! The deploy's own migration step: CloudFormation runs `ops-migrate` as a custom
 //! resource that every function depends on, and waits for its answer at a pre-signed URL
 //! (played here by a local server, as CloudFormation's S3 bucket cannot be reached).
 

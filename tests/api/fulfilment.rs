@@ -27,7 +27,7 @@ struct World {
 async fn world(max_receives: u32) -> World {
     let store = StandIn::start().await.unwrap();
     let sqs = sqs::client().await;
-    let queue = TestQueue::create(&sqs, "shopify-orders", 1, max_receives).await;
+    let queue = TestQueue::create(&sqs, "shopify-process", 1, max_receives).await;
     let mut config = test_config();
     config.shopify = Some(ShopifyConfig {
         graphql_url: store.graphql_url.clone(),

@@ -1,5 +1,5 @@
-//! The step pipeline end to end: sync → validation queue → validate-steps → credit queue →
-//! credit-coins → wallet, on real Postgres and the SQS emulator.
+//! The step pipeline end to end: sync → validation queue → steps-validate → credit queue →
+//! steps-credit → wallet, on real Postgres and the SQS emulator.
 
 use chrono::{Days, NaiveDate, Utc};
 use fitkart_functions::steps::{credit, sync, validate};

@@ -75,6 +75,30 @@ fn every_binary_has_exactly_one_function_resource_and_back() {
     assert_eq!(in_template, binaries_on_disk());
 }
 
+/// A binary's name leads to its handler: `<module>-<handler>` of the entrypoint it runs
+/// (`orders-create` runs `fitkart_functions::orders::create`, `steps-validate` runs
+/// `fitkart_functions::steps::validate`).
+#[test]
+fn every_binary_is_named_after_the_handler_it_runs() {
+    let mut misnamed = Vec::new();
+    for binary in binaries_on_disk() {
+        let source =
+            std::fs::read_to_string(root().join(format!("functions/src/bin/{binary}.rs"))).unwrap();
+        let at = source
+            .find("fitkart_functions::")
+            .unwrap_or_else(|| panic!("{binary} runs no fitkart_functions handler"));
+        let path: String = source[at + "fitkart_functions::".len()..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let expected = path.replace("::", "-").replace('_', "-");
+        if expected != binary {
+            misnamed.push(format!("{binary} runs {path}: name it {expected}"));
+        }
+    }
+    assert!(misnamed.is_empty(), "{misnamed:#?}");
+}
+
 #[test]
 fn every_route_has_one_function_and_the_openapi_spec_lists_the_same_routes() {
     let template = yaml("template.yaml");

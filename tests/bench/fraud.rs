@@ -637,13 +637,13 @@ fn sync_time(world: &World, day: i64, nth: usize) -> DateTime<Utc> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let seed = env_number("BENCH_SEED", 42) as u64;
-    let honest_established = env_number("BENCH_HONEST", 1_200) as usize;
+    let seed = fitkart_tests::bench::number("BENCH_SEED", 42, 42) as u64;
+    let honest_established = fitkart_tests::bench::number("BENCH_HONEST", 1_200, 12) as usize;
     let honest_new = honest_established / 2;
-    let per_strategy = env_number("BENCH_FRAUD", 20) as usize;
-    let weight = env_number("BENCH_MODEL_WEIGHT", 60);
+    let per_strategy = fitkart_tests::bench::number("BENCH_FRAUD", 20, 1) as usize;
+    let weight = fitkart_tests::bench::number("BENCH_MODEL_WEIGHT", 60, 60);
     // The share of training days the model flags, in tenths of a percent (5: the job's 0.5%).
-    let flag_rate = env_number("BENCH_MODEL_FLAG_PERMILLE", 5) as f64 / 1000.0;
+    let flag_rate = fitkart_tests::bench::number("BENCH_MODEL_FLAG_PERMILLE", 5, 5) as f64 / 1000.0;
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
     let mut world = World {
@@ -655,7 +655,8 @@ async fn main() {
 
     // Run 1: the rules alone. Then the weekly job trains a model on what that run
     // verified (fraud the rules let through included, as it would be in production).
-    let (rules, pool) = simulate(&world, None).await;
+    // The first run's database stays (its guard `_first`) while the model trains on it.
+    let (rules, pool, _first) = simulate(&world, None).await;
     let (version, summary) = anomaly::train(&pool, Utc::now(), seed, flag_rate)
         .await
         .unwrap()
@@ -667,7 +668,7 @@ async fn main() {
             .await
             .unwrap();
     // Run 2: the same world, with that model and its weight from the first day.
-    let (with_model, _) = simulate(&world, Some((&model, &summary, weight))).await;
+    let (with_model, _, _second) = simulate(&world, Some((&model, &summary, weight))).await;
     print(&world, seed, &rules, &with_model, weight, &summary);
 }
 
@@ -683,8 +684,8 @@ struct Results {
 async fn simulate(
     world: &World,
     model: Option<(&serde_json::Value, &serde_json::Value, i64)>,
-) -> (Results, PgPool) {
-    let (pool, _db) = fitkart_tests::db::fresh_database().await;
+) -> (Results, PgPool, fitkart_tests::db::TestDatabase) {
+    let (pool, db) = fitkart_tests::db::fresh_database().await;
     if let Some((model, summary, weight)) = model {
         sqlx::query("INSERT INTO anomaly_models (model, summary) VALUES ($1, $2)")
             .bind(model)
@@ -745,7 +746,7 @@ async fn simulate(
     let elapsed = started.elapsed();
     let results = tally(&pool, world, &ids, &settings, elapsed).await;
     fitkart_tests::ledger::assert_invariants(&pool).await;
-    (results, pool)
+    (results, pool, db)
 }
 
 async fn run_consumers(pool: &PgPool, settings: &Settings, queued: &mut Vec<ValidateRecord>) {
@@ -1065,11 +1066,4 @@ fn top_rules(rules: &HashMap<String, i64>) -> String {
         .map(|(r, n)| format!("{r} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -16,13 +16,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use fitkart::leaderboard;
 
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -30,8 +23,8 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let users = env_number("BENCH_USERS", 100_000);
-    let days = env_number("BENCH_DAYS", 90);
+    let users = fitkart_tests::bench::number("BENCH_USERS", 100_000, 200);
+    let days = fitkart_tests::bench::number("BENCH_DAYS", 90, 3);
     let (pool, _db) = fitkart_tests::db::fresh_database().await;
 
     let started = Instant::now();

@@ -18,13 +18,6 @@ use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// A statement as the code runs it: the query text compiled into .sqlx that contains
 /// `snippet` (exactly one must).
 fn statement(snippet: &str) -> String {
@@ -54,8 +47,8 @@ fn gb(bytes: f64) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let users = env_number("BENCH_USERS", 60_000);
-    let days = env_number("BENCH_DAYS", 90);
+    let users = fitkart_tests::bench::number("BENCH_USERS", 60_000, 100);
+    let days = fitkart_tests::bench::number("BENCH_DAYS", 90, 40);
     let (pool, _db) = fitkart_tests::db::fresh_database().await;
     let today = Utc::now().date_naive();
 
@@ -247,7 +240,7 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
         .await,
     );
     show(
-        "validate-steps: the batch's records",
+        "steps-validate: the batch's records",
         plan(
             &mut tx,
             "WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)",
@@ -256,7 +249,7 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
         .await,
     );
     show(
-        "validate-steps: each user's 30-day baseline",
+        "steps-validate: each user's 30-day baseline",
         plan(&mut tx, "ORDER BY s.recorded_date DESC LIMIT 30", |q| {
             q.bind(users.clone())
                 .bind(dates.clone())
@@ -266,7 +259,7 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
         .await,
     );
     show(
-        "credit-coins: the batch's records, locked",
+        "steps-credit: the batch's records, locked",
         plan(
             &mut tx,
             "recorded_date = ANY($2) ORDER BY id FOR UPDATE",
@@ -281,7 +274,7 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
     let no_steps = vec![0_i64; sorted_users.len()];
     let credited_days: Vec<NaiveDate> = sorted_users.iter().map(|_| today).collect();
     for (name, whole_window) in [
-        ("credit-coins: achievements of the credited days", false),
+        ("steps-credit: achievements of the credited days", false),
         ("achievements over a whole 120-day window", true),
     ] {
         show(

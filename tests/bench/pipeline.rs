@@ -18,7 +18,8 @@ use fitkart::steps::{crediting, validation};
 use fitkart::App;
 
 /// Consumers working at once (and pgbench's clients).
-static WORKERS: LazyLock<usize> = LazyLock::new(|| env_number("BENCH_WORKERS", 2) as usize);
+static WORKERS: LazyLock<usize> =
+    LazyLock::new(|| fitkart_tests::bench::number("BENCH_WORKERS", 2, 2) as usize);
 /// Records per batch: the validation consumer's BatchSize in template.yaml.
 static BATCH: LazyLock<usize> = LazyLock::new(|| {
     let template = fitkart_local::template::load(
@@ -28,23 +29,16 @@ static BATCH: LazyLock<usize> = LazyLock::new(|| {
     let validate = template
         .functions
         .iter()
-        .find(|f| f.binary == "validate-steps")
+        .find(|f| f.binary == "steps-validate")
         .and_then(|f| f.queues.first())
-        .expect("validate-steps has a queue event source");
-    env_number("BENCH_BATCH", validate.batch_size as i64) as usize
+        .expect("steps-validate has a queue event source");
+    fitkart_tests::bench::number("BENCH_BATCH", validate.batch_size as i64, 20) as usize
 });
-
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let users = env_number("BENCH_USERS", 5_000);
-    let days = env_number("BENCH_DAYS", 10);
+    let users = fitkart_tests::bench::number("BENCH_USERS", 5_000, 30);
+    let days = fitkart_tests::bench::number("BENCH_DAYS", 10, 2);
     let (pool, _db) = fitkart_tests::db::fresh_database().await;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         .execute(&pool)
@@ -144,10 +138,10 @@ async fn main() {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(batch) = batches.get(i) else { return };
-                    // validate-steps: one batch.
+                    // steps-validate: one batch.
                     let (_, creditable) =
                         validation::validate(&pool, &settings, batch).await.unwrap();
-                    // credit-coins: the same records as one batch (settings cached as in Lambda).
+                    // steps-credit: the same records as one batch (settings cached as in Lambda).
                     let mut tx = pool.begin().await.unwrap();
                     crediting::credit(&mut tx, &settings, &creditable)
                         .await
@@ -208,7 +202,7 @@ async fn main() {
     .unwrap();
     fitkart_tests::ledger::assert_invariants(&pool).await;
 
-    let pgbench_seconds = env_number("BENCH_PGBENCH_SECONDS", 20);
+    let pgbench_seconds = fitkart_tests::bench::number("BENCH_PGBENCH_SECONDS", 20, 1);
     let tps = pgbench(pgbench_seconds);
     let per_second = credited as f64 / elapsed.as_secs_f64();
     println!();

@@ -365,7 +365,7 @@ async fn a_redeemed_order_goes_to_the_store_and_comes_back_shipped(base: &str) {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    // The shopify-orders consumer pushes it to the store through the queue.
+    // The shopify-process consumer pushes it to the store through the queue.
     let started = Instant::now();
     let in_store = loop {
         let store: Value = http

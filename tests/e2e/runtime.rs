@@ -110,7 +110,7 @@ async fn a_failing_function_is_a_500_problem_and_the_gateway_keeps_serving() {
     unreachable.insert("DB_ACQUIRE_TIMEOUT_MS".into(), "300".into());
     let failing = pool(
         "Failing",
-        "db-migrate",
+        "ops-migrate",
         unreachable,
         Duration::from_secs(10),
     );

@@ -1,5 +1,5 @@
 //! The ledger invariants of DESIGN.md over a whole database, checked with the same
-//! queries the `wallet-reconcile` job runs (whose own tests plant each kind of drift and
+//! queries the `ops-reconcile` job runs (whose own tests plant each kind of drift and
 //! see it found). Every money-moving test ends with `assert_invariants`.
 
 use sqlx::PgPool;

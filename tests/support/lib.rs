@@ -2,6 +2,7 @@
 //! an `App` over it, real lambda_http requests built from API Gateway v2 events, and the
 //! one ledger-invariant checker every money-moving test ends with.
 
+pub mod bench;
 pub mod db;
 pub mod ledger;
 pub mod mail;
@@ -579,7 +580,7 @@ impl Pipeline {
         )
     }
 
-    /// Runs validate-steps and credit-coins until both queues are empty, the way the
+    /// Runs steps-validate and steps-credit until both queues are empty, the way the
     /// event source mappings would. Panics if a message keeps failing.
     pub async fn run(&self, app: &'static App) {
         for _ in 0..50 {

@@ -30,7 +30,7 @@ function ModelSummary() {
   if (error) return <Notice kind="error">{error}</Notice>;
   const model = data?.items.find((m) => m.selected);
   if (!data) return null;
-  if (!model) return <p className="empty">No anomaly model trained yet (anomaly-train runs on Mondays).</p>;
+  if (!model) return <p className="empty">No anomaly model trained yet (steps-train-anomaly-model runs on Mondays).</p>;
   const l = model.summary.labelled;
   return (
     <article className="card" aria-label="Anomaly model">

@@ -307,6 +307,17 @@ pub fn code_at_step(secret: &str, step: i64) -> Result<String> {
         .to_string())
 }
 
+/// Forgets the account's authenticator and recovery codes (its deletion).
+pub async fn forget(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM mfa_totp WHERE user_id = $1", user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

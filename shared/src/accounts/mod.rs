@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::users::{self, Role};
-use crate::{leaderboard, notifications, sessions};
+use crate::{idempotency, leaderboard, notifications, orders, ratelimit, sessions};
 use crate::{Error, Result};
 
 /// What a new account starts from, by registration or by a first OAuth sign-in.
@@ -73,13 +73,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
     }
     let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
     // The account's days are counted in this zone from now on (until it asks for another).
-    sqlx::query!(
-        "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, now(), $2)",
-        user_id,
-        account.timezone
-    )
-    .execute(&mut *conn)
-    .await?;
+    users::start_zone(conn, user_id, account.timezone).await?;
     ledger::open_wallet(&mut *conn, user_id).await?;
     if bonus > 0 {
         ledger::post(
@@ -119,42 +113,46 @@ pub async fn end_everything(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 /// yet sent go too; the devices' SNS endpoints are returned for the caller to delete once
 /// this commits (nothing is pushed to a deleted account either way: the rows are gone).
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
-    let endpoints = notifications::devices::endpoints_of(conn, id).await?;
-    let deleted = sqlx::query!(
-        r#"WITH old AS (SELECT lower(email) AS email FROM users WHERE id = $1 AND deleted_at IS NULL),
-           forget_devices AS (DELETE FROM push_devices WHERE user_id = $1),
-           forget_preferences AS (DELETE FROM notification_preferences WHERE user_id = $1),
-           forget_notifications AS (DELETE FROM notifications WHERE user_id = $1),
-           forget_attempts AS (DELETE FROM login_attempts WHERE email = (SELECT email FROM old)),
-           forget_identities AS (DELETE FROM user_identities WHERE user_id = $1),
-           forget_responses AS (DELETE FROM idempotency_keys WHERE user_id = $1),
-           forget_authenticator AS (DELETE FROM mfa_totp WHERE user_id = $1),
-           forget_recovery_codes AS (DELETE FROM mfa_recovery_codes WHERE user_id = $1),
-           forget_zones AS (DELETE FROM timezone_periods WHERE user_id = $1),
-           redact_addresses AS (
-               UPDATE orders SET shipping_address = jsonb_build_object(
-                       'name', 'Deleted user', 'line1', 'redacted', 'city', 'redacted',
-                       'postal_code', 'redacted', 'country', shipping_address->'country'),
-                   updated_at = now()
-               WHERE user_id = $1 AND status NOT IN ('pending', 'confirmed', 'processing')
-           )
-           UPDATE users SET
-               email = 'deleted-' || id || '@deleted.invalid',
-               password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
-               profile_picture_url = NULL, bio = NULL, provider_id = NULL, referral_code = NULL,
-               is_active = FALSE, deleted_at = now(), updated_at = now()
-           WHERE id = $1 AND deleted_at IS NULL"#,
-        id
-    )
-    .execute(&mut *conn)
-    .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(Error::NotFound);
-    }
+    let email = users::lock_live(conn, id).await?.email;
+    let endpoints = notifications::forget_user(conn, id).await?;
+    ratelimit::forget_logins(conn, &email).await?;
+    forget_identities(conn, id).await?;
+    idempotency::forget_user(conn, id).await?;
+    mfa::forget(conn, id).await?;
+    orders::redact_settled_addresses(conn, id).await?;
+    users::anonymise(conn, id).await?;
     leaderboard::standing_changed(conn, id).await?;
     end_everything(conn, id).await?;
     tokens::forget_all(conn, id).await?;
     Ok(endpoints)
+}
+
+/// Removes every Google and Apple identity linked to the account.
+pub async fn forget_identities(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM user_identities WHERE user_id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Links a Google or Apple identity to the account.
+pub async fn link_identity(
+    conn: &mut PgConnection,
+    id: Uuid,
+    provider: &str,
+    subject: &str,
+    email: Option<&str>,
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO user_identities (user_id, provider, subject, email) VALUES ($1, $2, $3, $4)",
+        id,
+        provider,
+        subject,
+        email
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The proven owner of an address takes over the unverified account registered with it
@@ -167,9 +165,7 @@ pub async fn take_over(
     provider: &str,
     subject: &str,
 ) -> Result<()> {
-    sqlx::query!("DELETE FROM user_identities WHERE user_id = $1", id)
-        .execute(&mut *conn)
-        .await?;
+    forget_identities(conn, id).await?;
     sqlx::query!(
         r#"UPDATE users SET password_hash = NULL, auth_provider = $2, provider_id = $3,
                email_verified = TRUE, updated_at = now()

@@ -14,7 +14,7 @@ use crate::input::{Email, Password};
 use crate::mail::{self, Template};
 use crate::ratelimit::{self, Limit, MailRequest};
 use crate::sessions::{self, Tokens};
-use crate::{password as hashing, users, App, Error, Result};
+use crate::{password_hash as hashing, users, App, Error, Result};
 
 /// API.md: reset mails, at most 3 an hour per address...
 const FORGOT_PER_EMAIL: Limit = Limit::per_hour("reset_mail", 3);

@@ -166,3 +166,17 @@ pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Housekeeping: deletes up to `limit` mailed tokens used or expired over a day ago.
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM account_tokens WHERE id IN (
+             SELECT id FROM account_tokens
+             WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'
+             LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}

@@ -11,7 +11,7 @@ use crate::accounts::password::{self as passwords, Credentials};
 use crate::accounts::{self, NewAccount};
 use crate::input::{Email, Password};
 use crate::jwt;
-use crate::password;
+use crate::password_hash;
 use crate::ratelimit::{self, Limit};
 use crate::sessions::{self, Session, Tokens};
 use crate::users::{self, Role};
@@ -88,7 +88,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
     )
     .await?;
     let password_hash =
-        password::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
+        password_hash::hash(input.password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = app.db().await?.begin().await?;
     if let Some(tz) = &input.timezone {
         users::check_timezone(&mut tx, tz).await?;
@@ -150,12 +150,7 @@ pub async fn login(
     passwords::check(app, account.as_ref(), &key, password, source_ip).await?;
     let account = account.ok_or(Error::InvalidCredentials)?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET last_login_at = now() WHERE id = $1",
-        account.id
-    )
-    .execute(&mut *tx)
-    .await?;
+    users::touch_login(&mut tx, account.id).await?;
     let session = sessions::start(app, &mut tx, account.id, &[jwt::amr::PASSWORD]).await?;
     tx.commit().await?;
     Ok(session)

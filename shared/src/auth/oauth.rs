@@ -121,12 +121,7 @@ pub async fn sign_in(
             .await?
         }
     };
-    sqlx::query!(
-        "UPDATE users SET last_login_at = now() WHERE id = $1",
-        user_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    crate::users::touch_login(&mut tx, user_id).await?;
     let session = sessions::start(app, &mut tx, user_id, &[crate::jwt::amr::PROVIDER]).await?;
     tx.commit().await?;
     Ok((session, created))
@@ -206,14 +201,12 @@ async fn link(
     provider: Provider,
     claims: &IdClaims,
 ) -> Result<()> {
-    sqlx::query!(
-        "INSERT INTO user_identities (user_id, provider, subject, email) VALUES ($1, $2, $3, $4)",
+    accounts::link_identity(
+        conn,
         user_id,
         provider.as_str(),
-        claims.sub,
-        claims.email
+        &claims.sub,
+        claims.email.as_deref(),
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }

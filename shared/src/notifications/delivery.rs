@@ -239,11 +239,10 @@ pub fn payload(key: &str, kind: Kind, data: &Value) -> Result<String> {
 /// yesterday, and short of the goal today. Once per person and local day; it expires at
 /// their midnight. Returns how many were recorded.
 pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
+    let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
     let due = sqlx::query!(
-        r#"WITH goal AS (
-               SELECT COALESCE((SELECT value::bigint FROM settings WHERE key = 'daily_step_goal'), 10000) AS steps
-           ),
+        r#"WITH goal AS (SELECT $3::int8 AS steps),
            people AS (
                SELECT u.id, user_timezone(u.*) AS timezone, ($1 AT TIME ZONE user_timezone(u.*))::date AS today
                FROM users u
@@ -274,7 +273,8 @@ pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
              AND COALESCE((SELECT max(d.steps) FROM days d WHERE d.user_id = p.id AND d.recorded_date = p.today), 0)
                  < goal.steps"#,
         now,
-        STREAK_HOUR
+        STREAK_HOUR,
+        goal
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -253,6 +253,39 @@ pub struct Delivery {
     pub key: String,
 }
 
+/// Housekeeping: deletes up to `limit` notifications finished (sent, muted, expired)
+/// over 30 days ago, with their per-device deliveries.
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM notifications WHERE key IN (
+             SELECT key FROM notifications WHERE finished_at < now() - interval '30 days' LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// A deleted account's devices, choices and notifications go; returns the devices' SNS
+/// endpoints for the caller to delete once this commits (nothing is pushed to a deleted
+/// account either way: the rows are gone).
+pub async fn forget_user(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<String>> {
+    let endpoints = devices::endpoints_of(conn, user_id).await?;
+    sqlx::query!("DELETE FROM push_devices WHERE user_id = $1", user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "DELETE FROM notification_preferences WHERE user_id = $1",
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM notifications WHERE user_id = $1", user_id)
+        .execute(conn)
+        .await?;
+    Ok(endpoints)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

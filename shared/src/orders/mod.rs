@@ -197,3 +197,19 @@ pub async fn list(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     Ok((load(conn, &ids).await?, next))
 }
+
+/// A deleted account's settled orders keep only the country of their address (orders
+/// still on their way keep it: the goods must arrive).
+pub async fn redact_settled_addresses(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET shipping_address = jsonb_build_object(
+                 'name', 'Deleted user', 'line1', 'redacted', 'city', 'redacted',
+                 'postal_code', 'redacted', 'country', shipping_address->'country'),
+             updated_at = now()
+         WHERE user_id = $1 AND status NOT IN ('pending', 'confirmed', 'processing')",
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -87,14 +87,7 @@ async fn reserve_stock(conn: &mut PgConnection, order: &NewOrder) -> Result<i64>
         total += price * line.quantity as i64;
     }
     let quantities: Vec<i32> = order.items.iter().map(|l| l.quantity).collect();
-    sqlx::query!(
-        "UPDATE reward_products p SET stock_quantity = p.stock_quantity - l.quantity, updated_at = now()
-         FROM UNNEST($1::uuid[], $2::int4[]) AS l(product_id, quantity) WHERE p.id = l.product_id",
-        &ids,
-        &quantities
-    )
-    .execute(&mut *conn)
-    .await?;
+    crate::rewards::take_stock(conn, &ids, &quantities).await?;
     Ok(total)
 }
 

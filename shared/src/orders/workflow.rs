@@ -350,7 +350,7 @@ async fn settle(conn: &mut PgConnection, order: &Locked, to: Status) -> Result<(
     };
     match to {
         Status::Cancelled => {
-            restore_stock(conn, order.id).await?;
+            crate::rewards::return_stock(conn, order.id).await?;
             let description = format!("Order {} cancelled", order.order_code);
             ledger::post(conn, &refund(description)).await?;
             ledger::move_order_coins(conn, user, -total, 0).await
@@ -363,24 +363,6 @@ async fn settle(conn: &mut PgConnection, order: &Locked, to: Status) -> Result<(
         }
         Status::Pending | Status::Confirmed | Status::Processing | Status::Delivered => Ok(()),
     }
-}
-
-async fn restore_stock(conn: &mut PgConnection, order_id: Uuid) -> Result<()> {
-    sqlx::query!(
-        "WITH locked AS (
-             SELECT p.id FROM reward_products p
-             WHERE p.id IN (SELECT product_id FROM order_items WHERE order_id = $1)
-             ORDER BY p.id FOR UPDATE
-         )
-         UPDATE reward_products p SET stock_quantity = p.stock_quantity + l.quantity, updated_at = now()
-         FROM (SELECT product_id, sum(quantity)::int4 AS quantity FROM order_items WHERE order_id = $1
-               GROUP BY product_id) l
-         WHERE p.id = l.product_id AND p.id IN (SELECT id FROM locked)",
-        order_id
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// `auto_confirm_orders`: a just-placed order (its stock already reserved) is confirmed

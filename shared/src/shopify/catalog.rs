@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Client;
+use crate::rewards::SyncedVariant;
 use crate::{App, Error, Result};
 
 const PAGE_SIZE: u32 = 50;
@@ -80,20 +81,6 @@ struct Image {
     url: String,
 }
 
-/// One reward row as the sync will write it.
-#[derive(Debug)]
-struct Reward {
-    product_id: String,
-    variant_id: String,
-    name: String,
-    description: Option<String>,
-    retail_price: Decimal,
-    stock: i32,
-    image_url: Option<String>,
-    category: Option<String>,
-    active: bool,
-}
-
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct SyncReport {
     pub pages: u32,
@@ -111,7 +98,7 @@ pub async fn sync(app: &App) -> Result<SyncReport> {
     apply(app, &rewards, coins_per_usd, pages).await
 }
 
-async fn fetch_catalog(client: &Client<'_>) -> Result<(Vec<Reward>, u32)> {
+async fn fetch_catalog(client: &Client<'_>) -> Result<(Vec<SyncedVariant>, u32)> {
     let mut rewards = Vec::new();
     let mut after: Option<String> = None;
     let mut pages = 0;
@@ -137,14 +124,14 @@ async fn fetch_catalog(client: &Client<'_>) -> Result<(Vec<Reward>, u32)> {
     }
 }
 
-fn rewards_of(product: ShopifyProduct) -> Vec<Reward> {
+fn rewards_of(product: ShopifyProduct) -> Vec<SyncedVariant> {
     let active = product.status == "ACTIVE";
     let product_image = product.featured_image.map(|i| i.url);
     product
         .variants
         .nodes
         .into_iter()
-        .map(|variant| Reward {
+        .map(|variant| SyncedVariant {
             product_id: product.id.clone(),
             variant_id: variant.id,
             // "Default Title" is Shopify's name for the only variant of a simple product.
@@ -174,99 +161,18 @@ fn rewards_of(product: ShopifyProduct) -> Vec<Reward> {
 
 async fn apply(
     app: &App,
-    rewards: &[Reward],
+    rewards: &[SyncedVariant],
     coins_per_usd: i64,
     pages: u32,
 ) -> Result<SyncReport> {
     let mut tx = app.db().await?.begin().await?;
-    // A misconfigured token or scope can answer with an empty catalog; taking that at its
-    // word would hide every reward. Refuse, loudly, and change nothing.
-    if rewards.is_empty() {
-        let listed = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM reward_products WHERE shopify_variant_id IS NOT NULL AND is_active"#
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if listed > 0 {
-            return Err(Error::internal(format!(
-                "Shopify returned no products while {listed} synced rewards are active; nothing changed"
-            )));
-        }
-    }
-    // Lock the synced catalog in id order, the order orders lock products in, so a sync
-    // and a multi-product order cannot deadlock.
-    sqlx::query!(
-        "SELECT 1 AS locked FROM reward_products WHERE shopify_variant_id IS NOT NULL ORDER BY id FOR UPDATE"
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let product_ids: Vec<&str> = rewards.iter().map(|r| r.product_id.as_str()).collect();
-    let variant_ids: Vec<&str> = rewards.iter().map(|r| r.variant_id.as_str()).collect();
-    let names: Vec<&str> = rewards.iter().map(|r| r.name.as_str()).collect();
-    let descriptions: Vec<Option<&str>> =
-        rewards.iter().map(|r| r.description.as_deref()).collect();
-    let prices: Vec<Decimal> = rewards.iter().map(|r| r.retail_price).collect();
-    let stock: Vec<i32> = rewards.iter().map(|r| r.stock).collect();
-    let images: Vec<Option<&str>> = rewards.iter().map(|r| r.image_url.as_deref()).collect();
-    let categories: Vec<Option<&str>> = rewards.iter().map(|r| r.category.as_deref()).collect();
-    let active: Vec<bool> = rewards.iter().map(|r| r.active).collect();
-    let upserted = sqlx::query!(
-        r#"WITH input AS (
-               SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int4[],
-                                    $7::text[], $8::text[], $9::bool[])
-                   AS i(product_id, variant_id, name, description, price, stock, image_url, category, active)
-           ), upserted AS (
-               INSERT INTO reward_products AS p (shopify_product_id, shopify_variant_id, name, description, coin_price,
-                                                 retail_price, image_url, stock_quantity, category, is_active, synced_at)
-               SELECT product_id, variant_id, name, description, GREATEST(1, ceil(price * $10))::int8, price, image_url,
-                      stock, category, active, now()
-               FROM input
-               ON CONFLICT (shopify_variant_id) WHERE shopify_variant_id IS NOT NULL DO UPDATE SET
-                   shopify_product_id = EXCLUDED.shopify_product_id,
-                   name = EXCLUDED.name,
-                   description = EXCLUDED.description,
-                   retail_price = EXCLUDED.retail_price,
-                   coin_price = CASE WHEN p.coin_price_pinned THEN p.coin_price ELSE EXCLUDED.coin_price END,
-                   image_url = EXCLUDED.image_url,
-                   category = EXCLUDED.category,
-                   stock_quantity = GREATEST(0, EXCLUDED.stock_quantity - (
-                       SELECT COALESCE(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id
-                       WHERE oi.product_id = p.id AND o.status IN ('pending', 'confirmed', 'processing')
-                         AND o.shopify_order_id IS NULL)),
-                   is_active = EXCLUDED.is_active AND NOT p.admin_hidden,
-                   synced_at = now(),
-                   updated_at = now()
-               RETURNING (xmax = 0) AS inserted
-           )
-           SELECT count(*) FILTER (WHERE inserted) AS "created!", count(*) FILTER (WHERE NOT inserted) AS "updated!"
-           FROM upserted"#,
-        &product_ids as &[&str],
-        &variant_ids as &[&str],
-        &names as &[&str],
-        &descriptions as &[Option<&str>],
-        &prices,
-        &stock,
-        &images as &[Option<&str>],
-        &categories as &[Option<&str>],
-        &active,
-        Decimal::from(coins_per_usd),
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let deactivated = sqlx::query!(
-        "UPDATE reward_products SET is_active = false, synced_at = now(), updated_at = now()
-         WHERE shopify_variant_id IS NOT NULL AND is_active AND NOT (shopify_variant_id = ANY($1))",
-        &variant_ids as &[&str]
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let applied = crate::rewards::apply_catalog(&mut tx, rewards, coins_per_usd).await?;
     tx.commit().await?;
     Ok(SyncReport {
         pages,
         fetched: rewards.len(),
-        created: upserted.created,
-        updated: upserted.updated,
-        deactivated: deactivated as i64,
+        created: applied.created,
+        updated: applied.updated,
+        deactivated: applied.deactivated,
     })
 }

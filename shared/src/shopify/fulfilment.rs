@@ -2,7 +2,7 @@
 //!
 //! Confirming an order (an admin, or `auto_confirm_orders`) stamps
 //! `shopify_push_requested_at` in the same transaction, and the caller then puts a
-//! `Job::Push` on the `shopify-orders` queue. The consumer:
+//! `Job::Push` on the `shopify-process` queue. The consumer:
 //!
 //! 1. claims the order: a `confirmed` order becomes `processing` (audited, actor
 //!    `shopify`: from now on its owner can no longer cancel it), and a short lease marks
@@ -40,7 +40,7 @@ const LEASE_SECONDS: f64 = 120.0;
 const SWEEP_GRACE_MINUTES: f64 = 10.0;
 const SWEEP_DAYS: f64 = 7.0;
 
-/// Hands a confirmed order to the `shopify-orders` queue. Called after the confirming
+/// Hands a confirmed order to the `shopify-process` queue. Called after the confirming
 /// transaction committed; a failed send is logged and left to the hourly sweep (the
 /// confirmation itself stands).
 pub async fn request_push(app: &App, order_id: Uuid) {

@@ -1,7 +1,7 @@
 //! FitKart and its Shopify store, through Shopify's GraphQL Admin API:
 //!
 //! - `catalog`: the hourly sync of products into `reward_products`;
-//! - `fulfilment`: confirmed orders pushed to Shopify (the `shopify-orders` queue), once;
+//! - `fulfilment`: confirmed orders pushed to Shopify (the `shopify-process` queue), once;
 //! - `webhooks`: Shopify's signed order and fulfilment webhooks, verified, recorded once
 //!   and applied to our orders through the order state machine.
 //!
@@ -24,7 +24,7 @@ use crate::{secrets, App, Error, Result};
 
 pub use catalog::{sync, SyncReport};
 
-/// A message on the `shopify-orders` queue.
+/// A message on the `shopify-process` queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Job {
@@ -34,7 +34,7 @@ pub enum Job {
     Webhook { webhook_id: String },
 }
 
-/// The `shopify-orders` consumer: each message on its own (a push waits on Shopify; one
+/// The `shopify-process` consumer: each message on its own (a push waits on Shopify; one
 /// order's trouble never holds back another's). Returns the ids of messages to retry.
 pub async fn process(app: &App, messages: Vec<Message>) -> Vec<String> {
     let (jobs, mut failed) = queue::parse::<Job>(messages);

@@ -4,7 +4,7 @@
 //! The public route verifies the signature (`X-Shopify-Hmac-Sha256`: HMAC-SHA256 of the
 //! raw body with the app's secret, compared in constant time) before it parses anything,
 //! records the webhook once per `X-Shopify-Webhook-Id` and queues it, and answers at once
-//! (Shopify gives a webhook five seconds). The `shopify-orders` consumer then applies it
+//! (Shopify gives a webhook five seconds). The `shopify-process` consumer then applies it
 //! through the order state machine, audited with Shopify as the actor:
 //!
 //! - fulfilled → `shipped` with carrier and tracking (coins settle as when an admin ships),
@@ -440,6 +440,20 @@ async fn move_order(
             Ok(format!("refused: {reason}"))
         }
     }
+}
+
+/// Housekeeping: deletes up to `limit` webhooks processed over 90 days ago (Shopify
+/// redelivers for 48 hours; the rest is kept to answer questions about an order;
+/// unprocessed ones always stay).
+pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM shopify_webhooks WHERE webhook_id IN (
+             SELECT webhook_id FROM shopify_webhooks WHERE processed_at < now() - interval '90 days' LIMIT $1)",
+        limit
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 #[cfg(test)]

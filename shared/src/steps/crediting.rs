@@ -199,7 +199,13 @@ async fn pay(
         steps: &user_steps,
         days: &credited_days,
     };
-    let unlocks = achievements::unlock(&mut *conn, &user_ids, Some(&crediting)).await?;
+    let unlocks = achievements::unlock(
+        &mut *conn,
+        &user_ids,
+        Some(&crediting),
+        settings.daily_step_goal,
+    )
+    .await?;
     let mut postings: Vec<Posting> = owed()
         .filter(|(_, d)| d.coins > 0)
         .map(|(user_id, d)| Posting {
@@ -230,14 +236,7 @@ async fn pay(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
-        r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
-           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
-        &user_ids,
-        &user_steps
-    )
-    .execute(&mut *conn)
-    .await?;
+    crate::users::add_steps(conn, &user_ids, &user_steps).await?;
     let days: Vec<(Uuid, NaiveDate, i64)> =
         owed().map(|(user, d)| (user, d.date, d.steps)).collect();
     leaderboard::count_credited(conn, &days).await?;

@@ -1,6 +1,6 @@
 //! The step pipeline, from a synced day to coins: `sync` (the upsert and the validation
-//! queue), `validation` (the validate-steps consumer) scoring with `anticheat`'s rules,
-//! `crediting` (the credit-coins consumer and admin approvals), and `review` (the admin
+//! queue), `validation` (the steps-validate consumer) scoring with `anticheat`'s rules,
+//! `crediting` (the steps-credit consumer and admin approvals), and `review` (the admin
 //! queue of held days). This module owns the records themselves: what a user reads of
 //! them, and appeals. A message on a queue is only a pointer (record id, day, version);
 //! consumers always re-read the record.
@@ -23,6 +23,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{Error, Result};
+
+/// A day's typed-in part is part of the day.
+pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint {
+    name: "step_records_manual_within_steps",
+    refusal: || Error::invalid("manual_steps", "must not exceed steps"),
+}];
 
 pub const SOURCES: &[&str] = &["health_connect", "google_fit", "health_kit", "manual"];
 

@@ -219,13 +219,7 @@ pub async fn record_days(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
-        "UPDATE users SET last_synced_at = $2 WHERE id = $1",
-        user_id,
-        at
-    )
-    .execute(&mut *conn)
-    .await?;
+    users::touch_sync(conn, user_id, at).await?;
     if let Some(device_id) = device_id {
         // The device's accounts, for the one device, one earner rule.
         sqlx::query!(

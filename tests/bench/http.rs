@@ -2,10 +2,14 @@
 //! `scripts/dev`; each hot route is driven warm through its function's Runtime API with
 //! the demo walker's token, and the `REPORT` of every invocation gives its duration,
 //! billed duration and peak memory. The step pipeline behind `POST /v1/steps/sync` is
-//! measured the same way, from the reports of `validate-steps` and `credit-coins` while
+//! measured the same way, from the reports of `steps-validate` and `steps-credit` while
 //! they drain what the syncs queued. A hello-world function measured in the same run is
 //! the baseline. Durations become a monthly bill at 1M daily walkers from the template's
 //! memory sizes, an assumed daily use per walker, and published arm64 prices.
+//!
+//! `PROFILE` picks the build (bench by default, release for the deployment profile),
+//! `BENCH_SAMPLES` the invocations per route (200). With `BENCH_TINY=1` (the test
+//! command) it runs the debug build with a few samples: the numbers are not judged.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,9 +18,10 @@ use std::time::Duration;
 use axum::body::Bytes;
 use serde_json::json;
 
-use crate::gateway::{self, CompiledRoute};
-use crate::lambda::{FunctionSpec, Outcome, Pool, Report};
-use crate::{seed, up, Options};
+use fitkart_local::gateway::{self, CompiledRoute};
+use fitkart_local::lambda::{FunctionSpec, Outcome, Pool, Report};
+use fitkart_local::{seed, up, Options};
+use fitkart_tests::bench;
 
 /// US East (N. Virginia) list prices, arm64, without free tiers (as published for 2025-26).
 const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
@@ -193,8 +198,8 @@ fn http_event(route: &CompiledRoute, query: &str, token: &str, body: &str) -> By
     )
 }
 
-pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
-    let running = up(options).await?;
+async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
+    let running = up(options).await.map_err(|e| e.to_string())?;
     let db = sqlx::PgPool::connect(&options.database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -210,7 +215,7 @@ pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> 
     for pool in running.pools.values() {
         pool.take_reports();
     }
-    let session: serde_json::Value = crate::http_client()
+    let session: serde_json::Value = fitkart_local::http_client()
         .post(format!("{}/v1/auth/login", running.base_url))
         .json(&json!({"email": seed::DEMO_EMAIL, "password": seed::DEMO_PASSWORD}))
         .send()
@@ -290,7 +295,7 @@ pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> 
     // The baseline: hello-world, warm, in the same run.
     let hello = Pool::new(FunctionSpec {
         logical_id: "hello-world".into(),
-        binary: crate::binary_path(&options.root, &options.profile, "hello-lambda"),
+        binary: fitkart_local::binary_path(&options.root, &options.profile, "hello-lambda"),
         env: BTreeMap::new(),
         timeout: Duration::from_secs(10),
         memory_mb: 128,
@@ -312,7 +317,7 @@ pub async fn http_cost(options: &Options, samples: usize) -> Result<(), String> 
 /// The local SQS emulator's latency for a `SendMessageBatch` of ten, p50 over `samples`:
 /// the sync and validation durations include such calls, and the emulator is no SQS.
 async fn local_sqs_latency(samples: usize) -> Result<f64, String> {
-    let sqs = crate::local_sqs().await;
+    let sqs = fitkart_local::local_sqs().await;
     let queue = sqs
         .create_queue()
         .queue_name(format!("http-cost-probe-{}", std::process::id()))
@@ -350,7 +355,10 @@ const PIPELINE_WALKERS: i64 = 500;
 /// Creates the walkers and their days as a sync leaves them when its send failed,
 /// then runs the requeue schedule (as EventBridge would) until every day is on the queue:
 /// the consumers take it from there. Returns how many records were queued.
-async fn pipeline_walkers(db: &sqlx::PgPool, running: &crate::Running) -> Result<usize, String> {
+async fn pipeline_walkers(
+    db: &sqlx::PgPool,
+    running: &fitkart_local::Running,
+) -> Result<usize, String> {
     let err = |e: sqlx::Error| e.to_string();
     sqlx::query(
         "INSERT INTO users (email, full_name, password_hash, referral_code, email_verified, created_at)
@@ -410,7 +418,7 @@ async fn pipeline_walkers(db: &sqlx::PgPool, running: &crate::Running) -> Result
         if unqueued == 0 {
             return Ok(PIPELINE_WALKERS as usize);
         }
-        let event = crate::schedule::event(&schedule.input.to_string(), chrono::Utc::now());
+        let event = fitkart_local::schedule::event(&schedule.input.to_string(), chrono::Utc::now());
         check(pool, pool.invoke(Bytes::from(event)).await)?;
     }
     Err("the requeue schedule did not queue the walkers' days".into())
@@ -488,8 +496,8 @@ fn print_table(
         .find(|(name, _, _)| name.ends_with("/v1/steps/sync"))
         .map_or(0.0, |(_, per_day, _)| *per_day);
     for (name, reports) in [
-        ("validate-steps (batches)", validate),
-        ("credit-coins (batches)", credit),
+        ("steps-validate (batches)", validate),
+        ("steps-credit (batches)", credit),
     ] {
         let m = Measured::of(reports);
         // Each sync makes one record version to validate and credit.
@@ -547,4 +555,32 @@ fn print_table(
             "(the pipeline had not drained after three minutes: its rows count what was done)"
         );
     }
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(database_url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is required (scripts/bench sets it)");
+        std::process::exit(2);
+    };
+    let profile = if bench::tiny() {
+        "debug".to_owned()
+    } else {
+        std::env::var("PROFILE").unwrap_or_else(|_| "bench".into())
+    };
+    let options = Options {
+        root: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+        port: bench::free_port(),
+        profile,
+        queue_prefix: format!("http-cost-{}", std::process::id()),
+        seed: true,
+        database_url,
+        quiet: std::env::var_os("FITKART_LOGS").is_none(),
+    };
+    let samples = bench::number("BENCH_SAMPLES", 200, 3) as usize;
+    if let Err(e) = http_cost(&options, samples).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+    std::process::exit(0);
 }
