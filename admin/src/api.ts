@@ -1,4 +1,4 @@
-// The console's only way to the backend: the public API of API.md with the admin's own
+// The console's only way to the backend: the public API of openapi.yaml with the admin's own
 // tokens. Token storage: the access token lives in memory only (15 minutes, gone with
 // the page); the refresh token is kept in sessionStorage so that a reload in the same tab
 // stays signed in, and it disappears when the tab closes. Nothing goes to localStorage.

@@ -196,6 +196,80 @@ pub fn default_event(function: &template::Function) -> Bytes {
     Bytes::from_static(b"{}")
 }
 
+/// Runs a function once at start (the migrations, the catalog sync) and prints its answer.
+async fn invoke_at_start(
+    pools: &BTreeMap<String, Arc<Pool>>,
+    logical_id: &str,
+    what: &str,
+) -> crate::Result<()> {
+    let Some(pool) = pools.get(logical_id) else {
+        return Ok(());
+    };
+    match pool.invoke(Bytes::from_static(b"{}")).await {
+        Outcome::Response(out) => {
+            println!("{what}: {}", String::from_utf8_lossy(&out));
+            Ok(())
+        }
+        other => Err(crate::Error::Setup(format!("{what} failed: {other:?}"))),
+    }
+}
+
+/// Each `SQS` event polled like Lambda's event source mapping, each schedule fired on
+/// time.
+fn start_event_sources(
+    template: &Template,
+    queues: &BTreeMap<String, (String, String, String)>,
+    sqs: &aws_sdk_sqs::Client,
+    pools: &BTreeMap<String, Arc<Pool>>,
+) -> crate::Result<()> {
+    for function in &template.functions {
+        for source in &function.queues {
+            let (url, arn, _) = queues
+                .get(&source.queue)
+                .ok_or(crate::Error::Setup(format!(
+                    "unknown queue {}",
+                    source.queue
+                )))?
+                .clone();
+            tokio::spawn(sqs::poll(
+                sqs.clone(),
+                source.clone(),
+                url,
+                arn,
+                pools[&function.logical_id].clone(),
+            ));
+        }
+        for schedule in &function.schedules {
+            spawn_schedule(schedule, pools[&function.logical_id].clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// Fires `schedule` at each of its times, with EventBridge Scheduler's event.
+fn spawn_schedule(schedule: &template::Schedule, pool: Arc<Pool>) -> crate::Result<()> {
+    let expression = schedule::parse(&schedule.expression)?;
+    let tz: chrono_tz::Tz = schedule
+        .timezone
+        .as_deref()
+        .unwrap_or("UTC")
+        .parse()
+        .map_err(|e| crate::Error::Setup(format!("{e}")))?;
+    let input = schedule.input.to_string();
+    tokio::spawn(async move {
+        let mut after = chrono::Utc::now();
+        while let Some(next) = expression.next(after, tz) {
+            let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            println!("[schedule] {} fires", pool.spec.logical_id);
+            pool.invoke(Bytes::from(schedule::event(&input, next)))
+                .await;
+            after = next;
+        }
+    });
+    Ok(())
+}
+
 /// The admin console (`admin/dist`, built by `npm run build`) at `/admin/`, its API docs
 /// page at `/docs/`, and the OpenAPI spec at `/openapi.yaml`, as CloudFront serves them in
 /// AWS. Everything else goes to the gateway.
@@ -252,24 +326,10 @@ pub async fn up(options: &Options) -> crate::Result<Running> {
         );
     }
 
-    if let Some(migrate) = pools.get("DbMigrateFunction") {
-        match migrate.invoke(Bytes::from_static(b"{}")).await {
-            Outcome::Response(out) => println!("migrations: {}", String::from_utf8_lossy(&out)),
-            other => return Err(crate::Error::Setup(format!("migrations failed: {other:?}"))),
-        }
-    }
-
-    // The catalog comes from (the local stand-in for) Shopify through the real sync.
-    if let Some(sync) = pools.get("ShopifySyncFunction") {
-        match sync.invoke(Bytes::from_static(b"{}")).await {
-            Outcome::Response(out) => println!("catalog: {}", String::from_utf8_lossy(&out)),
-            other => {
-                return Err(crate::Error::Setup(format!(
-                    "catalog sync failed: {other:?}"
-                )))
-            }
-        }
-    }
+    // The schema through the real migration function, then the catalog from (the local
+    // stand-in for) Shopify through the real sync.
+    invoke_at_start(&pools, "DbMigrateFunction", "migrations").await?;
+    invoke_at_start(&pools, "ShopifySyncFunction", "catalog").await?;
 
     let default_events = template
         .functions
@@ -302,47 +362,7 @@ pub async fn up(options: &Options) -> crate::Result<Running> {
         .await;
     });
 
-    for function in &template.functions {
-        for source in &function.queues {
-            let (url, arn, _) = queues
-                .get(&source.queue)
-                .ok_or(crate::Error::Setup(format!(
-                    "unknown queue {}",
-                    source.queue
-                )))?
-                .clone();
-            tokio::spawn(sqs::poll(
-                sqs.clone(),
-                source.clone(),
-                url,
-                arn,
-                pools[&function.logical_id].clone(),
-            ));
-        }
-        for schedule in &function.schedules {
-            let expression = schedule::parse(&schedule.expression)?;
-            let tz: chrono_tz::Tz = schedule
-                .timezone
-                .as_deref()
-                .unwrap_or("UTC")
-                .parse()
-                .map_err(|e| crate::Error::Setup(format!("{e}")))?;
-            let pool = pools[&function.logical_id].clone();
-            let input = schedule.input.to_string();
-            tokio::spawn(async move {
-                let mut after = chrono::Utc::now();
-                while let Some(next) = expression.next(after, tz) {
-                    let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
-                    tokio::time::sleep(wait).await;
-                    println!("[schedule] {} fires", pool.spec.logical_id);
-                    pool.invoke(Bytes::from(schedule::event(&input, next)))
-                        .await;
-                    after = next;
-                }
-            });
-        }
-    }
-
+    start_event_sources(&template, &queues, &sqs, &pools)?;
     tokio::spawn(mail::print_new_mail());
     tokio::spawn(push::print_new_pushes());
     if options.seed {

@@ -130,8 +130,19 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
     .execute(&pool)
     .await?;
 
-    // The demo walker's phone, registered for pushes before the week is synced: its coins,
-    // the held day and its order updates are pushed to it (printed as [push]).
+    demo_week(&http, base, token).await?;
+    order_when_paid(&http, base, token).await?;
+
+    admins(&http, base, &pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// The demo walker's phone, registered for pushes before the week is synced (its coins,
+/// the held day and its order updates are pushed to it, printed as [push]), then a
+/// plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and one
+/// 60,000-step day, which anti-cheat holds for the admin's review queue.
+async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Result<()> {
     let device = http
         .post(format!("{base}/v1/me/devices"))
         .bearer_auth(token)
@@ -146,8 +157,6 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
         )));
     }
 
-    // A plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and
-    // one 60,000-step day, which anti-cheat holds for the admin's review queue.
     let today = Utc::now().date_naive();
     let counts: [i64; 7] = [6_480, 8_210, 11_050, 60_000, 9_870, 12_400, 5_120];
     let entries: Vec<Value> = counts
@@ -173,33 +182,34 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
         )));
     }
 
-    order_when_paid(&http, base, token).await?;
+    Ok(())
+}
 
-    // The first two admins, as the operator's admin-bootstrap makes them, each with an
-    // authenticator (their codes: GET /_local/totp/<email>).
+/// The first two admins, as the operator's admin-bootstrap makes them, each with an
+/// authenticator (their codes: GET /_local/totp/<email>).
+async fn admins(http: &reqwest::Client, base: &str, pool: &sqlx::PgPool) -> crate::Result<()> {
     let second = account(
-        &http,
+        http,
         base,
         SECOND_ADMIN_EMAIL,
         SECOND_ADMIN_PASSWORD,
         "FitKart Ops",
     )
     .await?;
-    confirm_email(&http, base, &second).await?;
+    confirm_email(http, base, &second).await?;
     sqlx::query(
         "UPDATE users SET role = 'admin' WHERE lower(email) = ANY($1) AND deleted_at IS NULL AND role <> 'admin'",
     )
     .bind([ADMIN_EMAIL, SECOND_ADMIN_EMAIL])
-    .execute(&pool)
+    .execute(pool)
     .await
     ?;
     for (email, password) in [
         (ADMIN_EMAIL, ADMIN_PASSWORD),
         (SECOND_ADMIN_EMAIL, SECOND_ADMIN_PASSWORD),
     ] {
-        enrol_authenticator(&http, base, email, password).await?;
+        enrol_authenticator(http, base, email, password).await?;
     }
-    pool.close().await;
     Ok(())
 }
 

@@ -293,7 +293,7 @@ mod tests {
             .iter()
             .find(|f| f.logical_id == "HealthFunction")
             .unwrap();
-        assert_eq!(health.binary, "health");
+        assert_eq!(health.binary, "health-check");
         assert_eq!(
             health.routes,
             [Route {

@@ -157,22 +157,7 @@ impl Config {
         }
         Ok(Config {
             database_url: required("DATABASE_URL")?,
-            db_auth: match (
-                lookup("DB_IAM_AUTH").as_deref(),
-                lookup("DB_PASSWORD_SECRET_ARN"),
-            ) {
-                (Some("true"), _) => DbAuth::Iam,
-                (None | Some("false"), Some(arn)) => {
-                    DbAuth::Secret(SecretSource::SecretsManager { arn })
-                }
-                (None | Some("false"), None) => DbAuth::Url,
-                (Some(other), _) => {
-                    return Err(ConfigError::Invalid {
-                        name: "DB_IAM_AUTH",
-                        reason: format!("expected true or false, got {other:?}"),
-                    })
-                }
-            },
+            db_auth: db_auth(&lookup)?,
             db_pool_max: number("DB_POOL_MAX", 2, 1, 50)? as u32,
             db_acquire_timeout: Duration::from_millis(number(
                 "DB_ACQUIRE_TIMEOUT_MS",
@@ -227,6 +212,25 @@ impl Config {
             },
             notification_queue_url: lookup("NOTIFICATION_QUEUE_URL"),
         })
+    }
+}
+
+/// How functions sign in to Postgres: IAM tokens (`DB_IAM_AUTH=true`, through RDS Proxy),
+/// a password from Secrets Manager, or what `DATABASE_URL` holds.
+fn db_auth(lookup: &impl Fn(&str) -> Option<String>) -> Result<DbAuth, ConfigError> {
+    match (
+        lookup("DB_IAM_AUTH").as_deref(),
+        lookup("DB_PASSWORD_SECRET_ARN"),
+    ) {
+        (Some("true"), _) => Ok(DbAuth::Iam),
+        (None | Some("false"), Some(arn)) => {
+            Ok(DbAuth::Secret(SecretSource::SecretsManager { arn }))
+        }
+        (None | Some("false"), None) => Ok(DbAuth::Url),
+        (Some(other), _) => Err(ConfigError::Invalid {
+            name: "DB_IAM_AUTH",
+            reason: format!("expected true or false, got {other:?}"),
+        }),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The one error type of FitKart. Every variant carries the stable, machine-readable `code`
-//! of API.md; `crate::http::problem` turns it into an RFC 9457 response in one place.
+//! of openapi.yaml; `crate::http::problem` turns it into an RFC 9457 response in one place.
 
 use std::time::Duration;
 
@@ -93,7 +93,7 @@ impl Error {
         Error::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// The stable code of API.md.
+    /// The stable, machine-readable `code` of the problem (openapi.yaml's `Problem`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::BadRequest(_) => "bad_request",
@@ -246,8 +246,66 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// A database error with what the statement was doing: an internal error then says which
+/// statement failed ("publishing the board's moved totals: deadlock detected"), while
+/// refusals (a constraint, an outage) keep their meaning.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct DuringError {
+    what: &'static str,
+    #[source]
+    source: sqlx::Error,
+}
+
+/// `.during("what the statement does")` on a database call.
+pub trait During<T> {
+    fn during(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> During<T> for std::result::Result<T, sqlx::Error> {
+    fn during(self, what: &'static str) -> Result<T> {
+        self.map_err(|source| match Error::from(source) {
+            Error::Internal(cause) => match cause.downcast::<sqlx::Error>() {
+                Ok(source) => Error::Internal(Box::new(DuringError {
+                    what,
+                    source: *source,
+                })),
+                Err(other) => Error::Internal(other),
+            },
+            refusal => refusal,
+        })
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_database_error_says_what_the_statement_was_doing() {
+        let failed: std::result::Result<(), sqlx::Error> = Err(sqlx::Error::RowNotFound);
+        let err = failed
+            .during("publishing the board's moved totals")
+            .unwrap_err();
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        assert!(
+            chain.contains("publishing the board's moved totals: no rows returned"),
+            "{chain}"
+        );
+        // An outage stays an outage.
+        let out: std::result::Result<(), sqlx::Error> = Err(sqlx::Error::PoolTimedOut);
+        assert!(out.during("anything").unwrap_err().is_transient());
     }
 }

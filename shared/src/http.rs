@@ -218,7 +218,7 @@ pub fn no_content() -> Result<Response> {
         .map_err(Error::internal)
 }
 
-/// `{"items": [...], "next_cursor": ...}` of API.md.
+/// `{"items": [...], "next_cursor": ...}`, every list's shape in openapi.yaml.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -22,6 +22,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::error::During;
 use crate::{Error, Result};
 
 crate::text_enum! {
@@ -162,18 +163,39 @@ pub async fn rank(
     conn: &mut PgConnection,
     (period, start): (Period, NaiveDate),
 ) -> Result<RankedBoard> {
-    // One run per board at a time (a run by hand beside the schedule's waits here).
+    lock_board(conn, period, start).await?;
+    let moved = publish_moved(conn, period, start).await?;
+    if moved > 0 {
+        recount_bands(conn, period, start).await?;
+        cache_top(conn, period, start).await?;
+    }
+    let ranked_users = stamp(conn, period, start).await?;
+    Ok(RankedBoard {
+        period,
+        period_start: start,
+        ranked_users,
+        moved_totals: moved,
+    })
+}
+
+/// One run per board at a time (a run by hand beside the schedule's waits here).
+async fn lock_board(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtextextended('leaderboard:' || $1 || ':' || $2::date, 0))",
         period.as_str(),
         start
     )
     .execute(&mut *conn)
-    .await?;
-    // The totals that moved, locked in user order as crediting locks them (a credit in
-    // flight finishes first, or waits for this run): their published value becomes the
-    // live one (none for an account that left), their bands' counts follow, and they are
-    // no longer moved until a credit moves them again.
+    .await
+    .during("locking the board for its run")?;
+    Ok(())
+}
+
+/// The totals that moved, locked in user order as crediting locks them (a credit in
+/// flight finishes first, or waits for this run): their published value becomes the live
+/// one (none for an account that left), their bands' counts follow, and they are no
+/// longer moved until a credit moves them again. Returns how many moved.
+async fn publish_moved(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<i64> {
     let moved = sqlx::query_scalar!(
         r#"WITH candidates AS (
                SELECT t.user_id, t.ranked_steps AS old,
@@ -202,57 +224,76 @@ pub async fn rank(
         start
     )
     .fetch_one(&mut *conn)
-    .await?;
-    if moved > 0 {
-        // Empty bands go; every band learns how many users are above it. A board has a
-        // few thousand bands at most; joined by hash (the band table's statistics lag a
-        // new board, and a nested loop over a misjudged join is quadratic).
-        sqlx::query!(
-            "DELETE FROM leaderboard_bands WHERE period = $1 AND period_start = $2 AND users = 0",
-            period.as_str(),
-            start
-        )
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
-            .fetch_one(&mut *conn)
-            .await?;
-        sqlx::query!(
-            r#"UPDATE leaderboard_bands b SET users_above = s.above
-               FROM (SELECT floor, (sum(users) OVER (ORDER BY floor DESC) - users)::int8 AS above
-                     FROM leaderboard_bands WHERE period = $1 AND period_start = $2) s
-               WHERE b.period = $1 AND b.period_start = $2 AND b.floor = s.floor AND b.users_above <> s.above"#,
-            period.as_str(),
-            start
-        )
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
-            .fetch_one(&mut *conn)
-            .await?;
-        // The top entries, with their ranks, for the route's one-statement read: the
-        // first rows of the board's index, ranked among themselves (everyone with more
-        // steps than an entry is above it in that index).
-        sqlx::query!(
-            "DELETE FROM leaderboard_cache WHERE period = $1 AND week_starts_at = $2",
-            period.as_str(),
-            start
-        )
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query!(
-            r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period)
-               SELECT user_id, rank() OVER (ORDER BY ranked_steps DESC), ranked_steps, $2, $1::text
-               FROM (SELECT user_id, ranked_steps FROM leaderboard_totals
-                     WHERE period = $1 AND period_start = $2 AND ranked_steps IS NOT NULL
-                     ORDER BY ranked_steps DESC, user_id LIMIT $3) top"#,
-            period.as_str(),
-            start,
-            TOP_ENTRIES
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
+    .await
+    .during("publishing the board's moved totals")?;
+    Ok(moved)
+}
+
+/// Empty bands go; every band learns how many users are above it. A board has a few
+/// thousand bands at most; joined by hash (the band table's statistics lag a new board,
+/// and a nested loop over a misjudged join is quadratic).
+async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM leaderboard_bands WHERE period = $1 AND period_start = $2 AND users = 0",
+        period.as_str(),
+        start
+    )
+    .execute(&mut *conn)
+    .await
+    .during("counting the users above each band")?;
+    sqlx::query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
+        .fetch_one(&mut *conn)
+        .await
+        .during("counting the users above each band")?;
+    sqlx::query!(
+        r#"UPDATE leaderboard_bands b SET users_above = s.above
+           FROM (SELECT floor, (sum(users) OVER (ORDER BY floor DESC) - users)::int8 AS above
+                 FROM leaderboard_bands WHERE period = $1 AND period_start = $2) s
+           WHERE b.period = $1 AND b.period_start = $2 AND b.floor = s.floor AND b.users_above <> s.above"#,
+        period.as_str(),
+        start
+    )
+    .execute(&mut *conn)
+    .await
+    .during("counting the users above each band")?;
+    sqlx::query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
+        .fetch_one(&mut *conn)
+        .await
+        .during("counting the users above each band")?;
+    Ok(())
+}
+
+/// The top entries, with their ranks, for the route's one-statement read: the first rows
+/// of the board's index, ranked among themselves (everyone with more steps than an entry
+/// is above it in that index).
+async fn cache_top(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM leaderboard_cache WHERE period = $1 AND week_starts_at = $2",
+        period.as_str(),
+        start
+    )
+    .execute(&mut *conn)
+    .await
+    .during("caching the board's top entries")?;
+    sqlx::query!(
+        r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period)
+           SELECT user_id, rank() OVER (ORDER BY ranked_steps DESC), ranked_steps, $2, $1::text
+           FROM (SELECT user_id, ranked_steps FROM leaderboard_totals
+                 WHERE period = $1 AND period_start = $2 AND ranked_steps IS NOT NULL
+                 ORDER BY ranked_steps DESC, user_id LIMIT $3) top"#,
+        period.as_str(),
+        start,
+        TOP_ENTRIES
+    )
+    .execute(&mut *conn)
+    .await
+    .during("caching the board's top entries")?;
+    Ok(())
+}
+
+/// The board is stamped with the time and its ranked users (once anyone has walked on
+/// it); returns how many it ranks.
+async fn stamp(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<i64> {
     let ranked_users = sqlx::query_scalar!(
         r#"WITH counted AS (
                SELECT COALESCE(sum(users), 0)::int8 AS users FROM leaderboard_bands
@@ -270,13 +311,9 @@ pub async fn rank(
         start
     )
     .fetch_one(&mut *conn)
-    .await?;
-    Ok(RankedBoard {
-        period,
-        period_start: start,
-        ranked_users,
-        moved_totals: moved,
-    })
+    .await
+    .during("stamping the board")?;
+    Ok(ranked_users)
 }
 
 #[derive(Debug, Serialize)]

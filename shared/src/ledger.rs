@@ -63,7 +63,7 @@ pub struct Posting {
     pub coins_per_step: Option<rust_decimal::Decimal>,
 }
 
-/// A ledger row as API.md shows it.
+/// A ledger row as the wallet's transactions show it (`Transaction` in openapi.yaml).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Transaction {
     pub id: Uuid,

@@ -1,4 +1,4 @@
-//! Reconciliation: every invariant of the coin ledger (DESIGN.md), checked over all users
+//! Reconciliation: every invariant of the coin ledger (docs/pipeline-and-ledger.md), checked over all users
 //! with one set-based query each. Drifts are reported, never "fixed": money that does not
 //! add up needs a person to find out why.
 

@@ -1,4 +1,4 @@
-//! Referral bonuses, paid for real activity (DESIGN.md, fraud defences): both bonuses go
+//! Referral bonuses, paid for real activity (docs/pipeline-and-ledger.md, fraud defences): both bonuses go
 //! out once the referee has a confirmed email and `referral_min_verified_days` verified
 //! days at the daily goal; a referrer earns at most `referrals_per_month` bonuses a
 //! calendar month (UTC), past which only the referee's is paid. Each referral pays once
@@ -35,6 +35,10 @@ pub async fn pay_due(
            FROM users u JOIN users referrer ON referrer.id = u.referred_by_user_id
            WHERE u.id = ANY($1) AND u.referral_rewarded_at IS NULL
              AND u.email_verified AND u.deleted_at IS NULL
+             -- Implied by the join, but stated so the cheap test runs before the count
+             -- (which reads every month of the referee's history) for the many
+             -- walkers nobody referred.
+             AND u.referred_by_user_id IS NOT NULL
              AND (SELECT count(*) FROM step_records r
                   WHERE r.user_id = u.id AND r.status = 'verified' AND r.verified_steps >= $2) >= $3
            ORDER BY u.id

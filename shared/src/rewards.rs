@@ -15,7 +15,7 @@ pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint 
     refusal: || Error::conflict("out_of_stock", "Not enough stock for this product."),
 }];
 
-/// A product as API.md shows it to users.
+/// A product as users see it (`Product` in openapi.yaml).
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
     pub id: Uuid,
@@ -102,7 +102,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Product> {
     .ok_or(Error::NotFound)
 }
 
-/// What an admin may change on a product (API.md: `PATCH /v1/admin/rewards/{id}`).
+/// What an admin may change on a product (openapi.yaml: `adminUpdateReward`, `PATCH /v1/admin/rewards/{id}`).
 #[derive(Debug, Default)]
 pub struct ProductChanges {
     /// Pins the coin price: the Shopify sync stops deriving it from the retail price.

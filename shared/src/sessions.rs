@@ -13,7 +13,7 @@ use crate::secret_token::{self, digest};
 use crate::users::{self, User};
 use crate::{App, Result};
 
-/// `tokens` of API.md.
+/// `Tokens` of openapi.yaml.
 #[derive(Debug, Serialize)]
 pub struct Tokens {
     pub access_token: String,

@@ -1,4 +1,4 @@
-//! User profiles: the `user` object of API.md, roles, and profile updates. Creating,
+//! User profiles: the `User` object of openapi.yaml, roles, and profile updates. Creating,
 //! deleting and administering accounts is `accounts`, which sits above this module.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! The account lifecycle of API.md v1.1, end to end through the handlers with real mail:
+//! The account lifecycle (openapi.yaml, docs/design.md), end to end through the handlers with real mail:
 //! every mail goes through SES v2 on the emulator and its link is read back from it.
 //! Email verification, resend, password forgot/reset, password change, email change,
 //! login throttling per source, redemption needing a confirmed email, and deletion.

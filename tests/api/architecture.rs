@@ -1,5 +1,5 @@
 //! The shape of the domain crate, read from its sources: no cycle of imports between its
-//! modules, imports only pointing down the floors of README.md, and every table written
+//! modules, imports only pointing down the floors of README.md ("The floors of `shared`"), and every table written
 //! only by its owner (docs/schema.md).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -369,4 +369,33 @@ fn imports_only_point_down_the_floors() {
         }
     }
     assert!(upward.is_empty(), "imports pointing up: {upward:?}");
+}
+
+#[test]
+fn the_readme_shows_the_floors_the_test_checks() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table = readme
+        .split("### The floors of `shared`")
+        .nth(1)
+        .expect("README.md has a floors section");
+    // Each table row's first backticked word of every comma-separated entry.
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| floor"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|row| {
+            let modules = row.split('|').nth(2).unwrap_or_default();
+            modules
+                .split(", ")
+                .filter_map(|entry| entry.split('`').nth(1).map(str::to_owned))
+                .collect()
+        })
+        .collect();
+    let expected: Vec<Vec<String>> = FLOORS
+        .iter()
+        .map(|f| f.iter().map(|m| (*m).to_owned()).collect())
+        .collect();
+    assert_eq!(rows, expected, "README.md's floors differ from FLOORS");
 }

@@ -1,4 +1,4 @@
-//! Register, login, refresh, logout: API.md's Auth section.
+//! Register, login, refresh, logout: the `auth` operations of openapi.yaml.
 
 use fitkart_functions::auth::{login, logout, refresh, register};
 use fitkart_tests::{TestApp, PASSWORD};

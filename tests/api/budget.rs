@@ -1,4 +1,4 @@
-//! The connection budget (README, Operations): HTTP functions run with `DB_POOL_MAX=1`,
+//! The connection budget (docs/operations.md): HTTP functions run with `DB_POOL_MAX=1`,
 //! so no request may hold one pooled connection while it asks for another (with a pool of
 //! one that waits for itself until the acquire timeout, a 503). Every user route and
 //! every admin route, run here over a pool of exactly one connection.

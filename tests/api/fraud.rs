@@ -1,4 +1,4 @@
-//! The fraud defences of DESIGN.md v1.1 end to end: real syncs through the handler, the
+//! The fraud defences of docs/pipeline-and-ledger.md end to end: real syncs through the handler, the
 //! validation and credit consumers on the SQS emulator, and what the user then sees.
 //! (Each rule's own table of days that trip it and days that don't is a unit test next to
 //! the rule, in shared/src/steps/anticheat/rules.rs.)

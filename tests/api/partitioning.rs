@@ -271,8 +271,8 @@ async fn a_large_database_prepares_online_and_the_migration_then_only_changes_th
     seed_history(&pool).await;
     let before = fingerprint(&pool).await;
 
-    // README "Partitioning step_records": the first migration by hand, then the online
-    // preparation with the bound chosen by the operator.
+    // docs/operations.md, "Moving an existing database to partitions": the first migration
+    // by hand, then the online preparation with the bound chosen by the operator.
     let bound = first_of_month_after_next(Utc::now().date_naive());
     run_psql_script(
         &pool,

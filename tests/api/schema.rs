@@ -1,11 +1,11 @@
-//! The database after migrations holds everything SCHEMA.md describes, plus the seeded
+//! The database after migrations holds every table of the original schema document (docs/schema.md), plus the seeded
 //! settings (exactly the keys the code knows) and the 13 achievements.
 
 use std::collections::{BTreeSet, HashMap};
 
 use fitkart_tests::TestApp;
 
-/// SCHEMA.md's tables and columns, verbatim.
+/// The original schema's tables and columns, verbatim.
 const TABLES: &[(&str, &str)] = &[
     ("users", "id email password_hash full_name phone country_code profile_picture_url auth_provider provider_id bio is_active email_verified total_steps total_coins lifetime_coins_earned lifetime_coins_spent created_at updated_at last_login_at deleted_at"),
     ("refresh_tokens", "id user_id token expires_at created_at revoked_at"),
@@ -23,7 +23,7 @@ const TABLES: &[(&str, &str)] = &[
     ("settings", "id key value description updated_by_admin_id updated_at"),
 ];
 
-/// SCHEMA.md's indexes as (table, leading key expression, access method).
+/// The original schema's indexes as (table, leading key expression, access method).
 const INDEXES: &[(&str, &str, &str)] = &[
     ("users", "lower((email)::text)", "btree"),
     ("users", "auth_provider, provider_id", "btree"),

@@ -289,6 +289,7 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
                         .bind(whole_window)
                         .bind(sorted_users.clone())
                         .bind(credited_days.clone())
+                        .bind(fitkart::settings::Settings::defaults().daily_step_goal)
                 },
             )
             .await,

@@ -57,7 +57,12 @@ async fn a_function_that_fails_its_init_reports_the_error_every_time() {
     // No DATABASE_URL: the configuration error ends the init.
     let mut broken = env("unused");
     broken.remove("DATABASE_URL");
-    let health = pool("BrokenHealth", "health", broken, Duration::from_secs(5));
+    let health = pool(
+        "BrokenHealth",
+        "health-check",
+        broken,
+        Duration::from_secs(5),
+    );
     for _ in 0..2 {
         match health.invoke(health_event()).await {
             Outcome::Error { message, .. } => {
@@ -82,7 +87,7 @@ async fn a_function_past_its_timeout_is_killed_and_replaced() {
     });
     let health = pool(
         "SlowHealth",
-        "health",
+        "health-check",
         env(&format!("postgres://x@127.0.0.1:{port}/db")),
         Duration::from_secs(1),
     );
@@ -116,7 +121,7 @@ async fn a_failing_function_is_a_500_problem_and_the_gateway_keeps_serving() {
     );
     let health = pool(
         "HealthFunction",
-        "health",
+        "health-check",
         env(&database_url),
         Duration::from_secs(10),
     );

@@ -1,4 +1,4 @@
-//! The ledger invariants of DESIGN.md over a whole database, checked with the same
+//! The ledger invariants of docs/pipeline-and-ledger.md over a whole database, checked with the same
 //! queries the `ops-reconcile` job runs (whose own tests plant each kind of drift and
 //! see it found). Every money-moving test ends with `assert_invariants`.
 

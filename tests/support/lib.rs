@@ -547,7 +547,7 @@ impl TestApp {
         .unwrap()
     }
 
-    /// Asserts every ledger invariant of DESIGN.md over the whole database.
+    /// Asserts every ledger invariant of docs/pipeline-and-ledger.md over the whole database.
     pub async fn assert_ledger_invariants(&self) {
         ledger::assert_invariants(&self.pool).await;
     }

@@ -16,7 +16,7 @@ use crate::ratelimit::{self, Limit, MailRequest};
 use crate::sessions::{self, Tokens};
 use crate::{password_hash as hashing, users, App, Error, Result};
 
-/// API.md: reset mails, at most 3 an hour per address...
+/// Reset mails, at most 3 an hour per address...
 const FORGOT_PER_EMAIL: Limit = Limit::per_hour("reset_mail", 3);
 /// ...and requests per source IP, so one client cannot mail every address it knows.
 const FORGOT_PER_SOURCE: Limit = Limit::per_hour("reset_request_ip", 20);

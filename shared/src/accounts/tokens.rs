@@ -23,7 +23,7 @@ crate::text_enum! {
 }
 
 impl Purpose {
-    /// API.md: verification 24 hours, reset 30 minutes (a reset link is a key to the account).
+    /// Verification 24 hours, reset 30 minutes (a reset link is a key to the account).
     pub fn lifetime(self) -> Duration {
         match self {
             Purpose::VerifyEmail | Purpose::ChangeEmail => Duration::from_secs(24 * 3_600),

@@ -29,7 +29,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// API.md: redeeming coins needs a confirmed email (`403 email_unverified`).
+    /// Redeeming coins needs a confirmed email (`403 email_unverified`).
     pub fn require_verified_email(&self) -> Result<()> {
         if self.email_verified {
             Ok(())

@@ -64,7 +64,7 @@ pub struct OrderItem {
     pub total_coins: i64,
 }
 
-/// An order as API.md shows it to its owner.
+/// An order as its owner sees it (`Order` in openapi.yaml).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
     pub id: Uuid,

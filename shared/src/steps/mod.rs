@@ -32,7 +32,7 @@ pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint 
 
 pub const SOURCES: &[&str] = &["health_connect", "google_fit", "health_kit", "manual"];
 
-/// `record` of API.md.
+/// A step record as its owner sees it (`StepRecord` in openapi.yaml).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StepRecord {
     pub id: Uuid,

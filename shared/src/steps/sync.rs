@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ValidateRecord;
+use crate::error::During;
 use crate::error::FieldError;
 use crate::queue;
 use crate::ratelimit::{self, Limit};
@@ -136,8 +137,9 @@ fn check_dates(entries: &[DayEntry], today: NaiveDate, settings: &Settings) -> R
 
 /// The database half of a sync, in the caller's transaction: checks the dates against
 /// `today`, upserts the days in one statement (a day only changes when its numbers do; a
-/// change makes a new version that awaits validation), and returns the batch's records.
-/// `at` is when the sync happens (it dates first reports, for late-backfill scoring).
+/// change makes a new version that awaits validation), notes the device, and returns the
+/// batch's records. `at` is when the sync happens (it dates first reports, for
+/// late-backfill scoring).
 pub async fn record_days(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -148,6 +150,25 @@ pub async fn record_days(
     entries: &[DayEntry],
 ) -> Result<Vec<SyncRow>> {
     check_dates(entries, today, settings)?;
+    upsert_days(conn, user_id, at, device_id, entries).await?;
+    users::touch_sync(conn, user_id, at).await?;
+    let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
+    if let Some(device_id) = device_id {
+        let last_day = dates.iter().max().copied().unwrap_or(today);
+        note_device(conn, user_id, device_id, at, last_day).await?;
+    }
+    synced_rows(conn, user_id, &dates).await
+}
+
+/// The reported days, upserted in one statement with their place in the validation
+/// queue.
+async fn upsert_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+    device_id: Option<&str>,
+    entries: &[DayEntry],
+) -> Result<()> {
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
     let steps: Vec<i64> = entries.iter().map(|e| e.steps).collect();
     let distances: Vec<Option<Decimal>> = entries.iter().map(|e| e.distance_km).collect();
@@ -218,24 +239,42 @@ pub async fn record_days(
         at,
     )
     .execute(&mut *conn)
-    .await?;
-    users::touch_sync(conn, user_id, at).await?;
-    if let Some(device_id) = device_id {
-        // The device's accounts, for the one device, one earner rule.
-        sqlx::query!(
-            r#"INSERT INTO device_accounts AS d (device_id, user_id, first_used_at, last_day)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (device_id, user_id) DO UPDATE SET last_day = EXCLUDED.last_day
-               WHERE d.last_day < EXCLUDED.last_day"#,
-            device_id,
-            user_id,
-            at,
-            dates.iter().max().copied().unwrap_or(today)
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(sqlx::query_as!(
+    .await
+    .during("upserting the synced days")?;
+    Ok(())
+}
+
+/// The device's accounts, for the one device, one earner rule.
+async fn note_device(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    device_id: &str,
+    at: DateTime<Utc>,
+    last_day: NaiveDate,
+) -> Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO device_accounts AS d (device_id, user_id, first_used_at, last_day)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (device_id, user_id) DO UPDATE SET last_day = EXCLUDED.last_day
+           WHERE d.last_day < EXCLUDED.last_day"#,
+        device_id,
+        user_id,
+        at,
+        last_day
+    )
+    .execute(conn)
+    .await
+    .during("noting the device's account")?;
+    Ok(())
+}
+
+/// The batch's records as the sync leaves them, with whether each still waits to be queued.
+async fn synced_rows(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: &[NaiveDate],
+) -> Result<Vec<SyncRow>> {
+    sqlx::query_as!(
         SyncRow,
         r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status, r.version,
                   (q.version = r.version AND q.sent_at IS NULL) IS TRUE AS "unqueued!"
@@ -243,10 +282,11 @@ pub async fn record_days(
            LEFT JOIN validation_queue q ON q.step_record_id = r.id AND q.recorded_date = r.recorded_date
            WHERE r.user_id = $1 AND r.recorded_date = ANY($2) ORDER BY r.recorded_date"#,
         user_id,
-        &dates
+        dates
     )
     .fetch_all(conn)
-    .await?)
+    .await
+    .during("reading the synced days back")
 }
 
 /// Sends validation requests and marks those records as queued. If the send fails the
