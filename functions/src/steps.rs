@@ -12,7 +12,7 @@ use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::queue::{self, Message};
 use fitkart::steps::crediting::{self, CreditRecord};
 use fitkart::steps::sync::{requeue_stale, sync_days, DayEntry};
-use fitkart::steps::{self, anomaly, validation, ValidateRecord, SOURCES};
+use fitkart::steps::{self, anomaly, validation, Source, ValidateRecord};
 use fitkart::{App, Error, Result};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -60,14 +60,7 @@ impl EntryBody {
                 Err("must be between 0 and 200000".into())
             },
         );
-        let source = checks.field(
-            field("source"),
-            if SOURCES.contains(&self.source.as_str()) {
-                Ok(self.source)
-            } else {
-                Err(format!("must be one of {}", SOURCES.join(", ")))
-            },
-        );
+        let source = checks.field(field("source"), Source::parse(&self.source));
         let distance_km = checks.optional(field("distance_km"), self.distance_km, |d| {
             decimal(d, 500.0, 3)
         });

@@ -226,8 +226,22 @@ fn transient_sqlstate(code: &str) -> bool {
         )
 }
 
+/// An internal database error with the place in the code that ran the statement: `?`
+/// passes its own location to `From::from` (`#[track_caller]`), so every area's
+/// statements name themselves in the log ("the statement at
+/// shared/src/orders/place.rs:88: deadlock detected") without a wrapper at each call.
+#[derive(Debug, thiserror::Error)]
+#[error("the statement at {at}")]
+struct StatementError {
+    at: &'static std::panic::Location<'static>,
+    #[source]
+    source: sqlx::Error,
+}
+
 impl From<sqlx::Error> for Error {
+    #[track_caller]
     fn from(e: sqlx::Error) -> Self {
+        let at = std::panic::Location::caller();
         match &e {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::Io(_)
@@ -240,8 +254,8 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(db) => db
                 .constraint()
                 .and_then(constraint_error)
-                .unwrap_or_else(|| Error::internal(e)),
-            _ => Error::internal(e),
+                .unwrap_or_else(|| Error::internal(StatementError { at, source: e })),
+            _ => Error::internal(StatementError { at, source: e }),
         }
     }
 }
@@ -254,7 +268,7 @@ impl From<sqlx::Error> for Error {
 struct DuringError {
     what: &'static str,
     #[source]
-    source: sqlx::Error,
+    source: StatementError,
 }
 
 /// `.during("what the statement does")` on a database call.
@@ -263,12 +277,17 @@ pub trait During<T> {
 }
 
 impl<T> During<T> for std::result::Result<T, sqlx::Error> {
+    #[track_caller]
     fn during(self, what: &'static str) -> Result<T> {
+        let at = std::panic::Location::caller();
         self.map_err(|source| match Error::from(source) {
-            Error::Internal(cause) => match cause.downcast::<sqlx::Error>() {
-                Ok(source) => Error::Internal(Box::new(DuringError {
+            Error::Internal(cause) => match cause.downcast::<StatementError>() {
+                Ok(statement) => Error::Internal(Box::new(DuringError {
                     what,
-                    source: *source,
+                    source: StatementError {
+                        at,
+                        source: statement.source,
+                    },
                 })),
                 Err(other) => Error::Internal(other),
             },
@@ -301,8 +320,26 @@ mod tests {
             source = cause.source();
         }
         assert!(
-            chain.contains("publishing the board's moved totals: no rows returned"),
+            chain.contains(
+                "publishing the board's moved totals: the statement at shared/src/error.rs:"
+            ),
             "{chain}"
+        );
+        assert!(
+            chain.ends_with("no rows returned by a query that expected to return at least one row"),
+            "{chain}"
+        );
+        // Without a word, `?` alone names the line of the statement.
+        fn run() -> Result<()> {
+            Err(sqlx::Error::RowNotFound)?;
+            Ok(())
+        }
+        let err = run().unwrap_err();
+        let line = line!() - 4;
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(
+            cause,
+            format!("the statement at shared/src/error.rs:{line}:13")
         );
         // An outage stays an outage.
         let out: std::result::Result<(), sqlx::Error> = Err(sqlx::Error::PoolTimedOut);

@@ -28,8 +28,6 @@ pub const CONSTRAINTS: &[crate::error::Constraint] = &[
 
 crate::text_enum! {
     /// What an account may do: admins run the admin API.
-    #[derive(sqlx::Type)]
-    #[sqlx(type_name = "varchar", rename_all = "lowercase")]
     pub enum Role { User = "user", Admin = "admin" }
 }
 

@@ -40,20 +40,15 @@ async fn population() -> (TestApp, Pipeline) {
             })
             .collect();
         let res = t
-            .call(steps::sync, "POST", "/v1/steps/sync")
-            .bearer(&walker.access_token)
-            .json(json!({"device_id": format!("phone-{n}"), "entries": entries}))
-            .send()
+            .sync(
+                &walker,
+                json!({"device_id": format!("phone-{n}"), "entries": entries}),
+            )
             .await;
         assert_eq!(res.status, 202, "{}", res.body);
         if n == 0 {
-            let res = t
-                .call(steps::sync, "POST", "/v1/steps/sync")
-                .bearer(&walker.access_token)
-                .json(json!({"device_id": "phone-0", "entries": [
-                    {"date": today, "steps": 60_000, "source": "health_kit", "distance_km": 20.0}]}))
-                .send()
-                .await;
+            let res = t.sync(&walker, json!({"device_id": "phone-0", "entries": [
+                    {"date": today, "steps": 60_000, "source": "health_kit", "distance_km": 20.0}]})).await;
             assert_eq!(res.status, 202);
         }
     }
@@ -248,12 +243,12 @@ async fn a_day_the_model_finds_unusual_is_one_more_explained_finding_and_nothing
     let mut hours = vec![0; 24];
     (hours[9], hours[10], hours[11]) = (3_600, 3_600, 3_800);
     let res = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&walker.access_token)
-        .json(json!({"device_id": "phone-3", "entries": [
+        .sync(
+            &walker,
+            json!({"device_id": "phone-3", "entries": [
             {"date": Utc::now().date_naive(), "steps": 11_000, "source": "health_kit",
-             "distance_km": 16.0, "hourly_steps": hours}]}))
-        .send()
+             "distance_km": 16.0, "hourly_steps": hours}]}),
+        )
         .await;
     assert_eq!(res.status, 202);
     pipeline.run(t.app).await;

@@ -31,10 +31,10 @@ async fn every_user_route_needs_only_one_connection() {
     ok(refresh.status, "refresh");
     let today = Utc::now().date_naive();
     let sync = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&ann.access_token)
-        .json(json!({"entries": [{"date": today, "steps": 900, "source": "manual"}]}))
-        .send()
+        .sync(
+            &ann,
+            json!({"entries": [{"date": today, "steps": 900, "source": "manual"}]}),
+        )
         .await;
     ok(sync.status, "sync");
     let product = t.product("Bottle", 50, 5).await;
@@ -169,10 +169,10 @@ async fn the_step_pipelines_consumers_need_only_one_connection() {
                "calories": steps as f64 * 0.04})
     };
     let sync = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&walker.access_token)
-        .json(json!({"entries": [day(2, 8_000), day(1, 12_000), day(0, 60_000)]}))
-        .send()
+        .sync(
+            &walker,
+            json!({"entries": [day(2, 8_000), day(1, 12_000), day(0, 60_000)]}),
+        )
         .await;
     assert_eq!(sync.status, 202, "{}", sync.body);
 

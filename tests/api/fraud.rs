@@ -6,21 +6,9 @@
 use chrono::NaiveDate;
 use fitkart::orders::Status;
 use fitkart_functions::{admin, steps};
-use fitkart_tests::{days_ago, phone_day, Pipeline, TestApp, TestResponse, User, PASSWORD};
+use fitkart_tests::{days_ago, phone_day, Pipeline, TestApp, User, PASSWORD};
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-async fn sync(t: &TestApp, user: &User, device: Option<&str>, entries: Vec<Value>) -> TestResponse {
-    let mut body = json!({ "entries": entries });
-    if let Some(device) = device {
-        body["device_id"] = json!(device);
-    }
-    t.call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(body)
-        .send()
-        .await
-}
 
 async fn synced(
     t: &TestApp,
@@ -29,8 +17,7 @@ async fn synced(
     device: Option<&str>,
     entries: Vec<Value>,
 ) {
-    let res = sync(t, user, device, entries).await;
-    assert_eq!(res.status, 202, "{}", res.body);
+    t.sync_days(user, device, entries).await;
     pipeline.run(t.app).await;
 }
 
@@ -297,10 +284,14 @@ async fn syncs_and_registrations_are_rate_limited() {
     t.set_setting("syncs_per_user_hour", "3").await;
     let user = t.register("busy@example.com").await;
     for steps in [1_000, 2_000, 3_000] {
-        let res = sync(&t, &user, None, vec![phone_day(days_ago(0), steps)]).await;
+        let res = t
+            .sync(&user, json!({"entries": [phone_day(days_ago(0), steps)]}))
+            .await;
         assert_eq!(res.status, 202);
     }
-    let limited = sync(&t, &user, None, vec![phone_day(days_ago(0), 4_000)]).await;
+    let limited = t
+        .sync(&user, json!({"entries": [phone_day(days_ago(0), 4_000)]}))
+        .await;
     assert_eq!((limited.status, limited.code()), (429, "too_many_requests"));
     assert!(limited.header("retry-after").is_some());
     assert_eq!(

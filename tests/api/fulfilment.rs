@@ -271,7 +271,7 @@ async fn a_shopify_outage_retries_then_dead_letters_and_the_hourly_sweep_sends_i
         if count == 0 && sqs::depth(&w.sqs, &w.queue.dlq_url).await == 1 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        sqs::until_visible(&w.sqs, &w.queue, 1).await;
     }
     assert_eq!(failures, 2);
     assert_eq!(sqs::depth(&w.sqs, &w.queue.dlq_url).await, 1, "in the DLQ");
@@ -483,7 +483,7 @@ async fn a_fulfilment_before_our_push_recorded_the_order_waits_and_then_applies(
         fulfilment::push(w.t.app, order).await.unwrap(),
         Pushed::Found(shopify_id)
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    sqs::until_visible(&w.sqs, &w.queue, 1).await;
     assert!(w.drain(3).await.is_empty());
     let (status, _, tracking, carrier) = w.order_row(order).await;
     assert_eq!(

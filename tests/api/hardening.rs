@@ -42,10 +42,10 @@ async fn dates_outside_1900_to_9999_are_a_422_not_a_panic() {
         problem(&res, 422, field);
     }
     let res = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&boss.access_token)
-        .json(json!({"entries": [{"date": "+10000-01-01", "steps": 10, "source": "health_kit"}]}))
-        .send()
+        .sync(
+            &boss,
+            json!({"entries": [{"date": "+10000-01-01", "steps": 10, "source": "health_kit"}]}),
+        )
         .await;
     problem(&res, 422, "entries[0].date");
 }
@@ -134,23 +134,19 @@ async fn sync_tokens_and_device_ids_with_control_characters_are_refused() {
     let t = TestApp::new().await;
     let user = t.register("nul@example.com").await;
     let res = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(
+        .sync(
+            &user,
             json!({"entries": [{"date": chrono::Utc::now().date_naive(), "steps": 10,
                                   "source": "health_kit", "sync_token": "a\u{0}b"}]}),
         )
-        .send()
         .await;
     problem(&res, 422, "entries[0].sync_token");
     let res = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(
+        .sync(
+            &user,
             json!({"device_id": "x\u{0}", "entries": [{"date": chrono::Utc::now().date_naive(),
                                                           "steps": 10, "source": "health_kit"}]}),
         )
-        .send()
         .await;
     problem(&res, 422, "device_id");
 }
@@ -185,13 +181,8 @@ async fn one_bad_record_in_a_validation_batch_does_not_hold_back_the_others() {
     for i in 0..4 {
         let user = t.register(&format!("batch{i}@example.com")).await;
         t.joined_days_ago(user.id, 30).await;
-        let res = t
-            .call(steps::sync, "POST", "/v1/steps/sync")
-            .bearer(&user.access_token)
-            .json(json!({"entries": [{"date": chrono::Utc::now().date_naive() - chrono::Days::new(1),
-                                      "steps": 5_000, "source": "health_kit", "distance_km": 3.8}]}))
-            .send()
-            .await;
+        let res = t.sync(&user, json!({"entries": [{"date": chrono::Utc::now().date_naive() - chrono::Days::new(1),
+                                      "steps": 5_000, "source": "health_kit", "distance_km": 3.8}]})).await;
         assert_eq!(res.status, 202);
         users.push(user);
     }

@@ -263,12 +263,12 @@ async fn a_synced_day_moves_its_walker_up_at_the_next_ranking_and_only_moved_tot
     // credited, and counted into this week's and this month's totals by the crediting.
     let yesterday = today - Days::new(1);
     let synced = t
-        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&climber.access_token)
-        .json(serde_json::json!({"entries": [{
+        .sync(
+            &climber,
+            serde_json::json!({"entries": [{
             "date": yesterday, "steps": 8_000, "source": "health_connect",
-            "distance_km": 6.0, "calories": 320.0}]}))
-        .send()
+            "distance_km": 6.0, "calories": 320.0}]}),
+        )
         .await;
     assert_eq!(synced.status, 202, "{}", synced.body);
     pipeline.run(t.app).await;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use fitkart::notifications::delivery;
-use fitkart_functions::{admin, me, notifications as functions, steps};
+use fitkart_functions::{admin, me, notifications as functions};
 use fitkart_tests::sqs::{self, TestQueue};
 use fitkart_tests::{Pipeline, TestApp, TestResponse, User};
 use serde_json::{json, Value};
@@ -225,15 +225,10 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
     let today = Utc::now().date_naive();
     // A good day (coins, and the 10k achievement) and an implausible one (held).
     let sync = w
-        .t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&walker.access_token)
-        .json(json!({"entries": [
+        .t.sync(&walker, json!({"entries": [
             {"date": today - Duration::days(1), "steps": 12_000, "source": "health_kit", "distance_km": 9.0},
             {"date": today, "steps": 60_000, "source": "health_kit", "distance_km": 45.0},
-        ]}))
-        .send()
-        .await;
+        ]})).await;
     assert_eq!(sync.status, 202, "{}", sync.body);
     w.pipeline.run(w.t.app).await;
     // The held day is approved by a person; an order ships.

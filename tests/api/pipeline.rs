@@ -1,32 +1,17 @@
 //! The step pipeline end to end: sync → validation queue → steps-validate → credit queue →
 //! steps-credit → wallet, on real Postgres and the SQS emulator.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::NaiveDate;
 use fitkart_functions::steps::{credit, sync, validate};
 use fitkart_functions::wallet;
 use fitkart_tests::sqs::{self, poll_once, receive};
-use fitkart_tests::{TestApp, User};
+use fitkart_tests::{days_ago, TestApp, User};
 use serde_json::{json, Value};
-
-fn days_ago(n: u64) -> NaiveDate {
-    Utc::now().date_naive() - Days::new(n)
-}
 
 /// A realistic walking day: distance and calories in human ranges.
 fn walk(date: NaiveDate, steps: i64) -> Value {
     json!({"date": date, "steps": steps, "source": "health_connect",
            "distance_km": steps as f64 * 0.00075, "calories": steps as f64 * 0.04})
-}
-
-async fn sync_days(t: &TestApp, user: &User, entries: Vec<Value>) -> Value {
-    let res = t
-        .call(sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(json!({"entries": entries}))
-        .send()
-        .await;
-    assert_eq!(res.status, 202, "{}", res.body);
-    res.body
 }
 
 async fn wallet_of(t: &TestApp, user: &User) -> Value {
@@ -50,16 +35,17 @@ async fn synced_steps_become_coins_with_achievements_exactly_once() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("walker@example.com").await;
     t.joined_days_ago(user.id, 30).await;
-    let body = sync_days(
-        &t,
-        &user,
-        vec![
-            walk(days_ago(2), 8_000),
-            walk(days_ago(1), 9_500),
-            walk(days_ago(0), 12_000),
-        ],
-    )
-    .await;
+    let body = t
+        .sync_days(
+            &user,
+            None,
+            vec![
+                walk(days_ago(2), 8_000),
+                walk(days_ago(1), 9_500),
+                walk(days_ago(0), 12_000),
+            ],
+        )
+        .await;
     let records = body["records"].as_array().unwrap();
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r["status"] == "pending"));
@@ -109,9 +95,9 @@ async fn synced_steps_become_coins_with_achievements_exactly_once() {
     assert_eq!(total_steps, 29_500);
 
     // Syncing the same days again changes nothing and queues nothing.
-    sync_days(
-        &t,
+    t.sync_days(
         &user,
+        None,
         vec![
             walk(days_ago(2), 8_000),
             walk(days_ago(1), 9_500),
@@ -138,8 +124,10 @@ async fn the_day_that_crosses_a_lifetime_milestone_unlocks_it_and_pays_after_its
             t.walked(user.id, days_ago(ago), 5_000).await;
         }
     }
-    sync_days(&t, &crossing, vec![walk(days_ago(0), 5_000)]).await;
-    sync_days(&t, &short, vec![walk(days_ago(0), 4_999)]).await;
+    t.sync_days(&crossing, None, vec![walk(days_ago(0), 5_000)])
+        .await;
+    t.sync_days(&short, None, vec![walk(days_ago(0), 4_999)])
+        .await;
 
     pipeline.run(t.app).await;
 
@@ -191,8 +179,10 @@ async fn the_seventh_goal_day_in_a_row_unlocks_the_week_streak_when_it_is_credit
             t.walked(user.id, days_ago(ago), 10_000).await;
         }
     }
-    sync_days(&t, &seventh, vec![walk(days_ago(0), 10_000)]).await;
-    sync_days(&t, &short, vec![walk(days_ago(0), 9_999)]).await;
+    t.sync_days(&seventh, None, vec![walk(days_ago(0), 10_000)])
+        .await;
+    t.sync_days(&short, None, vec![walk(days_ago(0), 9_999)])
+        .await;
 
     pipeline.run(t.app).await;
 
@@ -213,9 +203,9 @@ async fn every_message_delivered_three_times_and_twice_at_once_credits_once() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("dupes@example.com").await;
     t.joined_days_ago(user.id, 30).await;
-    sync_days(
-        &t,
+    t.sync_days(
         &user,
+        None,
         vec![walk(days_ago(1), 4_000), walk(days_ago(0), 6_000)],
     )
     .await;
@@ -275,11 +265,11 @@ async fn a_higher_resync_credits_the_difference_and_a_lower_one_claws_nothing_ba
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("resync@example.com").await;
     let today = days_ago(0);
-    sync_days(&t, &user, vec![walk(today, 3_000)]).await;
+    t.sync_days(&user, None, vec![walk(today, 3_000)]).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 3_000);
 
-    sync_days(&t, &user, vec![walk(today, 7_200)]).await;
+    t.sync_days(&user, None, vec![walk(today, 7_200)]).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 7_200);
     let rows: i64 = sqlx::query_scalar(
@@ -290,7 +280,7 @@ async fn a_higher_resync_credits_the_difference_and_a_lower_one_claws_nothing_ba
     .unwrap();
     assert_eq!(rows, 2, "the resync paid one more row, for the difference");
 
-    sync_days(&t, &user, vec![walk(today, 5_000)]).await;
+    t.sync_days(&user, None, vec![walk(today, 5_000)]).await;
     pipeline.run(t.app).await;
     assert_eq!(
         earned(&t, &user).await,
@@ -314,20 +304,21 @@ async fn decimal_rates_round_down_per_day_and_the_daily_cap_holds() {
     let user = t.register("cents@example.com").await;
     t.joined_days_ago(user.id, 30).await;
     let today = days_ago(0);
-    sync_days(&t, &user, vec![walk(today, 12_345)]).await;
+    t.sync_days(&user, None, vec![walk(today, 12_345)]).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 123);
     // 12,399 steps is still 123 coins; 12,400 makes 124: no coin is lost or paid twice.
-    sync_days(&t, &user, vec![walk(today, 12_399)]).await;
+    t.sync_days(&user, None, vec![walk(today, 12_399)]).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 123);
-    sync_days(&t, &user, vec![walk(today, 12_400)]).await;
+    t.sync_days(&user, None, vec![walk(today, 12_400)]).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 124);
 
     t.set_setting("coins_per_step", "1").await;
     t.set_setting("max_daily_coins", "5000").await;
-    sync_days(&t, &user, vec![walk(days_ago(1), 9_000)]).await;
+    t.sync_days(&user, None, vec![walk(days_ago(1), 9_000)])
+        .await;
     pipeline.run(t.app).await;
     assert_eq!(
         earned(&t, &user).await,
@@ -346,7 +337,7 @@ async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
     let entries: Vec<Value> = (0..8)
         .map(|d| walk(days_ago(d), 2_000 + d as i64))
         .collect();
-    sync_days(&t, &user, entries).await;
+    t.sync_days(&user, None, entries).await;
     // The poison: not JSON at all, and a pointer to a record that does not exist.
     for body in [
         "not json".to_owned(),
@@ -397,7 +388,7 @@ async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
     // The poison comes back until maxReceiveCount (5) moves it to the DLQ.
     let mut rounds = 0;
     while sqs::depth(&pipeline.sqs, &pipeline.validation.dlq_url).await < 2 {
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        sqs::until_visible(&pipeline.sqs, &pipeline.validation, 1).await;
         poll_once(&pipeline.sqs, &pipeline.validation, t.app, validate).await;
         rounds += 1;
         assert!(rounds < 12, "the poison never reached the DLQ");
@@ -416,7 +407,7 @@ async fn a_bad_record_in_a_credit_batch_does_not_hold_back_the_others() {
         .map(|d| walk(days_ago(d % 7), 1_000))
         .take(7)
         .collect();
-    sync_days(&t, &user, entries).await;
+    t.sync_days(&user, None, entries).await;
     let event = receive(&pipeline.sqs, &pipeline.validation).await;
     fitkart::lambda::dispatch_sqs(t.app, event, validate).await;
     let mut batch = receive(&pipeline.sqs, &pipeline.credit).await;
@@ -441,9 +432,9 @@ async fn with_the_database_down_nothing_is_lost_and_nothing_doubles_after() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("outage@example.com").await;
     t.joined_days_ago(user.id, 30).await;
-    sync_days(
-        &t,
+    t.sync_days(
         &user,
+        None,
         vec![walk(days_ago(1), 5_000), walk(days_ago(0), 6_000)],
     )
     .await;
@@ -460,7 +451,7 @@ async fn with_the_database_down_nothing_is_lost_and_nothing_doubles_after() {
     assert_eq!((count, failed.len()), (2, 2));
 
     // Validation succeeds; then crediting hits the outage.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    sqs::until_visible(&pipeline.sqs, &pipeline.validation, 2).await;
     let (count, failed) = poll_once(&pipeline.sqs, &pipeline.validation, t.app, validate).await;
     assert_eq!((count, failed.len()), (2, 0));
     let (count, failed) = poll_once(&pipeline.sqs, &pipeline.credit, down, credit).await;
@@ -468,7 +459,7 @@ async fn with_the_database_down_nothing_is_lost_and_nothing_doubles_after() {
     assert_eq!(earned(&t, &user).await, 0);
 
     // The database is back: the redelivered messages credit exactly once.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    sqs::until_visible(&pipeline.sqs, &pipeline.credit, 2).await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 11_000);
     t.assert_ledger_invariants().await;
@@ -499,7 +490,8 @@ async fn a_failed_send_is_a_retryable_error_and_a_retry_converges() {
     assert_eq!(pending, 1, "the day is stored and marked unqueued");
 
     // The client retries the same sync: nothing changed, but the unqueued record is sent.
-    sync_days(&t, &user, vec![walk(days_ago(0), 4_321)]).await;
+    t.sync_days(&user, None, vec![walk(days_ago(0), 4_321)])
+        .await;
     pipeline.run(t.app).await;
     assert_eq!(earned(&t, &user).await, 4_321);
     t.assert_ledger_invariants().await;
@@ -509,7 +501,8 @@ async fn a_failed_send_is_a_retryable_error_and_a_retry_converges() {
 async fn the_sweeper_requeues_records_whose_message_was_never_sent() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("sweep@example.com").await;
-    sync_days(&t, &user, vec![walk(days_ago(0), 2_500)]).await;
+    t.sync_days(&user, None, vec![walk(days_ago(0), 2_500)])
+        .await;
     // Lose the message and pretend the send never happened a while ago.
     let event = receive(&pipeline.sqs, &pipeline.validation).await;
     sqs::delete_succeeded(&pipeline.sqs, &pipeline.validation, &event, &[]).await;

@@ -2,22 +2,10 @@
 //! user's own calendar day, appeals, ledger pages.
 
 use chrono::{Days, Utc};
-use fitkart_functions::steps::{appeal, list, sync};
+use fitkart_functions::steps::{appeal, list};
 use fitkart_functions::wallet;
-use fitkart_tests::{TestApp, User};
+use fitkart_tests::{days_ago, TestApp};
 use serde_json::{json, Value};
-
-fn day(n: u64) -> String {
-    (Utc::now().date_naive() - Days::new(n)).to_string()
-}
-
-async fn sync_as(t: &TestApp, user: &User, body: Value) -> fitkart_tests::TestResponse {
-    t.call(sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(body)
-        .send()
-        .await
-}
 
 async fn records(t: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM step_records")
@@ -32,17 +20,15 @@ async fn every_bad_entry_is_named_and_nothing_is_stored() {
     let user = t.register("fields@example.com").await;
     let mut hourly = vec![0; 24];
     hourly[9] = 500;
-    let res = sync_as(
-        &t,
-        &user,
+    let res = t.sync(&user,
         json!({"entries": [
-            {"date": day(0), "steps": -5, "source": "health_connect"},
+            {"date": days_ago(0), "steps": -5, "source": "health_connect"},
             {"date": "2026-13-01", "steps": 10, "source": "fitbit"},
-            {"date": day(1), "steps": 1000, "source": "health_kit", "hourly_steps": hourly},
-            {"date": day(2), "steps": 1000, "source": "health_kit", "manual_steps": 1001},
-            {"date": day(3), "steps": 1000, "source": "health_kit", "hourly_steps": [1, 2]},
-            {"date": day(4), "steps": 1000, "source": "manual", "distance_km": -1},
-            {"date": day(4), "steps": 1000, "source": "manual"},
+            {"date": days_ago(1), "steps": 1000, "source": "health_kit", "hourly_steps": hourly},
+            {"date": days_ago(2), "steps": 1000, "source": "health_kit", "manual_steps": 1001},
+            {"date": days_ago(3), "steps": 1000, "source": "health_kit", "hourly_steps": [1, 2]},
+            {"date": days_ago(4), "steps": 1000, "source": "manual", "distance_km": -1},
+            {"date": days_ago(4), "steps": 1000, "source": "manual"},
         ]}),
     )
     .await;
@@ -67,29 +53,29 @@ async fn every_bad_entry_is_named_and_nothing_is_stored() {
     for entries in [
         json!([]),
         json!((0..32)
-            .map(|i| json!({"date": day(i), "steps": 1, "source": "manual"}))
+            .map(|i| json!({"date": days_ago(i), "steps": 1, "source": "manual"}))
             .collect::<Vec<_>>()),
     ] {
-        let res = sync_as(&t, &user, json!({ "entries": entries })).await;
+        let res = t.sync(&user, json!({ "entries": entries })).await;
         assert_eq!(res.status, 422);
         assert_eq!(res.error_fields(), ["entries"]);
     }
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": day(0), "steps": "many", "source": "manual"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": days_ago(0), "steps": "many", "source": "manual"}]}),
+        )
+        .await;
     assert_eq!(
         (res.status, res.error_fields()),
         (422, vec!["entries[0].steps".to_owned()])
     );
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": day(0), "steps": 1, "source": "manual", "speed": 3}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": days_ago(0), "steps": 1, "source": "manual", "speed": 3}]}),
+        )
+        .await;
     assert_eq!(res.status, 422);
     assert_eq!(records(&t).await, 0);
 }
@@ -102,20 +88,20 @@ async fn dates_are_the_users_own_calendar_days() {
     let kiritimati_today = Utc::now()
         .with_timezone(&chrono_tz::Pacific::Kiritimati)
         .date_naive();
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": kiritimati_today, "steps": 100, "source": "health_kit"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": kiritimati_today, "steps": 100, "source": "health_kit"}]}),
+        )
+        .await;
     assert_eq!(res.status, 202, "{}", res.body);
     let tomorrow = kiritimati_today + Days::new(1);
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": tomorrow, "steps": 100, "source": "health_kit"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": tomorrow, "steps": 100, "source": "health_kit"}]}),
+        )
+        .await;
     assert_eq!(
         (res.status, res.error_fields()),
         (422, vec!["entries[0].date".to_owned()])
@@ -126,20 +112,20 @@ async fn dates_are_the_users_own_calendar_days() {
         .contains("after today"));
     // The backfill window (7 days by default) is a setting.
     let old = kiritimati_today - Days::new(8);
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": old, "steps": 100, "source": "health_kit"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": old, "steps": 100, "source": "health_kit"}]}),
+        )
+        .await;
     assert_eq!(res.status, 422);
     t.set_setting("max_backfill_days", "10").await;
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": old, "steps": 100, "source": "health_kit"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": old, "steps": 100, "source": "health_kit"}]}),
+        )
+        .await;
     assert_eq!(res.status, 202);
     let synced: Option<chrono::DateTime<Utc>> =
         sqlx::query_scalar("SELECT last_synced_at FROM users WHERE id = $1")
@@ -154,22 +140,22 @@ async fn dates_are_the_users_own_calendar_days() {
 async fn a_sync_returns_every_day_and_stores_one_record_per_day() {
     let (t, _pipeline) = TestApp::with_pipeline().await;
     let user = t.register("upsert@example.com").await;
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"device_id": "install-1", "entries": [
-        {"date": day(1), "steps": 1000, "source": "health_connect", "sync_token": "a"},
-        {"date": day(0), "steps": 2000, "source": "health_connect"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"device_id": "install-1", "entries": [
+        {"date": days_ago(1), "steps": 1000, "source": "health_connect", "sync_token": "a"},
+        {"date": days_ago(0), "steps": 2000, "source": "health_connect"}]}),
+        )
+        .await;
     assert_eq!(res.status, 202);
     let first_id = res.body["records"][0]["id"].clone();
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [{"date": day(1), "steps": 1500, "source": "health_connect"}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [{"date": days_ago(1), "steps": 1500, "source": "health_connect"}]}),
+        )
+        .await;
     assert_eq!(
         res.body["records"][0]["id"], first_id,
         "the day's record is updated, not duplicated"
@@ -178,7 +164,7 @@ async fn a_sync_returns_every_day_and_stores_one_record_per_day() {
     assert_eq!(records(&t).await, 2);
     let version: i32 =
         sqlx::query_scalar("SELECT version FROM step_records WHERE recorded_date = $1::date")
-            .bind(day(1))
+            .bind(days_ago(1))
             .fetch_one(&t.pool)
             .await
             .unwrap();
@@ -190,33 +176,31 @@ async fn list_validates_its_range_and_shows_only_the_callers_records() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("lister@example.com").await;
     let other = t.register("other@example.com").await;
-    sync_as(
-        &t,
+    t.sync(
         &user,
-        json!({"entries": [{"date": day(0), "steps": 1000, "source": "health_kit"}]}),
+        json!({"entries": [{"date": days_ago(0), "steps": 1000, "source": "health_kit"}]}),
     )
     .await;
-    sync_as(
-        &t,
+    t.sync(
         &other,
-        json!({"entries": [{"date": day(0), "steps": 2000, "source": "health_kit"}]}),
+        json!({"entries": [{"date": days_ago(0), "steps": 2000, "source": "health_kit"}]}),
     )
     .await;
     pipeline.run(t.app).await;
     let res = t
         .call(list, "GET", "/v1/steps")
         .bearer(&user.access_token)
-        .query("from", day(3))
-        .query("to", day(0))
+        .query("from", days_ago(3))
+        .query("to", days_ago(0))
         .send()
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(res.body["items"][0]["steps"], 1000);
     for (from, to, field) in [
-        (day(0), day(3), "from"),
-        ("2020-01-01".into(), day(0), "to"),
-        ("yesterday".into(), day(0), "from"),
+        (days_ago(0).to_string(), days_ago(3).to_string(), "from"),
+        ("2020-01-01".into(), days_ago(0).to_string(), "to"),
+        ("yesterday".into(), days_ago(0).to_string(), "from"),
     ] {
         let res = t
             .call(list, "GET", "/v1/steps")
@@ -237,14 +221,14 @@ async fn list_validates_its_range_and_shows_only_the_callers_records() {
 async fn held_records_explain_themselves_and_can_be_appealed_once() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("appeal@example.com").await;
-    let res = sync_as(
-        &t,
-        &user,
-        json!({"entries": [
-        {"date": day(0), "steps": 150_000, "source": "health_connect", "distance_km": 110.0},
-        {"date": day(1), "steps": 5_000, "source": "health_connect", "distance_km": 3.8}]}),
-    )
-    .await;
+    let res = t
+        .sync(
+            &user,
+            json!({"entries": [
+        {"date": days_ago(0), "steps": 150_000, "source": "health_connect", "distance_km": 110.0},
+        {"date": days_ago(1), "steps": 5_000, "source": "health_connect", "distance_km": 3.8}]}),
+        )
+        .await;
     let held_id = res.body["records"][1]["id"].as_str().unwrap().to_owned();
     let fine_id = res.body["records"][0]["id"].as_str().unwrap().to_owned();
     pipeline.run(t.app).await;
@@ -335,8 +319,8 @@ async fn the_ledger_pages_newest_first_and_filters_by_type() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let user = t.register("pages@example.com").await;
     t.joined_days_ago(user.id, 30).await;
-    let entries: Vec<Value> = (0..5).map(|d| json!({"date": day(d), "steps": 1_000 + d, "source": "health_kit", "distance_km": 0.8})).collect();
-    sync_as(&t, &user, json!({ "entries": entries })).await;
+    let entries: Vec<Value> = (0..5).map(|d| json!({"date": days_ago(d), "steps": 1_000 + d, "source": "health_kit", "distance_km": 0.8})).collect();
+    t.sync(&user, json!({ "entries": entries })).await;
     pipeline.run(t.app).await;
     // welcome bonus + 5 earned + steps_1k bonus = 7 rows
     let mut seen = Vec::new();

@@ -455,7 +455,16 @@ async fn a_terminated_database_connection_is_a_503_with_retry_after_not_a_500() 
             .map(|_| ())
     });
     // What a restart or failover does to a connection in the middle of a statement.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    fitkart_tests::until(|| async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active')",
+        )
+        .bind(pid)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap()
+    })
+    .await;
     sqlx::query("SELECT pg_terminate_backend($1)")
         .bind(pid)
         .execute(&t.pool)

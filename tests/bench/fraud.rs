@@ -28,8 +28,8 @@ use fitkart::accounts::{self, NewAccount};
 use fitkart::settings::Settings;
 use fitkart::steps::sync::{record_days, DayEntry};
 use fitkart::steps::validation;
-use fitkart::steps::ValidateRecord;
 use fitkart::steps::{anomaly, crediting};
+use fitkart::steps::{Source, ValidateRecord};
 use fitkart::App;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -224,7 +224,7 @@ fn phone_entry(
     DayEntry {
         date,
         steps,
-        source: "health_connect".into(),
+        source: Source::HealthConnect,
         distance_km: stride_m.map(|s| {
             Decimal::try_from(steps as f64 * s / 1000.0)
                 .unwrap()
@@ -421,7 +421,7 @@ fn fraud(world: &mut World, rng: &mut StdRng, per_strategy: usize) {
         let big = |date| DayEntry {
             hourly_steps: None,
             distance_km: Some(Decimal::from(37)),
-            source: "health_kit".into(),
+            source: Source::HealthKit,
             ..phone_entry(date, 49_999, None, None, 0.04)
         };
         let mut syncs = vec![(
@@ -572,7 +572,7 @@ fn fraud(world: &mut World, rng: &mut StdRng, per_strategy: usize) {
         );
         established_fraud(world, rng, Strategy::Manual, device("typed"), |date| {
             vec![DayEntry {
-                source: "manual".into(),
+                source: Source::Manual,
                 manual_steps: 15_000,
                 ..phone_entry(date, 15_000, None, None, 0.04)
             }]
@@ -584,7 +584,7 @@ fn fraud(world: &mut World, rng: &mut StdRng, per_strategy: usize) {
             device("switch"),
             |date| {
                 let typed = DayEntry {
-                    source: "manual".into(),
+                    source: Source::Manual,
                     ..phone_entry(date, 20_000, None, None, 0.04)
                 };
                 let relabelled = phone_entry(

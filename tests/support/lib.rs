@@ -435,13 +435,25 @@ impl TestApp {
         tx.commit().await.unwrap();
     }
 
-    /// `POST /v1/steps/sync` as `user`.
+    /// `POST /v1/steps/sync` as `user`, with any body.
     pub async fn sync(&self, user: &User, body: Value) -> TestResponse {
         self.call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
             .bearer(&user.access_token)
             .json(body)
             .send()
             .await
+    }
+
+    /// `user` syncs `entries` (from `device`, if given), and the sync is accepted: returns
+    /// its body (the records).
+    pub async fn sync_days(&self, user: &User, device: Option<&str>, entries: Vec<Value>) -> Value {
+        let mut body = serde_json::json!({ "entries": entries });
+        if let Some(device) = device {
+            body["device_id"] = serde_json::json!(device);
+        }
+        let res = self.sync(user, body).await;
+        assert_eq!(res.status, 202, "{}", res.body);
+        res.body
     }
 
     /// `POST /v1/orders` as `user` with the `Idempotency-Key` `key`.
@@ -667,5 +679,22 @@ impl User {
             totp_secret: None,
             recovery_codes: Vec::new(),
         }
+    }
+}
+
+/// Waits (polling every 50 ms, at most 10 s) until `condition` holds: tests wait for what
+/// they need, never for a fixed time.
+pub async fn until<F, Fut>(mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the condition never held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

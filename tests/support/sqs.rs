@@ -171,3 +171,18 @@ pub async fn depth(sqs: &Client, url: &str) -> usize {
         .parse()
         .unwrap()
 }
+
+/// Waits (polling, at most 10 s) until at least `count` messages of `queue` can be
+/// received: messages received and not deleted come back once their visibility timeout
+/// ends.
+pub async fn until_visible(sqs: &Client, queue: &TestQueue, count: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while depth(sqs, &queue.url).await < count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} message(s) never became visible again on {}",
+            queue.url
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

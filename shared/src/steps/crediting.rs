@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::settings::Settings;
-use crate::steps::{self, RecordKey};
+use crate::steps::{self, RecordKey, Status};
 use crate::{achievements, leaderboard, notifications, referrals, App, Result};
 
 /// A crediting request on the coin-credit queue.
@@ -108,7 +108,7 @@ pub async fn credit(
     keys.dedup();
     let (ids, dates) = RecordKey::ids_and_days(&keys);
     let records = sqlx::query!(
-        r#"SELECT id, user_id, recorded_date, status, verified_steps, credited_steps, coins_credited
+        r#"SELECT id, user_id, recorded_date, status AS "status: Status", verified_steps, credited_steps, coins_credited
            FROM step_records WHERE id = ANY($1) AND recorded_date = ANY($2) ORDER BY id FOR UPDATE"#,
         &ids,
         &dates
@@ -126,7 +126,7 @@ pub async fn credit(
     let mut by_user: BTreeMap<Uuid, Vec<Owed>> = BTreeMap::new();
     for r in records
         .iter()
-        .filter(|r| r.status == "verified" && r.verified_steps > r.credited_steps)
+        .filter(|r| r.status == Status::Verified && r.verified_steps > r.credited_steps)
     {
         by_user.entry(r.user_id).or_default().push(Owed {
             record_id: r.id,

@@ -30,7 +30,31 @@ pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint 
     refusal: || Error::invalid("manual_steps", "must not exceed steps"),
 }];
 
-pub const SOURCES: &[&str] = &["health_connect", "google_fit", "health_kit", "manual"];
+crate::text_enum! {
+    /// Where a day's count came from. Google Fit's APIs end in 2026; Health Connect
+    /// replaces them on Android.
+    pub enum Source {
+        HealthConnect = "health_connect",
+        GoogleFit = "google_fit",
+        HealthKit = "health_kit",
+        /// Typed in by hand: never earns without an admin's approval.
+        Manual = "manual",
+    }
+}
+
+crate::text_enum! {
+    /// Where a record stands in the pipeline.
+    pub enum Status {
+        /// Synced, waiting for validation.
+        Pending = "pending",
+        /// Validated: its verified steps earn coins.
+        Verified = "verified",
+        /// Held for an admin's review.
+        Suspicious = "suspicious",
+        /// Rejected by an admin: earns nothing.
+        Rejected = "rejected",
+    }
+}
 
 /// A step record as its owner sees it (`StepRecord` in openapi.yaml).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -41,8 +65,8 @@ pub struct StepRecord {
     pub distance_km: Option<Decimal>,
     pub calories: Option<Decimal>,
     pub heart_points: Option<i32>,
-    pub source: String,
-    pub status: String,
+    pub source: Source,
+    pub status: Status,
     pub verified_steps: i64,
     pub coins_credited: i64,
     pub anomaly_score: Option<Decimal>,
@@ -134,7 +158,8 @@ pub async fn list(
 ) -> Result<Vec<StepRecord>> {
     Ok(sqlx::query_as!(
         StepRecord,
-        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
+                  source AS "source: Source", status AS "status: Status",
                   verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
            FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3
            ORDER BY recorded_date"#,
@@ -151,7 +176,8 @@ pub async fn list(
 pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<StepRecord> {
     sqlx::query_as!(
         StepRecord,
-        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points, source, status,
+        r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
+                  source AS "source: Source", status AS "status: Status",
                   verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
            FROM step_records WHERE id = $1 AND user_id = $2"#,
         id,
@@ -171,7 +197,8 @@ pub async fn appeal(
     message: &str,
 ) -> Result<StepRecord> {
     let record = sqlx::query!(
-        "SELECT status, version, appealed_at, recorded_date FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        r#"SELECT status AS "status: Status", version, appealed_at, recorded_date
+           FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
         id,
         user_id
     )
@@ -184,7 +211,7 @@ pub async fn appeal(
             "This record was already appealed.",
         ));
     }
-    if record.status != "suspicious" && record.status != "rejected" {
+    if !matches!(record.status, Status::Suspicious | Status::Rejected) {
         return Err(Error::conflict(
             "not_appealable",
             "Only held or rejected records can be appealed.",

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::ValidateRecord;
+use super::{Source, Status, ValidateRecord};
 use crate::error::During;
 use crate::error::FieldError;
 use crate::queue;
@@ -22,7 +22,7 @@ use crate::{App, Error, Result};
 pub struct DayEntry {
     pub date: NaiveDate,
     pub steps: i64,
-    pub source: String,
+    pub source: Source,
     pub distance_km: Option<Decimal>,
     pub calories: Option<Decimal>,
     pub heart_points: Option<i32>,
@@ -37,7 +37,7 @@ pub struct SyncedDay {
     pub id: Uuid,
     pub date: NaiveDate,
     pub steps: i64,
-    pub status: String,
+    pub status: Status,
 }
 
 /// A synced day as the sync leaves it.
@@ -46,7 +46,7 @@ pub struct SyncRow {
     pub id: Uuid,
     pub date: NaiveDate,
     pub steps: i64,
-    pub status: String,
+    pub status: Status,
     pub version: i32,
     /// Awaiting validation and not on the queue yet.
     pub unqueued: bool,
@@ -174,7 +174,7 @@ async fn upsert_days(
     let distances: Vec<Option<Decimal>> = entries.iter().map(|e| e.distance_km).collect();
     let calories: Vec<Option<Decimal>> = entries.iter().map(|e| e.calories).collect();
     let heart_points: Vec<Option<i32>> = entries.iter().map(|e| e.heart_points).collect();
-    let sources: Vec<String> = entries.iter().map(|e| e.source.clone()).collect();
+    let sources: Vec<String> = entries.iter().map(|e| e.source.to_string()).collect();
     let sync_tokens: Vec<Option<String>> = entries.iter().map(|e| e.sync_token.clone()).collect();
     // Arrays of arrays do not UNNEST row by row; each day's hours travel as an array literal.
     let hourly: Vec<Option<String>> = entries
@@ -276,7 +276,7 @@ async fn synced_rows(
 ) -> Result<Vec<SyncRow>> {
     sqlx::query_as!(
         SyncRow,
-        r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status, r.version,
+        r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status AS "status: Status", r.version,
                   (q.version = r.version AND q.sent_at IS NULL) IS TRUE AS "unqueued!"
            FROM step_records r
            LEFT JOIN validation_queue q ON q.step_record_id = r.id AND q.recorded_date = r.recorded_date

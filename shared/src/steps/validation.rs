@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::anticheat::{self, DayFacts};
 use super::crediting::CreditRecord;
-use super::{RecordKey, ValidateRecord};
+use super::{RecordKey, Source, Status, ValidateRecord};
 use crate::notifications::{self, Kind, Notice};
 use crate::queue;
 use crate::settings::Settings;
@@ -102,7 +102,7 @@ pub async fn validate(
         records
             .iter()
             .filter(|r| !changed.contains(&r.id))
-            .filter(|r| r.status == "verified" && r.verified_steps > r.credited_steps)
+            .filter(|r| r.status == Status::Verified && r.verified_steps > r.credited_steps)
             .map(|r| RecordKey {
                 id: r.id,
                 date: r.recorded_date,
@@ -123,15 +123,15 @@ struct Record {
     steps: i64,
     distance: Option<Decimal>,
     calories: Option<Decimal>,
-    source: String,
-    first_source: String,
+    source: Source,
+    first_source: Source,
     manual_steps: i64,
     hourly_steps: Option<Vec<i32>>,
     lowered_from: Option<i64>,
     lowered_to: Option<i64>,
     device_id: Option<String>,
     days_late: i32,
-    status: String,
+    status: Status,
     verified_steps: i64,
     credited_steps: i64,
 }
@@ -163,11 +163,11 @@ impl Record {
                              AND (z.first OR (z.effective_from AT TIME ZONE z.timezone)::date <= r.recorded_date)
                              AND r.recorded_date <= (LEAST(z.until - interval '1 microsecond', now())
                                                      AT TIME ZONE z.timezone)::date)) AS "day_began!",
-                      r.steps, r.distance, r.calories, r.source,
-                      COALESCE(r.first_source, r.source) AS "first_source!", r.manual_steps,
+                      r.steps, r.distance, r.calories, r.source AS "source: Source",
+                      COALESCE(r.first_source, r.source) AS "first_source!: Source", r.manual_steps,
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
                       ((r.created_at AT TIME ZONE user_timezone(u.*))::date - r.recorded_date) AS "days_late!",
-                      r.status, r.verified_steps, r.credited_steps
+                      r.status AS "status: Status", r.verified_steps, r.credited_steps
                FROM step_records r JOIN users u ON u.id = r.user_id
                WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
             ids,
@@ -296,8 +296,8 @@ impl Surroundings {
             steps: r.steps,
             distance_km: r.distance,
             calories: r.calories,
-            source: r.source.clone(),
-            first_source: r.first_source.clone(),
+            source: r.source,
+            first_source: r.first_source,
             manual_steps: r.manual_steps,
             hourly_steps: r.hourly_steps.clone(),
             lowered: r.lowered_from.zip(r.lowered_to),

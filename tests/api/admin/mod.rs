@@ -200,16 +200,15 @@ pub async fn last_audit(
 /// A held record for `user`: 60,000 steps in a day is above the review threshold.
 pub async fn held_record(t: &TestApp, pipeline: &Pipeline, user: &User, days_ago: u64) -> Uuid {
     let date = Utc::now().date_naive() - Days::new(days_ago);
-    let res = t
-        .call(steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&user.access_token)
-        .json(
-            json!({"entries": [{"date": date, "steps": 60_000, "source": "health_connect",
-                                   "distance_km": 45.0, "calories": 2400.0}]}),
-        )
-        .send()
-        .await;
-    assert_eq!(res.status, 202, "{}", res.body);
+    t.sync_days(
+        user,
+        None,
+        vec![
+            json!({"date": date, "steps": 60_000, "source": "health_connect",
+                    "distance_km": 45.0, "calories": 2400.0}),
+        ],
+    )
+    .await;
     pipeline.run(t.app).await;
     sqlx::query_scalar(
         "SELECT v.id FROM step_validations v JOIN step_records r ON r.id = v.step_record_id

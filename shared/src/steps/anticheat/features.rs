@@ -180,7 +180,7 @@ mod tests {
         let shaker = DayFacts {
             steps: 20_000,
             hourly_steps: hours(&(8..18).map(|h| (h, 2_000)).collect::<Vec<_>>()),
-            source: "manual".into(),
+            source: crate::steps::Source::Manual,
             reported_days_late: 4,
             earlier_accounts_on_device: 2,
             ..DayFacts::default()

@@ -14,6 +14,7 @@ mod rules;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::Source;
 use crate::settings::Settings;
 pub use rules::RULES;
 
@@ -30,9 +31,9 @@ pub struct DayFacts {
     pub steps: i64,
     pub distance_km: Option<Decimal>,
     pub calories: Option<Decimal>,
-    pub source: String,
+    pub source: Source,
     /// The source the day was first reported from (a re-labelled day differs).
-    pub first_source: String,
+    pub first_source: Source,
     pub manual_steps: i64,
     pub hourly_steps: Option<Vec<i32>>,
     /// Set when a sync lowered the day's count: (from, to).
@@ -60,8 +61,8 @@ impl Default for DayFacts {
             steps: 0,
             distance_km: None,
             calories: None,
-            source: "health_connect".into(),
-            first_source: "health_connect".into(),
+            source: Source::HealthConnect,
+            first_source: Source::HealthConnect,
             manual_steps: 0,
             hourly_steps: None,
             lowered: None,
@@ -81,7 +82,7 @@ impl DayFacts {
     }
 
     pub fn is_manual(&self) -> bool {
-        self.source == "manual"
+        self.source == Source::Manual
     }
 }
 
@@ -326,8 +327,8 @@ mod tests {
         );
         let typed = DayFacts {
             steps: 5_000,
-            source: "manual".into(),
-            first_source: "manual".into(),
+            source: Source::Manual,
+            first_source: Source::Manual,
             ..DayFacts::default()
         };
         assert!(score(&typed, &settings, None).suspicious);

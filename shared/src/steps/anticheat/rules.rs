@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::{fmt, median, usual_day, DayFacts, Finding, Rule, MIN_BASELINE_DAYS};
 use crate::settings::Settings;
+use crate::steps::Source;
 
 pub const RULES: &[Rule] = &[
     Rule::policy("manual_entry", manual_entry),
@@ -60,7 +61,7 @@ fn relabelled_day(day: &DayFacts, _: &Settings) -> Option<Finding> {
     if day.first_source == day.source {
         return None;
     }
-    if day.first_source == "manual" {
+    if day.first_source == Source::Manual {
         return Finding::points(
             100,
             "This day was first entered by hand and later sent as phone data; an admin will check it."
@@ -437,7 +438,7 @@ pub(crate) mod tests {
                 (
                     "typed in",
                     DayFacts {
-                        source: "manual".into(),
+                        source: Source::Manual,
                         ..phone_day(4_000)
                     },
                     Some(100),
@@ -450,7 +451,7 @@ pub(crate) mod tests {
     #[test]
     fn relabelled_day() {
         let first = |source: &str| DayFacts {
-            first_source: source.into(),
+            first_source: Source::parse(source).unwrap(),
             ..phone_day(9_000)
         };
         table(
@@ -542,7 +543,7 @@ pub(crate) mod tests {
                 (
                     "typed in (held by manual_entry instead)",
                     DayFacts {
-                        source: "manual".into(),
+                        source: Source::Manual,
                         ..no_hours(20_000)
                     },
                     None,
