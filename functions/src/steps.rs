@@ -214,18 +214,24 @@ pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
     Ok(json!({ "queued": queued }))
 }
 
-/// steps-train-anomaly-model (weekly): a new anomaly model from the last four weeks' verified and
-/// admin-approved days, once per scheduled time. The seed is the scheduled day, so a
-/// retried run trains the same model. It changes nothing until `anomaly_model_weight` is
-/// set above 0.
+/// steps-train-anomaly-model (weekly): a new model from the days admins decided and the
+/// simulated population, once per scheduled time. The seed is the scheduled day, so a
+/// retried run trains the same model. Its output says what validation now uses.
 pub async fn train_anomaly_model(app: &App, event: ScheduledEvent) -> Result<Value> {
     let now = event.scheduled_time.unwrap_or_else(Utc::now);
     jobs::run_once(app, "steps-train-anomaly-model", event, || async {
+        let settings = app.settings().await?;
         let seed = now.date_naive().to_epoch_days() as u64;
-        match anomaly::train(app.db().await?, now, seed, anomaly::FLAG_RATE).await? {
-            Some((version, summary)) => Ok(json!({ "version": version, "summary": summary })),
-            None => Ok(json!({ "version": null, "reason": "too few verified days to learn from" })),
-        }
+        let trained = anomaly::train(
+            app.db().await?,
+            &settings,
+            now,
+            anomaly::Training::weekly(seed),
+        )
+        .await?;
+        let report = anomaly::report(trained, &settings);
+        tracing::info!(validation = %report["validation"], "anomaly model trained");
+        Ok(report)
     })
     .await
 }

@@ -137,6 +137,7 @@ settings! {
     anti_cheat_min_kcal_per_step: Decimal = Kind::Decimal { min: "0", max: "1" }, default "0.02", four_eyes;
     anti_cheat_max_kcal_per_step: Decimal = Kind::Decimal { min: "0.01", max: "5" }, default "0.2", four_eyes;
     anti_cheat_late_backfill_days: i64 = Kind::Int { min: 0, max: 31 }, default "3", four_eyes;
+    anti_cheat_late_increase_steps: i64 = Kind::Int { min: 0, max: 200_000 }, default "1500", four_eyes;
     login_max_failures: i64 = Kind::Int { min: 1, max: 1_000 }, default "5", four_eyes;
     login_window_minutes: i64 = Kind::Int { min: 1, max: 1_440 }, default "15", four_eyes;
     login_max_failures_per_email: i64 = Kind::Int { min: 1, max: 100_000 }, default "20", four_eyes;
@@ -151,7 +152,7 @@ settings! {
     referral_min_verified_days: i64 = Kind::Int { min: 0, max: 60 }, default "3", four_eyes;
     referrals_per_month: i64 = Kind::Int { min: 0, max: 10_000 }, default "10", four_eyes;
     auto_confirm_orders: bool = Kind::Bool, default "false", four_eyes;
-    anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "0", four_eyes;
+    anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "60", four_eyes;
     anomaly_model_version: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "0", four_eyes;
     coin_adjust_four_eyes_above: i64 = Kind::Int { min: 0, max: 100_000_000 }, default "1000", four_eyes;
 }

@@ -1,13 +1,14 @@
-//! The learned anomaly model: trained from the features validation stores, versioned in
-//! Postgres, measured on the days admins decided, chosen (or rolled back) by a setting,
-//! and one more explainable finding once its weight is set.
+//! The learned model: trained on admins' decisions and the simulated population,
+//! reproducible, versioned in Postgres, judged on what it did not learn from, chosen (or
+//! rolled back) by a setting, on by default once trained, and one more explained finding
+//! that the walker and the admin both read.
 
 use chrono::{Duration, Utc};
 use fitkart::jobs::ScheduledEvent;
 use fitkart::settings::Settings;
 use fitkart::steps::anomaly;
 use fitkart::steps::anticheat::model::Model;
-use fitkart::steps::anticheat::{self, DayFacts};
+use fitkart::steps::anticheat::{self, DayFacts, RecentDay};
 use fitkart_functions::{admin, steps};
 use fitkart_tests::{Pipeline, TestApp};
 use rust_decimal::Decimal;
@@ -73,6 +74,16 @@ async fn population() -> (TestApp, Pipeline) {
     (t, pipeline)
 }
 
+/// Training on a smaller simulated population than the weekly job's (tests run unoptimised
+/// code).
+fn small(seed: u64) -> anomaly::Training {
+    anomaly::Training {
+        walkers: 60,
+        cheats: 2,
+        ..anomaly::Training::weekly(seed)
+    }
+}
+
 async fn stored(t: &TestApp, version: i32) -> Model {
     let json: Value = sqlx::query_scalar("SELECT model FROM anomaly_models WHERE version = $1")
         .bind(version)
@@ -83,7 +94,7 @@ async fn stored(t: &TestApp, version: i32) -> Model {
 }
 
 #[tokio::test]
-async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
+async fn training_is_reproducible_stored_judged_and_chosen_by_setting() {
     let (t, _pipeline) = population().await;
     let features: i64 =
         sqlx::query_scalar("SELECT count(*) FROM step_validations WHERE features IS NOT NULL")
@@ -97,43 +108,66 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
     );
 
     let now = Utc::now();
-    let (v1, summary) = anomaly::train(&t.pool, now, 7, anomaly::FLAG_RATE)
-        .await
-        .unwrap()
-        .unwrap();
-    let (v2, _) = anomaly::train(&t.pool, now, 7, anomaly::FLAG_RATE)
-        .await
-        .unwrap()
-        .unwrap();
-    let (v3, _) = anomaly::train(&t.pool, now, 8, anomaly::FLAG_RATE)
-        .await
-        .unwrap()
-        .unwrap();
+    let settings = Settings::defaults();
+    let train = |seed: u64| {
+        let settings = settings.clone();
+        let pool = t.pool.clone();
+        async move {
+            anomaly::train(&pool, &settings, now, small(seed))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (v1, summary) = train(7).await;
+    let (v2, _) = train(7).await;
+    let (v3, _) = train(8).await;
     assert_eq!(
         stored(&t, v1).await,
         stored(&t, v2).await,
         "same days, same seed, same model"
     );
-    assert_ne!(stored(&t, v1).await, stored(&t, v3).await);
-    assert_eq!(summary["rows"], 20 * 14);
-    assert_eq!(
-        summary["labelled"]["rejected"], 1,
-        "the admin's rejection is a labelled day"
+    assert_ne!(
+        stored(&t, v1).await,
+        stored(&t, v3).await,
+        "another simulated population"
     );
-    assert!(summary["feature_means"]["stride_m"].as_f64().unwrap() > 0.7);
-    assert!(summary["feature_means"]["night_share"].as_f64().is_some());
-    assert!(summary["date_from"].is_string() && summary["date_to"].is_string());
+    // What it learned from, and how it does on what it did not.
+    let learned = &summary["learned_from"];
+    let decisions = learned["admin_decisions"].as_i64().unwrap()
+        + summary["held_out_decisions"]["frauds"].as_i64().unwrap();
+    assert_eq!(
+        decisions, 1,
+        "the admin's rejection, learned from or held out"
+    );
+    assert!(
+        learned["simulated_fraud_days"].as_i64().unwrap() > 50,
+        "cheats the rules let through: {summary}"
+    );
+    assert_eq!(
+        summary["calibrated_on"], "simulated walkers' days",
+        "281 verified days are too few"
+    );
+    let judged = &summary["another_simulated_population"];
+    // Of the days the rules let through, it flags cheats' far more often than walkers'.
+    let (recall, fpr) = (
+        judged["recall"].as_f64().unwrap(),
+        judged["false_positive_rate"].as_f64().unwrap(),
+    );
+    assert!(recall > 0.2 && recall > 20.0 * fpr, "{judged}");
+    assert_eq!(summary["strongest_features"].as_array().unwrap().len(), 6);
 
     // No weight: no model is read at all, whatever exists.
     let mut settings = Settings::defaults();
+    settings.anomaly_model_weight = 0;
     assert!(
         anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
             .await
             .unwrap()
             .is_none()
     );
-    // A weight: the newest, or the version an admin rolled back to.
-    settings.anomaly_model_weight = 60;
+    // The shipped weight: the newest, or the version an admin rolled back to.
+    let mut settings = Settings::defaults();
     assert_eq!(
         *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
             .await
@@ -170,7 +204,7 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
         assert_eq!(approved.status, 200, "{}", approved.body);
     }
 
-    // The console's list says which one is selected and whether it is in use.
+    // The console's list says which one is selected and in use.
     let list = t
         .call(
             admin::list_anomaly_models,
@@ -183,49 +217,68 @@ async fn training_is_deterministic_stored_measured_and_chosen_by_setting() {
     assert_eq!(list.status, 200, "{}", list.body);
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
-    let selected: Vec<i64> = items
-        .iter()
-        .filter(|m| m["selected"] == true)
-        .map(|m| m["version"].as_i64().unwrap())
-        .collect();
-    assert_eq!(selected, [i64::from(v1)]);
-    assert!(
-        items.iter().all(|m| m["in_use"] == false),
-        "weight 0: nothing in use"
+    let chosen = |field: &str| -> Vec<i64> {
+        items
+            .iter()
+            .filter(|m| m[field] == true)
+            .map(|m| m["version"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(chosen("selected"), [i64::from(v1)]);
+    assert_eq!(
+        chosen("in_use"),
+        [i64::from(v1)],
+        "on by default: the selected one is used"
     );
 }
 
+/// A day as a machine walks it: 18 hours gliding up and down a smooth curve (500 to 900
+/// steps), too uneven for the steady-hours rule, never bursty like a person.
+fn gliding_day() -> Vec<i32> {
+    let mut hours = vec![0; 24];
+    for (i, hour) in hours.iter_mut().enumerate().skip(5).take(18) {
+        let x = (i - 5) as f64 / 17.0 * std::f64::consts::PI;
+        *hour = (500.0 + 400.0 * x.sin()) as i32;
+    }
+    hours
+}
+
 #[tokio::test]
-async fn a_day_the_model_finds_unusual_is_one_more_explained_finding_and_nothing_without_a_weight()
-{
+async fn a_day_the_model_flags_is_one_more_finding_explained_to_the_walker_and_the_admin() {
     let (t, pipeline) = population().await;
-    let (version, _) = anomaly::train(&t.pool, Utc::now(), 1, anomaly::FLAG_RATE)
+    let settings = Settings::defaults();
+    let (version, _) = anomaly::train(&t.pool, &settings, Utc::now(), small(1))
         .await
         .unwrap()
         .unwrap();
     let model = stored(&t, version).await;
-    let mut settings = Settings::defaults();
-    // A day the rules pass: 11,000 steps, but in three identical hours at a long stride.
+    let hours = gliding_day();
+    let steps: i64 = hours.iter().map(|h| i64::from(*h)).sum();
+    let walker_days: Vec<RecentDay> = (1..=14)
+        .map(|d| RecentDay {
+            date: Utc::now().date_naive() - Duration::days(d),
+            steps: 7_000 + d * 150,
+            hourly_steps: Some(hours.clone()),
+            ..RecentDay::default()
+        })
+        .collect();
     let odd = DayFacts {
-        steps: 11_000,
-        distance_km: Some(Decimal::from(16)),
-        hourly_steps: Some({
-            let mut h = vec![0; 24];
-            h[9] = 3_600;
-            h[10] = 3_600;
-            h[11] = 3_800;
-            h
-        }),
-        recent_verified_days: vec![7_000; 14],
+        steps,
+        distance_km: Some(Decimal::from(steps) * Decimal::new(72, 5)),
+        calories: Some(Decimal::from(steps) * Decimal::new(4, 2)),
+        hourly_steps: Some(hours.clone()),
+        recent_verified_days: walker_days.iter().map(|d| d.steps).collect(),
+        recent_days: walker_days,
         ..DayFacts::default()
     };
-    let ruled = anticheat::score(&odd, &settings, Some(&model));
+    let mut off = settings.clone();
+    off.anomaly_model_weight = 0;
+    let ruled = anticheat::score(&odd, &off, Some(&model));
     assert!(
         ruled.rules.is_empty(),
         "the rules alone let it through: {:?}",
         ruled.rules
     );
-    settings.anomaly_model_weight = 60;
     let flagged = anticheat::score(&odd, &settings, Some(&model));
     assert_eq!(flagged.rules, ["anomaly_model"], "{flagged:?}");
     assert!(flagged.suspicious);
@@ -234,71 +287,104 @@ async fn a_day_the_model_finds_unusual_is_one_more_explained_finding_and_nothing
         "{:?}",
         flagged.reasons
     );
-    // Without a model (none trained yet), nothing changes.
+    // Without a model (none trained yet), the rules alone decide.
     assert_eq!(anticheat::score(&odd, &settings, None).rules.len(), 0);
 
-    // Through the pipeline: with the weight set, a walker's odd day is held with the reason.
-    t.set_setting("anomaly_model_weight", "60").await;
+    // Through the pipeline, with the shipped weight: a walker's gliding day is held, and
+    // the walker and the admin read the same reason.
     let walker = t.login("walker3@example.com").await;
-    let mut hours = vec![0; 24];
-    (hours[9], hours[10], hours[11]) = (3_600, 3_600, 3_800);
-    let res = t
-        .sync(
-            &walker,
-            json!({"device_id": "phone-3", "entries": [
-            {"date": Utc::now().date_naive(), "steps": 11_000, "source": "health_kit",
-             "distance_km": 16.0, "hourly_steps": hours}]}),
-        )
-        .await;
-    assert_eq!(res.status, 202);
-    pipeline.run(t.app).await;
-    let (status, rules): (String, Vec<String>) = sqlx::query_as(
-        "SELECT status, rules FROM step_validations v JOIN users u ON u.id = v.user_id
-         WHERE u.email = 'walker3@example.com' AND v.recorded_date = current_date",
+    let today = Utc::now().date_naive();
+    t.sync_days(
+        &walker,
+        Some("phone-3"),
+        vec![
+            json!({"date": today, "steps": steps, "source": "health_kit",
+                    "distance_km": steps as f64 * 0.00072, "calories": steps as f64 * 0.04,
+                    "hourly_steps": hours}),
+        ],
     )
-    .fetch_one(&t.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        (status.as_str(), rules),
-        ("pending", vec!["anomaly_model".to_owned()])
+    .await;
+    pipeline.run(t.app).await;
+    let mine = t
+        .call(steps::list, "GET", "/v1/steps")
+        .bearer(&walker.access_token)
+        .query("from", today)
+        .query("to", today)
+        .send()
+        .await;
+    let record = &mine.body["items"][0];
+    assert_eq!(record["status"], "suspicious", "{}", mine.body);
+    let reason = record["reasons"][0].as_str().unwrap().to_owned();
+    assert!(
+        reason.starts_with("Unusual for walkers like you: "),
+        "{reason}"
     );
+    let boss = t.admin_session("boss@example.com").await;
+    let queue = t
+        .call(admin::list_validations, "GET", "/v1/admin/validations")
+        .bearer(&boss.access_token)
+        .query("status", "pending")
+        .send()
+        .await;
+    let held = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["record"]["date"] == json!(today) && v["reasons"][0] == json!(reason));
+    assert!(held.is_some(), "{}", queue.body);
 }
 
 #[tokio::test]
-async fn the_weekly_training_runs_once_per_scheduled_time() {
-    let (t, _pipeline) = population().await;
+async fn a_fresh_deployment_runs_on_the_rules_until_its_first_model_then_uses_it() {
+    let t = TestApp::new().await;
+    let settings = Settings::defaults();
+    assert!(
+        settings.anomaly_model_weight > 0,
+        "the model ships switched on"
+    );
+    assert!(
+        anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+            .await
+            .unwrap()
+            .is_none(),
+        "no model yet: the rules alone"
+    );
+    // The weekly job trains one from the simulated population alone, once per scheduled
+    // time, and says what validation now uses.
+    let at = Utc::now();
     let event = || ScheduledEvent {
-        scheduled_time: Some(Utc::now()),
+        scheduled_time: Some(at),
     };
-    let at = event();
-    let first = steps::train_anomaly_model(
-        t.app,
-        ScheduledEvent {
-            scheduled_time: at.scheduled_time,
-        },
-    )
-    .await
-    .unwrap();
-    let again = steps::train_anomaly_model(
-        t.app,
-        ScheduledEvent {
-            scheduled_time: at.scheduled_time,
-        },
-    )
-    .await
-    .unwrap();
+    let first = steps::train_anomaly_model(t.app, event()).await.unwrap();
+    let again = steps::train_anomaly_model(t.app, event()).await.unwrap();
     assert_eq!(again["skipped"], true, "{again}");
-    assert!(first["version"].is_number(), "{first}");
-    let models: i64 = sqlx::query_scalar("SELECT count(*) FROM anomaly_models")
-        .fetch_one(&t.pool)
-        .await
-        .unwrap();
-    assert_eq!(models, 1);
-    // An empty database trains nothing and says why.
-    let empty = TestApp::new().await;
-    let none = steps::train_anomaly_model(empty.app, event())
-        .await
-        .unwrap();
-    assert!(none["version"].is_null(), "{none}");
+    let version = first["version"].as_i64().expect("a model") as i32;
+    assert_eq!(
+        first["validation"],
+        format!(
+            "the rules and model {version}: a day it flags gets {} points",
+            settings.anomaly_model_weight
+        )
+    );
+    assert_eq!(
+        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+            .await
+            .unwrap()
+            .unwrap(),
+        stored(&t, version).await
+    );
+    // Rolled back to the rules by a setting, the next run says so.
+    t.set_setting("anomaly_model_weight", "0").await;
+    let later = steps::train_anomaly_model(
+        t.app,
+        ScheduledEvent {
+            scheduled_time: Some(at + Duration::days(7)),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        later["validation"],
+        "the rules alone: anomaly_model_weight is 0"
+    );
 }

@@ -150,7 +150,9 @@ pub async fn record_days(
     entries: &[DayEntry],
 ) -> Result<Vec<SyncRow>> {
     check_dates(entries, today, settings)?;
-    upsert_days(conn, user_id, at, device_id, entries).await?;
+    // The last day still on time: a sync of a day after it is a late one.
+    let late_before = today - chrono::Days::new(settings.anti_cheat_late_backfill_days as u64);
+    upsert_days(conn, user_id, at, device_id, late_before, entries).await?;
     users::touch_sync(conn, user_id, at).await?;
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
     if let Some(device_id) = device_id {
@@ -167,6 +169,7 @@ async fn upsert_days(
     user_id: Uuid,
     at: DateTime<Utc>,
     device_id: Option<&str>,
+    late_before: NaiveDate,
     entries: &[DayEntry],
 ) -> Result<()> {
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
@@ -192,15 +195,16 @@ async fn upsert_days(
 
     // A count dropping by more than 10% lowers the day (less is a platform merging a
     // watch's and a phone's counts); the first lowering's level and the lowest level are
-    // kept for the lowered_then_raised rule. The first source is kept for relabelled_day.
+    // kept for the lowered_then_raised rule. The first source is kept for relabelled_day,
+    // the highest count synced while the day was on time for late_increase.
     // Every version made here waits in validation_queue until validated (migration 08).
     sqlx::query!(
         r#"WITH versioned AS (
            INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
                                         first_source, sync_token, hourly_steps, manual_steps, device_id, created_at,
-                                        updated_at)
+                                        updated_at, on_time_steps)
            SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.source, e.sync_token,
-                  e.hourly::int[], e.manual, $11, $12, $12
+                  e.hourly::int[], e.manual, $11, $12, $12, CASE WHEN e.day >= $13 THEN e.steps END
            FROM UNNEST($2::date[], $3::int8[], $4::numeric[], $5::numeric[], $6::int4[], $7::text[], $8::text[],
                        $9::text[], $10::int8[])
                 AS e(day, steps, distance, calories, heart_points, source, sync_token, hourly, manual)
@@ -213,6 +217,8 @@ async fn upsert_days(
                                    THEN COALESCE(r.lowered_from, r.steps) ELSE r.lowered_from END,
                lowered_to = CASE WHEN EXCLUDED.steps < r.steps * 0.9
                                  THEN LEAST(r.lowered_to, EXCLUDED.steps) ELSE r.lowered_to END,
+               on_time_steps = CASE WHEN EXCLUDED.recorded_date >= $13
+                                    THEN GREATEST(r.on_time_steps, EXCLUDED.steps) ELSE r.on_time_steps END,
                version = r.version + 1, status = 'pending', is_verified = FALSE,
                updated_at = EXCLUDED.updated_at
            WHERE (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
@@ -237,6 +243,7 @@ async fn upsert_days(
         &manual,
         device_id,
         at,
+        late_before,
     )
     .execute(&mut *conn)
     .await

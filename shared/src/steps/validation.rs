@@ -134,6 +134,7 @@ struct Record {
     status: Status,
     verified_steps: i64,
     credited_steps: i64,
+    on_time_steps: Option<i64>,
 }
 
 impl Record {
@@ -167,7 +168,7 @@ impl Record {
                       COALESCE(r.first_source, r.source) AS "first_source!: Source", r.manual_steps,
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
                       ((r.created_at AT TIME ZONE user_timezone(u.*))::date - r.recorded_date) AS "days_late!",
-                      r.status AS "status: Status", r.verified_steps, r.credited_steps
+                      r.status AS "status: Status", r.verified_steps, r.credited_steps, r.on_time_steps
                FROM step_records r JOIN users u ON u.id = r.user_id
                WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
             ids,
@@ -182,7 +183,7 @@ impl Record {
 /// statements: each user's baseline, the devices' earlier accounts, and the high days
 /// near each day.
 struct Surroundings {
-    baselines: HashMap<(Uuid, NaiveDate), (Vec<i64>, i64)>,
+    baselines: HashMap<(Uuid, NaiveDate), Baseline>,
     earlier_on_device: HashMap<(Uuid, NaiveDate), i64>,
     high_days_nearby: HashMap<(Uuid, NaiveDate), i64>,
 }
@@ -197,19 +198,32 @@ impl Surroundings {
         let first_day = dates.iter().min().copied().unwrap_or_default();
         let last_day = dates.iter().max().copied().unwrap_or_default();
 
-        // Each user's 30 most recent verified days in the 120 before the day scored (older
-        // days say little about today's walker, and the bound keeps the read to the
-        // months it needs): their baseline, and how many of them came with hourly counts.
-        let baselines: HashMap<(Uuid, NaiveDate), (Vec<i64>, i64)> = sqlx::query!(
+        // Each user's 30 most recent days in the 120 before the day scored (older days say
+        // little about today's walker, and the bound keeps the read to the months it
+        // needs), whatever their verdict: the verified ones are the personal baseline, all
+        // of them the walker's weeks (hours as text: arrays of arrays do not decode).
+        let baselines: HashMap<(Uuid, NaiveDate), Baseline> = sqlx::query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
+                      COALESCE(array_agg(h.recorded_date ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "dates!",
+                      COALESCE(array_agg(h.steps ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "steps!",
                       COALESCE(array_agg(h.verified_steps ORDER BY h.recorded_date DESC)
-                               FILTER (WHERE h.verified_steps IS NOT NULL), '{}') AS "days!",
-                      count(*) FILTER (WHERE h.with_hours) AS "with_hours!"
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "verified_steps!",
+                      COALESCE(array_agg(h.status = 'verified' ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "verified!",
+                      COALESCE(array_agg(COALESCE(h.hourly_steps::text, '') ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "hours!",
+                      COALESCE(array_agg(COALESCE(h.distance, 0) > 0 ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "with_distance!",
+                      COALESCE(array_agg(GREATEST(h.steps - COALESCE(h.on_time_steps, h.steps), 0)
+                                         ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "late_growth!"
                FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
                LEFT JOIN LATERAL (
-                   SELECT recorded_date, verified_steps, hourly_steps IS NOT NULL AS with_hours
+                   SELECT recorded_date, steps, verified_steps, status, hourly_steps, distance, on_time_steps
                    FROM step_records s
-                   WHERE s.user_id = q.user_id AND s.status = 'verified' AND s.recorded_date < q.day
+                   WHERE s.user_id = q.user_id AND s.recorded_date < q.day
                      AND s.recorded_date >= q.day - 120 AND s.recorded_date BETWEEN $3::date - 120 AND $4::date
                    ORDER BY s.recorded_date DESC LIMIT 30
                ) h ON TRUE
@@ -222,7 +236,29 @@ impl Surroundings {
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|h| ((h.user_id, h.day), (h.days, h.with_hours)))
+        .map(|h| {
+            let days: Vec<anticheat::RecentDay> = (0..h.dates.len())
+                .map(|i| anticheat::RecentDay {
+                    date: h.dates[i],
+                    steps: h.steps[i],
+                    verified: h.verified[i],
+                    hourly_steps: parse_hours(&h.hours[i]),
+                    has_distance: h.with_distance[i],
+                    late_growth: h.late_growth[i],
+                })
+                .collect();
+            let verified_days: Vec<i64> = days
+                .iter()
+                .zip(&h.verified_steps)
+                .filter(|(d, _)| d.verified)
+                .map(|(_, v)| *v)
+                .collect();
+            let with_hours = days
+                .iter()
+                .filter(|d| d.verified && d.hourly_steps.is_some())
+                .count() as i64;
+            ((h.user_id, h.day), Baseline { days, verified_days, with_hours })
+        })
         .collect();
 
         // Other accounts that synced from the same device within the window before the
@@ -254,7 +290,7 @@ impl Surroundings {
             .map(|r| {
                 baselines
                     .get(&(r.user_id, r.recorded_date))
-                    .map_or(0.0, |(days, _)| anticheat::usual_day(days))
+                    .map_or(0.0, |b| anticheat::usual_day(&b.verified_days))
             })
             .collect();
         let high_days_nearby = sqlx::query!(
@@ -289,6 +325,7 @@ impl Surroundings {
 
     fn facts(&self, r: &Record) -> DayFacts {
         let key = (r.user_id, r.recorded_date);
+        let baseline = self.baselines.get(&key);
         DayFacts {
             date: r.recorded_date,
             signup_date: r.signup_date,
@@ -304,14 +341,30 @@ impl Surroundings {
             reported_days_late: i64::from(r.days_late),
             earlier_accounts_on_device: self.earlier_on_device.get(&key).copied().unwrap_or(0),
             other_high_days_nearby: self.high_days_nearby.get(&key).copied().unwrap_or(0),
-            recent_verified_days: self
-                .baselines
-                .get(&key)
-                .map(|b| b.0.clone())
+            recent_verified_days: baseline
+                .map(|b| b.verified_days.clone())
                 .unwrap_or_default(),
-            recent_days_with_hours: self.baselines.get(&key).map_or(0, |b| b.1),
+            recent_days_with_hours: baseline.map_or(0, |b| b.with_hours),
+            recent_days: baseline.map(|b| b.days.clone()).unwrap_or_default(),
+            on_time_steps: r.on_time_steps,
+            verified_before: r.verified_steps,
+            version: r.version,
         }
     }
+}
+
+/// A walker's recent days (most recent first): all of them, the verified steps of the
+/// verified ones (the personal baseline), and how many of those came with hours.
+struct Baseline {
+    days: Vec<anticheat::RecentDay>,
+    verified_days: Vec<i64>,
+    with_hours: i64,
+}
+
+/// A day's hourly counts from their text form (`{1,2,...}`), or none.
+fn parse_hours(text: &str) -> Option<Vec<i32>> {
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    inner.split(',').map(|h| h.trim().parse().ok()).collect()
 }
 
 /// Column arrays for the set-based write of a batch's verdicts.

@@ -10,6 +10,7 @@
 pub mod features;
 pub mod model;
 mod rules;
+pub mod synthetic;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -49,6 +50,84 @@ pub struct DayFacts {
     pub recent_verified_days: Vec<i64>,
     /// How many of those came with hourly counts.
     pub recent_days_with_hours: i64,
+    /// The walker's recent days whatever their verdict (most recent first, the 30 before
+    /// this one within 120 days): what the walker does across weeks.
+    pub recent_days: Vec<RecentDay>,
+    /// The highest count reported for the day while it was not late yet (within
+    /// `anti_cheat_late_backfill_days` of it); `None` for days synced before this was kept.
+    pub on_time_steps: Option<i64>,
+    /// The steps verified for the day before this version (what an earlier verdict, or an
+    /// admin's approval, let earn).
+    pub verified_before: i64,
+    /// The day's version: 1 for its first report, one more for each change.
+    pub version: i32,
+}
+
+/// One of the walker's recent days, as the walker features read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentDay {
+    pub date: NaiveDate,
+    pub steps: i64,
+    pub verified: bool,
+    pub hourly_steps: Option<Vec<i32>>,
+    pub has_distance: bool,
+    /// Steps the day gained from syncs after it was late (0 when none, or not known).
+    pub late_growth: i64,
+}
+
+impl Default for RecentDay {
+    fn default() -> Self {
+        Self {
+            date: DayFacts::default().date - chrono::Days::new(1),
+            steps: 0,
+            verified: true,
+            hourly_steps: None,
+            has_distance: true,
+            late_growth: 0,
+        }
+    }
+}
+
+impl DayFacts {
+    /// Whether the day sits just under a limit that would have held it (see
+    /// `features::just_under`).
+    pub fn just_under_a_limit(&self, settings: &Settings) -> bool {
+        features::just_under(
+            self.steps,
+            settings,
+            self.hourly_steps.is_some(),
+            self.distance_km.is_some_and(|d| d > Decimal::ZERO),
+            self.days_since_signup(),
+        )
+    }
+
+    /// How many of the walker's last `days` recent days sat just under a limit.
+    pub fn recent_days_just_under(&self, settings: &Settings, days: usize) -> usize {
+        self.recent_days
+            .iter()
+            .take(days)
+            .filter(|d| {
+                features::just_under(
+                    d.steps,
+                    settings,
+                    d.hourly_steps.is_some(),
+                    d.has_distance,
+                    (d.date - self.signup_date).num_days(),
+                )
+            })
+            .count()
+    }
+
+    /// Steps this version adds on top of what the day had while it was on time (or what
+    /// was verified for it, if more): an increase made late. 0 for a first report (a late
+    /// first report is `late_backfill`'s) and when nothing grew.
+    pub fn late_increase(&self) -> i64 {
+        if self.version <= 1 {
+            return 0;
+        }
+        let known = self.on_time_steps.unwrap_or(0).max(self.verified_before);
+        (self.steps - known).max(0)
+    }
 }
 
 impl Default for DayFacts {
@@ -71,6 +150,10 @@ impl Default for DayFacts {
             other_high_days_nearby: 0,
             recent_verified_days: Vec::new(),
             recent_days_with_hours: 0,
+            recent_days: Vec::new(),
+            on_time_steps: None,
+            verified_before: 0,
+            version: 1,
         }
     }
 }
@@ -220,7 +303,7 @@ pub fn score(day: &DayFacts, settings: &Settings, model: Option<&model::Model>) 
         .filter(|rule| rule.always || settings.anti_cheat_enabled)
         .filter_map(|rule| (rule.check)(day, settings).map(|f| (rule.name, f)))
         .collect();
-    let features = features::of(day);
+    let features = features::of(day, settings);
     if let Some(model) =
         model.filter(|_| settings.anti_cheat_enabled && settings.anomaly_model_weight > 0)
     {

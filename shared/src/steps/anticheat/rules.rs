@@ -29,6 +29,9 @@ pub const RULES: &[Rule] = &[
     Rule::detection("night_walking", night_walking),
     Rule::detection("lowered_then_raised", lowered_then_raised),
     Rule::detection("late_backfill", late_backfill),
+    Rule::detection("late_increase", late_increase),
+    Rule::detection("steady_hours", steady_hours),
+    Rule::detection("hovering_under_limits", hovering_under_limits),
 ];
 
 /// Recent days with hourly counts that make a day without them stand out.
@@ -43,8 +46,15 @@ const NIGHT_STEPS_HELD: i64 = 6_000;
 /// Phones on a swinger or cradle produce near-identical counts hour after hour.
 const FLAT_RUN_HOURS: usize = 5;
 const FLAT_MIN_STEPS: i32 = 1_000;
-/// Phones record distance with steps; tens of thousands of steps without any is odd.
-const DISTANCE_FREE_STEPS: i64 = 25_000;
+// Phones record distance with steps; tens of thousands of steps without any is odd.
+use super::features::DISTANCE_FREE_STEPS;
+/// A phone on a swing keeps one pace for many hours: people walk in bursts. An active span
+/// this long whose hours vary this little is a machine's.
+const STEADY_SPAN_HOURS: usize = 10;
+const STEADY_VARIATION: f64 = 0.15;
+/// Recent days (before this one) that also sat just under a limit, for a day just under
+/// one to be held: once is chance, three times in two weeks is aim.
+const HOVERING_DAYS: usize = 2;
 
 /// Manual entries (`source = manual`) never earn without an admin's approval.
 fn manual_entry(day: &DayFacts, _: &Settings) -> Option<Finding> {
@@ -373,6 +383,53 @@ fn late_backfill(day: &DayFacts, settings: &Settings) -> Option<Finding> {
         format!(
             "These steps were first reported {} days after the day.",
             day.reported_days_late
+        ),
+    )
+}
+
+/// A day paid on time and raised long after: the increase waits for a person like a late
+/// day (what was paid stays paid). Small late corrections, a watch syncing the evening,
+/// pass.
+fn late_increase(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let increase = day.late_increase();
+    (increase > settings.anti_cheat_late_increase_steps).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "This day grew by {} steps more than {} days after it; a person will check the increase (what was already paid stays paid).",
+            fmt(increase),
+            settings.anti_cheat_late_backfill_days
+        ),
+    )
+}
+
+/// Many hours in a row at an almost steady pace: a phone on a swing or a cradle, even
+/// with a little noise added to every hour.
+fn steady_hours(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let span = super::features::active_span(day.hourly_steps.as_deref()?);
+    (span.len() >= STEADY_SPAN_HOURS).then_some(())?;
+    let variation = super::features::span_variation(span)?;
+    (variation < STEADY_VARIATION).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{} hours in a row at an almost steady pace (within about {:.0}% of each other) look like a phone on a swing; people walk in bursts.",
+            span.len(),
+            (variation * 200.0).max(1.0)
+        ),
+    )
+}
+
+/// A day just under a limit, when the walker's recent days keep landing there too.
+fn hovering_under_limits(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    day.just_under_a_limit(settings).then_some(())?;
+    let others = day.recent_days_just_under(settings, 14);
+    (others >= HOVERING_DAYS).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{} steps is just under one of our limits, as were {others} of your last two weeks' days; a person will check them.",
+            fmt(day.steps)
         ),
     )
 }
@@ -780,6 +837,122 @@ pub(crate) mod tests {
                     None,
                 ),
                 ("only ever grew", edited(None, 24_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn late_increase() {
+        let raised = |version: i32, on_time: Option<i64>, verified: i64, steps: i64| DayFacts {
+            version,
+            on_time_steps: on_time,
+            verified_before: verified,
+            ..phone_day(steps)
+        };
+        table(
+            "late_increase",
+            &[
+                (
+                    "paid at 6,000, raised to 19,000 late",
+                    raised(2, Some(6_000), 6_000, 19_000),
+                    Some(60),
+                ),
+                (
+                    "held at 6,000, raised to 19,000 late",
+                    raised(2, Some(6_000), 0, 19_000),
+                    Some(60),
+                ),
+                (
+                    "a watch's evening, 1,500 more",
+                    raised(3, Some(6_000), 6_000, 7_500),
+                    None,
+                ),
+                ("1,501 more", raised(2, Some(6_000), 6_000, 7_501), Some(60)),
+                (
+                    "what an admin approved",
+                    raised(3, Some(6_000), 19_000, 19_200),
+                    None,
+                ),
+                (
+                    "a late first report (late_backfill's)",
+                    raised(1, None, 0, 19_000),
+                    None,
+                ),
+                (
+                    "a day from before on-time counts were kept",
+                    raised(2, None, 8_000, 8_900),
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn steady_hours() {
+        let steady = |hours: usize, wobble: i32| {
+            let mut h = vec![0; 24];
+            for (i, hour) in h.iter_mut().enumerate().skip(6).take(hours) {
+                *hour = 1_300 + if i % 2 == 0 { wobble } else { -wobble };
+            }
+            DayFacts {
+                steps: h.iter().map(|x| i64::from(*x)).sum(),
+                hourly_steps: Some(h),
+                ..DayFacts::default()
+            }
+        };
+        table(
+            "steady_hours",
+            &[
+                ("18 hours at 1,300 ±5%", steady(18, 65), Some(60)),
+                ("10 hours at 1,300 ±10%", steady(10, 130), Some(60)),
+                ("9 steady hours", steady(9, 65), None),
+                ("18 hours at 1,300 ±20%", steady(18, 260), None),
+                ("a commuter", phone_day(12_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn hovering_under_limits() {
+        let day = |steps: i64, recent: &[i64]| DayFacts {
+            recent_days: recent
+                .iter()
+                .map(|s| super::super::RecentDay {
+                    steps: *s,
+                    ..Default::default()
+                })
+                .collect(),
+            ..phone_day(steps)
+        };
+        table(
+            "hovering_under_limits",
+            &[
+                (
+                    "third day at 19,950",
+                    day(19_950, &[19_900, 8_000, 19_800]),
+                    Some(60),
+                ),
+                (
+                    "under 20k, 15k without hours and 50k",
+                    day(49_990, &[14_990, 49_999]),
+                    Some(60),
+                ),
+                ("once before", day(19_950, &[19_900, 8_000, 9_000]), None),
+                (
+                    "today is not under a limit",
+                    day(21_000, &[19_990, 19_990]),
+                    None,
+                ),
+                (
+                    "just under 15k with hours is just a good day",
+                    day(14_990, &[19_990, 19_990]),
+                    None,
+                ),
+                (
+                    "an ordinary walker",
+                    day(8_000, &[7_000, 9_000, 6_500]),
+                    None,
+                ),
             ],
         );
     }
