@@ -19,8 +19,15 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 pub async fn rank(app: &App, event: ScheduledEvent) -> Result<Value> {
     let at = event.scheduled_time.unwrap_or_else(chrono::Utc::now);
     jobs::run_once(app, "leaderboard-rank", event, || async {
-        let boards = leaderboard::rank_all(app.db().await?, &leaderboard::boards_for(at)).await?;
-        Ok(json!({ "boards": boards }))
+        let pool = app.db().await?;
+        let boards = leaderboard::rank_all(pool, &leaderboard::boards_for(at)).await?;
+        // The team boards of the same periods, from the same totals.
+        let mut teams = serde_json::Map::new();
+        for period in fitkart::social::teams::GoalPeriod::ALL {
+            let scored = fitkart::social::teams::publish(pool, *period, at.date_naive()).await?;
+            teams.insert(period.as_str().to_owned(), json!(scored));
+        }
+        Ok(json!({ "boards": boards, "teams_scored": teams }))
     })
     .await
 }

@@ -14,5 +14,6 @@ pub mod ops;
 pub mod orders;
 pub mod rewards;
 pub mod shopify;
+pub mod social;
 pub mod steps;
 pub mod wallet;

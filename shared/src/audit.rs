@@ -41,6 +41,7 @@ crate::text_enum! {
         RewardProduct = "reward_product",
         Setting = "setting",
         ChangeRequest = "change_request",
+        Report = "report",
     }
 }
 

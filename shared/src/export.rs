@@ -1,5 +1,6 @@
 //! Data portability (`GET /v1/me/export`): everything FitKart holds about one user, as one
-//! JSON document read in one statement (one consistent snapshot). Secrets (password hash,
+//! JSON document: the account's own records in one statement (one consistent snapshot),
+//! and its social life as the social area reads it. Secrets (password hash,
 //! refresh-token digests) and other people's identifiers (the referrer, reviewing admins)
 //! are left out; everything else about the user is in.
 
@@ -10,6 +11,14 @@ use uuid::Uuid;
 use crate::{Error, Result};
 
 pub async fn export(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
+    let mut document = own_records(&mut *conn, user_id).await?;
+    // Friends, teams, invites, blocks and reports filed: read by their area.
+    document["social"] = crate::social::export(conn, user_id).await?;
+    Ok(document)
+}
+
+/// Everything the account's own rows hold, in one statement.
+async fn own_records(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
     sqlx::query_scalar!(
         r#"SELECT jsonb_build_object(
                'exported_at', now(),

@@ -31,6 +31,8 @@ pub struct Cleanup {
     pub shopify_webhooks: u64,
     /// Notifications finished (sent, muted, expired) over 30 days ago.
     pub notifications: u64,
+    /// Invite codes that expired or were revoked over a week ago.
+    pub invite_codes: u64,
 }
 
 /// Runs `delete` (which deletes at most `batch` rows and says how many) until a run
@@ -69,6 +71,7 @@ pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
         shopify_webhooks: in_batches(batch, |n| crate::shopify::webhooks::delete_old(pool, n))
             .await?,
         notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, n)).await?,
+        invite_codes: in_batches(batch, |n| crate::social::codes::delete_old(pool, n)).await?,
     })
 }
 

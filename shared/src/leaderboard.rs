@@ -87,42 +87,78 @@ pub fn boards_for(at: DateTime<Utc>) -> Vec<(Period, NaiveDate)> {
     boards
 }
 
+/// A walker's day counts towards a team's score up to this many steps.
+pub const TEAM_DAY_CAP: i64 = 30_000;
+
 /// Moves every board's totals by steps just credited, in the crediting's transaction:
-/// `credited` is (user, day walked, steps). One statement for the batch; rows are upserted
+/// `credited` is (user, day walked, steps). The walker's total for the day
+/// (`daily_totals`, the friend boards' rows) moves first; what the move adds below the
+/// day's 30,000-step cap moves the capped totals the team scores read. Rows are upserted
 /// in key order, and only the crediting of a user (which holds that user's wallet lock)
 /// writes the user's rows, so concurrent batches never wait on each other here.
 pub async fn count_credited(
     conn: &mut PgConnection,
     credited: &[(Uuid, NaiveDate, i64)],
 ) -> Result<()> {
-    let mut moved: BTreeMap<(&str, NaiveDate, Uuid), i64> = BTreeMap::new();
+    let mut days: BTreeMap<(Uuid, NaiveDate), i64> = BTreeMap::new();
     for &(user, day, steps) in credited {
-        for &period in Period::ALL {
-            *moved
-                .entry((period.as_str(), period.start(day), user))
-                .or_default() += steps;
-        }
+        *days.entry((user, day)).or_default() += steps;
     }
-    moved.retain(|_, steps| *steps > 0);
-    if moved.is_empty() {
+    days.retain(|_, steps| *steps > 0);
+    if days.is_empty() {
         return Ok(());
+    }
+    let users: Vec<Uuid> = days.keys().map(|(u, _)| *u).collect();
+    let dates: Vec<NaiveDate> = days.keys().map(|(_, d)| *d).collect();
+    let added: Vec<i64> = days.values().copied().collect();
+    let after: BTreeMap<(Uuid, NaiveDate), i64> = sqlx::query!(
+        r#"INSERT INTO daily_totals AS d (user_id, day, steps)
+           SELECT * FROM UNNEST($1::uuid[], $2::date[], $3::int8[])
+           ON CONFLICT (user_id, day) DO UPDATE SET steps = d.steps + excluded.steps
+           RETURNING user_id, day, steps"#,
+        &users,
+        &dates,
+        &added
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .during("moving the walkers' day totals")?
+    .into_iter()
+    .map(|r| ((r.user_id, r.day), r.steps))
+    .collect();
+
+    let mut moved: BTreeMap<(&str, NaiveDate, Uuid), (i64, i64)> = BTreeMap::new();
+    for (&(user, day), &steps) in &days {
+        let total = after.get(&(user, day)).copied().unwrap_or(steps);
+        let capped = total.min(TEAM_DAY_CAP) - (total - steps).min(TEAM_DAY_CAP);
+        for &period in Period::ALL {
+            let entry = moved
+                .entry((period.as_str(), period.start(day), user))
+                .or_default();
+            entry.0 += steps;
+            entry.1 += capped;
+        }
     }
     let periods: Vec<&str> = moved.keys().map(|(p, _, _)| *p).collect();
     let starts: Vec<NaiveDate> = moved.keys().map(|(_, s, _)| *s).collect();
     let users: Vec<Uuid> = moved.keys().map(|(_, _, u)| *u).collect();
-    let steps: Vec<i64> = moved.values().copied().collect();
+    let steps: Vec<i64> = moved.values().map(|m| m.0).collect();
+    let capped: Vec<i64> = moved.values().map(|m| m.1).collect();
     sqlx::query!(
-        r#"INSERT INTO leaderboard_totals AS t (period, period_start, user_id, total_steps)
-           SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[])
+        r#"INSERT INTO leaderboard_totals AS t (period, period_start, user_id, total_steps, capped_steps)
+           SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[], $5::int8[])
            ON CONFLICT (period, period_start, user_id)
-           DO UPDATE SET total_steps = t.total_steps + excluded.total_steps, moved = true"#,
+           DO UPDATE SET total_steps = t.total_steps + excluded.total_steps,
+                         capped_steps = t.capped_steps + excluded.capped_steps, moved = true"#,
         &periods as &[&str],
         &starts,
         &users,
-        &steps
+        &steps,
+        &capped
     )
     .execute(conn)
-    .await?;
+    .await
+    .during("moving the boards' totals")?;
     Ok(())
 }
 
@@ -320,7 +356,11 @@ async fn stamp(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Res
 pub struct Entry {
     pub rank: i32,
     pub user_id: Uuid,
+    /// The walker's display alias (their full name is never shown to others). Kept under
+    /// this name for clients of the first contract; `alias` holds the same.
     pub full_name: String,
+    pub alias: String,
+    pub avatar_url: Option<String>,
     pub total_steps: i64,
 }
 
@@ -349,16 +389,26 @@ pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64)
                SELECT period_start, ranked_at FROM leaderboards
                WHERE period = $1 ORDER BY period_start DESC LIMIT 1
            )
-           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.full_name, e.total_steps
+           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.full_name, e.alias,
+                  e.profile_picture_url, e.total_steps
            FROM board LEFT JOIN LATERAL (
-               (SELECT false AS is_me, lc.rank, lc.user_id, u.full_name, lc.total_steps
+               -- Under their alias, and only those who appear: everyone who chose public,
+               -- the caller's friends who chose friends, never the hidden.
+               (SELECT false AS is_me, lc.rank, lc.user_id, u.full_name,
+                       CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias,
+                       u.profile_picture_url, lc.total_steps
                 FROM leaderboard_cache lc
                 JOIN users u ON u.id = lc.user_id AND u.is_active AND u.deleted_at IS NULL
+                LEFT JOIN social_profiles p ON p.user_id = u.id
                 WHERE lc.period = $1 AND lc.week_starts_at = board.period_start
+                  AND (u.id = $2 OR COALESCE(p.leaderboard_visibility, 'public') = 'public'
+                       OR (p.leaderboard_visibility = 'friends' AND EXISTS (
+                               SELECT 1 FROM friendships f
+                               WHERE f.user_a = LEAST(u.id, $2) AND f.user_b = GREATEST(u.id, $2))))
                 ORDER BY lc.rank, lc.user_id LIMIT $3)
                UNION ALL
                (SELECT true, leaderboard_rank($1, board.period_start, t.user_id), t.user_id, u.full_name,
-                       t.ranked_steps
+                       NULL, NULL, t.ranked_steps
                 FROM leaderboard_totals t
                 JOIN users u ON u.id = t.user_id AND u.is_active AND u.deleted_at IS NULL
                 WHERE t.period = $1 AND t.period_start = board.period_start AND t.user_id = $2
@@ -386,10 +436,15 @@ pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64)
         if is_me {
             board.me = Some(MyRank { rank, total_steps });
         } else {
+            let alias = r
+                .alias
+                .unwrap_or_else(|| crate::users::default_alias(&full_name));
             board.items.push(Entry {
                 rank,
                 user_id,
-                full_name,
+                full_name: alias.clone(),
+                alias,
+                avatar_url: r.profile_picture_url,
                 total_steps,
             });
         }

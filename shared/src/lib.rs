@@ -40,6 +40,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod shopify;
+pub mod social;
 pub mod stats;
 pub mod steps;
 pub mod text_enum;

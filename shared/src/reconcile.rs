@@ -116,6 +116,38 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
          WHERE COALESCE(e.total_steps, 0) <> COALESCE(t.total_steps, 0)",
     ),
     (
+        "daily_totals",
+        "each walker's day total (the friend boards' rows) equals the day's credited steps \
+         (the last 30 days)",
+        "SELECT COALESCE(r.user_id, d.user_id) AS user_id, COALESCE(r.credited_steps, 0)::int8 AS expected,
+                COALESCE(d.steps, 0)::int8 AS actual
+         FROM (SELECT user_id, recorded_date, credited_steps FROM step_records
+               WHERE credited_steps > 0 AND recorded_date >= current_date - 30) r
+         FULL JOIN (SELECT * FROM daily_totals WHERE day >= current_date - 30) d
+           ON d.user_id = r.user_id AND d.day = r.recorded_date
+         WHERE COALESCE(r.credited_steps, 0) <> COALESCE(d.steps, 0)",
+    ),
+    (
+        "team_totals",
+        "each weekly and monthly per-user total the team scores read equals the user's credited \
+         steps in the period with every day capped at 30,000 (the boards of the last 31 days)",
+        "SELECT COALESCE(e.user_id, t.user_id) AS user_id, COALESCE(e.capped, 0)::int8 AS expected,
+                COALESCE(t.capped_steps, 0)::int8 AS actual
+         FROM (SELECT b.period, b.period_start, r.user_id, sum(LEAST(r.credited_steps, 30000)) AS capped
+               FROM step_records r
+               CROSS JOIN LATERAL (VALUES ('weekly', date_trunc('week', r.recorded_date)::date),
+                                          ('monthly', date_trunc('month', r.recorded_date)::date))
+                    AS b (period, period_start)
+               WHERE r.credited_steps > 0 AND r.recorded_date >= date_trunc('month', current_date - 31)::date
+               GROUP BY 1, 2, 3) e
+         FULL JOIN (SELECT * FROM leaderboard_totals
+                    WHERE period IN ('weekly', 'monthly')
+                      AND period_start >= date_trunc('month', current_date - 31)::date) t
+           ON t.period = e.period AND t.period_start = e.period_start AND t.user_id = e.user_id
+         WHERE e.period_start >= date_trunc('month', current_date - 31)::date
+           AND COALESCE(e.capped, 0) <> COALESCE(t.capped_steps, 0)",
+    ),
+    (
         "wallet_per_user",
         "every live user has exactly one wallet",
         "SELECT u.id AS user_id, 1::int8 AS expected, count(w.id)::int8 AS actual

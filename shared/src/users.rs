@@ -281,6 +281,20 @@ pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) 
     Ok(())
 }
 
+/// The alias shown when a person chose none (or an admin hid theirs): first name and the
+/// initial of the last, "Ann W."; "Walker" for an empty name.
+pub fn default_alias(full_name: &str) -> String {
+    let words: Vec<&str> = full_name.split_whitespace().collect();
+    match words.as_slice() {
+        [] => "Walker".into(),
+        [one] => (*one).chars().take(40).collect(),
+        [first, .., last] => {
+            let initial: String = last.chars().take(1).collect();
+            format!("{} {initial}.", first.chars().take(36).collect::<String>())
+        }
+    }
+}
+
 /// Eight characters from an alphabet without look-alikes (0/O, 1/I/L): easy to type from
 /// a friend's screen. 31^8 ≈ 8.5e11 codes make a collision rare; registration redraws.
 pub fn new_referral_code() -> String {
@@ -338,4 +352,17 @@ pub async fn update_profile(
         return Err(Error::NotFound);
     }
     get(conn, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_alias_is_a_first_name_and_an_initial() {
+        assert_eq!(default_alias("Ann Walker"), "Ann W.");
+        assert_eq!(default_alias("  Jean  Claude van Damme "), "Jean D.");
+        assert_eq!(default_alias("Cher"), "Cher");
+        assert_eq!(default_alias(""), "Walker");
+    }
 }

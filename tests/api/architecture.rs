@@ -24,6 +24,7 @@ const FLOORS: &[&[&str]] = &[
         "reconcile",
         "housekeeping",
         "jobs",
+        "social",
     ],
     &[
         "ledger",
@@ -246,6 +247,16 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("push_devices", &["notifications"]),
     ("settings", &["settings"]),
     ("job_runs", &["jobs"]),
+    ("daily_totals", &["leaderboard"]),
+    ("social_profiles", &["social"]),
+    ("invite_codes", &["social"]),
+    ("friend_requests", &["social"]),
+    ("friendships", &["social"]),
+    ("blocks", &["social"]),
+    ("teams", &["social"]),
+    ("team_members", &["social"]),
+    ("team_scores", &["social"]),
+    ("reports", &["social"]),
 ];
 
 /// Writes outside the owner, each with its reason.

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, Transaction, TxType};
+use crate::social::{profiles, reports, teams};
 use crate::users::{self, Role, User};
 use crate::wallet::{self, Wallet};
 use crate::{pagination, Error, Result};
@@ -153,4 +154,54 @@ pub async fn adjust(
         },
     )
     .await
+}
+
+/// An admin acts on a report, in the admin's audited transaction: dismisses it, hides the
+/// reported alias or team name, or deactivates the reported account (its sessions end at
+/// once). Returns the report before and after. Nobody acts on a report about themselves.
+pub async fn resolve_report(
+    conn: &mut PgConnection,
+    admin: Uuid,
+    id: Uuid,
+    action: reports::Action,
+) -> Result<(reports::Report, reports::Report)> {
+    use reports::{Action, TargetType};
+    let before = reports::get(conn, id).await?;
+    let target = before.target_id;
+    let fits = matches!(
+        (action, before.target_type),
+        (Action::Dismiss, _)
+            | (Action::HideAlias | Action::Deactivate, TargetType::User)
+            | (Action::HideTeamName, TargetType::Team)
+    );
+    if !fits {
+        return Err(Error::invalid(
+            "action",
+            format!("does not apply to a reported {}", before.target_type),
+        ));
+    }
+    if target == Some(admin) && action != Action::Dismiss {
+        return Err(Error::denied(
+            "own_account",
+            "Admins can't act on reports about themselves; ask another admin.",
+        ));
+    }
+    let after = reports::handle(conn, id, admin, action).await?;
+    match (action, target) {
+        (Action::HideAlias, Some(user)) => profiles::hide_alias(conn, user).await?,
+        (Action::HideTeamName, Some(team)) => teams::hide_name(conn, team).await?,
+        (Action::Deactivate, Some(user)) => {
+            super::set_state(
+                conn,
+                user,
+                super::AccountState {
+                    is_active: Some(false),
+                    role: None,
+                },
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok((before, after))
 }

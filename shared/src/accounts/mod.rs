@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::users::{self, Role};
-use crate::{idempotency, leaderboard, notifications, orders, ratelimit, sessions};
+use crate::{idempotency, leaderboard, notifications, orders, ratelimit, sessions, social};
 use crate::{Error, Result};
 
 /// What a new account starts from, by registration or by a first OAuth sign-in.
@@ -120,6 +120,7 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
     idempotency::forget_user(conn, id).await?;
     mfa::forget(conn, id).await?;
     orders::redact_settled_addresses(conn, id).await?;
+    social::forget(conn, id).await?;
     users::anonymise(conn, id).await?;
     leaderboard::standing_changed(conn, id).await?;
     end_everything(conn, id).await?;

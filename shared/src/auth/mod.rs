@@ -122,6 +122,10 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
         settings.new_user_bonus_coins,
     )
     .await?;
+    // A referral code is a friend link too: the referrer is asked to be friends.
+    if let Some(referrer) = referrer {
+        crate::social::friends::request(&mut tx, user_id, referrer, None).await?;
+    }
     let session = sessions::start(app, &mut tx, user_id, &[jwt::amr::PASSWORD]).await?;
     accounts::email::send_verification(
         app,

@@ -35,6 +35,10 @@ crate::text_enum! {
         AchievementUnlocked = "achievement_unlocked",
         OrderUpdated = "order_updated",
         StreakAtRisk = "streak_at_risk",
+        FriendRequest = "friend_request",
+        FriendAccepted = "friend_accepted",
+        TeamJoined = "team_joined",
+        TeamGoalReached = "team_goal_reached",
     }
 }
 
@@ -241,6 +245,29 @@ pub fn render(kind: Kind, data: &Value) -> (String, String) {
                 "You're on a {}-day streak: {} more steps today keep it alive.",
                 number("streak_days"),
                 (number("goal") - number("steps_today")).max(0)
+            ),
+        ),
+        Kind::FriendRequest => (
+            "Someone wants to walk with you".into(),
+            format!(
+                "{} used your invite link. Accept to be friends.",
+                text("alias")
+            ),
+        ),
+        Kind::FriendAccepted => (
+            "New friend".into(),
+            format!("{} accepted: you're friends now.", text("alias")),
+        ),
+        Kind::TeamJoined => (
+            "Welcome to the team".into(),
+            format!("You joined {}.", text("team")),
+        ),
+        Kind::TeamGoalReached => (
+            "Team goal reached".into(),
+            format!(
+                "{} walked {} steps together and reached its goal!",
+                text("team"),
+                number("steps")
             ),
         ),
     }

@@ -148,15 +148,11 @@ impl Training {
 /// An admin's decision weighs as much as this many simulated days: it is about a real
 /// walker of this deployment.
 const DECISION_WEIGHT: f64 = 5.0;
-/// Verified days needed before the threshold is set on this deployment's own days rather
-/// than on the simulated walkers'.
-const CALIBRATION_DAYS: usize = 1_000;
 
 /// Trains a model for `now` and stores it. It learns from the simulated population of
 /// `seed` (`anticheat::synthetic`) and from the days admins decided in the last
 /// `TRAINING_DAYS` (half of them, by a hash of the validation id; the other half is held
-/// out to measure it); its threshold flags `flag_rate` of the deployment's recent verified
-/// days (or of the simulated walkers', while there are fewer than `CALIBRATION_DAYS`). The
+/// out to measure it); its threshold flags `flag_rate` of the simulated walkers' days. The
 /// summary says what it learned from and how well it separates the held-out decisions and
 /// a simulated population of another seed. `None` when there is nothing to learn from.
 pub async fn train(
@@ -227,13 +223,9 @@ pub async fn train(
                 weight: 1.0,
             }),
     );
-    let calibrated_on_own_days = verified.len() >= CALIBRATION_DAYS;
-    let calibration = if calibrated_on_own_days {
-        &verified
-    } else {
-        &simulated_walkers
-    };
-    let Some(model) = Model::train(&examples, calibration, flag_rate) else {
+    // The threshold comes from walkers known to be honest: the deployment's verified days
+    // also hold the cheats nobody caught yet, which would push it above them.
+    let Some(model) = Model::train(&examples, &simulated_walkers, flag_rate) else {
         return Ok(None);
     };
     // Judged on what it did not learn from: the held-out decisions, and a population of
@@ -259,8 +251,13 @@ pub async fn train(
             "date_from": first,
             "date_to": last,
         },
-        "calibrated_on": if calibrated_on_own_days { "this deployment's verified days" } else { "simulated walkers' days" },
-        "calibration_days": calibration.len(),
+        "calibration_days": simulated_walkers.len(),
+        // What it would hold of this deployment's recent verified days (cheats the rules
+        // missed among them).
+        "flags_of_recent_verified_days": (!verified.is_empty()).then(|| {
+            verified.iter().filter(|r| model.flags(r)).count() as f64 / verified.len() as f64
+        }),
+        "recent_verified_days": verified.len(),
         "strongest_features": model.strongest(6).into_iter().map(|(name, weight)| json!({"feature": name, "weight": weight})).collect::<Vec<_>>(),
         "held_out_decisions": Separation::measure(&model, held_out.iter().map(|(r, f)| (r, *f))),
         // What the model adds to the rules: the days they let through, walkers' and cheats'.

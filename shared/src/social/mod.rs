@@ -1,0 +1,103 @@
+//! Walking together: friends (mutual, by invite link), the friend board, privacy and an
+//! alias, blocking, teams and clubs with their boards and goals, and reports to the
+//! admins. The area owns its tables (`social_profiles`, `invite_codes`, `friend_requests`,
+//! `friendships`, `blocks`, `teams`, `team_members`, `team_scores`, `reports`) and reads
+//! the per-user totals crediting already moves (`daily_totals`, `leaderboard_totals`):
+//! no board here ever reads step history.
+
+pub mod codes;
+pub mod friends;
+pub mod profiles;
+pub mod reports;
+pub mod teams;
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::Result;
+
+/// How a person appears to other people: their alias (or a default one made from their
+/// first name and last initial) and avatar. Never their full name or email.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Person {
+    pub id: Uuid,
+    pub alias: String,
+    pub avatar_url: Option<String>,
+}
+
+pub use crate::users::default_alias;
+
+/// People by id, as others see them (deleted and deactivated accounts left out).
+pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>> {
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.full_name, u.profile_picture_url,
+                  CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias
+           FROM users u LEFT JOIN social_profiles p ON p.user_id = u.id
+           WHERE u.id = ANY($1) AND u.deleted_at IS NULL AND u.is_active"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Person {
+            id: r.id,
+            alias: r.alias.unwrap_or_else(|| default_alias(&r.full_name)),
+            avatar_url: r.profile_picture_url,
+        })
+        .collect())
+}
+
+/// An account that leaves: its friendships, requests and blocks, its memberships (teams it
+/// owned handed over or archived), its invite codes and its choices go; the reports it
+/// filed lose its id and note.
+pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
+    friends::forget(conn, user).await?;
+    teams::forget(conn, user).await?;
+    reports::forget(conn, user).await?;
+    sqlx::query!("DELETE FROM invite_codes WHERE owner_id = $1", user)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM social_profiles WHERE user_id = $1", user)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Everything about `user`'s social life, for their export.
+pub async fn export(conn: &mut PgConnection, user: Uuid) -> Result<serde_json::Value> {
+    let privacy = profiles::get(conn, user).await?;
+    let friends = friends::export(conn, user).await?;
+    let teams = teams::export(conn, user).await?;
+    let invites = codes::list(conn, user).await?;
+    let reports = reports::export(conn, user).await?;
+    Ok(serde_json::json!({
+        "privacy": privacy,
+        "friends": friends["friends"],
+        "friend_requests": friends["requests"],
+        "blocked": friends["blocked"],
+        "teams": teams,
+        "invites": invites,
+        "reports_filed": reports,
+    }))
+}
+
+/// Takes the per-person lock of `what` ("friends", "teams") for each of `users`, in id
+/// order (so two transactions locking the same pair never wait on each other in a cycle):
+/// counts checked under it stay true until the transaction ends.
+async fn lock_people(conn: &mut PgConnection, what: &str, users: &[Uuid]) -> Result<()> {
+    let mut users = users.to_vec();
+    users.sort();
+    users.dedup();
+    for user in users {
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2::uuid, 0))",
+            what,
+            user
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
