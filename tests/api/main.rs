@@ -26,6 +26,7 @@ mod pipeline;
 mod routing;
 mod schema;
 mod shopify;
+mod social;
 mod steps;
 mod takeover;
 mod template;
