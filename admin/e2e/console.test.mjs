@@ -295,9 +295,49 @@ describe("the admin console", { concurrency: false }, () => {
     await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   });
 
+  it("acts on a walker's report under Reports: the alias is hidden and the action audited", async () => {
+    // Two walkers through the public API: one chooses an offensive alias, the other reports it.
+    const walker = async (email) => {
+      const res = await fetch(`${BASE}/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: "walk-more-please", full_name: "Console Walker" }),
+      });
+      assert.equal(res.status, 201);
+      const body = await res.json();
+      const call = async (method, path, json) => {
+        const r = await fetch(`${BASE}${path}`, {
+          method,
+          headers: { "content-type": "application/json", authorization: `Bearer ${body.tokens.access_token}` },
+          body: json ? JSON.stringify(json) : undefined,
+        });
+        return { status: r.status, body: await r.json().catch(() => null) };
+      };
+      return { id: body.user.id, call };
+    };
+    const stamp = Date.now();
+    const troll = await walker(`troll-${stamp}@example.com`);
+    const reporter = await walker(`reporter-${stamp}@example.com`);
+    const alias = `Rude ${stamp % 100000}`;
+    assert.equal((await troll.call("PATCH", "/v1/me/privacy", { alias })).status, 200);
+    const filed = await reporter.call("POST", "/v1/reports", { target_type: "user", target_id: troll.id, reason: "offensive_name", note: "Look at that name" });
+    assert.equal(filed.status, 201, JSON.stringify(filed.body));
+
+    await page.getByRole("link", { name: "Reports" }).click();
+    const card = page.getByRole("article", { name: `Report: ${alias}` });
+    await card.getByText("Look at that name").waitFor();
+    await shot("06b-reports");
+    await card.getByLabel("Note for the audit log (optional)").fill("Alias hidden");
+    await card.getByRole("button", { name: "Hide the alias" }).click();
+    await card.getByRole("status").filter({ hasText: "the action is applied" }).waitFor();
+    const shown = await troll.call("GET", "/v1/me/privacy");
+    assert.equal(shown.body.alias_chosen, false, "back to the default alias");
+    assert.equal(shown.body.alias, "Console W.");
+  });
+
   it("finds each of those actions in the audit log, with before and after", async () => {
     await page.getByRole("link", { name: "Audit log" }).click();
-    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update"]) {
+    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update", "report.resolve"]) {
       await page.getByRole("article", { name: new RegExp(`^${action.replace(".", "\\.")} by ${ADMIN.email}`) }).first().waitFor();
     }
     await page.getByLabel("Action").fill("order.update");

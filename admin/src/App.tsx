@@ -8,12 +8,14 @@ import { Settings } from "./screens/Settings";
 import { AuditLog } from "./screens/AuditLog";
 import { Stats } from "./screens/Stats";
 import { Approvals } from "./screens/Approvals";
+import { Reports } from "./screens/Reports";
 
 const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React.JSX.Element }[] = [
   { path: "review", label: "Review queue", view: Review },
   { path: "orders", label: "Orders", view: Orders },
   { path: "users", label: "Users", view: Users },
   { path: "approvals", label: "Approvals", view: Approvals },
+  { path: "reports", label: "Reports", view: Reports },
   { path: "settings", label: "Settings", view: Settings },
   { path: "audit", label: "Audit log", view: AuditLog },
   { path: "stats", label: "Stats", view: Stats },

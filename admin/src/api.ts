@@ -241,3 +241,19 @@ export function waitingMessage(request: ChangeRequest): string {
     ? "Waiting for a second admin: another admin approves it under Approvals, with a code from their authenticator."
     : "Waiting for a second admin: no other admin can approve it yet (there is only one, or the others became admins less than 7 days ago). It expires in 72 hours.";
 }
+
+export type Report = {
+  id: string;
+  target_type: "user" | "team";
+  target_id: string | null;
+  reason: "offensive_name" | "offensive_avatar" | "harassment" | "cheating" | "spam" | "other";
+  note: string | null;
+  snapshot_name: string | null;
+  snapshot_avatar: string | null;
+  status: "open" | "actioned" | "dismissed";
+  action: string | null;
+  reporter_id: string | null;
+  handled_by: string | null;
+  handled_at: string | null;
+  created_at: string;
+};

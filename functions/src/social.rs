@@ -159,8 +159,7 @@ pub async fn friend_board(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let period = parse_query(&req, "period", BoardPeriod::parse)?.unwrap_or(BoardPeriod::Week);
     let mut conn = app.db().await?.acquire().await?;
-    let today = users::local_today(&mut conn, me.user_id).await?;
-    ok(&friends::board(&mut conn, me.user_id, period, today).await?)
+    ok(&friends::board(&mut conn, me.user_id, period).await?)
 }
 
 #[derive(Deserialize)]

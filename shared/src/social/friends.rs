@@ -418,6 +418,9 @@ pub struct Member {
     pub me: bool,
     #[serde(skip)]
     since: Option<DateTime<Utc>>,
+    /// Their local today.
+    #[serde(skip)]
+    today: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -477,19 +480,21 @@ async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Resul
             steps: r.steps,
             me: r.id == me,
             since: r.since,
+            today: r.today,
         })
         .collect())
 }
 
 /// The friend board of `me` for `period`: everyone who shares their steps ranked by them
-/// (ties share a rank: 1, 2, 2, 4), then friends who don't, without numbers.
-pub async fn board(
-    conn: &mut PgConnection,
-    me: Uuid,
-    period: BoardPeriod,
-    today: NaiveDate,
-) -> Result<Board> {
+/// (ties share a rank: 1, 2, 2, 4), then friends who don't, without numbers. One
+/// statement; `from` and `to` are the caller's own days.
+pub async fn board(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Result<Board> {
     let mut items = circle(conn, me, period).await?;
+    let today = items
+        .iter()
+        .find(|m| m.me)
+        .map(|m| m.today)
+        .ok_or(Error::NotFound)?;
     items.sort_by(|a, b| {
         b.steps
             .is_some()
