@@ -144,8 +144,7 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
                     WHERE period IN ('weekly', 'monthly')
                       AND period_start >= date_trunc('month', current_date - 31)::date) t
            ON t.period = e.period AND t.period_start = e.period_start AND t.user_id = e.user_id
-         WHERE e.period_start >= date_trunc('month', current_date - 31)::date
-           AND COALESCE(e.capped, 0) <> COALESCE(t.capped_steps, 0)",
+         WHERE COALESCE(e.capped, 0) <> COALESCE(t.capped_steps, 0)",
     ),
     (
         "wallet_per_user",

@@ -32,7 +32,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let t = TestApp::new().await;
     let product = t.product("Cap", 1_000, 100).await;
     let mut users = Vec::new();
-    for i in 0..12 {
+    for i in 0..14 {
         let user = t.verified(&format!("u{i}@example.com")).await;
         t.grant(user.id, 5_000).await;
         t.order(&user, "k", &[(product, 1)]).await;
@@ -50,11 +50,11 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let clean = ops::reconcile(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    assert_eq!(clean["checks"], 12);
+    assert_eq!(clean["checks"], 14);
     assert_eq!(found(&clean), []);
 
     // One kind of drift per user, planted behind the ledger's back.
-    let plants: [(&str, &str); 12] = [
+    let plants: [(&str, &str); 14] = [
         ("wallet_vs_ledger", "UPDATE wallets SET available_coins = available_coins + 7 WHERE user_id = $1"),
         ("balance_chain", "UPDATE coin_transactions SET balance_before = balance_before + 1, balance_after = balance_after + 1
                            WHERE user_id = $1 AND user_seq = 1"),
@@ -69,6 +69,9 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
         ("wallet_per_user", "DELETE FROM wallets WHERE user_id = $1"),
         ("leaderboard_totals", "INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps)
                                 VALUES ('all_time', '1970-01-01', $1, 300)"),
+        ("daily_totals", "INSERT INTO daily_totals (user_id, day, steps) VALUES ($1, current_date, 400)"),
+        ("team_totals", "INSERT INTO leaderboard_totals (period, period_start, user_id, total_steps, capped_steps)
+                         VALUES ('monthly', date_trunc('month', current_date)::date, $1, 0, 500)"),
     ];
     for (i, (_, sql)) in plants.iter().enumerate() {
         exec(&t, sql, users[i]).await;

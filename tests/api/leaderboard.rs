@@ -81,7 +81,9 @@ async fn ties_share_a_rank_excluded_accounts_vanish_and_the_caller_sees_their_ow
         Period::Weekly.start(today).to_string()
     );
     assert!(weekly["last_updated"].is_string());
-    assert_eq!(weekly["items"][0]["full_name"], "Test Walker");
+    // Others are shown by their alias, never their name.
+    assert_eq!(weekly["items"][0]["alias"], "Test W.");
+    assert_eq!(weekly["items"][0]["full_name"], "Test W.");
 
     // Top 2, and the caller (rank 4) outside it.
     let top = board(&t, &users[3], "all_time", 2).await;
