@@ -139,6 +139,8 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
                                           ('monthly', date_trunc('month', r.recorded_date)::date))
                     AS b (period, period_start)
                WHERE r.credited_steps > 0 AND r.recorded_date >= date_trunc('month', current_date - 31)::date
+                 -- Whole periods only: a week that began before the bound is not checked.
+                 AND b.period_start >= date_trunc('month', current_date - 31)::date
                GROUP BY 1, 2, 3) e
          FULL JOIN (SELECT * FROM leaderboard_totals
                     WHERE period IN ('weekly', 'monthly')
