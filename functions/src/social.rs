@@ -82,7 +82,7 @@ struct RedeemBody {
     code: String,
 }
 
-/// `POST /v1/invites/redeem`: a friend link asks its owner to be friends (or makes us
+/// `POST /v1/redemptions`: a friend link asks its owner to be friends (or makes us
 /// friends, if they asked me already); a team link joins the team.
 pub async fn redeem_invite(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
@@ -127,7 +127,7 @@ pub async fn accept_friend_request(app: &App, req: Request) -> Result<Response> 
     ok(&json_value!({ "friend": friend }))
 }
 
-/// `DELETE /v1/friends/requests/{id}`: declined by the person asked, or withdrawn.
+/// `DELETE /v1/friend-requests/{id}`: declined by the person asked, or withdrawn.
 pub async fn delete_friend_request(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
@@ -154,7 +154,7 @@ pub async fn remove_friend(app: &App, req: Request) -> Result<Response> {
     no_content()
 }
 
-/// `GET /v1/friends/board?period=today|week|last_7_days` (default: week).
+/// `GET /v1/boards/friends?period=today|week|last_7_days` (default: week).
 pub async fn friend_board(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let period = parse_query(&req, "period", BoardPeriod::parse)?.unwrap_or(BoardPeriod::Week);
@@ -381,7 +381,7 @@ pub async fn transfer_team(app: &App, req: Request) -> Result<Response> {
     ok(&moved)
 }
 
-/// `GET /v1/teams/board?kind=team|club&period=weekly|monthly&limit=`.
+/// `GET /v1/boards/teams?kind=team|club&period=weekly|monthly&limit=`.
 pub async fn team_board(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let kind = parse_query(&req, "kind", TeamKind::parse)?.unwrap_or(TeamKind::Team);

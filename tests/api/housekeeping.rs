@@ -211,6 +211,15 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .execute(&t.pool)
     .await
     .unwrap();
+    // Invite links: one that expired over a week ago goes; a live one stays.
+    sqlx::query(
+        "INSERT INTO invite_codes (owner_id, kind, code_digest, expires_at) VALUES
+             ($1, 'friend', '\\x01', now() - interval '8 days'), ($1, 'friend', '\\x02', now() + interval '1 day')",
+    )
+    .bind(user.id)
+    .execute(&t.pool)
+    .await
+    .unwrap();
     let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
         .fetch_one(&t.pool)
         .await
@@ -231,6 +240,7 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
         ),
         (3, 7, 3, 1, 1, 2, 1, 1)
     );
+    assert_eq!(done.invite_codes, 1);
     let notifications: Vec<String> =
         sqlx::query_scalar("SELECT key FROM notifications ORDER BY key")
             .fetch_all(&t.pool)

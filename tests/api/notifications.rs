@@ -577,3 +577,110 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn friends_and_teams_push_their_moments_and_each_kind_can_be_muted() {
+    let w = world().await;
+    let ann = w
+        .walker_with_devices("ann@example.com", &[("ios", apns_token())])
+        .await;
+    let bob = w
+        .walker_with_devices("bob@example.com", &[("android", fcm_token())])
+        .await;
+    // Ann's link, used by Bob: Ann is asked; she accepts: Bob hears it.
+    let link =
+        w.t.call(
+            fitkart_functions::social::create_invite,
+            "POST",
+            "/v1/invites",
+        )
+        .bearer(&ann.access_token)
+        .json(json!({}))
+        .send()
+        .await;
+    let code = link.body["code"].as_str().unwrap().to_owned();
+    let asked =
+        w.t.call(
+            fitkart_functions::social::redeem_invite,
+            "POST",
+            "/v1/redemptions",
+        )
+        .bearer(&bob.access_token)
+        .json(json!({ "code": code }))
+        .send()
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    let request = asked.body["request"]["id"].as_str().unwrap().to_owned();
+    let accepted =
+        w.t.call(
+            fitkart_functions::social::accept_friend_request,
+            "POST",
+            "/v1/friend-requests/{id}/accept",
+        )
+        .bearer(&ann.access_token)
+        .param("id", &request)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    // Bob mutes team news, then joins Ann's team: no push for that.
+    let muted =
+        w.t.call(
+            functions::update_preferences,
+            "PATCH",
+            "/v1/me/notifications",
+        )
+        .bearer(&bob.access_token)
+        .json(json!({ "kinds": { "team_joined": false } }))
+        .send()
+        .await;
+    assert_eq!(muted.status, 200, "{}", muted.body);
+    let team =
+        w.t.call(fitkart_functions::social::create_team, "POST", "/v1/teams")
+            .bearer(&ann.access_token)
+            .json(json!({ "kind": "team", "name": "Tuesday Hikers" }))
+            .send()
+            .await;
+    let team_link =
+        w.t.call(
+            fitkart_functions::social::create_invite,
+            "POST",
+            "/v1/invites",
+        )
+        .bearer(&ann.access_token)
+        .json(json!({ "team_id": team.body["id"] }))
+        .send()
+        .await;
+    let joined =
+        w.t.call(
+            fitkart_functions::social::redeem_invite,
+            "POST",
+            "/v1/redemptions",
+        )
+        .bearer(&bob.access_token)
+        .json(json!({ "code": team_link.body["code"] }))
+        .send()
+        .await;
+    assert_eq!(joined.body["result"], "joined", "{}", joined.body);
+
+    w.dispatch_and_deliver_twice(Utc::now()).await;
+    let anns = w.pushes(&w.endpoints(ann.id).await[0]).await;
+    let bobs = w.pushes(&w.endpoints(bob.id).await[0]).await;
+    assert_eq!(anns.len(), 1, "{anns:?}");
+    assert_eq!(anns[0].0, "Someone wants to walk with you");
+    assert!(
+        anns[0].1.starts_with("Test W. used your invite link"),
+        "{anns:?}"
+    );
+    assert_eq!(bobs.len(), 1, "the team news was muted: {bobs:?}");
+    assert_eq!(bobs[0].0, "New friend");
+    assert_eq!(
+        w.outcome(&format!(
+            "team_joined:{}:{}",
+            team.body["id"].as_str().unwrap(),
+            bob.id
+        ))
+        .await
+        .as_deref(),
+        Some("muted")
+    );
+}

@@ -30,7 +30,7 @@ async fn code_of(t: &TestApp, owner: &User) -> String {
 }
 
 async fn redeem(t: &TestApp, user: &User, code: &str) -> TestResponse {
-    t.call(social::redeem_invite, "POST", "/v1/invites/redeem")
+    t.call(social::redeem_invite, "POST", "/v1/redemptions")
         .bearer(&user.access_token)
         .json(json!({ "code": code }))
         .send()
@@ -38,7 +38,7 @@ async fn redeem(t: &TestApp, user: &User, code: &str) -> TestResponse {
 }
 
 async fn requests(t: &TestApp, user: &User) -> Value {
-    t.call(social::list_friend_requests, "GET", "/v1/friends/requests")
+    t.call(social::list_friend_requests, "GET", "/v1/friend-requests")
         .bearer(&user.access_token)
         .send()
         .await
@@ -49,7 +49,7 @@ async fn accept(t: &TestApp, user: &User, request: &Value) -> TestResponse {
     t.call(
         social::accept_friend_request,
         "POST",
-        "/v1/friends/requests/{id}/accept",
+        "/v1/friend-requests/{id}/accept",
     )
     .bearer(&user.access_token)
     .param("id", request["id"].as_str().unwrap())
@@ -77,7 +77,7 @@ async fn friends_of(t: &TestApp, user: &User) -> Vec<Value> {
 
 async fn board(t: &TestApp, user: &User, period: &str) -> Value {
     let res = t
-        .call(social::friend_board, "GET", "/v1/friends/board")
+        .call(social::friend_board, "GET", "/v1/boards/friends")
         .bearer(&user.access_token)
         .query("period", period)
         .send()
@@ -526,7 +526,7 @@ async fn a_team_scores_the_average_of_its_active_members_each_day_capped() {
     .await
     .unwrap();
     let boards = t
-        .call(social::team_board, "GET", "/v1/teams/board")
+        .call(social::team_board, "GET", "/v1/boards/teams")
         .bearer(&walker.access_token)
         .query("period", "monthly")
         .send()

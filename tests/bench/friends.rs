@@ -4,7 +4,7 @@
 //!
 //! - `GET /v1/health` (a `SELECT 1`): the floor a route cannot go below;
 //! - a bare query over the same rows (the caller's friends' week totals, nothing else);
-//! - `GET /v1/friends/board?period=week` for walkers picked at random.
+//! - `GET /v1/boards/friends?period=week` for walkers picked at random.
 //!
 //! It prints each p50 and p99 and the board's p50 as a ratio of the health route's
 //! (goal: within 3x). `BENCH_SAMPLES` requests each (300). With `BENCH_TINY=1` (the test
@@ -148,7 +148,7 @@ async fn main() {
             app,
             fitkart_functions::social::friend_board,
             "GET",
-            "/v1/friends/board",
+            "/v1/boards/friends",
         )
         .bearer(token)
         .query("period", "week")
@@ -177,7 +177,7 @@ async fn main() {
     for (label, list) in [
         ("GET /v1/health (SELECT 1)", &health),
         ("bare query: friends' week totals", &bare),
-        ("GET /v1/friends/board?period=week", &board),
+        ("GET /v1/boards/friends?period=week", &board),
     ] {
         println!(
             "{label:<44} {:>9.2} {:>9.2} {:>9.2}x",
