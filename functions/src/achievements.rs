@@ -6,6 +6,8 @@ use serde_json::json;
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json!({ "items": achievements::list_for(&mut conn, me.user_id).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json!({ "items": achievements::list_for(&mut tx, me.user_id).await? });
+    tx.commit().await?;
+    ok(&out)
 }

@@ -42,10 +42,12 @@ pub async fn list_validations(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let page = page_request(&req)?;
     let status = parse_query(&req, "status", QueueStatus::parse)?.unwrap_or(QueueStatus::Pending);
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        review::list(&mut conn, status, page.limit, page.cursor.as_deref()).await?;
-    ok(&Page { items, next_cursor })
+        review::list(&mut tx, status, page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -90,18 +92,21 @@ pub async fn list_users(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let page = page_request(&req)?;
     let q = parse_query(&req, "q", |q| input::text(q, 200))?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        accounts::admin::search(&mut conn, q.as_deref(), page.limit, page.cursor.as_deref())
-            .await?;
-    ok(&Page { items, next_cursor })
+        accounts::admin::search(&mut tx, q.as_deref(), page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn get_user(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&accounts::admin::detail(&mut conn, id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = accounts::admin::detail(&mut tx, id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -242,10 +247,12 @@ pub async fn list_orders(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let page = page_request(&req)?;
     let status = parse_query(&req, "status", Status::parse)?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        orders::list(&mut conn, None, status, page.limit, page.cursor.as_deref()).await?;
-    ok(&Page { items, next_cursor })
+        orders::list(&mut tx, None, status, page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -358,8 +365,10 @@ pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_settings(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json!({ "items": settings::list(&mut conn).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json!({ "items": settings::list(&mut tx).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -409,17 +418,21 @@ pub async fn list_change_requests(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let page = page_request(&req)?;
     let status = parse_query(&req, "status", approvals::Status::parse)?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        approvals::list(&mut conn, status, page.limit, page.cursor.as_deref()).await?;
-    ok(&Page { items, next_cursor })
+        approvals::list(&mut tx, status, page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn get_change_request(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&approvals::get(&mut conn, id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = approvals::get(&mut tx, id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -504,10 +517,12 @@ pub async fn list_logs(app: &App, req: Request) -> Result<Response> {
         to: checks.optional("to", query_param(&req, "to")?, time),
     };
     checks.finish()?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        audit::list(&mut conn, &filter, page.limit, page.cursor.as_deref()).await?;
-    ok(&Page { items, next_cursor })
+        audit::list(&mut tx, &filter, page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 /// `GET /v1/admin/anomaly-models`: every trained anomaly model with its training summary
@@ -528,10 +543,12 @@ pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
         Utc::now().date_naive(),
         29,
     )?;
-    let mut conn = app.db().await?.acquire().await?;
-    let items = stats::daily(&mut conn, from, to).await?;
-    let active_users = stats::active_users(&mut conn).await?;
-    ok(&json!({ "from": from, "to": to, "items": items, "active_users": active_users }))
+    let mut tx = app.db().await?.begin().await?;
+    let items = stats::daily(&mut tx, from, to).await?;
+    let active_users = stats::active_users(&mut tx).await?;
+    let out = json!({ "from": from, "to": to, "items": items, "active_users": active_users });
+    tx.commit().await?;
+    ok(&out)
 }
 
 // ------------------------------------------------------------------ the first admin

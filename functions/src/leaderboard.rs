@@ -10,8 +10,10 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let period = parse_query(&req, "period", Period::parse)?.unwrap_or(Period::Weekly);
     let limit = leaderboard::parse_limit(query_param(&req, "limit")?)?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&leaderboard::read(&mut conn, period, me.user_id, limit).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = leaderboard::read(&mut tx, period, me.user_id, limit).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 /// leaderboard-rank (every five minutes): every board containing today or yesterday (UTC)

@@ -14,8 +14,10 @@ use serde_json::json;
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&users::get(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = users::get(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -152,7 +154,9 @@ pub async fn mfa_status(app: &App, req: Request) -> Result<Response> {
 pub async fn enrol_authenticator(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let pool = app.db().await?;
-    let user = users::get(&mut *pool.acquire().await?, me.user_id).await?;
+    let mut tx = pool.begin().await?;
+    let user = users::get(&mut tx, me.user_id).await?;
+    tx.commit().await?;
     json(
         StatusCode::CREATED,
         &accounts::mfa::begin(pool, me.user_id, &user.email).await?,
@@ -188,15 +192,19 @@ pub async fn delete(app: &App, req: Request) -> Result<Response> {
 
 pub async fn stats(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&fitkart::stats::me(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = fitkart::stats::me(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 /// Everything held about the caller, as a download.
 pub async fn export(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    let mut response = ok(&fitkart::export::export(&mut conn, me.user_id).await?)?;
+    let mut tx = app.db().await?.begin().await?;
+    let document = fitkart::export::export(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    let mut response = ok(&document)?;
     response.headers_mut().insert(
         "content-disposition",
         lambda_http::http::HeaderValue::from_static("attachment; filename=\"fitkart-export.json\""),

@@ -40,8 +40,10 @@ pub async fn register_device(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_devices(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json_value!({ "items": devices::list(&mut conn, me.user_id).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json_value!({ "items": devices::list(&mut tx, me.user_id).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn delete_device(app: &App, req: Request) -> Result<Response> {
@@ -53,8 +55,10 @@ pub async fn delete_device(app: &App, req: Request) -> Result<Response> {
 
 pub async fn get_preferences(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&preferences::get(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = preferences::get(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -73,8 +77,10 @@ pub async fn update_preferences(app: &App, req: Request) -> Result<Response> {
     let body: PreferencesBody = json_body(&req)?;
     let quiet_hours = body.quiet_hours.map(Option::unwrap_or_default);
     let changes = preferences::Changes::check(body.kinds, quiet_hours)?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&preferences::update(&mut conn, me.user_id, &changes).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = preferences::update(&mut tx, me.user_id, &changes).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 /// notifications-dispatch (every minute): muted and expired dropped, quiet hours waited

@@ -69,8 +69,9 @@ pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
 /// with the user and both values, and counted in a metric per check. Nothing is changed.
 pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
     jobs::run_once(app, "ops-reconcile", event, || async {
-        let mut conn = app.db().await?.acquire().await?;
-        let drifts = reconcile::run(&mut conn).await?;
+        let mut tx = app.db().await?.begin().await?;
+        let drifts = reconcile::run(&mut tx).await?;
+        tx.commit().await?;
         for drift in &drifts {
             tracing::error!(
                 check = %drift.check,

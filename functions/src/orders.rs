@@ -78,9 +78,9 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let page = page_request(&req)?;
     let status = parse_query(&req, "status", Status::parse)?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (orders, next_cursor) = orders::list(
-        &mut conn,
+        &mut tx,
         Some(me.user_id),
         status,
         page.limit,
@@ -88,14 +88,18 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     )
     .await?;
     let items = orders.into_iter().map(|o| o.order).collect();
-    ok(&Page { items, next_cursor })
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&orders::get(&mut conn, Some(me.user_id), id).await?.order)
+    let mut tx = app.db().await?.begin().await?;
+    let out = orders::get(&mut tx, Some(me.user_id), id).await?.order;
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn cancel(app: &App, req: Request) -> Result<Response> {

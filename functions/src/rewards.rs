@@ -7,20 +7,24 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     caller(app, &req).await?;
     let page = page_request(&req)?;
     let category = parse_query(&req, "category", |c| input::text(c, 64))?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) = rewards::list(
-        &mut conn,
+        &mut tx,
         category.as_deref(),
         page.limit,
         page.cursor.as_deref(),
     )
     .await?;
-    ok(&Page { items, next_cursor })
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&rewards::get(&mut conn, id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = rewards::get(&mut tx, id).await?;
+    tx.commit().await?;
+    ok(&out)
 }

@@ -64,15 +64,18 @@ pub async fn create_invite(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_invites(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json_value!({ "items": codes::list(&mut conn, me.user_id).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json_value!({ "items": codes::list(&mut tx, me.user_id).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn revoke_invite(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    codes::revoke(&mut conn, me.user_id, id).await?;
+    let mut tx = app.db().await?.begin().await?;
+    codes::revoke(&mut tx, me.user_id, id).await?;
+    tx.commit().await?;
     no_content()
 }
 
@@ -114,8 +117,10 @@ pub async fn redeem_invite(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_friend_requests(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&friends::requests(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = friends::requests(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn accept_friend_request(app: &App, req: Request) -> Result<Response> {
@@ -131,26 +136,30 @@ pub async fn accept_friend_request(app: &App, req: Request) -> Result<Response> 
 pub async fn delete_friend_request(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    friends::drop_request(&mut conn, me.user_id, id).await?;
+    let mut tx = app.db().await?.begin().await?;
+    friends::drop_request(&mut tx, me.user_id, id).await?;
+    tx.commit().await?;
     no_content()
 }
 
 pub async fn list_friends(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    let items = friends::list(&mut conn, me.user_id).await?;
-    ok(&Page {
+    let mut tx = app.db().await?.begin().await?;
+    let items = friends::list(&mut tx, me.user_id).await?;
+    let out = Page {
         items,
         next_cursor: None,
-    })
+    };
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn remove_friend(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    friends::remove(&mut conn, me.user_id, id).await?;
+    let mut tx = app.db().await?.begin().await?;
+    friends::remove(&mut tx, me.user_id, id).await?;
+    tx.commit().await?;
     no_content()
 }
 
@@ -158,8 +167,10 @@ pub async fn remove_friend(app: &App, req: Request) -> Result<Response> {
 pub async fn friend_board(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let period = parse_query(&req, "period", BoardPeriod::parse)?.unwrap_or(BoardPeriod::Week);
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&friends::board(&mut conn, me.user_id, period).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = friends::board(&mut tx, me.user_id, period).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -181,15 +192,18 @@ pub async fn block(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_blocks(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json_value!({ "items": friends::blocked(&mut conn, me.user_id).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json_value!({ "items": friends::blocked(&mut tx, me.user_id).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn unblock(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut conn = app.db().await?.acquire().await?;
-    friends::unblock(&mut conn, me.user_id, id).await?;
+    let mut tx = app.db().await?.begin().await?;
+    friends::unblock(&mut tx, me.user_id, id).await?;
+    tx.commit().await?;
     no_content()
 }
 
@@ -197,8 +211,10 @@ pub async fn unblock(app: &App, req: Request) -> Result<Response> {
 
 pub async fn get_privacy(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&profiles::get(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = profiles::get(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -221,8 +237,10 @@ pub async fn update_privacy(app: &App, req: Request) -> Result<Response> {
         body.steps_visibility,
         body.leaderboard_visibility,
     )?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&profiles::update(&mut conn, me.user_id, &changes).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = profiles::update(&mut tx, me.user_id, &changes).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]
@@ -242,8 +260,9 @@ pub async fn report(app: &App, req: Request) -> Result<Response> {
         reports::NewReport::check(&body.target_type, &body.target_id, &body.reason, body.note)?;
     let pool = app.db().await?;
     ratelimit::hit(pool, reports::LIMIT, &me.user_id.to_string()).await?;
-    let mut conn = pool.acquire().await?;
-    let filed = reports::file(&mut conn, me.user_id, &report).await?;
+    let mut tx = pool.begin().await?;
+    let filed = reports::file(&mut tx, me.user_id, &report).await?;
+    tx.commit().await?;
     json(StatusCode::CREATED, &filed)
 }
 
@@ -298,8 +317,10 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response> {
 
 pub async fn list_teams(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json_value!({ "items": teams::mine(&mut conn, me.user_id).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json_value!({ "items": teams::mine(&mut tx, me.user_id).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 /// `GET /v1/teams/{id}?period=weekly|monthly`: the team's page, for its members.
@@ -307,9 +328,11 @@ pub async fn get_team(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
-    let mut conn = app.db().await?.acquire().await?;
-    let today = users::local_today(&mut conn, me.user_id).await?;
-    ok(&teams::page(&mut conn, me.user_id, id, period, today).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let today = users::local_today(&mut tx, me.user_id).await?;
+    let out = teams::page(&mut tx, me.user_id, id, period, today).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn update_team(app: &App, req: Request) -> Result<Response> {
@@ -387,9 +410,11 @@ pub async fn team_board(app: &App, req: Request) -> Result<Response> {
     let kind = parse_query(&req, "kind", TeamKind::parse)?.unwrap_or(TeamKind::Team);
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
     let limit = fitkart::leaderboard::parse_limit(query_param(&req, "limit")?)?;
-    let mut conn = app.db().await?.acquire().await?;
-    let today = users::local_today(&mut conn, me.user_id).await?;
-    ok(&teams::board(&mut conn, me.user_id, kind, period, today, limit).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let today = users::local_today(&mut tx, me.user_id).await?;
+    let out = teams::board(&mut tx, me.user_id, kind, period, today, limit).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 // ------------------------------------------------------------------ admins
@@ -399,10 +424,12 @@ pub async fn admin_list_reports(app: &App, req: Request) -> Result<Response> {
     let page = page_request(&req)?;
     let status =
         parse_query(&req, "status", reports::Status::parse)?.unwrap_or(reports::Status::Open);
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) =
-        reports::list(&mut conn, status, page.limit, page.cursor.as_deref()).await?;
-    ok(&Page { items, next_cursor })
+        reports::list(&mut tx, status, page.limit, page.cursor.as_deref()).await?;
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]

@@ -158,8 +158,10 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
         Utc::now().date_naive() + Days::new(1),
         30,
     )?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&json!({ "items": steps::list(&mut conn, me.user_id, from, to).await? }))
+    let mut tx = app.db().await?.begin().await?;
+    let out = json!({ "items": steps::list(&mut tx, me.user_id, from, to).await? });
+    tx.commit().await?;
+    ok(&out)
 }
 
 #[derive(Deserialize)]

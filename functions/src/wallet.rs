@@ -6,22 +6,26 @@ use fitkart::{wallet, App, Result};
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
-    let mut conn = app.db().await?.acquire().await?;
-    ok(&wallet::get(&mut conn, me.user_id).await?)
+    let mut tx = app.db().await?.begin().await?;
+    let out = wallet::get(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&out)
 }
 
 pub async fn transactions(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let page = page_request(&req)?;
     let tx_type = parse_query(&req, "type", TxType::parse)?;
-    let mut conn = app.db().await?.acquire().await?;
+    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) = wallet::transactions(
-        &mut conn,
+        &mut tx,
         me.user_id,
         tx_type,
         page.limit,
         page.cursor.as_deref(),
     )
     .await?;
-    ok(&Page { items, next_cursor })
+    let out = Page { items, next_cursor };
+    tx.commit().await?;
+    ok(&out)
 }

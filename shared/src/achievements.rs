@@ -73,7 +73,7 @@ pub async fn unlock(
     };
     let (credited_users, credited_days): (Vec<Uuid>, Vec<NaiveDate>) =
         crediting.map_or_else(Default::default, |c| c.days.iter().copied().unzip());
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         Unlock,
         r#"WITH goal AS (SELECT $7::int8 AS steps),
            -- Each active achievement's criterion as columns, read from its JSON once (not
@@ -228,7 +228,7 @@ pub struct AchievementState {
 
 /// Every active achievement in display order, with whether `user_id` unlocked it.
 pub async fn list_for(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<AchievementState>> {
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         AchievementState,
         r#"SELECT a.code, a.name, a.description, a.icon_url, a.badge_color, a.reward_coins,
                   ua.unlocked_at IS NOT NULL AS "unlocked!", ua.unlocked_at AS "unlocked_at?"

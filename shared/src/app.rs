@@ -207,8 +207,9 @@ impl App {
                 return Ok(settings.clone());
             }
         }
-        let mut conn = self.db().await?.acquire().await?;
-        let settings = Arc::new(settings::load(&mut conn).await?);
+        let mut tx = self.db().await?.begin().await?;
+        let settings = Arc::new(settings::load(&mut tx).await?);
+        tx.commit().await?;
         *cached = Some((Instant::now(), settings.clone()));
         Ok(settings)
     }

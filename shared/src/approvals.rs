@@ -286,7 +286,7 @@ pub async fn request(
 ) -> Result<ChangeRequest> {
     let (before, after) = describe(conn, requester, proposal).await?;
     let (entity_type, entity_id, setting_key) = proposal.entity();
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         r#"INSERT INTO change_requests (kind, entity_type, entity_id, setting_key, payload, before, after, reason,
                                         requested_by, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
@@ -348,7 +348,7 @@ pub async fn approve(
         ));
     }
     let granted_at =
-        sqlx::query_scalar!("SELECT admin_granted_at FROM users WHERE id = $1", approver)
+        crate::db_query_scalar!("SELECT admin_granted_at FROM users WHERE id = $1", approver)
             .fetch_one(&mut *conn)
             .await?;
     if granted_at.is_some_and(|at| at > Utc::now() - NEW_ADMIN_WAIT) {
@@ -360,7 +360,7 @@ pub async fn approve(
     let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
     let proposal = Proposal::from_payload(kind, &row.payload)?;
     let applied = apply(conn, &proposal, row.requested_by, approver, &row.reason).await?;
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE change_requests SET status = 'approved', decided_by = $2, decided_at = now(), decision_note = $3
          WHERE id = $1",
         id,
@@ -386,7 +386,7 @@ pub async fn reject(
     } else {
         Status::Rejected
     };
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE change_requests SET status = $2, decided_by = $3, decided_at = now(), decision_note = $4
          WHERE id = $1",
         id,
@@ -407,7 +407,7 @@ struct Pending {
 }
 
 async fn lock_pending(conn: &mut PgConnection, id: Uuid) -> Result<Pending> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         "SELECT kind, payload, reason, requested_by, status, expires_at <= now() AS \"expired!\"
          FROM change_requests WHERE id = $1 FOR UPDATE",
         id
@@ -533,7 +533,7 @@ async fn list_where(
         Some(c) => pagination::decode(c)?,
         None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
     };
-    let rows = sqlx::query_as!(
+    let rows = crate::db_query_as!(
         ChangeRequest,
         r#"SELECT c.id, c.kind, c.entity_type, c.entity_id, c.setting_key, c.before, c.after, c.reason,
                   CASE WHEN c.status = 'pending' AND c.expires_at <= now() THEN 'expired' ELSE c.status END

@@ -168,7 +168,7 @@ async fn insert<B: Serialize, A: Serialize>(
         "before": serde_json::to_value(entry.before).map_err(Error::internal)?,
         "after": serde_json::to_value(entry.after).map_err(Error::internal)?,
     });
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO admin_logs (admin_id, actor, action, entity_type, entity_id, changes, ip_address, user_agent,
                                  change_request_id, requested_by_admin_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10)",
@@ -241,7 +241,7 @@ pub async fn list(
         Some(c) => pagination::decode(c)?,
         None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
     };
-    let rows = sqlx::query_as!(
+    let rows = crate::db_query_as!(
         LogEntry,
         r#"SELECT l.id, l.actor, l.admin_id, u.email AS "admin_email?", l.change_request_id,
                   l.requested_by_admin_id, r.email AS "requested_by_email?", l.action, l.entity_type, l.entity_id,

@@ -19,7 +19,7 @@ pub async fn export(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
 
 /// Everything the account's own rows hold, in one statement.
 async fn own_records(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
-    sqlx::query_scalar!(
+    crate::db_query_scalar!(
         r#"SELECT jsonb_build_object(
                'exported_at', now(),
                'profile', to_jsonb(u) - 'password_hash' - 'referred_by_user_id',

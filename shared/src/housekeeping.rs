@@ -131,7 +131,7 @@ pub const PARTITION_DAYS_AHEAD: i32 = 120;
 /// The coming months' partitions of step_records, then `ANALYZE` of the busy tables, then
 /// table bloat, unused indexes and connections, logged and emitted as metrics.
 pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
-    let partitions_created = sqlx::query_scalar!(
+    let partitions_created = crate::db_query_scalar!(
         r#"SELECT step_records_create_partitions(current_date, current_date + $1::int) AS "created!""#,
         PARTITION_DAYS_AHEAD
     )
@@ -145,7 +145,7 @@ pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
             .await?;
         analyzed.push((*table).to_owned());
     }
-    let tables = sqlx::query_as!(
+    let tables = crate::db_query_as!(
         TableHealth,
         r#"SELECT relname::text AS "table!", n_live_tup AS "live_rows!", n_dead_tup AS "dead_rows!",
                   round(100.0 * n_dead_tup / GREATEST(n_live_tup + n_dead_tup, 1), 2)::float8 AS "dead_pct!",
@@ -154,7 +154,7 @@ pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
     )
     .fetch_all(pool)
     .await?;
-    let unused_indexes = sqlx::query_as!(
+    let unused_indexes = crate::db_query_as!(
         UnusedIndex,
         r#"SELECT s.indexrelname::text AS "index!", s.relname::text AS "table!",
                   pg_relation_size(s.indexrelid) AS "bytes!"
@@ -164,7 +164,7 @@ pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
     )
     .fetch_all(pool)
     .await?;
-    let connections: Vec<(String, i64)> = sqlx::query!(
+    let connections: Vec<(String, i64)> = crate::db_query!(
         r#"SELECT COALESCE(state, 'unknown') AS "state!", count(*) AS "n!"
            FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1 ORDER BY 1"#
     )

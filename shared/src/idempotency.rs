@@ -69,7 +69,7 @@ pub async fn once<T: Serialize>(
     work: impl AsyncFnOnce(&mut PgConnection) -> Result<Value>,
 ) -> Result<Response> {
     let fingerprint = fingerprint(request)?;
-    let fresh = sqlx::query_scalar!(
+    let fresh = crate::db_query_scalar!(
         r#"INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT (user_id, key) DO NOTHING RETURNING true AS "fresh!""#,
         user_id,
@@ -83,7 +83,7 @@ pub async fn once<T: Serialize>(
         return replay(conn, user_id, key, &fingerprint).await;
     }
     let body = work(&mut *conn).await?;
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE user_id = $1 AND key = $2",
         user_id,
         key.0,
@@ -105,7 +105,7 @@ async fn replay(
     key: &Key,
     fingerprint: &str,
 ) -> Result<Response> {
-    let stored = sqlx::query!(
+    let stored = crate::db_query!(
         "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         user_id,
         key.0
@@ -131,7 +131,7 @@ async fn replay(
 /// Housekeeping: deletes up to `limit` stored responses older than 30 days (a client
 /// retries within minutes, not weeks).
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
              SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '30 days' LIMIT $1)",
         limit
@@ -143,7 +143,7 @@ pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
 
 /// Forgets every stored response of a deleted account (they may hold its address).
 pub async fn forget_user(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM idempotency_keys WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM idempotency_keys WHERE user_id = $1", user_id)
         .execute(conn)
         .await?;
     Ok(())

@@ -31,7 +31,7 @@ where
 {
     let at = event.scheduled_time.unwrap_or_else(Utc::now);
     let pool = app.db().await?;
-    let claimed = sqlx::query_scalar!(
+    let claimed = crate::db_query_scalar!(
         r#"INSERT INTO job_runs (job, scheduled_for) VALUES ($1, $2)
            ON CONFLICT (job, scheduled_for) DO UPDATE SET started_at = now()
                WHERE job_runs.finished_at IS NULL
@@ -45,7 +45,7 @@ where
     .await?
     .is_some();
     if !claimed {
-        let previous = sqlx::query_scalar!(
+        let previous = crate::db_query_scalar!(
             "SELECT outcome FROM job_runs WHERE job = $1 AND scheduled_for = $2",
             job,
             at
@@ -58,7 +58,7 @@ where
     }
     match work().await {
         Ok(outcome) => {
-            sqlx::query!(
+            crate::db_query!(
                 "UPDATE job_runs SET finished_at = now(), outcome = $3 WHERE job = $1 AND scheduled_for = $2",
                 job,
                 at,
@@ -71,7 +71,7 @@ where
         }
         Err(e) => {
             // Release the claim so EventBridge's retry of this run can do the work.
-            let released = sqlx::query!(
+            let released = crate::db_query!(
                 "DELETE FROM job_runs WHERE job = $1 AND scheduled_for = $2 AND finished_at IS NULL",
                 job,
                 at
@@ -89,7 +89,7 @@ where
 /// Housekeeping: deletes job runs older than 90 days (one row a run: few).
 pub async fn delete_old_runs(pool: &sqlx::PgPool) -> Result<u64> {
     Ok(
-        sqlx::query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
+        crate::db_query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
             .execute(pool)
             .await?
             .rows_affected(),

@@ -111,7 +111,7 @@ pub async fn count_credited(
     let users: Vec<Uuid> = days.keys().map(|(u, _)| *u).collect();
     let dates: Vec<NaiveDate> = days.keys().map(|(_, d)| *d).collect();
     let added: Vec<i64> = days.values().copied().collect();
-    let after: BTreeMap<(Uuid, NaiveDate), i64> = sqlx::query!(
+    let after: BTreeMap<(Uuid, NaiveDate), i64> = crate::db_query!(
         r#"INSERT INTO daily_totals AS d (user_id, day, steps)
            SELECT * FROM UNNEST($1::uuid[], $2::date[], $3::int8[])
            ON CONFLICT (user_id, day) DO UPDATE SET steps = d.steps + excluded.steps
@@ -144,7 +144,7 @@ pub async fn count_credited(
     let users: Vec<Uuid> = moved.keys().map(|(_, _, u)| *u).collect();
     let steps: Vec<i64> = moved.values().map(|m| m.0).collect();
     let capped: Vec<i64> = moved.values().map(|m| m.1).collect();
-    sqlx::query!(
+    crate::db_query!(
         r#"INSERT INTO leaderboard_totals AS t (period, period_start, user_id, total_steps, capped_steps)
            SELECT * FROM UNNEST($1::text[], $2::date[], $3::uuid[], $4::int8[], $5::int8[])
            ON CONFLICT (period, period_start, user_id)
@@ -165,7 +165,7 @@ pub async fn count_credited(
 /// Marks every board total of `user` as moved, for an account that left (deactivated or
 /// deleted) or came back: the next run takes them off the boards or puts them back.
 pub async fn standing_changed(conn: &mut PgConnection, user: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE leaderboard_totals SET moved = true WHERE user_id = $1 AND NOT moved",
         user
     )
@@ -216,7 +216,7 @@ pub async fn rank(
 
 /// One run per board at a time (a run by hand beside the schedule's waits here).
 async fn lock_board(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "SELECT pg_advisory_xact_lock(hashtextextended('leaderboard:' || $1 || ':' || $2::date, 0))",
         period.as_str(),
         start
@@ -232,7 +232,7 @@ async fn lock_board(conn: &mut PgConnection, period: Period, start: NaiveDate) -
 /// one (none for an account that left), their bands' counts follow, and they are no
 /// longer moved until a credit moves them again. Returns how many moved.
 async fn publish_moved(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<i64> {
-    let moved = sqlx::query_scalar!(
+    let moved = crate::db_query_scalar!(
         r#"WITH candidates AS (
                SELECT t.user_id, t.ranked_steps AS old,
                       CASE WHEN u.is_active AND u.deleted_at IS NULL AND t.total_steps > 0
@@ -269,7 +269,7 @@ async fn publish_moved(conn: &mut PgConnection, period: Period, start: NaiveDate
 /// thousand bands at most; joined by hash (the band table's statistics lag a new board,
 /// and a nested loop over a misjudged join is quadratic).
 async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM leaderboard_bands WHERE period = $1 AND period_start = $2 AND users = 0",
         period.as_str(),
         start
@@ -277,11 +277,11 @@ async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate
     .execute(&mut *conn)
     .await
     .during("counting the users above each band")?;
-    sqlx::query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
+    crate::db_query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
         .fetch_one(&mut *conn)
         .await
         .during("counting the users above each band")?;
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE leaderboard_bands b SET users_above = s.above
            FROM (SELECT floor, (sum(users) OVER (ORDER BY floor DESC) - users)::int8 AS above
                  FROM leaderboard_bands WHERE period = $1 AND period_start = $2) s
@@ -292,7 +292,7 @@ async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate
     .execute(&mut *conn)
     .await
     .during("counting the users above each band")?;
-    sqlx::query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
+    crate::db_query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
         .fetch_one(&mut *conn)
         .await
         .during("counting the users above each band")?;
@@ -303,7 +303,7 @@ async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate
 /// of the board's index, ranked among themselves (everyone with more steps than an entry
 /// is above it in that index).
 async fn cache_top(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM leaderboard_cache WHERE period = $1 AND week_starts_at = $2",
         period.as_str(),
         start
@@ -311,7 +311,7 @@ async fn cache_top(conn: &mut PgConnection, period: Period, start: NaiveDate) ->
     .execute(&mut *conn)
     .await
     .during("caching the board's top entries")?;
-    sqlx::query!(
+    crate::db_query!(
         r#"INSERT INTO leaderboard_cache (user_id, rank, total_steps, week_starts_at, period)
            SELECT user_id, rank() OVER (ORDER BY ranked_steps DESC), ranked_steps, $2, $1::text
            FROM (SELECT user_id, ranked_steps FROM leaderboard_totals
@@ -330,7 +330,7 @@ async fn cache_top(conn: &mut PgConnection, period: Period, start: NaiveDate) ->
 /// The board is stamped with the time and its ranked users (once anyone has walked on
 /// it); returns how many it ranks.
 async fn stamp(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<i64> {
-    let ranked_users = sqlx::query_scalar!(
+    let ranked_users = crate::db_query_scalar!(
         r#"WITH counted AS (
                SELECT COALESCE(sum(users), 0)::int8 AS users FROM leaderboard_bands
                WHERE period = $1 AND period_start = $2
@@ -384,7 +384,7 @@ pub struct Board {
 /// boards mixed). Before anyone has walked in a new week or month this is the previous
 /// period's final board, as `period_start` says.
 pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64) -> Result<Board> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"WITH board AS (
                SELECT period_start, ranked_at FROM leaderboards
                WHERE period = $1 ORDER BY period_start DESC LIMIT 1
@@ -467,7 +467,7 @@ pub fn parse_limit(raw: Option<&str>) -> Result<i64> {
 /// stays: reconciliation checks the last 366 days'), and the boards once emptied.
 /// Returns the rows deleted.
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    let entries = sqlx::query!(
+    let entries = crate::db_query!(
         "DELETE FROM leaderboard_cache WHERE id IN (
              SELECT id FROM leaderboard_cache
              WHERE period <> 'all_time' AND week_starts_at < current_date - 400 LIMIT $1)",
@@ -476,7 +476,7 @@ pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
     .execute(pool)
     .await?
     .rows_affected();
-    let totals = sqlx::query!(
+    let totals = crate::db_query!(
         "DELETE FROM leaderboard_totals WHERE (period, period_start, user_id) IN (
              SELECT period, period_start, user_id FROM leaderboard_totals
              WHERE period <> 'all_time' AND period_start < current_date - 400 LIMIT $1)",
@@ -486,7 +486,7 @@ pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
     .await?
     .rows_affected();
     if entries < limit as u64 && totals < limit as u64 {
-        sqlx::query!(
+        crate::db_query!(
             "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < current_date - 400"
         )
         .execute(pool)

@@ -78,7 +78,7 @@ pub struct Transaction {
 }
 
 pub async fn open_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!("INSERT INTO wallets (user_id) VALUES ($1)", user_id)
+    crate::db_query!("INSERT INTO wallets (user_id) VALUES ($1)", user_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -113,7 +113,7 @@ pub async fn post_many(conn: &mut PgConnection, postings: &[Posting]) -> Result<
 /// Locks the users' wallets in user order, for a caller that must read or write more
 /// under them before posting (crediting: the achievements its days unlock).
 pub async fn lock_wallets(conn: &mut PgConnection, users: &[Uuid]) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "SELECT 1 AS locked FROM wallets WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
         users
     )
@@ -147,7 +147,7 @@ pub async fn post_many_locked(
     // Time-ordered ids (UUIDv7): the append-only ledger's primary key grows at its right
     // edge instead of taking each row on a random page.
     let ids: Vec<Uuid> = postings.iter().map(|_| Uuid::now_v7()).collect();
-    let rows = sqlx::query_as!(
+    let rows = crate::db_query_as!(
         Transaction,
         r#"WITH input AS (
                SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::numeric[],
@@ -203,7 +203,7 @@ pub async fn post_many_locked(
     let mut users: Vec<Uuid> = postings.iter().map(|p| p.user_id).collect();
     users.sort();
     users.dedup();
-    let wallets = sqlx::query_scalar!(
+    let wallets = crate::db_query_scalar!(
         "SELECT count(*) AS \"count!\" FROM wallets WHERE user_id = ANY($1)",
         &users
     )
@@ -226,7 +226,7 @@ pub async fn move_order_coins(
     frozen_delta: i64,
     spent_delta: i64,
 ) -> Result<()> {
-    let updated = sqlx::query!(
+    let updated = crate::db_query!(
         r#"WITH w AS (
                UPDATE wallets SET frozen_coins = frozen_coins + $2, total_spent = total_spent + $3,
                                   last_updated = now()

@@ -92,7 +92,7 @@ pub async fn source(pool: &PgPool, route: &'static str, source_ip: Option<&str>)
 /// Forgets the hits of `subject` in `bucket` (a success that should not count, such as a
 /// correct one-time code).
 pub async fn forget(pool: &PgPool, bucket: &str, subject: &str) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM rate_limit_hits WHERE bucket = $1 AND subject = $2",
         bucket,
         subject
@@ -110,14 +110,14 @@ fn refused(retry_after_secs: f64) -> Error {
 
 /// Records a hit for `subject` and refuses it with `429` when over `limit`.
 pub async fn hit(pool: &PgPool, limit: Limit, subject: &str) -> Result<()> {
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         "INSERT INTO rate_limit_hits (bucket, subject) VALUES ($1, $2) RETURNING id",
         limit.bucket,
         subject
     )
     .fetch_one(pool)
     .await?;
-    let window = sqlx::query!(
+    let window = crate::db_query!(
         r#"SELECT count(*) AS "hits!",
                   EXTRACT(EPOCH FROM min(hit_at) + make_interval(secs => $3) - now())::float8 AS "retry_after_secs!"
            FROM rate_limit_hits
@@ -129,7 +129,7 @@ pub async fn hit(pool: &PgPool, limit: Limit, subject: &str) -> Result<()> {
     .fetch_one(pool)
     .await?;
     if window.hits > limit.max {
-        sqlx::query!("DELETE FROM rate_limit_hits WHERE id = $1", id)
+        crate::db_query!("DELETE FROM rate_limit_hits WHERE id = $1", id)
             .execute(pool)
             .await?;
         return Err(refused(window.retry_after_secs));
@@ -146,14 +146,14 @@ pub async fn login_attempt(
     email: &str,
     source_ip: Option<&str>,
 ) -> Result<()> {
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         "INSERT INTO login_attempts (email, source_ip) VALUES ($1, $2::text::inet) RETURNING id",
         email,
         source_ip
     )
     .fetch_one(pool)
     .await?;
-    let window = sqlx::query!(
+    let window = crate::db_query!(
         r#"SELECT count(*) FILTER (WHERE source_ip IS NOT DISTINCT FROM $2::text::inet) AS "from_source!",
                   count(*) AS "from_all!",
                   EXTRACT(EPOCH FROM min(attempted_at) + make_interval(mins => $3::int) - now())::float8
@@ -169,7 +169,7 @@ pub async fn login_attempt(
     if window.from_source > settings.login_max_failures
         || window.from_all > settings.login_max_failures_per_email
     {
-        sqlx::query!("DELETE FROM login_attempts WHERE id = $1", id)
+        crate::db_query!("DELETE FROM login_attempts WHERE id = $1", id)
             .execute(pool)
             .await?;
         return Err(refused(window.retry_after_secs));
@@ -180,7 +180,7 @@ pub async fn login_attempt(
 /// A successful login forgets that source's failures for the email (a stranger's stay
 /// counted against the per-email ceiling).
 pub async fn login_succeeded(pool: &PgPool, email: &str, source_ip: Option<&str>) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM login_attempts WHERE email = $1 AND source_ip IS NOT DISTINCT FROM $2::text::inet",
         email,
         source_ip
@@ -193,7 +193,7 @@ pub async fn login_succeeded(pool: &PgPool, email: &str, source_ip: Option<&str>
 /// Proving the account's ownership again (a password reset or change) lifts every lock
 /// on its email.
 pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
-    sqlx::query!("DELETE FROM login_attempts WHERE email = lower($1)", email)
+    crate::db_query!("DELETE FROM login_attempts WHERE email = lower($1)", email)
         .execute(conn)
         .await?;
     Ok(())
@@ -201,7 +201,7 @@ pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
 
 /// Housekeeping: deletes up to `limit` login attempts older than a day (no window is longer).
 pub async fn delete_old_attempts(pool: &PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM login_attempts WHERE id IN (
              SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
         limit
@@ -213,7 +213,7 @@ pub async fn delete_old_attempts(pool: &PgPool, limit: i64) -> Result<u64> {
 
 /// Housekeeping: deletes up to `limit` rate-limit hits older than a day.
 pub async fn delete_old_hits(pool: &PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM rate_limit_hits WHERE id IN (
              SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)",
         limit

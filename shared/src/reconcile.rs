@@ -161,7 +161,9 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
 pub async fn run(conn: &mut PgConnection) -> Result<Vec<Drift>> {
     let mut drifts = Vec::new();
     for (name, _, sql) in CHECKS {
-        let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+        let rows: Vec<(Uuid, i64, i64)> = crate::db::Stmt(sqlx::query_as(sql))
+            .fetch_all(&mut *conn)
+            .await?;
         drifts.extend(rows.into_iter().map(|(user_id, expected, actual)| Drift {
             check: (*name).to_owned(),
             user_id,

@@ -29,7 +29,7 @@ pub async fn pay_due(
     if referees.is_empty() {
         return Ok(());
     }
-    let due = sqlx::query!(
+    let due = crate::db_query!(
         r#"SELECT u.id, referrer.id AS referrer_id,
                   referrer.deleted_at IS NULL AND referrer.is_active AS "referrer_live!"
            FROM users u JOIN users referrer ON referrer.id = u.referred_by_user_id
@@ -59,7 +59,7 @@ pub async fn pay_due(
     referrers.sort_unstable();
     referrers.dedup();
     ledger::lock_wallets(conn, &referrers).await?;
-    let paid_this_month: std::collections::HashMap<Uuid, i64> = sqlx::query!(
+    let paid_this_month: std::collections::HashMap<Uuid, i64> = crate::db_query!(
         r#"SELECT t.user_id, count(*) AS "paid!" FROM coin_transactions t
            WHERE t.user_id = ANY($1) AND t.reference_type = 'referral' AND t.reference_id <> t.user_id
              AND t.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'

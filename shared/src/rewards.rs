@@ -55,7 +55,7 @@ pub async fn list(
         Some(c) => pagination::decode(c)?,
         None => (i32::MIN, Uuid::nil()),
     };
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT id, name, description, coin_price, retail_price, image_url, category, stock_quantity,
                   stock_quantity > 0 AS "in_stock!", popularity_rank
            FROM reward_products
@@ -90,7 +90,7 @@ pub async fn list(
 
 /// An active product; inactive and unknown products are `404` alike.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Product> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         Product,
         r#"SELECT id, name, description, coin_price, retail_price, image_url, category, stock_quantity,
                   stock_quantity > 0 AS "in_stock!"
@@ -119,7 +119,7 @@ pub async fn update(
     changes: &ProductChanges,
 ) -> Result<(AdminProduct, AdminProduct)> {
     let before = lock(conn, id).await?;
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE reward_products SET
                coin_price = COALESCE($2, coin_price),
                coin_price_pinned = coin_price_pinned OR $2::int8 IS NOT NULL,
@@ -155,7 +155,7 @@ pub async fn admin_view(conn: &mut PgConnection, id: Uuid) -> Result<AdminProduc
 
 /// Any product, active or not, as admins see it, locked for the caller's transaction.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<AdminProduct> {
-    let r = sqlx::query!(
+    let r = crate::db_query!(
         r#"SELECT id, name, description, coin_price, retail_price, image_url, category, stock_quantity,
                   is_active, admin_hidden, coin_price_pinned, popularity_rank, shopify_product_id,
                   shopify_variant_id, synced_at
@@ -223,7 +223,7 @@ pub async fn apply_catalog(
     // A misconfigured token or scope can answer with an empty catalog; taking that at its
     // word would hide every reward. Refuse, loudly, and change nothing.
     if rewards.is_empty() {
-        let listed = sqlx::query_scalar!(
+        let listed = crate::db_query_scalar!(
             r#"SELECT count(*) AS "n!" FROM reward_products WHERE shopify_variant_id IS NOT NULL AND is_active"#
         )
         .fetch_one(&mut *conn)
@@ -236,7 +236,7 @@ pub async fn apply_catalog(
     }
     // Lock the synced catalog in id order, the order orders lock products in, so a sync
     // and a multi-product order cannot deadlock.
-    sqlx::query!(
+    crate::db_query!(
         "SELECT 1 AS locked FROM reward_products WHERE shopify_variant_id IS NOT NULL ORDER BY id FOR UPDATE"
     )
     .fetch_all(&mut *conn)
@@ -251,7 +251,7 @@ pub async fn apply_catalog(
     let images: Vec<Option<&str>> = rewards.iter().map(|r| r.image_url.as_deref()).collect();
     let categories: Vec<Option<&str>> = rewards.iter().map(|r| r.category.as_deref()).collect();
     let active: Vec<bool> = rewards.iter().map(|r| r.active).collect();
-    let upserted = sqlx::query!(
+    let upserted = crate::db_query!(
         r#"WITH input AS (
                SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int4[],
                                     $7::text[], $8::text[], $9::bool[])
@@ -294,7 +294,7 @@ pub async fn apply_catalog(
     )
     .fetch_one(&mut *conn)
     .await?;
-    let deactivated = sqlx::query!(
+    let deactivated = crate::db_query!(
         "UPDATE reward_products SET is_active = false, synced_at = now(), updated_at = now()
          WHERE shopify_variant_id IS NOT NULL AND is_active AND NOT (shopify_variant_id = ANY($1))",
         &variant_ids as &[&str]
@@ -313,7 +313,7 @@ pub async fn apply_catalog(
 /// id order); a stock that would go negative is `409 out_of_stock` (the CHECK backs the
 /// caller's own check).
 pub async fn take_stock(conn: &mut PgConnection, ids: &[Uuid], quantities: &[i32]) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE reward_products p SET stock_quantity = p.stock_quantity - l.quantity, updated_at = now()
          FROM UNNEST($1::uuid[], $2::int4[]) AS l(product_id, quantity) WHERE p.id = l.product_id",
         ids,
@@ -326,7 +326,7 @@ pub async fn take_stock(conn: &mut PgConnection, ids: &[Uuid], quantities: &[i32
 
 /// A cancelled order's units return to the stock, its products locked in id order first.
 pub async fn return_stock(conn: &mut PgConnection, order_id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "WITH locked AS (
              SELECT p.id FROM reward_products p
              WHERE p.id IN (SELECT product_id FROM order_items WHERE order_id = $1)

@@ -78,7 +78,7 @@ pub async fn issue(
     amr: &[String],
 ) -> Result<String> {
     let token = secret_token::generate();
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO refresh_tokens (user_id, token, family_id, expires_at, amr) VALUES ($1, $2, $3, $4, $5)",
         user_id,
         digest(&token),
@@ -110,7 +110,7 @@ pub enum Rotation {
 /// caller must commit that revocation even though the request fails.
 pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
     let hash = digest(token);
-    let used = sqlx::query!(
+    let used = crate::db_query!(
         r#"UPDATE refresh_tokens SET rotated_at = now()
            WHERE token = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
            RETURNING user_id, family_id, amr"#,
@@ -125,7 +125,7 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
             amr: row.amr,
         });
     }
-    let reused = sqlx::query_scalar!(
+    let reused = crate::db_query_scalar!(
         "SELECT family_id FROM refresh_tokens WHERE token = $1 AND rotated_at IS NOT NULL",
         hash
     )
@@ -133,7 +133,7 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
     .await?;
     match reused {
         Some(family) => {
-            sqlx::query!(
+            crate::db_query!(
                 "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
                 family
             )
@@ -148,7 +148,7 @@ pub async fn rotate(conn: &mut PgConnection, token: &str) -> Result<Rotation> {
 
 /// Revokes one token (logout). Unknown tokens are ignored: logout always succeeds.
 pub async fn revoke(conn: &mut PgConnection, token: &str) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE token = $1 AND revoked_at IS NULL",
         digest(token)
     )
@@ -158,7 +158,7 @@ pub async fn revoke(conn: &mut PgConnection, token: &str) -> Result<()> {
 }
 
 pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
         user_id
     )
@@ -170,7 +170,7 @@ pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
 /// Housekeeping: deletes up to `limit` refresh tokens expired over a day ago (a day of
 /// grace keeps reuse detection for clocks that disagree) or revoked over 30 days ago.
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM refresh_tokens WHERE id IN (
              SELECT id FROM refresh_tokens
              WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'

@@ -199,7 +199,7 @@ pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, S
 
 /// Loads every setting in one query.
 pub async fn load(conn: &mut PgConnection) -> Result<Settings> {
-    let rows = sqlx::query!("SELECT key, value FROM settings")
+    let rows = crate::db_query!("SELECT key, value FROM settings")
         .fetch_all(conn)
         .await?;
     let map: HashMap<String, String> = rows.into_iter().map(|r| (r.key, r.value)).collect();
@@ -267,7 +267,7 @@ impl Setting {
 
 /// Every setting, by key.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Setting>> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings ORDER BY key"
     )
     .fetch_all(conn)
@@ -298,7 +298,7 @@ pub fn check(key: &str, value: &serde_json::Value) -> Result<(&'static SettingDe
 
 /// One setting as admins see it.
 pub async fn get(conn: &mut PgConnection, key: &str) -> Result<Setting> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1",
         key
     )
@@ -324,14 +324,14 @@ pub async fn update(
     admin_id: uuid::Uuid,
 ) -> Result<(Setting, Setting)> {
     let (_, canonical) = check(key, value)?;
-    let before = sqlx::query!(
+    let before = crate::db_query!(
         "SELECT key, value, description, updated_at, updated_by_admin_id FROM settings WHERE key = $1 FOR UPDATE",
         key
     )
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
-    let after = sqlx::query!(
+    let after = crate::db_query!(
         "UPDATE settings SET value = $2, updated_by_admin_id = $3, updated_at = now() WHERE key = $1
          RETURNING key, value, description, updated_at, updated_by_admin_id",
         key,

@@ -20,7 +20,7 @@ pub struct Day {
 
 /// `daily_step_summary` for `from..=to`, oldest first; days without records are absent.
 pub async fn daily(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<Vec<Day>> {
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         Day,
         r#"SELECT recorded_date AS "date!", active_users AS "active_users!", total_steps AS "total_steps!",
                   avg_steps AS "avg_steps!", max_steps AS "max_steps!", verified_steps AS "verified_steps!",
@@ -44,7 +44,7 @@ pub struct ActiveUsers {
 }
 
 pub async fn active_users(conn: &mut PgConnection) -> Result<ActiveUsers> {
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         ActiveUsers,
         r#"SELECT count(*) AS "total!",
                   count(*) FILTER (WHERE last_synced_at > now() - interval '1 day') AS "synced_last_day!",
@@ -78,7 +78,7 @@ pub struct MyStats {
 }
 
 pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<MyStats> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         MyStats,
         r#"SELECT total_steps AS "total_steps!", days_tracked AS "days_tracked!",
                   avg_daily_steps AS "avg_daily_steps!", best_day_steps AS "best_day_steps!",

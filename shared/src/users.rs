@@ -62,7 +62,7 @@ pub struct User {
 
 /// A live (not deleted) user.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         User,
         r#"SELECT id, email, full_name, phone, country_code, profile_picture_url, bio,
                   user_timezone(users.*) AS "timezone!",
@@ -82,7 +82,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
 /// A time zone name must be one Postgres knows too (chrono's tz database and the
 /// server's can differ by a release): every day boundary is computed in SQL with it.
 pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
-    let known = sqlx::query_scalar!(
+    let known = crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS "known!""#,
         name
     )
@@ -101,7 +101,7 @@ pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
 /// The user's local date today (their time zone defines their calendar day; a pending
 /// change counts from the local midnight it waits for).
 pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {
-    let tz = sqlx::query_scalar!(
+    let tz = crate::db_query_scalar!(
         r#"SELECT user_timezone(users.*) AS "tz!" FROM users WHERE id = $1"#,
         id
     )
@@ -115,7 +115,7 @@ pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::Na
 /// each access token signed with the old one is refused at its next use. The caller ends
 /// the sessions and mailed tokens in the same transaction (`accounts::end_everything`).
 pub async fn bump_credential_version(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE users SET credential_version = credential_version + 1, updated_at = now() WHERE id = $1",
         id
     )
@@ -130,7 +130,7 @@ pub struct Locked {
 }
 
 pub async fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Locked> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         Locked,
         "SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
         id
@@ -144,10 +144,10 @@ pub async fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Locked> {
 /// it), every piece of personal data goes, the email is free to register again
 /// (uniqueness only covers live accounts), and the zone history is forgotten.
 pub async fn anonymise(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM timezone_periods WHERE user_id = $1", id)
+    crate::db_query!("DELETE FROM timezone_periods WHERE user_id = $1", id)
         .execute(&mut *conn)
         .await?;
-    let deleted = sqlx::query!(
+    let deleted = crate::db_query!(
         r#"UPDATE users SET
                email = 'deleted-' || id || '@deleted.invalid',
                password_hash = NULL, full_name = 'Deleted user', phone = NULL, country_code = NULL,
@@ -166,7 +166,7 @@ pub async fn anonymise(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 
 /// The first zone of a new account: its days count there from now.
 pub async fn start_zone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, now(), $2)",
         id,
         timezone
@@ -178,7 +178,7 @@ pub async fn start_zone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Re
 
 /// A sign-in happened now.
 pub async fn touch_login(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!("UPDATE users SET last_login_at = now() WHERE id = $1", id)
+    crate::db_query!("UPDATE users SET last_login_at = now() WHERE id = $1", id)
         .execute(conn)
         .await?;
     Ok(())
@@ -186,7 +186,7 @@ pub async fn touch_login(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 
 /// A sync happened at `at`.
 pub async fn touch_sync(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> Result<()> {
-    sqlx::query!("UPDATE users SET last_synced_at = $2 WHERE id = $1", id, at)
+    crate::db_query!("UPDATE users SET last_synced_at = $2 WHERE id = $1", id, at)
         .execute(conn)
         .await?;
     Ok(())
@@ -194,7 +194,7 @@ pub async fn touch_sync(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) ->
 
 /// Credited steps join the accounts' lifetime totals (crediting, under the wallets' locks).
 pub async fn add_steps(conn: &mut PgConnection, ids: &[Uuid], steps: &[i64]) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
         ids,
@@ -210,7 +210,7 @@ pub async fn mark_referral_rewarded(conn: &mut PgConnection, ids: &[Uuid]) -> Re
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE users SET referral_rewarded_at = now() WHERE id = ANY($1) AND referral_rewarded_at IS NULL",
         ids
     )
@@ -230,7 +230,7 @@ pub const TIMEZONE_CHANGE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 /// to tell the dates the account lived through from the ones a jump skipped.
 pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Result<()> {
     check_timezone(conn, timezone).await?;
-    let current = sqlx::query!(
+    let current = crate::db_query!(
         r#"SELECT user_timezone(users.*) AS "effective!",
                   CASE WHEN next_timezone_from > now() THEN next_timezone END AS pending,
                   timezone_changed_at,
@@ -258,7 +258,7 @@ pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) 
             ));
         }
     }
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE users SET timezone = $2, next_timezone = $3, next_timezone_from = $4,
                           timezone_changed_at = now(), updated_at = now()
          WHERE id = $1",
@@ -269,7 +269,7 @@ pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) 
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO timezone_periods (user_id, effective_from, timezone) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, effective_from) DO UPDATE SET timezone = EXCLUDED.timezone",
         id,
@@ -326,7 +326,7 @@ pub async fn update_profile(
     if let Some(tz) = &patch.timezone {
         change_timezone(conn, id, tz).await?;
     }
-    let updated = sqlx::query!(
+    let updated = crate::db_query!(
         r#"UPDATE users SET
                full_name = COALESCE($2, full_name),
                phone = CASE WHEN $3 THEN $4 ELSE phone END,

@@ -18,7 +18,7 @@ pub struct Wallet {
 }
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         Wallet,
         "SELECT available_coins, frozen_coins, total_earned, total_spent, last_updated FROM wallets WHERE user_id = $1",
         user_id
@@ -40,7 +40,7 @@ pub async fn transactions(
         Some(c) => pagination::decode(c)?,
         None => i64::MAX,
     };
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT id, amount, transaction_type, reference_type, reference_id, description, balance_before,
                   balance_after, created_at, user_seq
            FROM coin_transactions

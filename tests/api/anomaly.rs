@@ -159,7 +159,7 @@ async fn training_is_reproducible_stored_judged_and_chosen_by_setting() {
     let mut settings = Settings::defaults();
     settings.anomaly_model_weight = 0;
     assert!(
-        anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+        anomaly::in_use(&mut t.pool.begin().await.unwrap(), &settings)
             .await
             .unwrap()
             .is_none()
@@ -167,7 +167,7 @@ async fn training_is_reproducible_stored_judged_and_chosen_by_setting() {
     // The shipped weight: the newest, or the version an admin rolled back to.
     let mut settings = Settings::defaults();
     assert_eq!(
-        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+        *anomaly::in_use(&mut t.pool.begin().await.unwrap(), &settings)
             .await
             .unwrap()
             .unwrap(),
@@ -175,7 +175,7 @@ async fn training_is_reproducible_stored_judged_and_chosen_by_setting() {
     );
     settings.anomaly_model_version = i64::from(v1);
     assert_eq!(
-        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+        *anomaly::in_use(&mut t.pool.begin().await.unwrap(), &settings)
             .await
             .unwrap()
             .unwrap(),
@@ -341,7 +341,7 @@ async fn a_fresh_deployment_runs_on_the_rules_until_its_first_model_then_uses_it
         "the model ships switched on"
     );
     assert!(
-        anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+        anomaly::in_use(&mut t.pool.begin().await.unwrap(), &settings)
             .await
             .unwrap()
             .is_none(),
@@ -365,7 +365,7 @@ async fn a_fresh_deployment_runs_on_the_rules_until_its_first_model_then_uses_it
         )
     );
     assert_eq!(
-        *anomaly::in_use(&mut t.pool.acquire().await.unwrap(), &settings)
+        *anomaly::in_use(&mut t.pool.begin().await.unwrap(), &settings)
             .await
             .unwrap()
             .unwrap(),

@@ -66,6 +66,10 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("FieldError", "error"),
     // The crate root gathers the areas' constraint refusals for `error`.
     ("CONSTRAINTS", "error"),
+    // Statements: sqlx's macros wrapped (`db::Stmt`).
+    ("db_query", "db"),
+    ("db_query_as", "db"),
+    ("db_query_scalar", "db"),
 ];
 
 /// Each top-level module of `shared/src` and the top-level modules its code names as
@@ -409,4 +413,48 @@ fn the_readme_shows_the_floors_the_test_checks() {
         .map(|f| f.iter().map(|m| (*m).to_owned()).collect())
         .collect();
     assert_eq!(rows, expected, "README.md's floors differ from FLOORS");
+}
+
+/// Every statement of the domain and the functions goes through `db::Stmt` (unnamed, in a
+/// transaction): a `sqlx::query` anywhere else would be a named statement or one outside
+/// a transaction, which a transaction pooler breaks.
+#[test]
+fn every_statement_goes_through_the_one_wrapper() {
+    let mut raw = Vec::new();
+    for root in ["shared/src", "functions/src"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root);
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("db.rs") {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                let code = source.split("#[cfg(test)]").next().unwrap();
+                for (n, line) in code.lines().enumerate() {
+                    let line = line.split("//").next().unwrap();
+                    // Statements without arguments go out as one simple-protocol message:
+                    // nothing prepared, nothing between round trips. The health check's
+                    // `SELECT 1` and the migrations' own count are such.
+                    let simple = line.contains("sqlx::query_scalar::<_, i32>(\"SELECT 1\")")
+                        || line.contains(
+                            "sqlx::query_scalar::<_, i64>(\"SELECT count(*) FROM _sqlx_migrations",
+                        );
+                    let wrapped = line.contains("Stmt(sqlx::query") || simple;
+                    if (line.contains("sqlx::query") && !wrapped) || line.contains(".acquire()") {
+                        raw.push(format!("{}:{}", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        raw.is_empty(),
+        "statements outside db::Stmt or connections outside a transaction: {raw:#?}"
+    );
 }

@@ -154,7 +154,7 @@ async fn sync_tokens_and_device_ids_with_control_characters_are_refused() {
 #[tokio::test]
 async fn time_zones_must_be_known_to_the_database_too() {
     let t = TestApp::new().await;
-    let mut conn = t.pool.acquire().await.unwrap();
+    let mut conn = t.pool.begin().await.unwrap();
     assert!(fitkart::users::check_timezone(&mut conn, "Europe/Berlin")
         .await
         .is_ok());

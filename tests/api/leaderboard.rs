@@ -340,7 +340,7 @@ async fn reconciliation_finds_a_board_total_that_drifted_from_the_step_records()
     .execute(&t.pool)
     .await
     .unwrap();
-    let mut conn = t.pool.acquire().await.unwrap();
+    let mut conn = t.pool.begin().await.unwrap();
     let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
     assert_eq!(drifts.len(), 1, "{drifts:?}");
     assert_eq!(drifts[0].check, "leaderboard_totals");

@@ -564,10 +564,11 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
         data: json!({"streak_days": 2, "steps_today": 0, "goal": 10000}),
         expires_at: Some(seven_pm + Duration::hours(4)),
     };
-    let mut conn = w.t.pool.acquire().await.unwrap();
-    fitkart::notifications::record(&mut conn, &[late])
+    let mut tx = w.t.pool.begin().await.unwrap();
+    fitkart::notifications::record(&mut tx, &[late])
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let next_morning = w
         .dispatch_and_deliver_twice(seven_pm + Duration::hours(13))
         .await;

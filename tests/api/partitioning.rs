@@ -241,7 +241,7 @@ async fn assert_moved_over(pool: &PgPool, before: &(i64, String, String), bound:
             .await
             .unwrap();
     assert_eq!(summarized, 1);
-    let mut conn = pool.acquire().await.unwrap();
+    let mut conn = pool.begin().await.unwrap();
     let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
     assert!(
         drifts.iter().all(|d| d.check == "leaderboard_totals"),

@@ -540,7 +540,7 @@ async fn a_team_scores_the_average_of_its_active_members_each_day_capped() {
         .collect();
     assert_eq!(names, ["Early Birds", "Many Feet"]);
     assert_eq!(boards.body["mine"][0]["rank"], 1);
-    let reconciled = fitkart::reconcile::run(&mut t.pool.acquire().await.unwrap())
+    let reconciled = fitkart::reconcile::run(&mut t.pool.begin().await.unwrap())
         .await
         .unwrap();
     assert!(reconciled.is_empty(), "{reconciled:?}");

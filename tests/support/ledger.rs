@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 
 pub async fn assert_invariants(pool: &PgPool) {
-    let mut conn = pool.acquire().await.unwrap();
+    let mut conn = pool.begin().await.unwrap();
     let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
     assert!(
         drifts.is_empty(),

@@ -53,7 +53,7 @@ pub async fn search(
         None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
     };
     let pattern = q.map(like_prefix);
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT u.id, u.email, u.full_name, u.role AS "role: Role", u.is_active, u.total_steps, u.created_at,
                   u.last_login_at, u.last_synced_at, w.available_coins, w.frozen_coins, w.total_earned,
                   w.total_spent, w.last_updated

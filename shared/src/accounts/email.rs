@@ -48,7 +48,9 @@ pub async fn send_verification(
 /// `POST /v1/auth/email/resend`: a new verification mail (the older link stops working).
 pub async fn resend(app: &App, user_id: Uuid, source_ip: Option<&str>) -> Result<()> {
     let pool = app.db().await?;
-    let user = users::get(&mut *pool.acquire().await?, user_id).await?;
+    let mut tx = pool.begin().await?;
+    let user = users::get(&mut tx, user_id).await?;
+    tx.commit().await?;
     if user.email_verified {
         return Err(Error::conflict(
             "already_verified",
@@ -90,7 +92,7 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
             if !redeemed.proves(&account) {
                 return Err(tokens::stale());
             }
-            sqlx::query!(
+            crate::db_query!(
                 "UPDATE users SET email_verified = TRUE, updated_at = now() WHERE id = $1",
                 redeemed.user_id
             )
@@ -99,7 +101,7 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         }
         Purpose::ChangeEmail => {
             // A live account that took the address meanwhile makes this a 409 email_taken.
-            sqlx::query!(
+            crate::db_query!(
                 "UPDATE users SET email = $2, email_verified = TRUE, updated_at = now() WHERE id = $1",
                 redeemed.user_id,
                 redeemed.email
@@ -134,7 +136,9 @@ pub async fn request_change(
     source_ip: Option<&str>,
 ) -> Result<()> {
     let pool = app.db().await?;
-    let account = Credentials::by_id(&mut *pool.acquire().await?, user_id).await?;
+    let mut tx = pool.begin().await?;
+    let account = Credentials::by_id(&mut tx, user_id).await?;
+    tx.commit().await?;
     password::check(
         app,
         Some(&account),
@@ -146,7 +150,7 @@ pub async fn request_change(
     if account.email.to_lowercase() == new_email.key() {
         return Err(Error::invalid("email", "is already your email"));
     }
-    let taken = sqlx::query_scalar!(
+    let taken = crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND deleted_at IS NULL) AS "taken!""#,
         new_email.key()
     )

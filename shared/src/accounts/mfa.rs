@@ -63,7 +63,7 @@ pub async fn begin(pool: &PgPool, user_id: Uuid, email: &str) -> Result<Enrolmen
     let mut bytes = [0u8; 20];
     rand::rng().fill_bytes(&mut bytes);
     let secret = Secret::from(bytes).to_base32();
-    let stored = sqlx::query_scalar!(
+    let stored = crate::db_query_scalar!(
         r#"INSERT INTO mfa_totp (user_id, secret) VALUES ($1, $2)
            ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now(), last_used_step = NULL
            WHERE mfa_totp.confirmed_at IS NULL
@@ -97,7 +97,7 @@ pub fn enrolment(secret: &str, email: &str) -> Result<Enrolment> {
 /// code, `409 mfa_not_started` without an enrolment under way.
 pub async fn confirm(pool: &PgPool, user_id: Uuid, code: &str) -> Result<Vec<String>> {
     ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
-    let pending = sqlx::query!(
+    let pending = crate::db_query!(
         r#"SELECT t.secret, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id
            WHERE t.user_id = $1 AND t.confirmed_at IS NULL"#,
         user_id
@@ -119,7 +119,7 @@ pub async fn confirm(pool: &PgPool, user_id: Uuid, code: &str) -> Result<Vec<Str
         .map(|c| secret_token::digest(&normalise_recovery(c)))
         .collect();
     let mut tx = pool.begin().await?;
-    let confirmed = sqlx::query!(
+    let confirmed = crate::db_query!(
         "UPDATE mfa_totp SET confirmed_at = now(), last_used_step = $2
          WHERE user_id = $1 AND confirmed_at IS NULL AND secret = $3",
         user_id,
@@ -132,10 +132,10 @@ pub async fn confirm(pool: &PgPool, user_id: Uuid, code: &str) -> Result<Vec<Str
         // Restarted or confirmed by a concurrent request meanwhile.
         return Err(invalid_code());
     }
-    sqlx::query!("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, UNNEST($2::text[])",
         user_id,
         &digests
@@ -156,7 +156,7 @@ pub struct Status {
 }
 
 pub async fn status(pool: &PgPool, user_id: Uuid) -> Result<Status> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = $1) AS enrolled_at,
                   (SELECT count(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL) AS "left!""#,
         user_id
@@ -172,7 +172,7 @@ pub async fn status(pool: &PgPool, user_id: Uuid) -> Result<Status> {
 
 /// Whether the account has a confirmed authenticator.
 pub async fn enrolled(pool: &PgPool, user_id: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS "enrolled!""#,
         user_id
     )
@@ -189,7 +189,7 @@ pub async fn verify(pool: &PgPool, user_id: Uuid, code: &str) -> Result<()> {
     ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
     let digits = normalise_digits(code);
     let accepted = if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let Some(row) = sqlx::query!(
+        let Some(row) = crate::db_query!(
             r#"SELECT t.secret, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id
                WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL"#,
             user_id
@@ -202,7 +202,7 @@ pub async fn verify(pool: &PgPool, user_id: Uuid, code: &str) -> Result<()> {
         match totp(&row.secret, &row.email)?.check_current(&digits) {
             // The step moves forward only: the same code (or an older one) never passes twice.
             Some(step) => {
-                sqlx::query!(
+                crate::db_query!(
                     "UPDATE mfa_totp SET last_used_step = $2
                  WHERE user_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
                     user_id,
@@ -219,7 +219,7 @@ pub async fn verify(pool: &PgPool, user_id: Uuid, code: &str) -> Result<()> {
         if !enrolled(pool, user_id).await? {
             return Err(not_enrolled());
         }
-        sqlx::query!(
+        crate::db_query!(
             "UPDATE mfa_recovery_codes SET used_at = now()
              WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
             user_id,
@@ -309,10 +309,10 @@ pub fn code_at_step(secret: &str, step: i64) -> Result<String> {
 
 /// Forgets the account's authenticator and recovery codes (its deletion).
 pub async fn forget(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM mfa_totp WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM mfa_totp WHERE user_id = $1", user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query!("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
         .execute(conn)
         .await?;
     Ok(())

@@ -45,7 +45,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
     // A referral code that is already taken (one chance in ~10^11) just draws another.
     let mut user_id = None;
     for _ in 0..3 {
-        user_id = sqlx::query_scalar!(
+        user_id = crate::db_query_scalar!(
             r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
                                   referral_code, referred_by_user_id, last_login_at, auth_provider,
                                   provider_id, email_verified, signup_date)
@@ -130,7 +130,7 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
 
 /// Removes every Google and Apple identity linked to the account.
 pub async fn forget_identities(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM user_identities WHERE user_id = $1", id)
+    crate::db_query!("DELETE FROM user_identities WHERE user_id = $1", id)
         .execute(conn)
         .await?;
     Ok(())
@@ -144,7 +144,7 @@ pub async fn link_identity(
     subject: &str,
     email: Option<&str>,
 ) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO user_identities (user_id, provider, subject, email) VALUES ($1, $2, $3, $4)",
         id,
         provider,
@@ -167,7 +167,7 @@ pub async fn take_over(
     subject: &str,
 ) -> Result<()> {
     forget_identities(conn, id).await?;
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE users SET password_hash = NULL, auth_provider = $2, provider_id = $3,
                email_verified = TRUE, updated_at = now()
            WHERE id = $1"#,
@@ -203,10 +203,10 @@ pub async fn set_state(
     // Every change of who is an admin, and whether they are active, queues on one lock,
     // taken before any row: two admins switching each other off at once must not both
     // pass the last-admin check, nor wait on each other's rows.
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
+    crate::db_query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
         .execute(&mut *conn)
         .await?;
-    let current = sqlx::query!(
+    let current = crate::db_query!(
         r#"SELECT is_active, role AS "role: Role" FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
         id
     )
@@ -218,7 +218,7 @@ pub async fn set_state(
     let loses_admin =
         current.role == Role::Admin && current.is_active && (role != Role::Admin || !is_active);
     if loses_admin {
-        let others = sqlx::query_scalar!(
+        let others = crate::db_query_scalar!(
             r#"SELECT count(*) AS "n!" FROM users
                WHERE role = 'admin' AND is_active AND deleted_at IS NULL AND id <> $1"#,
             id
@@ -233,7 +233,7 @@ pub async fn set_state(
         }
     }
     // A grant through the API starts the new admin's 7 days before they may approve.
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE users SET is_active = $2, role = $3::text, updated_at = now(),
                           admin_granted_at = CASE WHEN $3::text = 'admin' AND role <> 'admin' THEN now()
                                                   WHEN $3::text <> 'admin' THEN NULL ELSE admin_granted_at END
@@ -271,10 +271,10 @@ pub const BOOTSTRAP_ADMINS: i64 = 2;
 /// the system as the actor (the operator ran the function); the account's sessions end,
 /// so its next sign-in carries the role. Returns the account's id.
 pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uuid> {
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
+    crate::db_query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
         .execute(&mut *conn)
         .await?;
-    let admins = sqlx::query_scalar!(
+    let admins = crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM users WHERE role = 'admin' AND is_active AND deleted_at IS NULL"#
     )
     .fetch_one(&mut *conn)
@@ -285,7 +285,7 @@ pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uui
             "The first admins exist already; another admin is made by a change request a second admin approves (PATCH /v1/admin/users/{id}).",
         ));
     }
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         "UPDATE users SET role = 'admin', is_active = true, updated_at = now()
          WHERE lower(email) = lower($1) AND deleted_at IS NULL AND role <> 'admin' RETURNING id",
         email

@@ -34,7 +34,7 @@ pub struct Credentials {
 impl Credentials {
     /// The live account with this lower-cased email, if any.
     pub async fn by_email(conn: &mut PgConnection, email_key: &str) -> Result<Option<Self>> {
-        Ok(sqlx::query_as!(
+        Ok(crate::db_query_as!(
             Credentials,
             r#"SELECT id, email, full_name, password_hash, is_active FROM users
                WHERE lower(email) = $1 AND deleted_at IS NULL"#,
@@ -46,7 +46,7 @@ impl Credentials {
 
     /// The live account `id` (the caller of an authenticated route).
     pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<Self> {
-        sqlx::query_as!(
+        crate::db_query_as!(
             Credentials,
             r#"SELECT id, email, full_name, password_hash, is_active FROM users
                WHERE id = $1 AND deleted_at IS NULL"#,
@@ -143,14 +143,14 @@ pub async fn reset(app: &App, token: &SecretString, new_password: &Password) -> 
         return Err(tokens::stale());
     }
     if !account.email_verified {
-        sqlx::query!(
+        crate::db_query!(
             "DELETE FROM user_identities WHERE user_id = $1",
             redeemed.user_id
         )
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE users SET password_hash = $2, email_verified = TRUE,
                auth_provider = CASE WHEN email_verified THEN auth_provider ELSE 'email' END,
                provider_id = CASE WHEN email_verified THEN provider_id ELSE NULL END,
@@ -211,7 +211,9 @@ pub async fn change(
     source_ip: Option<&str>,
 ) -> Result<Tokens> {
     let pool = app.db().await?;
-    let account = Credentials::by_id(&mut *pool.acquire().await?, user_id).await?;
+    let mut tx = pool.begin().await?;
+    let account = Credentials::by_id(&mut tx, user_id).await?;
+    tx.commit().await?;
     check(
         app,
         Some(&account),
@@ -231,7 +233,7 @@ pub async fn change(
     .await?;
     let hash = hashing::hash(new_password.expose().to_owned(), app.config.bcrypt_cost).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
         user_id,
         hash

@@ -45,7 +45,7 @@ pub async fn issue(
     email: &str,
 ) -> Result<String> {
     if purpose != Purpose::SecureAccount {
-        sqlx::query!(
+        crate::db_query!(
             "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
             user_id,
             purpose.as_str()
@@ -54,7 +54,7 @@ pub async fn issue(
         .await?;
     }
     let token = secret_token::generate();
-    sqlx::query!(
+    crate::db_query!(
         r#"INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at)
            VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))"#,
         user_id,
@@ -92,7 +92,7 @@ pub async fn redeem(
     purposes: &[Purpose],
 ) -> Result<Redeemed> {
     let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"UPDATE account_tokens SET used_at = now()
            WHERE token_hash = $1 AND purpose = ANY($2) AND used_at IS NULL AND expires_at > now()
            RETURNING user_id, purpose, email"#,
@@ -125,13 +125,13 @@ impl Redeemed {
     /// Locks the token's account, wallet first (the order every writer locks them in:
     /// confirming an email may pay a referral bonus). A deleted account is `stale`.
     pub async fn owner(&self, conn: &mut PgConnection) -> Result<Owner> {
-        sqlx::query!(
+        crate::db_query!(
             "SELECT user_id FROM wallets WHERE user_id = $1 FOR UPDATE",
             self.user_id
         )
         .fetch_optional(&mut *conn)
         .await?;
-        sqlx::query_as!(
+        crate::db_query_as!(
             Owner,
             "SELECT email, full_name, email_verified FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
             self.user_id
@@ -150,7 +150,7 @@ impl Redeemed {
 /// Voids every pending token that grants something (verification, email change, reset):
 /// what a credential change does. "This wasn't me" tokens stay usable.
 pub async fn void_pending(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM account_tokens WHERE user_id = $1 AND used_at IS NULL AND purpose <> 'secure_account'",
         user_id
     )
@@ -161,7 +161,7 @@ pub async fn void_pending(conn: &mut PgConnection, user_id: Uuid) -> Result<()> 
 
 /// Forgets every token of the account (its deletion).
 pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!("DELETE FROM account_tokens WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM account_tokens WHERE user_id = $1", user_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -169,7 +169,7 @@ pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
 
 /// Housekeeping: deletes up to `limit` mailed tokens used or expired over a day ago.
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM account_tokens WHERE id IN (
              SELECT id FROM account_tokens
              WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'

@@ -65,7 +65,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
         ratelimit::hit(app.db().await?, limit, ip).await?;
     }
     // A taken address is refused before anything counts against it.
-    let taken = sqlx::query_scalar!(
+    let taken = crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND deleted_at IS NULL) AS "taken!""#,
         input.email.key()
     )
@@ -97,7 +97,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
     let referrer = match &input.referral_code {
         None => None,
         Some(code) => Some(
-            sqlx::query_scalar!(
+            crate::db_query_scalar!(
                 "SELECT id FROM users WHERE referral_code = $1 AND deleted_at IS NULL",
                 code.to_ascii_uppercase()
             )
@@ -150,7 +150,9 @@ pub async fn login(
 ) -> Result<Session> {
     let pool = app.db().await?;
     let key = email.key();
-    let account = Credentials::by_email(&mut *pool.acquire().await?, &key).await?;
+    let mut tx = pool.begin().await?;
+    let account = Credentials::by_email(&mut tx, &key).await?;
+    tx.commit().await?;
     passwords::check(app, account.as_ref(), &key, password, source_ip).await?;
     let account = account.ok_or(Error::InvalidCredentials)?;
     let mut tx = pool.begin().await?;
@@ -227,8 +229,10 @@ pub async fn confirm_authenticator(
 }
 
 pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
-    let mut conn = app.db().await?.acquire().await?;
-    sessions::revoke(&mut conn, refresh_token).await
+    let mut tx = app.db().await?.begin().await?;
+    sessions::revoke(&mut tx, refresh_token).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Resolves a bearer token to a live, active account. The role comes from the database,
@@ -237,7 +241,7 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 /// on the one row every authenticated request reads.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
     let claims = app.jwt().await?.verify(bearer)?;
-    let account = sqlx::query!(
+    let account = crate::db_query!(
         r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
            WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
         claims.sub

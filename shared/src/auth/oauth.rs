@@ -99,7 +99,7 @@ pub async fn sign_in(
 ) -> Result<(Session, bool)> {
     let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
-    let known = sqlx::query!(
+    let known = crate::db_query!(
         r#"SELECT u.id, u.is_active FROM user_identities i JOIN users u ON u.id = i.user_id
            WHERE i.provider = $1 AND i.subject = $2 AND u.deleted_at IS NULL"#,
         provider.as_str(),
@@ -146,7 +146,7 @@ async fn first_sign_in(
         .filter(|e| !e.is_empty())
         .ok_or_else(|| Error::invalid("id_token", "carries no email address"))?;
     let verified = claims.email_verified();
-    let same_email = sqlx::query!(
+    let same_email = crate::db_query!(
         r#"SELECT id, is_active, email_verified FROM users
            WHERE lower(email) = lower($1) AND deleted_at IS NULL FOR UPDATE"#,
         email

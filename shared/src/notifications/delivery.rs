@@ -30,7 +30,7 @@ pub struct Dispatched {
 /// run. Queued rows are stamped in the same transaction as the send succeeded.
 pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<Dispatched> {
     let mut tx = app.db().await?.begin().await?;
-    let muted = sqlx::query!(
+    let muted = crate::db_query!(
         "UPDATE notifications n SET finished_at = $1, outcome = 'muted'
          FROM notification_preferences p
          WHERE n.finished_at IS NULL AND p.user_id = n.user_id AND n.kind = ANY(p.muted)",
@@ -39,7 +39,7 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<Dispatched> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let expired = sqlx::query!(
+    let expired = crate::db_query!(
         "UPDATE notifications SET finished_at = $1, outcome = 'expired'
          WHERE finished_at IS NULL AND expires_at <= $1",
         now
@@ -47,7 +47,7 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<Dispatched> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let due: Vec<String> = sqlx::query_scalar!(
+    let due: Vec<String> = crate::db_query_scalar!(
         "SELECT n.key FROM notifications n
          JOIN users u ON u.id = n.user_id
          LEFT JOIN notification_preferences p ON p.user_id = n.user_id
@@ -74,7 +74,7 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<Dispatched> {
             .map(|key| Delivery { key: key.clone() })
             .collect();
         queue::send(app.sqs().await, url, &messages).await?;
-        sqlx::query!(
+        crate::db_query!(
             "UPDATE notifications SET queued_at = $2 WHERE key = ANY($1)",
             &due,
             now
@@ -116,7 +116,7 @@ struct Claimed {
 /// device whose publish failed otherwise is released for the retry.
 async fn deliver(app: &App, key: &str) -> Result<String> {
     let mut tx = app.db().await?.begin().await?;
-    let Some(row) = sqlx::query!(
+    let Some(row) = crate::db_query!(
         "SELECT kind, data, finished_at FROM notifications WHERE key = $1 FOR UPDATE",
         key
     )
@@ -129,7 +129,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
     if row.finished_at.is_some() {
         return Ok("already delivered".into());
     }
-    let claimed: Vec<Claimed> = sqlx::query_as!(
+    let claimed: Vec<Claimed> = crate::db_query_as!(
         Claimed,
         "WITH claimed AS (
              INSERT INTO notification_deliveries (notification_key, device_id)
@@ -160,7 +160,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
         match published {
             Ok(out) => {
                 sent += 1;
-                sqlx::query!(
+                crate::db_query!(
                     "UPDATE notification_deliveries SET message_id = $3 WHERE notification_key = $1 AND device_id = $2",
                     key,
                     device.device_id,
@@ -175,7 +175,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
             {
                 // The app was uninstalled (or the token expired): stop pushing to it.
                 removed += 1;
-                sqlx::query!("DELETE FROM push_devices WHERE id = $1", device.device_id)
+                crate::db_query!("DELETE FROM push_devices WHERE id = $1", device.device_id)
                     .execute(app.db().await?)
                     .await?;
                 super::devices::delete_endpoints(app, std::slice::from_ref(&device.endpoint_arn))
@@ -184,7 +184,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
             Err(e) => {
                 retry += 1;
                 tracing::warn!(key, device = %device.device_id, error = ?e, "push not published");
-                sqlx::query!(
+                crate::db_query!(
                     "DELETE FROM notification_deliveries WHERE notification_key = $1 AND device_id = $2",
                     key,
                     device.device_id
@@ -201,7 +201,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
         )));
     }
     let outcome = format!("sent to {sent} device(s), {removed} disabled removed");
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE notifications SET finished_at = now(), outcome = $2 WHERE key = $1",
         key,
         outcome
@@ -241,7 +241,7 @@ pub fn payload(key: &str, kind: Kind, data: &Value) -> Result<String> {
 pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
     let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
-    let due = sqlx::query!(
+    let due = crate::db_query!(
         r#"WITH goal AS (SELECT $3::int8 AS steps),
            people AS (
                SELECT u.id, user_timezone(u.*) AS timezone, ($1 AT TIME ZONE user_timezone(u.*))::date AS today

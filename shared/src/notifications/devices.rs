@@ -122,7 +122,7 @@ pub async fn register(app: &App, user_id: Uuid, device: &NewDevice) -> Result<De
         .send()
         .await
         .map_err(|e| Error::Unavailable(format!("SNS SetEndpointAttributes: {e:?}")))?;
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"INSERT INTO push_devices (user_id, platform, token, endpoint_arn, app_version)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (platform, token) DO UPDATE
@@ -147,7 +147,7 @@ pub async fn register(app: &App, user_id: Uuid, device: &NewDevice) -> Result<De
 }
 
 pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Device>> {
-    sqlx::query!(
+    crate::db_query!(
         "SELECT id, platform, app_version, created_at, updated_at FROM push_devices
          WHERE user_id = $1 ORDER BY created_at, id",
         user_id
@@ -169,7 +169,7 @@ pub async fn list(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Device>>
 
 /// Removes one of the user's devices (someone else's is `404`) and its SNS endpoint.
 pub async fn remove(app: &App, user_id: Uuid, id: Uuid) -> Result<()> {
-    let arn = sqlx::query_scalar!(
+    let arn = crate::db_query_scalar!(
         "DELETE FROM push_devices WHERE id = $1 AND user_id = $2 RETURNING endpoint_arn",
         id,
         user_id
@@ -184,7 +184,7 @@ pub async fn remove(app: &App, user_id: Uuid, id: Uuid) -> Result<()> {
 /// The SNS endpoints of a user's devices (read before the account is deleted; the rows go
 /// with the account).
 pub async fn endpoints_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         "SELECT endpoint_arn FROM push_devices WHERE user_id = $1",
         user_id
     )

@@ -77,7 +77,7 @@ pub async fn record(conn: &mut PgConnection, notices: &[Notice]) -> Result<()> {
     let kinds: Vec<&str> = notices.iter().map(|n| n.kind.as_str()).collect();
     let data: Vec<Value> = notices.iter().map(|n| n.data.clone()).collect();
     let expires: Vec<Option<DateTime<Utc>>> = notices.iter().map(|n| n.expires_at).collect();
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO notifications (key, user_id, kind, data, expires_at)
          SELECT q.key, q.user_id, q.kind, q.data, COALESCE(q.expires_at, now() + interval '1 day')
          FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::timestamptz[])
@@ -108,7 +108,7 @@ pub async fn record_coins(
     let users: Vec<Uuid> = credited.iter().map(|c| c.0).collect();
     let days: Vec<NaiveDate> = credited.iter().map(|c| c.1).collect();
     let coins: Vec<i64> = credited.iter().map(|c| c.2).collect();
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO notifications AS n (key, user_id, kind, data)
          SELECT 'coins_credited:' || q.user_id || ':' || q.day, q.user_id, 'coins_credited',
                 jsonb_build_object('date', q.day, 'coins', sum(q.coins))
@@ -283,7 +283,7 @@ pub struct Delivery {
 /// Housekeeping: deletes up to `limit` notifications finished (sent, muted, expired)
 /// over 30 days ago, with their per-device deliveries.
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM notifications WHERE key IN (
              SELECT key FROM notifications WHERE finished_at < now() - interval '30 days' LIMIT $1)",
         limit
@@ -298,16 +298,16 @@ pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
 /// account either way: the rows are gone).
 pub async fn forget_user(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<String>> {
     let endpoints = devices::endpoints_of(conn, user_id).await?;
-    sqlx::query!("DELETE FROM push_devices WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM push_devices WHERE user_id = $1", user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM notification_preferences WHERE user_id = $1",
         user_id
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("DELETE FROM notifications WHERE user_id = $1", user_id)
+    crate::db_query!("DELETE FROM notifications WHERE user_id = $1", user_id)
         .execute(conn)
         .await?;
     Ok(endpoints)

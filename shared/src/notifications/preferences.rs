@@ -94,7 +94,7 @@ impl Changes {
 }
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Preferences> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"SELECT user_timezone(u.*) AS "timezone!", p.muted AS "muted?", p.quiet_start, p.quiet_end
            FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id WHERE u.id = $1"#,
         user_id
@@ -141,7 +141,7 @@ pub async fn update(
         Some(None) => (true, None, None),
         Some(Some((start, end))) => (true, Some(start), Some(end)),
     };
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO notification_preferences AS p (user_id, muted, quiet_start, quiet_end)
          VALUES ($1, ARRAY(SELECT DISTINCT unnest($2::text[]) ORDER BY 1), $4, $5)
          ON CONFLICT (user_id) DO UPDATE SET

@@ -101,7 +101,7 @@ pub struct AdminOrder {
 /// Orders with their lines, in the order of `ids`.
 async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> {
     let mut items: HashMap<Uuid, Vec<OrderItem>> = HashMap::new();
-    for row in sqlx::query!(
+    for row in crate::db_query!(
         "SELECT order_id, product_id, product_name, quantity, coin_price_at_purchase, total_coins
          FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
         ids
@@ -118,7 +118,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<AdminOrder>> 
         });
     }
     let mut orders: HashMap<Uuid, AdminOrder> = HashMap::new();
-    for r in sqlx::query!(
+    for r in crate::db_query!(
         "SELECT o.id, o.user_id, u.email, o.order_code, o.status, o.total_coins, o.shipping_address,
                 o.tracking_number, o.carrier, o.notes, o.shopify_order_id, o.created_at, o.updated_at, o.shipped_at, o.delivered_at,
                 o.cancelled_at, o.refunded_at
@@ -180,7 +180,7 @@ pub async fn list(
         Some(c) => pagination::decode(c)?,
         None => (DateTime::<Utc>::MAX_UTC, Uuid::max()),
     };
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         "SELECT id, created_at FROM orders
          WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)
            AND (created_at, id) < ($3, $4)
@@ -201,7 +201,7 @@ pub async fn list(
 /// A deleted account's settled orders keep only the country of their address (orders
 /// still on their way keep it: the goods must arrive).
 pub async fn redact_settled_addresses(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE orders SET shipping_address = jsonb_build_object(
                  'name', 'Deleted user', 'line1', 'redacted', 'city', 'redacted',
                  'postal_code', 'redacted', 'country', shipping_address->'country'),

@@ -17,7 +17,7 @@ use crate::{Error, FieldError, Result};
 pub async fn place(conn: &mut PgConnection, user_id: Uuid, order: &NewOrder) -> Result<Order> {
     let order_id = Uuid::new_v4();
     let total = reserve_stock(conn, order).await?;
-    let code = sqlx::query_scalar!(
+    let code = crate::db_query_scalar!(
         r#"INSERT INTO orders (id, user_id, order_code, total_coins, shipping_address)
            VALUES ($1, $2, 'FK-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-'
                                || lpad(nextval('order_code_seq')::text, 5, '0'), $3, $4)
@@ -50,7 +50,7 @@ pub async fn place(conn: &mut PgConnection, user_id: Uuid, order: &NewOrder) -> 
 /// and returns the order's total in coins.
 async fn reserve_stock(conn: &mut PgConnection, order: &NewOrder) -> Result<i64> {
     let ids: Vec<Uuid> = order.items.iter().map(|l| l.product_id).collect();
-    let products: HashMap<Uuid, (String, i64, i32)> = sqlx::query!(
+    let products: HashMap<Uuid, (String, i64, i32)> = crate::db_query!(
         "SELECT id, name, coin_price, stock_quantity FROM reward_products
          WHERE id = ANY($1) AND is_active ORDER BY id FOR UPDATE",
         &ids
@@ -96,7 +96,7 @@ async fn reserve_stock(conn: &mut PgConnection, order: &NewOrder) -> Result<i64>
 async fn insert_lines(conn: &mut PgConnection, order_id: Uuid, order: &NewOrder) -> Result<()> {
     let ids: Vec<Uuid> = order.items.iter().map(|l| l.product_id).collect();
     let quantities: Vec<i32> = order.items.iter().map(|l| l.quantity).collect();
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO order_items (order_id, line_no, product_id, product_name, quantity, coin_price_at_purchase,
                                   total_coins)
          SELECT $1, l.ord, p.id, p.name, l.quantity, p.coin_price, p.coin_price * l.quantity

@@ -209,7 +209,7 @@ pub async fn record_shopify_id(
     id: Uuid,
     shopify_id: &str,
 ) -> Result<bool> {
-    let recorded = sqlx::query!(
+    let recorded = crate::db_query!(
         "UPDATE orders SET shopify_order_id = $2, shopify_push_lease_until = NULL, updated_at = now()
          WHERE id = $1 AND shopify_order_id IS NULL",
         id,
@@ -237,7 +237,7 @@ pub async fn record_shopify_id(
 /// or confirmed order (someone else's is `404`); an admin may not move their own order
 /// (`403 own_account`).
 async fn apply(conn: &mut PgConnection, id: Uuid, actor: Actor, change: &Change) -> Result<Moved> {
-    let locked = sqlx::query_as!(
+    let locked = crate::db_query_as!(
         Locked,
         "SELECT id, user_id, status, total_coins, order_code FROM orders WHERE id = $1 FOR UPDATE",
         id
@@ -252,7 +252,7 @@ async fn apply(conn: &mut PgConnection, id: Uuid, actor: Actor, change: &Change)
     if to != from {
         settle(conn, &locked, to).await?;
     }
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE orders SET status = $2::text,
                 tracking_number = COALESCE($3, tracking_number),
                 notes = COALESCE($4, notes),
@@ -378,7 +378,7 @@ pub async fn confirm_automatically(conn: &mut PgConnection, id: Uuid) -> Result<
 
 /// Marks a push to Shopify in flight for `seconds` (a second delivery meanwhile waits).
 pub async fn lease_push(conn: &mut PgConnection, id: Uuid, seconds: f64) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE orders SET shopify_push_lease_until = now() + make_interval(secs => $2) WHERE id = $1",
         id,
         seconds
@@ -390,7 +390,7 @@ pub async fn lease_push(conn: &mut PgConnection, id: Uuid, seconds: f64) -> Resu
 
 /// Ends a push's lease early (it failed: the next delivery may try at once).
 pub async fn release_push(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE orders SET shopify_push_lease_until = NULL WHERE id = $1",
         id
     )

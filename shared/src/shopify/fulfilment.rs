@@ -88,8 +88,11 @@ pub async fn push(app: &App, order_id: Uuid) -> Result<Pushed> {
         Err(e) => {
             // Let the next delivery try at once instead of after the lease.
             let released = match app.db().await {
-                Ok(pool) => match pool.acquire().await {
-                    Ok(mut conn) => workflow::release_push(&mut conn, order_id).await,
+                Ok(pool) => match pool.begin().await {
+                    Ok(mut tx) => match workflow::release_push(&mut tx, order_id).await {
+                        Ok(()) => tx.commit().await.map_err(Into::into),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e.into()),
                 },
                 Err(e) => Err(e),
@@ -120,7 +123,7 @@ pub struct Pending {
 
 async fn claim(app: &App, order_id: Uuid) -> Result<Claim> {
     let mut tx = app.db().await?.begin().await?;
-    let Some(row) = sqlx::query!(
+    let Some(row) = crate::db_query!(
         r#"SELECT o.status, o.order_code, o.shipping_address, o.shopify_order_id, u.email,
                   o.shopify_push_requested_at IS NOT NULL AS "requested!",
                   COALESCE(o.shopify_push_lease_until > now(), false) AS "leased!"
@@ -156,7 +159,7 @@ async fn claim(app: &App, order_id: Uuid) -> Result<Claim> {
         )));
     }
     workflow::lease_push(&mut tx, order_id, LEASE_SECONDS).await?;
-    let lines = sqlx::query!(
+    let lines = crate::db_query!(
         "SELECT p.shopify_variant_id, oi.quantity, oi.product_name
          FROM order_items oi JOIN reward_products p ON p.id = oi.product_id
          WHERE oi.order_id = $1 ORDER BY oi.line_no",
@@ -301,7 +304,7 @@ async fn record(app: &App, order_id: Uuid, shopify_id: &str, found: bool) -> Res
 /// The hourly sweep: confirmed orders Shopify does not have yet (their message was never
 /// sent, or ended in the DLQ during an outage) are queued again. Returns how many.
 pub async fn requeue_unpushed(app: &App) -> Result<usize> {
-    let due: Vec<(Uuid, DateTime<Utc>)> = sqlx::query!(
+    let due: Vec<(Uuid, DateTime<Utc>)> = crate::db_query!(
         "SELECT id, shopify_push_requested_at AS \"requested_at!\" FROM orders
          WHERE shopify_push_requested_at IS NOT NULL AND shopify_order_id IS NULL
            AND shopify_push_requested_at < now() - make_interval(mins => $1)

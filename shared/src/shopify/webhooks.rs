@@ -99,7 +99,7 @@ pub async fn receive(
             "must be a JSON object (an order or a fulfilment)",
         ));
     }
-    let first_seen = sqlx::query_scalar!(
+    let first_seen = crate::db_query_scalar!(
         r#"INSERT INTO shopify_webhooks (webhook_id, topic, payload) VALUES ($1, $2, $3)
            ON CONFLICT (webhook_id) DO UPDATE SET webhook_id = EXCLUDED.webhook_id
            RETURNING processed_at IS NULL AS "pending!""#,
@@ -263,7 +263,7 @@ pub fn interpret(topic: Topic, payload: &Value) -> Result<Event, String> {
 /// retried (the database, or an order whose push has not recorded its Shopify id yet).
 pub async fn apply(app: &App, webhook_id: &str) -> Result<String> {
     let mut tx = app.db().await?.begin().await?;
-    let Some(row) = sqlx::query!(
+    let Some(row) = crate::db_query!(
         "SELECT topic, payload, processed_at, outcome FROM shopify_webhooks WHERE webhook_id = $1 FOR UPDATE",
         webhook_id
     )
@@ -289,7 +289,7 @@ pub async fn apply(app: &App, webhook_id: &str) -> Result<String> {
             None => (None, unmatched(&mut tx, &event).await?),
         },
     };
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE shopify_webhooks SET processed_at = now(), order_id = $2, outcome = $3 WHERE webhook_id = $1",
         webhook_id,
         order_id,
@@ -310,7 +310,7 @@ struct Found {
 
 /// Our order for the event, locked: by the code in its tags, else by the Shopify id.
 async fn find_order(conn: &mut PgConnection, event: &Event) -> Result<Option<Found>> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         "SELECT id, status, shopify_order_id, tracking_number FROM orders
          WHERE CASE WHEN $1::text IS NOT NULL THEN order_code = $1 ELSE shopify_order_id = $2 END
          FOR UPDATE",
@@ -341,7 +341,7 @@ async fn unmatched(conn: &mut PgConnection, event: &Event) -> Result<String> {
         }
         (Some(true), None) => Ok("tagged fitkart without an order code".into()),
         (None, _) => {
-            let in_flight = sqlx::query_scalar!(
+            let in_flight = crate::db_query_scalar!(
                 r#"SELECT EXISTS (SELECT 1 FROM orders WHERE shopify_push_requested_at IS NOT NULL
                                   AND shopify_order_id IS NULL AND status = 'processing') AS "any!""#
             )
@@ -446,7 +446,7 @@ async fn move_order(
 /// redelivers for 48 hours; the rest is kept to answer questions about an order;
 /// unprocessed ones always stay).
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM shopify_webhooks WHERE webhook_id IN (
              SELECT webhook_id FROM shopify_webhooks WHERE processed_at < now() - interval '90 days' LIMIT $1)",
         limit

@@ -101,7 +101,7 @@ pub async fn create(
     link_base: &str,
 ) -> Result<Created> {
     super::lock_people(conn, "invites", &[owner]).await?;
-    let live = sqlx::query_scalar!(
+    let live = crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM invite_codes
            WHERE owner_id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
         owner
@@ -119,7 +119,7 @@ pub async fn create(
     // 32^8 ≈ 1.1e12 codes: a collision with a stored digest is drawn again.
     loop {
         let code = new_code();
-        let row = sqlx::query!(
+        let row = crate::db_query!(
             r#"INSERT INTO invite_codes (owner_id, kind, team_id, code_digest, expires_at)
                VALUES ($1, $2, $3, $4, now() + $5::interval)
                ON CONFLICT (code_digest) DO NOTHING
@@ -152,7 +152,7 @@ pub async fn create(
 
 /// `owner`'s live codes, newest first.
 pub async fn list(conn: &mut PgConnection, owner: Uuid) -> Result<Vec<Invite>> {
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         Invite,
         r#"SELECT id, kind AS "kind: InviteKind", team_id, uses, created_at, expires_at
            FROM invite_codes WHERE owner_id = $1 AND revoked_at IS NULL AND expires_at > now()
@@ -165,7 +165,7 @@ pub async fn list(conn: &mut PgConnection, owner: Uuid) -> Result<Vec<Invite>> {
 
 /// Revokes one of `owner`'s codes (another person's is `404`).
 pub async fn revoke(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<()> {
-    let revoked = sqlx::query!(
+    let revoked = crate::db_query!(
         "UPDATE invite_codes SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND owner_id = $2",
         id,
         owner
@@ -180,7 +180,7 @@ pub async fn revoke(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<()
 
 /// Revokes every code of `owner` (an account that leaves), or only its team's.
 pub async fn revoke_all(conn: &mut PgConnection, owner: Uuid, team_id: Option<Uuid>) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE invite_codes SET revoked_at = now()
          WHERE owner_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR team_id = $2)",
         owner,
@@ -196,7 +196,7 @@ pub async fn revoke_all(conn: &mut PgConnection, owner: Uuid, team_id: Option<Uu
 pub async fn redeem(conn: &mut PgConnection, raw: &str) -> Result<Option<Found>> {
     let found = match canonical(raw) {
         Some(code) => {
-            sqlx::query!(
+            crate::db_query!(
                 r#"UPDATE invite_codes SET uses = uses + 1
                    WHERE code_digest = $1 AND revoked_at IS NULL AND expires_at > now()
                    RETURNING id, owner_id, kind AS "kind: InviteKind", team_id"#,
@@ -216,7 +216,7 @@ pub async fn redeem(conn: &mut PgConnection, raw: &str) -> Result<Option<Found>>
         }));
     }
     // A referral code is a friend link that never expires.
-    let referrer = sqlx::query_scalar!(
+    let referrer = crate::db_query_scalar!(
         "SELECT id FROM users WHERE referral_code = $1 AND deleted_at IS NULL AND is_active",
         raw.trim().to_ascii_uppercase()
     )
@@ -232,7 +232,7 @@ pub async fn redeem(conn: &mut PgConnection, raw: &str) -> Result<Option<Found>>
 
 /// Deletes codes that expired or were revoked more than a week ago, at most `limit`.
 pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "DELETE FROM invite_codes WHERE id IN (
              SELECT id FROM invite_codes
              WHERE expires_at < now() - interval '7 days' OR revoked_at < now() - interval '7 days'

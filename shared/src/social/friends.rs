@@ -71,7 +71,7 @@ fn ordered(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
 }
 
 async fn blocked_between(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
                                              OR (blocker_id = $2 AND blocked_id = $1)) AS "b!""#,
         a,
@@ -83,7 +83,7 @@ async fn blocked_between(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<bo
 
 async fn are_friends(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<bool> {
     let (a, b) = ordered(a, b);
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM friendships WHERE user_a = $1 AND user_b = $2) AS "f!""#,
         a,
         b
@@ -93,7 +93,7 @@ async fn are_friends(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<bool> 
 }
 
 async fn friend_count(conn: &mut PgConnection, user: Uuid) -> Result<i64> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM friendships WHERE user_a = $1 OR user_b = $1"#,
         user
     )
@@ -130,7 +130,7 @@ pub async fn request(
             "You are friends already.",
         ));
     }
-    let theirs = sqlx::query_scalar!(
+    let theirs = crate::db_query_scalar!(
         "SELECT id FROM friend_requests WHERE from_id = $1 AND to_id = $2",
         to,
         from
@@ -141,7 +141,7 @@ pub async fn request(
         let friend = befriend(conn, from, to, Some(theirs)).await?;
         return Ok(Redeemed::Friends { friend });
     }
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"INSERT INTO friend_requests (from_id, to_id, invite_id) VALUES ($1, $2, $3)
            ON CONFLICT (from_id, to_id) DO UPDATE SET invite_id = COALESCE(EXCLUDED.invite_id, friend_requests.invite_id)
            RETURNING id, created_at, (xmax = 0) AS "new!""#,
@@ -191,14 +191,14 @@ async fn befriend(
         }
     }
     let (a, b) = ordered(me, asker);
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO friendships (user_a, user_b) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         a,
         b
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM friend_requests WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
         a,
         b
@@ -222,7 +222,7 @@ async fn befriend(
 
 /// `me` accepts the request `id` sent to them.
 pub async fn accept(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result<Person> {
-    let asker = sqlx::query_scalar!(
+    let asker = crate::db_query_scalar!(
         "SELECT from_id FROM friend_requests WHERE id = $1 AND to_id = $2",
         id,
         me
@@ -232,7 +232,7 @@ pub async fn accept(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result<Perso
     .ok_or(Error::NotFound)?;
     lock_people(conn, "friends", &[me, asker]).await?;
     // Still there under the locks (a block or a second accept may have ended it).
-    let still = sqlx::query_scalar!(
+    let still = crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM friend_requests WHERE id = $1) AS "e!""#,
         id
     )
@@ -246,7 +246,7 @@ pub async fn accept(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result<Perso
 
 /// Ends a request: declined by the person asked, or withdrawn by the person who asked.
 pub async fn drop_request(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result<()> {
-    let gone = sqlx::query!(
+    let gone = crate::db_query!(
         "DELETE FROM friend_requests WHERE id = $1 AND (to_id = $2 OR from_id = $2)",
         id,
         me
@@ -261,7 +261,7 @@ pub async fn drop_request(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result
 
 /// `me`'s open requests both ways, newest first.
 pub async fn requests(conn: &mut PgConnection, me: Uuid) -> Result<Requests> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT id, from_id, to_id, created_at FROM friend_requests
            WHERE to_id = $1 OR from_id = $1 ORDER BY created_at DESC"#,
         me
@@ -318,7 +318,7 @@ pub async fn list(conn: &mut PgConnection, me: Uuid) -> Result<Vec<Friend>> {
 /// Ends the friendship of `me` and `other` (`404` when there is none).
 pub async fn remove(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<()> {
     let (a, b) = ordered(me, other);
-    let gone = sqlx::query!(
+    let gone = crate::db_query!(
         "DELETE FROM friendships WHERE user_a = $1 AND user_b = $2",
         a,
         b
@@ -339,7 +339,7 @@ pub async fn block(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<Per
     let found = people(conn, &[other]).await?;
     let blocked = person(&found, other)?;
     lock_people(conn, "friends", &[me, other]).await?;
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         me,
         other
@@ -347,14 +347,14 @@ pub async fn block(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<Per
     .execute(&mut *conn)
     .await?;
     let (a, b) = ordered(me, other);
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM friendships WHERE user_a = $1 AND user_b = $2",
         a,
         b
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM friend_requests WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
         me,
         other
@@ -365,7 +365,7 @@ pub async fn block(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<Per
 }
 
 pub async fn unblock(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<()> {
-    let gone = sqlx::query!(
+    let gone = crate::db_query!(
         "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2",
         me,
         other
@@ -380,7 +380,7 @@ pub async fn unblock(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<(
 
 /// The people `me` blocked.
 pub async fn blocked(conn: &mut PgConnection, me: Uuid) -> Result<Vec<Person>> {
-    let ids = sqlx::query_scalar!(
+    let ids = crate::db_query_scalar!(
         "SELECT blocked_id FROM blocks WHERE blocker_id = $1 ORDER BY created_at DESC",
         me
     )
@@ -435,7 +435,7 @@ pub struct Board {
 /// `me` and their friends with their steps for `period`, each from their own local days,
 /// read from `daily_totals`: at most 201 people and 7 days each, by key.
 async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Result<Vec<Member>> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"WITH circle AS (
                SELECT $1::uuid AS id, NULL::timestamptz AS since
                UNION ALL
@@ -452,14 +452,18 @@ async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Resul
            )
            SELECT pe.id AS "id!", pe.full_name AS "full_name!", pe.profile_picture_url, pe.since, pe.alias,
                   pe.shares AS "shares!", pe.today AS "today!",
-                  CASE WHEN pe.shares THEN
-                      (SELECT COALESCE(sum(d.steps), 0) FROM daily_totals d
-                       WHERE d.user_id = pe.id AND d.day <= pe.today
-                         AND d.day >= CASE $2
-                                          WHEN 'today' THEN pe.today
-                                          WHEN 'week' THEN pe.today - (extract(isodow FROM pe.today)::int - 1)
-                                          ELSE pe.today - 6 END)::int8
-                  END AS steps
+                  -- One key lookup per person for a week (the weekly board's total) or a
+                  -- day; seven for the last 7 days.
+                  CASE WHEN pe.shares THEN CASE $2
+                      WHEN 'week' THEN COALESCE((
+                          SELECT t.total_steps FROM leaderboard_totals t
+                          WHERE t.period = 'weekly' AND t.user_id = pe.id
+                            AND t.period_start = pe.today - (extract(isodow FROM pe.today)::int - 1)), 0)
+                      WHEN 'today' THEN COALESCE((
+                          SELECT d.steps FROM daily_totals d WHERE d.user_id = pe.id AND d.day = pe.today), 0)
+                      ELSE (SELECT COALESCE(sum(d.steps), 0)::int8 FROM daily_totals d
+                            WHERE d.user_id = pe.id AND d.day BETWEEN pe.today - 6 AND pe.today)
+                  END END AS steps
            FROM people pe"#,
         me,
         period.as_str()
@@ -536,19 +540,19 @@ pub async fn export(conn: &mut PgConnection, me: Uuid) -> Result<serde_json::Val
 
 /// An account that leaves: its friendships, requests and blocks go.
 pub async fn forget(conn: &mut PgConnection, me: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM friendships WHERE user_a = $1 OR user_b = $1",
         me
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM friend_requests WHERE from_id = $1 OR to_id = $1",
         me
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1",
         me
     )

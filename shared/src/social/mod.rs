@@ -30,7 +30,7 @@ pub use crate::users::default_alias;
 
 /// People by id, as others see them (deleted and deactivated accounts left out).
 pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT u.id, u.full_name, u.profile_picture_url,
                   CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias
            FROM users u LEFT JOIN social_profiles p ON p.user_id = u.id
@@ -56,10 +56,10 @@ pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
     friends::forget(conn, user).await?;
     teams::forget(conn, user).await?;
     reports::forget(conn, user).await?;
-    sqlx::query!("DELETE FROM invite_codes WHERE owner_id = $1", user)
+    crate::db_query!("DELETE FROM invite_codes WHERE owner_id = $1", user)
         .execute(&mut *conn)
         .await?;
-    sqlx::query!("DELETE FROM social_profiles WHERE user_id = $1", user)
+    crate::db_query!("DELETE FROM social_profiles WHERE user_id = $1", user)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -91,7 +91,7 @@ async fn lock_people(conn: &mut PgConnection, what: &str, users: &[Uuid]) -> Res
     users.sort();
     users.dedup();
     for user in users {
-        sqlx::query!(
+        crate::db_query!(
             "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2::uuid, 0))",
             what,
             user

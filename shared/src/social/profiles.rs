@@ -88,7 +88,7 @@ impl Changes {
 
 /// A person's choices (the defaults while they made none).
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Privacy> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"SELECT u.full_name, CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias,
                   COALESCE(p.steps_visibility, 'friends') AS "steps!: StepsVisibility",
                   COALESCE(p.leaderboard_visibility, 'public') AS "board!: BoardVisibility",
@@ -113,7 +113,7 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Privacy> {
 
 /// Applies `changes` and returns the result. A new alias replaces one an admin hid.
 pub async fn update(conn: &mut PgConnection, user_id: Uuid, changes: &Changes) -> Result<Privacy> {
-    sqlx::query!(
+    crate::db_query!(
         r#"INSERT INTO social_profiles AS p (user_id, alias, steps_visibility, leaderboard_visibility)
            VALUES ($1, $3, COALESCE($4, 'friends'), COALESCE($5, 'public'))
            ON CONFLICT (user_id) DO UPDATE SET
@@ -136,7 +136,7 @@ pub async fn update(conn: &mut PgConnection, user_id: Uuid, changes: &Changes) -
 /// An admin hides an offensive alias: the person is shown with the default one until
 /// they choose another.
 pub async fn hide_alias(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO social_profiles AS p (user_id, alias_hidden_at) VALUES ($1, now())
          ON CONFLICT (user_id) DO UPDATE SET alias_hidden_at = now(), updated_at = now()",
         user_id

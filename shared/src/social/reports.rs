@@ -127,7 +127,7 @@ pub async fn file(conn: &mut PgConnection, reporter: Uuid, report: &NewReport) -
         TargetType::User => (Some(report.target_id), None),
         TargetType::Team => (None, Some(report.target_id)),
     };
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         "INSERT INTO reports (reporter_id, target_user_id, target_team_id, reason, note, snapshot_name, snapshot_avatar)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         reporter,
@@ -144,7 +144,7 @@ pub async fn file(conn: &mut PgConnection, reporter: Uuid, report: &NewReport) -
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Report> {
-    sqlx::query!(
+    crate::db_query!(
         r#"SELECT id, reporter_id, target_user_id, target_team_id, reason AS "reason: Reason", note,
                   snapshot_name, snapshot_avatar, status AS "status: Status", action, handled_by, handled_at, created_at
            FROM reports WHERE id = $1"#,
@@ -186,7 +186,7 @@ pub async fn list(
         Some(c) => crate::pagination::decode(c)?,
         None => (DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()),
     };
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         "SELECT id, created_at FROM reports WHERE status = $1 AND (created_at, id) > ($2, $3)
          ORDER BY created_at, id LIMIT $4",
         status.as_str(),
@@ -217,7 +217,7 @@ pub async fn handle(
     } else {
         Status::Actioned
     };
-    let handled = sqlx::query!(
+    let handled = crate::db_query!(
         "UPDATE reports SET status = $2, action = $3, handled_by = $4, handled_at = now()
          WHERE id = $1 AND status = 'open'",
         id,
@@ -240,7 +240,7 @@ pub async fn handle(
 /// An account that leaves: the reports it filed lose its id and its note (the admins
 /// keep the reason and the snapshot); reports about it keep their snapshot.
 pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE reports SET reporter_id = NULL, note = NULL WHERE reporter_id = $1",
         user
     )
@@ -251,7 +251,7 @@ pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
 
 /// The reports `user` filed, for their export.
 pub async fn export(conn: &mut PgConnection, user: Uuid) -> Result<serde_json::Value> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT reason, note, snapshot_name, status, created_at FROM reports WHERE reporter_id = $1 ORDER BY created_at"#,
         user
     )

@@ -142,7 +142,7 @@ fn team_not_found() -> Error {
 
 /// The team `id` as `viewer` sees it (a non-member, or an archived team: `404`).
 pub async fn get(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> Result<Team> {
-    let row = sqlx::query!(
+    let row = crate::db_query!(
         r#"SELECT t.id, t.kind AS "kind: TeamKind", t.name, t.name_hidden_at, t.goal_steps,
                   t.goal_period AS "goal_period: GoalPeriod", t.created_at,
                   m.role AS "role: Role",
@@ -180,7 +180,7 @@ fn shown_name(name: &str, hidden_at: Option<DateTime<Utc>>) -> String {
 
 /// `user`'s teams and clubs.
 pub async fn mine(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Team>> {
-    let ids = sqlx::query_scalar!(
+    let ids = crate::db_query_scalar!(
         r#"SELECT t.id FROM teams t JOIN team_members m ON m.team_id = t.id
            WHERE m.user_id = $1 AND t.archived_at IS NULL ORDER BY m.joined_at"#,
         user
@@ -196,7 +196,7 @@ pub async fn mine(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Team>> {
 
 async fn check_room_for(conn: &mut PgConnection, user: Uuid, kind: TeamKind) -> Result<()> {
     lock_people(conn, "teams", &[user]).await?;
-    let count = sqlx::query_scalar!(
+    let count = crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM team_members m JOIN teams t ON t.id = m.team_id
            WHERE m.user_id = $1 AND t.kind = $2 AND t.archived_at IS NULL"#,
         user,
@@ -225,7 +225,7 @@ pub async fn create(conn: &mut PgConnection, owner: Uuid, draft: &Draft) -> Resu
         .ok_or_else(|| Error::invalid("name", "is required"))?;
     check_room_for(conn, owner, kind).await?;
     let goal = draft.goal.flatten();
-    let id = sqlx::query_scalar!(
+    let id = crate::db_query_scalar!(
         "INSERT INTO teams (kind, name, owner_id, goal_steps, goal_period) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         kind.as_str(),
         name,
@@ -235,7 +235,7 @@ pub async fn create(conn: &mut PgConnection, owner: Uuid, draft: &Draft) -> Resu
     )
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'owner')",
         id,
         owner
@@ -248,14 +248,14 @@ pub async fn create(conn: &mut PgConnection, owner: Uuid, draft: &Draft) -> Resu
 /// `user` joins the team `id` (through its invite code).
 pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team> {
     // The team's row first, then the person: every membership change locks in that order.
-    let team = sqlx::query!(
+    let team = crate::db_query!(
         r#"SELECT kind AS "kind: TeamKind", name FROM teams WHERE id = $1 AND archived_at IS NULL FOR UPDATE"#,
         id
     )
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(super::friends::invalid_code)?;
-    let already = sqlx::query_scalar!(
+    let already = crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2) AS "m!""#,
         id,
         user
@@ -269,7 +269,7 @@ pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team>
         ));
     }
     check_room_for(conn, user, team.kind).await?;
-    let members = sqlx::query_scalar!(
+    let members = crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM team_members WHERE team_id = $1"#,
         id
     )
@@ -285,7 +285,7 @@ pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team>
             ),
         ));
     }
-    sqlx::query!(
+    crate::db_query!(
         "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)",
         id,
         user
@@ -306,7 +306,7 @@ pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team>
 }
 
 async fn role_of(conn: &mut PgConnection, team: Uuid, user: Uuid) -> Result<Option<Role>> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT m.role AS "role: Role" FROM team_members m JOIN teams t ON t.id = m.team_id
            WHERE m.team_id = $1 AND m.user_id = $2 AND t.archived_at IS NULL"#,
         team,
@@ -318,7 +318,7 @@ async fn role_of(conn: &mut PgConnection, team: Uuid, user: Uuid) -> Result<Opti
 
 /// Locks the team's row (membership changes queue on it).
 async fn lock_team(conn: &mut PgConnection, team: Uuid) -> Result<()> {
-    sqlx::query!("SELECT id FROM teams WHERE id = $1 FOR UPDATE", team)
+    crate::db_query!("SELECT id FROM teams WHERE id = $1 FOR UPDATE", team)
         .fetch_optional(conn)
         .await?
         .ok_or_else(team_not_found)?;
@@ -328,7 +328,7 @@ async fn lock_team(conn: &mut PgConnection, team: Uuid) -> Result<()> {
 /// Takes `user` out of `team`. An owner who leaves hands the team to its longest admin
 /// (else its longest member); a team nobody is left in is archived.
 async fn take_out(conn: &mut PgConnection, team: Uuid, user: Uuid) -> Result<()> {
-    let role = sqlx::query_scalar!(
+    let role = crate::db_query_scalar!(
         r#"DELETE FROM team_members WHERE team_id = $1 AND user_id = $2 RETURNING role AS "role: Role""#,
         team,
         user
@@ -337,7 +337,7 @@ async fn take_out(conn: &mut PgConnection, team: Uuid, user: Uuid) -> Result<()>
     .await?
     .ok_or(Error::NotFound)?;
     if role == Role::Owner {
-        let heir = sqlx::query_scalar!(
+        let heir = crate::db_query_scalar!(
             "SELECT user_id FROM team_members WHERE team_id = $1
              ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1",
             team
@@ -346,19 +346,19 @@ async fn take_out(conn: &mut PgConnection, team: Uuid, user: Uuid) -> Result<()>
         .await?;
         match heir {
             Some(heir) => {
-                sqlx::query!(
+                crate::db_query!(
                     "UPDATE team_members SET role = 'owner' WHERE team_id = $1 AND user_id = $2",
                     team,
                     heir
                 )
                 .execute(&mut *conn)
                 .await?;
-                sqlx::query!("UPDATE teams SET owner_id = $2 WHERE id = $1", team, heir)
+                crate::db_query!("UPDATE teams SET owner_id = $2 WHERE id = $1", team, heir)
                     .execute(&mut *conn)
                     .await?;
             }
             None => {
-                sqlx::query!(
+                crate::db_query!(
                     "UPDATE teams SET archived_at = now(), owner_id = NULL WHERE id = $1",
                     team
                 )
@@ -431,7 +431,7 @@ pub async fn set_role(
             "must be admin or member (hand the team over to change its owner)",
         ));
     }
-    let changed = sqlx::query!(
+    let changed = crate::db_query!(
         "UPDATE team_members SET role = $3 WHERE team_id = $1 AND user_id = $2 AND role <> 'owner'",
         team,
         member,
@@ -459,7 +459,7 @@ pub async fn transfer(
             "must be another member of the team",
         ));
     }
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE team_members SET role = CASE WHEN user_id = $2 THEN 'owner' ELSE 'admin' END
          WHERE team_id = $1 AND user_id IN ($2, $3)",
         team,
@@ -468,7 +468,7 @@ pub async fn transfer(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("UPDATE teams SET owner_id = $2 WHERE id = $1", team, member)
+    crate::db_query!("UPDATE teams SET owner_id = $2 WHERE id = $1", team, member)
         .execute(&mut *conn)
         .await?;
     get(conn, actor, team).await
@@ -495,7 +495,7 @@ pub async fn update(
         }
     }
     let goal = draft.goal.flatten();
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE teams SET name = COALESCE($2, name),
                           name_hidden_at = CASE WHEN $2::text IS NULL THEN name_hidden_at END,
                           goal_steps = CASE WHEN $3 THEN $4 ELSE goal_steps END,
@@ -514,7 +514,7 @@ pub async fn update(
 
 /// An admin hides an offensive team name.
 pub async fn hide_name(conn: &mut PgConnection, team: Uuid) -> Result<()> {
-    let hidden = sqlx::query!(
+    let hidden = crate::db_query!(
         "UPDATE teams SET name_hidden_at = now() WHERE id = $1",
         team
     )
@@ -528,7 +528,7 @@ pub async fn hide_name(conn: &mut PgConnection, team: Uuid) -> Result<()> {
 
 /// A team's name as it was shown (for a report's snapshot).
 pub async fn shown(conn: &mut PgConnection, team: Uuid) -> Result<Option<String>> {
-    Ok(sqlx::query!(
+    Ok(crate::db_query!(
         "SELECT name, name_hidden_at FROM teams WHERE id = $1 AND archived_at IS NULL",
         team
     )
@@ -574,7 +574,7 @@ pub async fn page(
 ) -> Result<Page> {
     let team = get(conn, viewer, team_id).await?;
     let start = period.board().start(today);
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT m.user_id, m.role AS "role: Role",
                   COALESCE(t.capped_steps, 0) AS "capped!",
                   COALESCE(p.steps_visibility, 'friends') <> 'nobody' AS "shares!"
@@ -601,7 +601,7 @@ pub async fn page(
     let goal_progress = match &team.goal {
         Some(goal) if goal.period == period => Some(total),
         Some(goal) => Some(
-            sqlx::query_scalar!(
+            crate::db_query_scalar!(
                 r#"SELECT COALESCE(sum(t.capped_steps), 0)::int8 AS "n!" FROM team_members m
                    JOIN leaderboard_totals t ON t.period = $2 AND t.period_start = $3 AND t.user_id = m.user_id
                    WHERE m.team_id = $1"#,
@@ -643,7 +643,7 @@ pub async fn page(
 pub async fn publish(pool: &PgPool, period: GoalPeriod, day: NaiveDate) -> Result<u64> {
     let start = period.board().start(day);
     let mut tx = pool.begin().await?;
-    let scored = sqlx::query!(
+    let scored = crate::db_query!(
         r#"WITH scores AS (
                SELECT m.team_id, count(*) FILTER (WHERE t.capped_steps > 0) AS active,
                       COALESCE(sum(t.capped_steps), 0)::int8 AS total
@@ -663,7 +663,7 @@ pub async fn publish(pool: &PgPool, period: GoalPeriod, day: NaiveDate) -> Resul
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let reached = sqlx::query!(
+    let reached = crate::db_query!(
         r#"SELECT k.id, k.name, s.total_steps, m.user_id
            FROM team_scores s JOIN teams k ON k.id = s.team_id AND k.archived_at IS NULL
            JOIN team_members m ON m.team_id = k.id
@@ -722,7 +722,7 @@ pub async fn board(
     limit: i64,
 ) -> Result<Board> {
     let start = period.board().start(today);
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"WITH ranked AS (
                SELECT s.team_id, s.score, s.active_members, s.computed_at, k.name, k.name_hidden_at,
                       rank() OVER (ORDER BY s.score DESC) AS rank,
@@ -773,7 +773,7 @@ pub async fn board(
 /// An account that leaves: out of every team (owned ones handed over or archived), and
 /// its team codes revoked.
 pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
-    let teams = sqlx::query_scalar!(
+    let teams = crate::db_query_scalar!(
         "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
         user
     )
@@ -788,7 +788,7 @@ pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
 
 /// `user`'s memberships for their export.
 pub async fn export(conn: &mut PgConnection, user: Uuid) -> Result<serde_json::Value> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT t.id, t.kind, t.name, m.role, m.joined_at FROM team_members m JOIN teams t ON t.id = m.team_id
            WHERE m.user_id = $1 ORDER BY m.joined_at"#,
         user

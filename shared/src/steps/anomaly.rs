@@ -36,7 +36,7 @@ pub async fn in_use(conn: &mut PgConnection, settings: &Settings) -> Result<Opti
     if settings.anomaly_model_weight == 0 || !settings.anti_cheat_enabled {
         return Ok(None);
     }
-    let Some(current) = sqlx::query!(
+    let Some(current) = crate::db_query!(
         "SELECT version, trained_at FROM anomaly_models WHERE $1 = 0 OR version = $1
          ORDER BY version DESC LIMIT 1",
         settings.anomaly_model_version as i32
@@ -57,7 +57,7 @@ pub async fn in_use(conn: &mut PgConnection, settings: &Settings) -> Result<Opti
             return Ok(Some(model.clone()));
         }
     }
-    let stored = sqlx::query_scalar!(
+    let stored = crate::db_query_scalar!(
         "SELECT model FROM anomaly_models WHERE version = $1",
         current.version
     )
@@ -72,7 +72,7 @@ pub async fn in_use(conn: &mut PgConnection, settings: &Settings) -> Result<Opti
 
 /// Whether a model with this version was trained (a roll-back target must exist).
 pub async fn exists(conn: &mut PgConnection, version: i32) -> Result<bool> {
-    Ok(sqlx::query_scalar!(
+    Ok(crate::db_query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM anomaly_models WHERE version = $1) AS "trained!""#,
         version
     )
@@ -167,7 +167,7 @@ pub async fn train(
         walkers,
         cheats,
     } = training;
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT v.features AS "features!", v.recorded_date, v.status,
                   v.reviewed_by_admin_id IS NOT NULL AS "reviewed!",
                   abs(hashtext(v.id::text)) % 2 = 0 AS "trains!"
@@ -266,7 +266,7 @@ pub async fn train(
             other.iter().filter(|l| l.passed_the_rules).map(|l| (&l.features, l.fraud)),
         ),
     });
-    let version = sqlx::query_scalar!(
+    let version = crate::db_query_scalar!(
         "INSERT INTO anomaly_models (model, summary) VALUES ($1, $2) RETURNING version",
         serde_json::to_value(&model).map_err(Error::internal)?,
         summary
@@ -299,7 +299,7 @@ pub fn report(trained: Option<(i32, Value)>, settings: &Settings) -> Value {
 
 /// Every trained model, newest first, with the one validation uses marked.
 pub async fn list(pool: &PgPool, settings: &Settings) -> Result<Vec<Value>> {
-    let models = sqlx::query!(
+    let models = crate::db_query!(
         "SELECT version, trained_at, summary FROM anomaly_models ORDER BY version DESC LIMIT 52"
     )
     .fetch_all(pool)

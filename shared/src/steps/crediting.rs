@@ -107,7 +107,7 @@ pub async fn credit(
     keys.sort();
     keys.dedup();
     let (ids, dates) = RecordKey::ids_and_days(&keys);
-    let records = sqlx::query!(
+    let records = crate::db_query!(
         r#"SELECT id, user_id, recorded_date, status AS "status: Status", verified_steps, credited_steps, coins_credited
            FROM step_records WHERE id = ANY($1) AND recorded_date = ANY($2) ORDER BY id FOR UPDATE"#,
         &ids,
@@ -226,7 +226,7 @@ async fn pay(
     let record_ids: Vec<Uuid> = owed().map(|(_, d)| d.record_id).collect();
     let record_days = steps::days(owed().map(|(_, d)| d.date));
     let record_coins: Vec<i64> = owed().map(|(_, d)| d.coins).collect();
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,
                                      updated_at = now()
            FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id AND r.recorded_date = ANY($3)"#,

@@ -133,7 +133,7 @@ pub async fn keys(
         }
     }
     if !undated.is_empty() {
-        let found = sqlx::query!(
+        let found = crate::db_query!(
             "SELECT id, recorded_date FROM step_records WHERE id = ANY($1)",
             &undated
         )
@@ -156,7 +156,7 @@ pub async fn list(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<StepRecord>> {
-    Ok(sqlx::query_as!(
+    Ok(crate::db_query_as!(
         StepRecord,
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
                   source AS "source: Source", status AS "status: Status",
@@ -174,7 +174,7 @@ pub async fn list(
 /// One of the caller's records by the id in a URL. The id alone names no month, so this
 /// (and `appeal`) probes each month's primary key once: an index probe per partition.
 pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<StepRecord> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         StepRecord,
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
                   source AS "source: Source", status AS "status: Status",
@@ -196,7 +196,7 @@ pub async fn appeal(
     id: Uuid,
     message: &str,
 ) -> Result<StepRecord> {
-    let record = sqlx::query!(
+    let record = crate::db_query!(
         r#"SELECT status AS "status: Status", version, appealed_at, recorded_date
            FROM step_records WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
         id,
@@ -217,7 +217,7 @@ pub async fn appeal(
             "Only held or rejected records can be appealed.",
         ));
     }
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE step_records SET appeal_message = $2, appealed_at = now(), status = 'suspicious', updated_at = now()
            WHERE id = $1 AND recorded_date = $3"#,
         id,
@@ -226,7 +226,7 @@ pub async fn appeal(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE step_validations SET status = 'pending', appealed_at = now()
            WHERE step_record_id = $1 AND record_version = $2"#,
         id,

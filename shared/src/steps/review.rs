@@ -59,7 +59,7 @@ pub async fn list(
         Some(c) => pagination::decode(c)?,
         None => (DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()),
     };
-    let ids = sqlx::query!(
+    let ids = crate::db_query!(
         "SELECT v.id, v.created_at FROM step_validations v
          JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
                             AND r.version = v.record_version
@@ -79,7 +79,7 @@ pub async fn list(
 
 /// Validations with their record, user and history, in the order of `ids`.
 async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Validation>> {
-    let rows = sqlx::query!(
+    let rows = crate::db_query!(
         r#"SELECT v.id, v.status, v.anomaly_score, v.reasons, v.expected_steps, v.reported_steps, v.created_at,
                   v.appealed_at, v.reviewed_at, v.reviewed_by_admin_id, v.review_note,
                   jsonb_build_object(
@@ -146,7 +146,7 @@ pub async fn decide(
     note: &str,
 ) -> Result<(Validation, Validation)> {
     // Lock order as everywhere: the step record first, then its validation.
-    let target = sqlx::query!(
+    let target = crate::db_query!(
         "SELECT v.step_record_id, v.recorded_date, v.record_version, v.status, r.version, r.steps, r.user_id
          FROM step_validations v
          JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
@@ -177,7 +177,7 @@ pub async fn decide(
     }
     let before = load(conn, &[id]).await?.remove(0);
     let approve = decision == Decision::Approve;
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE step_validations SET status = $2, reviewed_by_admin_id = $3, reviewed_at = now(), review_note = $4
          WHERE id = $1",
         id,
@@ -187,7 +187,7 @@ pub async fn decide(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
+    crate::db_query!(
         "UPDATE step_records SET status = $2, is_verified = $3,
                 verified_steps = CASE WHEN $3 THEN steps ELSE verified_steps END,
                 review_note = $4, updated_at = now()

@@ -198,7 +198,7 @@ async fn upsert_days(
     // kept for the lowered_then_raised rule. The first source is kept for relabelled_day,
     // the highest count synced while the day was on time for late_increase.
     // Every version made here waits in validation_queue until validated (migration 08).
-    sqlx::query!(
+    crate::db_query!(
         r#"WITH versioned AS (
            INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
                                         first_source, sync_token, hourly_steps, manual_steps, device_id, created_at,
@@ -259,7 +259,7 @@ async fn note_device(
     at: DateTime<Utc>,
     last_day: NaiveDate,
 ) -> Result<()> {
-    sqlx::query!(
+    crate::db_query!(
         r#"INSERT INTO device_accounts AS d (device_id, user_id, first_used_at, last_day)
            VALUES ($1, $2, $3, $4)
            ON CONFLICT (device_id, user_id) DO UPDATE SET last_day = EXCLUDED.last_day
@@ -281,7 +281,7 @@ async fn synced_rows(
     user_id: Uuid,
     dates: &[NaiveDate],
 ) -> Result<Vec<SyncRow>> {
-    sqlx::query_as!(
+    crate::db_query_as!(
         SyncRow,
         r#"SELECT r.id, r.recorded_date AS date, r.steps, r.status AS "status: Status", r.version,
                   (q.version = r.version AND q.sent_at IS NULL) IS TRUE AS "unqueued!"
@@ -310,7 +310,7 @@ pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result
     queue::send(app.sqs().await, url, records).await?;
     let ids: Vec<Uuid> = records.iter().map(|r| r.record_id).collect();
     let versions: Vec<i32> = records.iter().map(|r| r.version).collect();
-    sqlx::query!(
+    crate::db_query!(
         r#"UPDATE validation_queue q SET sent_at = now()
            FROM UNNEST($1::uuid[], $2::int4[]) AS s(id, version)
            WHERE q.step_record_id = s.id AND q.version = s.version"#,
@@ -328,7 +328,7 @@ pub async fn enqueue_validation(app: &App, records: &[ValidateRecord]) -> Result
 pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
     // Rows whose version is validated already (by a release before the queue existed)
     // or whose record is gone wait for nothing.
-    sqlx::query!(
+    crate::db_query!(
         r#"DELETE FROM validation_queue q
            WHERE (q.sent_at IS NULL AND q.queued_at < now() - interval '1 minute' OR q.sent_at < now() - interval '1 hour')
              AND NOT EXISTS (SELECT 1 FROM step_records r
@@ -337,7 +337,7 @@ pub async fn requeue_stale(app: &App, limit: i64) -> Result<usize> {
     )
     .execute(app.db().await?)
     .await?;
-    let stale = sqlx::query_as!(
+    let stale = crate::db_query_as!(
         ValidateRecord,
         r#"SELECT step_record_id AS record_id, version, recorded_date AS "recorded_date?" FROM validation_queue
            WHERE sent_at IS NULL AND queued_at < now() - interval '1 minute'

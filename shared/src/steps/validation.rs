@@ -43,8 +43,8 @@ pub async fn validate(
     settings: &Settings,
     requests: &[ValidateRecord],
 ) -> Result<(Vec<ValidateRecord>, Vec<RecordKey>)> {
-    // One connection for the whole batch: its reads, then the write's transaction.
-    let mut conn = pool.acquire().await?;
+    // One transaction for the whole batch: its reads, then the write.
+    let mut conn = pool.begin().await?;
     let keys = super::keys(
         &mut conn,
         requests.iter().map(|r| (r.record_id, r.recorded_date)),
@@ -108,6 +108,7 @@ pub async fn validate(
                 date: r.recorded_date,
             }),
     );
+    conn.commit().await?;
     Ok((missing, creditable))
 }
 
@@ -143,7 +144,7 @@ impl Record {
         ids: &[Uuid],
         dates: &[NaiveDate],
     ) -> Result<Vec<Record>> {
-        Ok(sqlx::query_as!(
+        Ok(crate::db_query_as!(
             Record,
             r#"SELECT r.id, r.user_id, r.version, r.validated_version, r.recorded_date,
                       COALESCE(u.signup_date, (u.created_at AT TIME ZONE u.timezone)::date) AS "signup_date!",
@@ -202,7 +203,7 @@ impl Surroundings {
         // little about today's walker, and the bound keeps the read to the months it
         // needs), whatever their verdict: the verified ones are the personal baseline, all
         // of them the walker's weeks (hours as text: arrays of arrays do not decode).
-        let baselines: HashMap<(Uuid, NaiveDate), Baseline> = sqlx::query!(
+        let baselines: HashMap<(Uuid, NaiveDate), Baseline> = crate::db_query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
                       COALESCE(array_agg(h.recorded_date ORDER BY h.recorded_date DESC)
                                FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "dates!",
@@ -263,7 +264,7 @@ impl Surroundings {
 
         // Other accounts that synced from the same device within the window before the
         // day and first synced from it before this user did: one device, one earner.
-        let earlier_on_device = sqlx::query!(
+        let earlier_on_device = crate::db_query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(*) AS "earlier!"
                FROM UNNEST($1::uuid[], $2::date[], $3::text[]) AS q(user_id, day, device_id)
                JOIN device_accounts mine ON mine.device_id = q.device_id AND mine.user_id = q.user_id
@@ -293,7 +294,7 @@ impl Surroundings {
                     .map_or(0.0, |b| anticheat::usual_day(&b.verified_days))
             })
             .collect();
-        let high_days_nearby = sqlx::query!(
+        let high_days_nearby = crate::db_query!(
             r#"SELECT q.user_id AS "user_id!", q.day AS "day!",
                       GREATEST(count(*) FILTER (WHERE s.recorded_date < q.day),
                                count(*) FILTER (WHERE s.recorded_date > q.day)) AS "others!"
@@ -424,7 +425,7 @@ impl VerdictRows {
         // days' notices can name theirs without reading them back.
         let validation_ids: Vec<Uuid> = self.ids.iter().map(|_| Uuid::now_v7()).collect();
         let mut tx = conn.begin().await?;
-        let changed = sqlx::query!(
+        let changed = crate::db_query!(
             r#"WITH q AS (
                    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int8[], $5::int8[], $6::numeric[],
                                         $7::bool[], $8::text[], $9::jsonb[], $10::int8[], $11::jsonb[], $12::date[],
