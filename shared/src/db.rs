@@ -154,7 +154,7 @@ impl<'c> From<&'c mut PgConnection> for Target<'c> {
 
 impl<'c, 't> From<&'c mut sqlx::Transaction<'t, Postgres>> for Target<'c> {
     fn from(tx: &'c mut sqlx::Transaction<'t, Postgres>) -> Self {
-        Target::Conn(&mut **tx)
+        Target::Conn(tx)
     }
 }
 
