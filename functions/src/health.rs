@@ -8,7 +8,7 @@ use serde_json::json;
 
 pub async fn check(app: &App, _req: Request) -> Result<Response> {
     let ping = async {
-        sqlx::query_scalar::<_, i32>("SELECT 1")
+        fitkart::db_query_scalar!("SELECT 1")
             .fetch_one(app.db().await?)
             .await
             .map_err(Error::from)

@@ -34,7 +34,14 @@ pub struct Options {
     pub profile: String,
     pub queue_prefix: String,
     pub seed: bool,
+    /// What the functions connect to: PgBouncer in transaction mode under `scripts/dev`,
+    /// as RDS Proxy in AWS.
     pub database_url: String,
+    /// Postgres itself, for what needs a session of its own: the migrations (sqlx holds
+    /// an advisory lock across them; in AWS the proxy pins that one session) and the
+    /// runner's seeding and stand-in authenticator. The same as `database_url` without a
+    /// pooler.
+    pub direct_database_url: String,
     /// Discard the functions' log lines and REPORT lines (benchmarks).
     pub quiet: bool,
 }
@@ -129,6 +136,9 @@ pub fn binary_path(root: &Path, profile: &str, binary: &str) -> PathBuf {
     dir.join(folder).join(binary)
 }
 
+/// The migration function: the one whose session spans transactions.
+const MIGRATE_BINARY: &str = "ops-migrate";
+
 pub fn spec(
     options: &Options,
     function: &template::Function,
@@ -143,10 +153,14 @@ pub fn spec(
             binary.display()
         )));
     }
+    let mut env = function.local_environment(locals, overrides);
+    if function.binary == MIGRATE_BINARY {
+        env.insert("DATABASE_URL".into(), options.direct_database_url.clone());
+    }
     Ok(FunctionSpec {
         logical_id: function.logical_id.clone(),
         binary,
-        env: function.local_environment(locals, overrides),
+        env,
         timeout: Duration::from_secs(function.timeout_secs),
         memory_mb: function.memory_mb,
         quiet: options.quiet,
@@ -345,8 +359,8 @@ pub async fn up(options: &Options) -> crate::Result<Running> {
     // The seeded admins' authenticators read their secrets from the database.
     let db = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
-        .connect_lazy(&options.database_url)
-        .map_err(|e| crate::Error::Setup(format!("DATABASE_URL: {e}")))?;
+        .connect_lazy(&options.direct_database_url)
+        .map_err(|e| crate::Error::Setup(format!("database URL: {e}")))?;
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
         .merge(totp::routes(db))
@@ -366,7 +380,7 @@ pub async fn up(options: &Options) -> crate::Result<Running> {
     tokio::spawn(mail::print_new_mail());
     tokio::spawn(push::print_new_pushes());
     if options.seed {
-        seed::run(&base_url, &options.database_url).await?;
+        seed::run(&base_url, &options.direct_database_url).await?;
     }
     Ok(Running {
         pools,

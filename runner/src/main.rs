@@ -85,6 +85,9 @@ async fn up(args: &[String], port: u16) {
         profile: arg(args, "--profile").unwrap_or_else(|| "debug".into()),
         queue_prefix: arg(args, "--queue-prefix").unwrap_or_else(|| "fitkart-local".into()),
         seed: !args.iter().any(|a| a == "--no-seed"),
+        // Set by scripts/dev when DATABASE_URL is its PgBouncer.
+        direct_database_url: std::env::var("DIRECT_DATABASE_URL")
+            .unwrap_or_else(|_| database_url.clone()),
         database_url,
         quiet: false,
     };
@@ -96,7 +99,7 @@ async fn up(args: &[String], port: u16) {
         }
     };
     let secrets = if options.seed {
-        seed::authenticator_secrets(&options.database_url).await
+        seed::authenticator_secrets(&options.direct_database_url).await
     } else {
         Vec::new()
     };

@@ -4,11 +4,12 @@
 //! before each checkout because a thawed environment may hold connections the proxy has
 //! already closed while it was frozen.
 //!
-//! Pinning: sqlx's compile-checked macros use named prepared statements, which RDS Proxy
-//! answers by pinning the client connection to one backend. FitKart accepts that and sizes
-//! for it: at most `DB_POOL_MAX` (2) connections per environment, idle ones closed after a
-//! minute, and queue consumers bounded by `MaximumConcurrency` in the template. Nothing
-//! else pins: no `SET`, no session advisory locks, no temp tables, no `currval`.
+//! Multiplexing: RDS Proxy shares backends between execution environments at transaction
+//! boundaries, so nothing lives in a session: every statement is unnamed and runs inside a
+//! transaction (`Stmt`, below), the startup parameters are the ones a pooler forwards
+//! (`startup`), and there is no `SET`, no session advisory lock, no temp table, no
+//! `currval`. A backend is busy only while a transaction runs. Locally PgBouncer in
+//! transaction mode plays the proxy (`scripts/dev`, `scripts/test`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,13 +23,23 @@ use crate::{Error, Result};
 
 /// Builds the lazy pool. `password`, when given, replaces any password in the URL.
 pub fn lazy_pool(config: &Config, password: Option<&str>) -> Result<PgPool> {
-    let mut options = PgConnectOptions::from_str(&config.database_url)
-        .map_err(|e| Error::internal(format!("DATABASE_URL is invalid: {e}")))?
-        .application_name(&application_name());
+    let mut options = startup(
+        PgConnectOptions::from_str(&config.database_url)
+            .map_err(|e| Error::internal(format!("DATABASE_URL is invalid: {e}")))?,
+    )
+    .application_name(&application_name());
     if let Some(password) = password {
         options = options.password(password);
     }
     Ok(pool_options(config).connect_lazy_with(options))
+}
+
+/// The startup parameters a pooler forwards and nothing else: sqlx's `DateStyle`,
+/// `client_encoding`, `TimeZone` and `application_name`, which PgBouncer and RDS Proxy
+/// track per client, but not `extra_float_digits` (PgBouncer refuses it; a session that
+/// sets it is one RDS Proxy cannot share). Values travel in binary, so it changes nothing.
+pub fn startup(options: PgConnectOptions) -> PgConnectOptions {
+    options.extra_float_digits(None)
 }
 
 pub fn pool_options(config: &Config) -> PgPoolOptions {

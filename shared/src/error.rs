@@ -64,7 +64,8 @@ pub enum Error {
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything unexpected. The cause is logged with the request id, never shown.
-    #[error("internal error: {0}")]
+    // The cause is the source, so the logged chain names it once.
+    #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -250,6 +251,14 @@ impl From<sqlx::Error> for Error {
             | sqlx::Error::WorkerCrashed => Error::Unavailable(e.to_string()),
             sqlx::Error::Database(db) if db.code().is_some_and(|c| transient_sqlstate(&c)) => {
                 Error::Unavailable(e.to_string())
+            }
+            // Postgres text cannot hold NUL (valid JSON can): whichever field carried it,
+            // the request is refused as input and its statement changed nothing.
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some("22021")
+                    || db.code().as_deref() == Some("22P05") =>
+            {
+                Error::invalid("body", "text must not contain the NUL character (\\u0000)")
             }
             sqlx::Error::Database(db) => db
                 .constraint()

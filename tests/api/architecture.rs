@@ -438,14 +438,9 @@ fn every_statement_goes_through_the_one_wrapper() {
                 let code = source.split("#[cfg(test)]").next().unwrap();
                 for (n, line) in code.lines().enumerate() {
                     let line = line.split("//").next().unwrap();
-                    // Statements without arguments go out as one simple-protocol message:
-                    // nothing prepared, nothing between round trips. The health check's
-                    // `SELECT 1` and the migrations' own count are such.
-                    let simple = line.contains("sqlx::query_scalar::<_, i32>(\"SELECT 1\")")
-                        || line.contains(
-                            "sqlx::query_scalar::<_, i64>(\"SELECT count(*) FROM _sqlx_migrations",
-                        );
-                    let wrapped = line.contains("Stmt(sqlx::query") || simple;
+                    // Even `sqlx::query("SELECT 1")` without arguments is a named
+                    // prepared statement: only `Stmt` makes it unnamed.
+                    let wrapped = line.contains("Stmt(sqlx::query");
                     if (line.contains("sqlx::query") && !wrapped) || line.contains(".acquire()") {
                         raw.push(format!("{}:{}", path.display(), n + 1));
                     }

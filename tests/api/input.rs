@@ -190,3 +190,35 @@ async fn authenticated_endpoints_refuse_requests_without_a_token() {
         assert_eq!((res.status, res.code()), (401, "unauthorized"));
     }
 }
+
+/// JSON may carry NUL in a string; Postgres text cannot. Whichever field brings it, the
+/// answer is a 422 naming the character, and nothing is written.
+#[tokio::test]
+async fn text_carrying_a_nul_character_is_refused_and_changes_nothing() {
+    use fitkart_functions::social;
+    let t = TestApp::new().await;
+    let user = t.verified("nul@example.com").await;
+
+    let res = t
+        .call(social::redeem_invite, "POST", "/v1/redemptions")
+        .bearer(&user.access_token)
+        .json(json!({ "code": "AB\u{0}CDEFG" }))
+        .send()
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(
+        res.body["code"], "invalid_code",
+        "as any link that is not one"
+    );
+
+    // Any other field that reaches a statement unchecked meets the same answer: the
+    // database's refusal of the character is the client's error, not ours.
+    let refused = sqlx::query_scalar::<_, i32>("SELECT length($1)")
+        .bind("Night\u{0}Owls")
+        .fetch_one(&t.pool)
+        .await
+        .expect_err("Postgres refuses NUL in text");
+    let error = fitkart::Error::from(refused);
+    assert_eq!(error.status(), 422, "{error}");
+    assert_eq!(error.code(), "validation_failed");
+}

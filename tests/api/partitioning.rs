@@ -342,7 +342,9 @@ async fn scans(t: &TestApp) -> std::collections::BTreeMap<String, i64> {
 
 #[tokio::test]
 async fn syncing_validating_and_crediting_a_day_reads_only_the_months_it_needs() {
-    let (t, pipeline) = TestApp::with_pipeline().await;
+    // The functions connect directly: the test reads their sessions' statistics.
+    let (config, pipeline) = fitkart_tests::Pipeline::create().await;
+    let t = TestApp::direct(config).await;
     let walker = t.verified("months@example.com").await;
     t.joined_days_ago(walker.id, 400).await;
     let today = Utc::now().date_naive();

@@ -28,6 +28,7 @@ async fn main() {
         queue_prefix: format!("coldstart-{}", std::process::id()),
         seed: false,
         database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
+        direct_database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
         quiet: true,
     };
     let runs = bench::number("BENCH_RUNS", 11, 1) as usize;

@@ -574,6 +574,7 @@ async fn main() {
         profile,
         queue_prefix: format!("http-cost-{}", std::process::id()),
         seed: true,
+        direct_database_url: database_url.clone(),
         database_url,
         quiet: std::env::var_os("FITKART_LOGS").is_none(),
     };

@@ -14,7 +14,8 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         profile: "debug".into(),
         queue_prefix: format!("e2e-{}", uuid::Uuid::new_v4().simple()),
         seed: true,
-        database_url: database.url(),
+        database_url: database.app_url(),
+        direct_database_url: database.url(),
         quiet: false,
     };
     let running = up(&options).await.expect("the runner comes up");

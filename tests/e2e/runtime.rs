@@ -109,7 +109,7 @@ async fn a_function_past_its_timeout_is_killed_and_replaced() {
 #[tokio::test]
 async fn a_failing_function_is_a_500_problem_and_the_gateway_keeps_serving() {
     let database = crate::database().await;
-    let database_url = database.url();
+    let database_url = database.app_url();
     // The migrate function against an unreachable database returns an invocation error.
     let mut unreachable = env("postgres://x@127.0.0.1:1/none");
     unreachable.insert("DB_ACQUIRE_TIMEOUT_MS".into(), "300".into());

@@ -11,6 +11,14 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use uuid::Uuid;
 
+/// PgBouncer in transaction mode in front of the test cluster (`scripts/test` starts
+/// it): the functions' pools go through it, as they go through RDS Proxy in AWS, so a
+/// statement that relied on its session would fail here. Tests' own setup and checks
+/// connect directly.
+pub fn pooler_url() -> Option<String> {
+    std::env::var("FITKART_TEST_POOLER_URL").ok()
+}
+
 pub fn admin_url() -> String {
     std::env::var("FITKART_TEST_DATABASE_URL").expect(
         "FITKART_TEST_DATABASE_URL is not set: run the suite with scripts/test, which starts Postgres",
@@ -70,11 +78,33 @@ impl TestDatabase {
         &self.name
     }
 
-    /// The connection URL of this database (for processes a test starts).
+    /// The direct connection URL of this database.
     pub fn url(&self) -> String {
         let admin = admin_url();
         let base = admin.rsplit_once('/').expect("a database URL has a path").0;
         format!("{base}/{}", self.name)
+    }
+
+    /// The URL the functions use: through the pooler when there is one.
+    pub fn app_url(&self) -> String {
+        match pooler_url() {
+            Some(pooler) => {
+                let base = pooler
+                    .trim_end_matches('/')
+                    .rsplit_once('/')
+                    .map_or(pooler.as_str(), |(b, _)| b)
+                    .to_owned();
+                format!("{base}/{}", self.name)
+            }
+            None => self.url(),
+        }
+    }
+
+    /// A pool for the functions (`app_url`), with the startup parameters they send.
+    pub async fn app_pool(&self, pool: PgPoolOptions) -> PgPool {
+        let options = fitkart::db::startup(PgConnectOptions::from_str(&self.app_url()).unwrap())
+            .disable_statement_logging();
+        pool.connect_with(options).await.unwrap()
     }
 }
 

@@ -76,7 +76,10 @@ impl TestApp {
 
     pub async fn with_config(config: Config) -> Self {
         let (pool, database) = db::fresh_database().await;
-        Self::over(config, pool, database).await
+        let app_pool = database
+            .app_pool(sqlx::postgres::PgPoolOptions::new().max_connections(10))
+            .await;
+        Self::over(config, pool, app_pool, database).await
     }
 
     /// A test app whose functions get a pool of `connections`, as `DB_POOL_MAX` gives them
@@ -85,11 +88,26 @@ impl TestApp {
         let options = sqlx::postgres::PgPoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(std::time::Duration::from_secs(3));
-        let (pool, database) = db::fresh_database_with(options).await;
-        Self::over(config, pool, database).await
+        let (pool, database) = db::fresh_database().await;
+        let app_pool = database.app_pool(options).await;
+        Self::over(config, pool, app_pool, database).await
     }
 
-    async fn over(mut config: Config, pool: PgPool, database: db::TestDatabase) -> Self {
+    /// A test app whose functions connect to Postgres directly, not through the pooler:
+    /// for a test that reads what the functions' own sessions did (their statistics).
+    pub async fn direct(config: Config) -> Self {
+        let (pool, database) = db::fresh_database().await;
+        Self::over(config, pool.clone(), pool, database).await
+    }
+
+    /// `pool` is the test's own (direct); `app_pool` the functions' (through the pooler
+    /// when there is one, as RDS Proxy is in AWS).
+    async fn over(
+        mut config: Config,
+        pool: PgPool,
+        app_pool: PgPool,
+        database: db::TestDatabase,
+    ) -> Self {
         mail::verify_sender().await;
         let link_base = format!("https://{}.app.fitkart.test", Uuid::new_v4().simple());
         if let Some(mail) = config.mail.as_mut() {
@@ -97,7 +115,7 @@ impl TestApp {
                 mail.link_base_url = link_base.clone();
             }
         }
-        let app: &'static App = Box::leak(Box::new(App::with_pool(config, pool.clone())));
+        let app: &'static App = Box::leak(Box::new(App::with_pool(config, app_pool)));
         Self {
             app,
             pool,

@@ -215,10 +215,14 @@ pub async fn redeem(conn: &mut PgConnection, raw: &str) -> Result<Option<Found>>
             team_id: f.team_id,
         }));
     }
-    // A referral code is a friend link that never expires.
+    // A referral code is a friend link that never expires: eight letters and digits.
+    let referral = raw.trim().to_ascii_uppercase();
+    if referral.len() != 8 || !referral.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(None);
+    }
     let referrer = crate::db_query_scalar!(
         "SELECT id FROM users WHERE referral_code = $1 AND deleted_at IS NULL AND is_active",
-        raw.trim().to_ascii_uppercase()
+        referral
     )
     .fetch_optional(conn)
     .await?;
