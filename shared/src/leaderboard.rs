@@ -266,8 +266,10 @@ async fn publish_moved(conn: &mut PgConnection, period: Period, start: NaiveDate
 }
 
 /// Empty bands go; every band learns how many users are above it. A board has a few
-/// thousand bands at most; joined by hash (the band table's statistics lag a new board,
-/// and a nested loop over a misjudged join is quadratic).
+/// thousand bands at most: the running sums are added up here and written back by key.
+/// (The same sums as a window over a self-join let the planner pick a nested loop when
+/// a new board's statistics lag, which is quadratic; steering it with `set_config` would
+/// pin the session on RDS Proxy.)
 async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate) -> Result<()> {
     crate::db_query!(
         "DELETE FROM leaderboard_bands WHERE period = $1 AND period_start = $2 AND users = 0",
@@ -277,25 +279,37 @@ async fn recount_bands(conn: &mut PgConnection, period: Period, start: NaiveDate
     .execute(&mut *conn)
     .await
     .during("counting the users above each band")?;
-    crate::db_query!("SELECT set_config('enable_nestloop', 'off', true) AS setting")
-        .fetch_one(&mut *conn)
-        .await
-        .during("counting the users above each band")?;
-    crate::db_query!(
-        r#"UPDATE leaderboard_bands b SET users_above = s.above
-           FROM (SELECT floor, (sum(users) OVER (ORDER BY floor DESC) - users)::int8 AS above
-                 FROM leaderboard_bands WHERE period = $1 AND period_start = $2) s
-           WHERE b.period = $1 AND b.period_start = $2 AND b.floor = s.floor AND b.users_above <> s.above"#,
+    let bands = crate::db_query!(
+        "SELECT floor, users FROM leaderboard_bands
+         WHERE period = $1 AND period_start = $2 ORDER BY floor DESC",
         period.as_str(),
         start
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .during("counting the users above each band")?;
+    let mut above = 0i64;
+    let (floors, aboves): (Vec<i64>, Vec<i64>) = bands
+        .iter()
+        .map(|band| {
+            let this = (band.floor, above);
+            above += band.users;
+            this
+        })
+        .unzip();
+    crate::db_query!(
+        "UPDATE leaderboard_bands b SET users_above = s.above
+         FROM unnest($3::int8[], $4::int8[]) AS s(floor, above)
+         WHERE b.period = $1 AND b.period_start = $2 AND b.floor = s.floor
+           AND b.users_above <> s.above",
+        period.as_str(),
+        start,
+        &floors,
+        &aboves
     )
     .execute(&mut *conn)
     .await
     .during("counting the users above each band")?;
-    crate::db_query!("SELECT set_config('enable_nestloop', 'on', true) AS setting")
-        .fetch_one(&mut *conn)
-        .await
-        .during("counting the users above each band")?;
     Ok(())
 }
 

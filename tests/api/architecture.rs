@@ -415,6 +415,22 @@ fn the_readme_shows_the_floors_the_test_checks() {
     assert_eq!(rows, expected, "README.md's floors differ from FLOORS");
 }
 
+/// What a statement may not do, since it would outlive its transaction on a backend
+/// another client gets next: PgBouncer would hand that state on, RDS Proxy pins the
+/// session. (`pg_advisory_xact_lock` and `SET LOCAL` end with the transaction; the
+/// session-level lock, `set_config` and temporary objects do not.)
+const SESSION_STATE: &[&str] = &[
+    "SET_CONFIG(",
+    "\"SET ",
+    "PG_ADVISORY_LOCK(",
+    "PG_TRY_ADVISORY_LOCK(",
+    "LISTEN ",
+    "TEMP TABLE",
+    "TEMPORARY TABLE",
+    "WITH HOLD",
+    "CURRVAL(",
+];
+
 /// Every statement of the domain and the functions goes through `db::Stmt` (unnamed, in a
 /// transaction): a `sqlx::query` anywhere else would be a named statement or one outside
 /// a transaction, which a transaction pooler breaks.
@@ -444,12 +460,16 @@ fn every_statement_goes_through_the_one_wrapper() {
                     if (line.contains("sqlx::query") && !wrapped) || line.contains(".acquire()") {
                         raw.push(format!("{}:{}", path.display(), n + 1));
                     }
+                    let upper = line.to_ascii_uppercase();
+                    if let Some(state) = SESSION_STATE.iter().find(|s| upper.contains(*s)) {
+                        raw.push(format!("{}:{}: {state}", path.display(), n + 1));
+                    }
                 }
             }
         }
     }
     assert!(
         raw.is_empty(),
-        "statements outside db::Stmt or connections outside a transaction: {raw:#?}"
+        "statements outside db::Stmt, connections outside a transaction, or session state: {raw:#?}"
     );
 }
