@@ -1,8 +1,9 @@
 //! Postgres for Lambda behind RDS Proxy: a tiny pool per execution environment, created
 //! lazily (no connection at init, so cold starts stay fast), a short acquire timeout (a
-//! saturated proxy becomes a quick 503, not a stuck invocation), and a liveness check
-//! before each checkout because a thawed environment may hold connections the proxy has
-//! already closed while it was frozen.
+//! proxy that cannot be reached becomes a quick 503, not a stuck invocation; a saturated
+//! one answers with its own borrow timeout), and a liveness check before a checkout after
+//! idling, because a thawed environment may hold connections the proxy has already closed
+//! while it was frozen.
 //!
 //! Multiplexing: RDS Proxy shares backends between execution environments at transaction
 //! boundaries, so nothing lives in a session: every statement is unnamed and runs inside a
@@ -43,13 +44,35 @@ pub fn startup(options: PgConnectOptions) -> PgConnectOptions {
 }
 
 pub fn pool_options(config: &Config) -> PgPoolOptions {
-    PgPoolOptions::new()
+    checked_after_idle(PgPoolOptions::new())
         .max_connections(config.db_pool_max)
         .min_connections(0)
         .acquire_timeout(config.db_acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(60)))
         .max_lifetime(Some(Duration::from_secs(30 * 60)))
-        .test_before_acquire(true)
+}
+
+/// A pooled connection idle this long is pinged before use: long enough that a warm
+/// environment's back-to-back transactions skip it, short enough that any environment
+/// thawed after a pause checks first.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+/// The liveness check at checkout, only for a connection that sat idle (see
+/// `PING_AFTER_IDLE`). Through a transaction pooler a ping needs a backend like any
+/// transaction, so pinging every checkout would double the backend borrows of a busy
+/// function, and a ping queued behind a saturated pool spends the acquire timeout
+/// before the work has begun.
+pub fn checked_after_idle(options: PgPoolOptions) -> PgPoolOptions {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Where an IAM token signs in: host, port and user of `DATABASE_URL`, and the region.

@@ -23,6 +23,7 @@ mod oauth;
 mod orders;
 mod partitioning;
 mod pipeline;
+mod pooling;
 mod routing;
 mod schema;
 mod shopify;

@@ -104,7 +104,10 @@ impl TestDatabase {
     pub async fn app_pool(&self, pool: PgPoolOptions) -> PgPool {
         let options = fitkart::db::startup(PgConnectOptions::from_str(&self.app_url()).unwrap())
             .disable_statement_logging();
-        pool.connect_with(options).await.unwrap()
+        fitkart::db::checked_after_idle(pool)
+            .connect_with(options)
+            .await
+            .unwrap()
     }
 }
 
