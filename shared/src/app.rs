@@ -39,6 +39,12 @@ const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl App {
     pub fn from_env() -> Result<Self, ConfigError> {
+        // The baseline of `scripts/bench http` only: statements named and kept per
+        // connection, as sqlx does by default, over a direct connection (a transaction
+        // pooler cannot carry them; see `db::named_statements`).
+        if std::env::var("FITKART_BENCH_NAMED_STATEMENTS").as_deref() == Ok("1") {
+            db::use_named_statements(true);
+        }
         Ok(Self::new(Config::from_env()?))
     }
 

@@ -97,6 +97,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// What a set of invocations cost.
+#[derive(Clone)]
 struct Measured {
     invocations: usize,
     p50_ms: f64,
@@ -137,17 +138,28 @@ impl Measured {
     }
 }
 
+/// Runs `samples` warm invocations on `pool` (after five to warm it), the `i`th with
+/// `event(first + i)`, and returns their reports.
+async fn measure(
+    pool: &Arc<Pool>,
+    event: &impl Fn(usize) -> Bytes,
+    first: usize,
+    samples: usize,
+) -> Result<Vec<Report>, String> {
+    for i in first..first + 5 {
+        check(pool, pool.invoke(event(i)).await)?;
+    }
+    pool.take_reports();
+    for i in first + 5..first + 5 + samples {
+        check(pool, pool.invoke(event(i)).await)?;
+    }
+    Ok(pool.take_reports())
+}
+
 /// Runs `samples` warm invocations of `event` on `pool` (after a few to warm it) and
 /// returns their reports.
 async fn drive(pool: &Arc<Pool>, event: &Bytes, samples: usize) -> Result<Vec<Report>, String> {
-    for _ in 0..5 {
-        check(pool, pool.invoke(event.clone()).await)?;
-    }
-    pool.take_reports();
-    for _ in 0..samples {
-        check(pool, pool.invoke(event.clone()).await)?;
-    }
-    Ok(pool.take_reports())
+    measure(pool, &|_| event.clone(), 0, samples).await
 }
 
 fn check(pool: &Pool, outcome: Outcome) -> Result<(), String> {
@@ -241,42 +253,57 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
         .collect();
     let today = chrono::Utc::now().date_naive();
     let mut rows: Vec<(String, f64, Measured)> = Vec::new();
+    let mut named_rows: Vec<(String, Measured, Measured)> = Vec::new();
     for hot in HOT_ROUTES {
         let route = routes
             .iter()
             .find(|r| r.route.method == hot.method && r.route.path == hot.path)
             .ok_or(format!("no route {} {}", hot.method, hot.path))?;
         let pool = &running.pools[&route.function];
-        let reports = if hot.path == "/v1/steps/sync" {
-            // Today's count growing sync by sync, as a phone reports it through the day
-            // (above what the seed synced, with hourly counts): each sync makes a new
-            // version for the pipeline.
-            let sync = |i: usize| {
-                let steps = 13_000 + 10 * i as i64;
-                let mut hourly = vec![0_i64; 24];
-                for (hour, count) in hourly.iter_mut().enumerate().take(21).skip(7) {
-                    *count = steps / 14 + if hour == 20 { steps % 14 } else { 0 };
-                }
-                let body = json!({"entries": [{"date": today, "steps": steps, "source": "health_connect",
-                                               "distance_km": steps as f64 * 0.00075,
-                                               "calories": steps as f64 * 0.04, "hourly_steps": hourly}]});
-                http_event(route, "", &token, &body.to_string())
-            };
-            for i in 0..5 {
-                check(pool, pool.invoke(sync(i)).await)?;
+        // Today's count growing sync by sync, as a phone reports it through the day
+        // (above what the seed synced, with hourly counts): each sync makes a new version
+        // for the pipeline. Other routes repeat one request.
+        let fixed = http_event(route, hot.query, &token, "");
+        let event = |i: usize| {
+            if hot.path != "/v1/steps/sync" {
+                return fixed.clone();
             }
-            pool.take_reports();
-            for i in 5..samples + 5 {
-                check(pool, pool.invoke(sync(i)).await)?;
+            let steps = 13_000 + 10 * i as i64;
+            let mut hourly = vec![0_i64; 24];
+            for (hour, count) in hourly.iter_mut().enumerate().take(21).skip(7) {
+                *count = steps / 14 + if hour == 20 { steps % 14 } else { 0 };
             }
-            pool.take_reports()
-        } else {
-            drive(pool, &http_event(route, hot.query, &token, ""), samples).await?
+            let body = json!({"entries": [{"date": today, "steps": steps, "source": "health_connect",
+                                           "distance_km": steps as f64 * 0.00075,
+                                           "calories": steps as f64 * 0.04, "hourly_steps": hourly}]});
+            http_event(route, "", &token, &body.to_string())
         };
+        let unnamed = Measured::of(&measure(pool, &event, 0, samples).await?);
+        // The cost of unnamed statements: the same function with statements named and
+        // kept per connection (sqlx's default), connected directly, in the same run.
+        let spec = &pool.spec;
+        let mut env = spec.env.clone();
+        env.insert("FITKART_BENCH_NAMED_STATEMENTS".into(), "1".into());
+        env.insert("DATABASE_URL".into(), options.direct_database_url.clone());
+        let named_pool = Pool::new(FunctionSpec {
+            logical_id: format!("{}-named", spec.logical_id),
+            binary: spec.binary.clone(),
+            env,
+            timeout: spec.timeout,
+            memory_mb: spec.memory_mb,
+            quiet: true,
+        });
+        let named = Measured::of(&measure(&named_pool, &event, samples + 5, samples).await?);
+        named_pool.kill_all();
+        named_rows.push((
+            format!("{} {}", hot.method, hot.path),
+            unnamed.clone(),
+            named,
+        ));
         rows.push((
             format!("{} {}", hot.method, hot.path),
             hot.per_walker_day,
-            Measured::of(&reports),
+            unnamed,
         ));
     }
 
@@ -307,6 +334,15 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
     let sqs_ms = local_sqs_latency(samples).await?;
 
     print_table(&rows, &baseline, (&validate, &credit, records), drained);
+    println!("unnamed statements (every statement parsed with its execution, as a transaction pooler needs) against named ones kept per connection (sqlx's default), same functions, same run:");
+    for (route, unnamed, named) in &named_rows {
+        println!(
+            "  {route:<28} p50 {:>6.2} ms vs {:>6.2} ms named: {:.2}x",
+            unnamed.p50_ms,
+            named.p50_ms,
+            unnamed.p50_ms / named.p50_ms
+        );
+    }
     println!(
         "the local SQS emulator (moto, busy with the runner's pollers) answered a SendMessageBatch of ten in {sqs_ms:.1} ms (p50);\n\
          sync's duration includes one SendMessage, a validation batch's one SendMessageBatch per ten records (ten at a time)"

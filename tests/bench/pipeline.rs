@@ -11,11 +11,12 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fitkart::steps::ValidateRecord;
 use fitkart::steps::{crediting, validation};
 use fitkart::App;
+use sqlx::PgPool;
 
 /// Consumers working at once (and pgbench's clients).
 static WORKERS: LazyLock<usize> =
@@ -35,11 +36,13 @@ static BATCH: LazyLock<usize> = LazyLock::new(|| {
     fitkart_tests::bench::number("BENCH_BATCH", validate.batch_size as i64, 20) as usize
 });
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let users = fitkart_tests::bench::number("BENCH_USERS", 5_000, 30);
-    let days = fitkart_tests::bench::number("BENCH_DAYS", 10, 2);
-    let (pool, _db) = fitkart_tests::db::fresh_database().await;
+/// A fresh database with `users` who each walked `days`, every record waiting in the
+/// validation queue: the requests the consumers will get, oldest days first.
+async fn world(
+    users: i64,
+    days: i64,
+) -> (PgPool, fitkart_tests::db::TestDatabase, Vec<ValidateRecord>) {
+    let (pool, db) = fitkart_tests::db::fresh_database().await;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         .execute(&pool)
         .await
@@ -106,21 +109,30 @@ async fn main() {
         recorded_date: Some(date),
     })
     .collect();
-    let records = requests.len();
+    (pool, db, requests)
+}
 
+/// Milliseconds the pool's database spent executing and planning statements.
+async fn statement_time(pool: &PgPool) -> (f64, f64) {
+    sqlx::query_as(
+        "SELECT COALESCE(sum(total_exec_time), 0)::float8, COALESCE(sum(total_plan_time), 0)::float8
+         FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND query NOT ILIKE '%pg_stat_statements%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Validates and credits every request with `WORKERS` consumers; the wall time.
+async fn run(pool: &PgPool, requests: &[ValidateRecord]) -> Duration {
+    let pool = pool.clone();
     let app: &'static App = Box::leak(Box::new(App::with_pool(
         fitkart_tests::test_config(),
         pool.clone(),
     )));
     let settings = Arc::new(app.settings().await.unwrap());
-    sqlx::query("SELECT pg_stat_reset()")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_stat_statements_reset()")
-        .execute(&pool)
-        .await
-        .unwrap();
 
     let batches: Arc<Vec<Vec<ValidateRecord>>> =
         Arc::new(requests.chunks(*BATCH).map(<[_]>::to_vec).collect());
@@ -154,7 +166,38 @@ async fn main() {
     for w in workers {
         w.await.unwrap();
     }
-    let elapsed = started.elapsed();
+    started.elapsed()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let users = fitkart_tests::bench::number("BENCH_USERS", 5_000, 30);
+    let days = fitkart_tests::bench::number("BENCH_DAYS", 10, 2);
+    // The baseline for the cost of unnamed statements: a twin world whose statements are
+    // named and kept per connection (sqlx's default, which a transaction pooler cannot
+    // carry). The two are worked through in alternating quarters, in date order, so that
+    // a noisy moment of the machine (or autovacuum after one of them) hits both alike.
+    let (named_pool, _named_db, named_requests) = world(users, days).await;
+    let (pool, _db, requests) = world(users, days).await;
+    let records = requests.len();
+    for reset in [
+        "SELECT pg_stat_reset()",
+        "SELECT pg_stat_statements_reset()",
+    ] {
+        sqlx::query(reset).execute(&pool).await.unwrap();
+    }
+    let quarter = records.div_ceil(4).div_ceil(*BATCH) * *BATCH;
+    let (mut named_elapsed, mut elapsed) = (Duration::ZERO, Duration::ZERO);
+    for start in (0..records).step_by(quarter) {
+        let end = (start + quarter).min(records);
+        fitkart::db::use_named_statements(true);
+        named_elapsed += run(&named_pool, &named_requests[start..end]).await;
+        fitkart::db::use_named_statements(false);
+        elapsed += run(&pool, &requests[start..end]).await;
+    }
+    let named_split = statement_time(&named_pool).await;
+    let unnamed_split = statement_time(&pool).await;
+    named_pool.close().await;
 
     let (credited, held): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE credited_steps > 0), count(*) FILTER (WHERE status = 'suspicious') FROM step_records",
@@ -163,20 +206,20 @@ async fn main() {
     .await
     .unwrap();
     let statements: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(sum(calls), 0)::int8 FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+        "SELECT COALESCE(sum(calls), 0)::int8 FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     let heaviest: Vec<(String, f64, f64, i64)> = sqlx::query_as(
         "SELECT regexp_replace(left(query, 60), '\\s+', ' ', 'g'), total_exec_time, total_plan_time, calls FROM pg_stat_statements
-         WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 12",
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 12",
     )
     .fetch_all(&pool)
     .await
     .unwrap();
     let statement_ms: f64 = sqlx::query_scalar(
-        "SELECT COALESCE(sum(total_exec_time + total_plan_time), 0)::float8 FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+        "SELECT COALESCE(sum(total_exec_time + total_plan_time), 0)::float8 FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%'",
     )
     .fetch_one(&pool)
     .await
@@ -229,6 +272,16 @@ async fn main() {
     println!(
         "  ratio                : {:.2} (goal >= 1.0)",
         per_second / tps
+    );
+    let unnamed_rate = records as f64 / elapsed.as_secs_f64();
+    let named_rate = records as f64 / named_elapsed.as_secs_f64();
+    println!(
+        "  unnamed statements   : {unnamed_rate:.0} records/s vs {named_rate:.0} named and kept per connection (sqlx's default; a twin world, alternating quarters): ratio {:.2} (goal >= 0.90)",
+        unnamed_rate / named_rate
+    );
+    println!(
+        "                         statements executing {:.0} ms + planning {:.0} ms, against {:.0} + {:.0} named (a named statement's plan is reused; an unnamed one is planned at every execution)",
+        unnamed_split.0, unnamed_split.1, named_split.0, named_split.1
     );
     println!(
         "  SQL statements       : {statements} ({:.2} per record, BEGIN/COMMIT included)",

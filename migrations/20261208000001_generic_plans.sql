@@ -1,0 +1,12 @@
+-- Plans that do not depend on the values of one execution.
+--
+-- Every statement is unnamed, so that RDS Proxy can share backends between transactions
+-- (shared/src/db.rs). Postgres then plans each execution afresh, and for an unnamed
+-- statement it always makes a custom plan for the values at hand; a named statement
+-- settles on a generic plan after five executions. For the pipeline's batch statements
+-- (arrays of 500 ids and days) the custom plans ran about a fifth slower than the generic
+-- ones (scripts/bench pipeline, docs/benchmarks.md). The role's default is read when a
+-- backend starts: no SET is sent, so there is nothing for the proxy to pin. Queries whose
+-- best plan depends on a value use literals for it (partial indexes' predicates), and
+-- partitions are still pruned when the executor starts.
+ALTER ROLE CURRENT_USER SET plan_cache_mode = force_generic_plan;
