@@ -18,6 +18,17 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// CPU seconds the PgBouncer process has used so far (`FITKART_BENCH_PGBOUNCER_PID`,
+/// set by scripts/bench), if known.
+fn pooler_cpu_seconds() -> Option<f64> {
+    let pid = std::env::var("FITKART_BENCH_PGBOUNCER_PID").ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).ok()?;
+    // utime and stime, fields 14 and 15, after the parenthesised command name.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// What one way of connecting did over its rounds.
 #[derive(Default)]
 struct Tally {
@@ -157,9 +168,14 @@ async fn main() {
     round(pooled, &tokens, Duration::from_millis(300), &own, &mut warm).await;
     let (mut through_direct, mut through_pooler) = (Tally::default(), Tally::default());
     let half = Duration::from_millis(seconds * 1000 / 4);
+    let mut pooler_cpu = 0.0;
     for _ in 0..2 {
         round(direct, &tokens, half, &own, &mut through_direct).await;
+        let before = pooler_cpu_seconds();
         round(pooled, &tokens, half, &own, &mut through_pooler).await;
+        if let (Some(before), Some(after)) = (before, pooler_cpu_seconds()) {
+            pooler_cpu += after - before;
+        }
     }
 
     println!();
@@ -181,6 +197,14 @@ async fn main() {
         "  ratio                                 : {:.2} (goal >= 0.80, no errors)",
         through_pooler.per_second() / through_direct.per_second()
     );
+    if pooler_cpu > 0.0 {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "  PgBouncer's own CPU                   : {pooler_cpu:.1} s in {:.1} s of pooled rounds, {:.0}% of this machine's {cores} cores (it shares them with the clients and Postgres here; RDS Proxy runs on hosts of its own)",
+            through_pooler.seconds,
+            100.0 * pooler_cpu / (through_pooler.seconds * cores as f64)
+        );
+    }
     if warm.errors + through_direct.errors + through_pooler.errors > 0 {
         eprintln!("requests failed");
         std::process::exit(1);
