@@ -415,11 +415,16 @@ async fn pipeline_walkers(
     sqlx::query(
         "INSERT INTO step_records (user_id, recorded_date, steps, distance, calories, source, device_id,
                                    hourly_steps, updated_at)
-         SELECT u.id, current_date, 14 * s.per_hour, round(14 * s.per_hour * 0.00075, 3), round(14 * s.per_hour * 0.04, 2),
-                'health_connect', 'phone-' || u.id,
-                array_fill(0, ARRAY[7]) || array_fill(s.per_hour, ARRAY[14]) || array_fill(0, ARRAY[3]),
-                now() - interval '2 minutes'
-         FROM users u CROSS JOIN LATERAL (SELECT 300 + (random() * 400)::int + (u.id IS NULL)::int AS per_hour) s
+         SELECT u.id, current_date, d.total, round(d.total * 0.00075, 3), round(d.total * 0.04, 2),
+                'health_connect', 'phone-' || u.id, d.hours, now() - interval '2 minutes'
+         -- Bursty waking hours, as people walk (fourteen equal hours would be a phone on a
+         -- swing, which validation holds); referencing u draws new numbers per walker.
+         FROM users u CROSS JOIN LATERAL (
+             SELECT array_agg(x ORDER BY hour) AS hours, sum(x)::int AS total
+             FROM (SELECT hour, CASE WHEN hour BETWEEN 7 AND 20
+                                     THEN (random() * 1200)::int + (u.id IS NULL)::int ELSE 0 END AS x
+                   FROM generate_series(0, 23) hour) h
+         ) d
          WHERE u.email LIKE 'walker%@example.com'",
     )
     .execute(db)
