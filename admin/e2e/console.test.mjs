@@ -169,9 +169,12 @@ describe("the admin console", { concurrency: false }, () => {
       const listed = page.waitForResponse((r) => r.url().includes("/v1/admin/orders?status=processing"));
       await page.getByLabel("Status").selectOption("processing");
       await listed;
+      // The list can be drawn again between the count and the click (a CI run once
+      // waited out the click's whole timeout here): a click that finds no button just
+      // tries the next round; the wait after the loop is what must succeed.
       if ((await orderButton.count()) > 0) {
-        await orderButton.first().click();
-        if (await inShopify.isVisible()) break;
+        const clicked = await orderButton.first().click({ timeout: 2000 }).then(() => true, () => false);
+        if (clicked && (await inShopify.isVisible())) break;
       }
       await page.waitForTimeout(250);
     }
