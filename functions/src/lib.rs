@@ -5,6 +5,7 @@
 pub mod achievements;
 pub mod admin;
 pub mod auth;
+pub mod challenges;
 pub mod fallback;
 pub mod health;
 pub mod leaderboard;

@@ -192,8 +192,9 @@ pub async fn delete(app: &App, req: Request) -> Result<Response> {
 
 pub async fn stats(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
+    let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
-    let out = fitkart::stats::me(&mut tx, me.user_id).await?;
+    let out = fitkart::stats::me(&mut tx, me.user_id, goal).await?;
     tx.commit().await?;
     ok(&out)
 }

@@ -74,7 +74,7 @@ pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
         for drift in &drifts {
             tracing::error!(
                 check = %drift.check,
-                user_id = %drift.user_id,
+                id = %drift.id,
                 expected = drift.expected,
                 actual = drift.actual,
                 "ledger drift"

@@ -3,6 +3,7 @@
 //! gateway with API Gateway's payload 2.0 events, SQS event sources on an emulator, and
 //! schedules. Developer tooling only; no function links it.
 
+pub mod clock;
 pub mod error;
 pub mod gateway;
 pub mod lambda;
@@ -363,7 +364,8 @@ pub async fn up(options: &Options) -> crate::Result<Running> {
         .map_err(|e| crate::Error::Setup(format!("database URL: {e}")))?;
     let app = static_files(&options.root)
         .merge(mail::routes(base_url.clone()))
-        .merge(totp::routes(db))
+        .merge(totp::routes(db.clone()))
+        .merge(clock::routes(db))
         .merge(shopify::routes(shopify, base_url.clone()))
         .merge(push::routes())
         .fallback(gateway::handle)

@@ -42,6 +42,7 @@ crate::text_enum! {
         Setting = "setting",
         ChangeRequest = "change_request",
         Report = "report",
+        Challenge = "challenge",
     }
 }
 

@@ -36,6 +36,10 @@ crate::text_enum! {
         Refund = "refund",
         Bonus = "bonus",
         Penalty = "penalty",
+        /// Coins put into a challenge's escrow.
+        Stake = "stake",
+        /// Coins out of a challenge's escrow: a stake back, or winnings.
+        Payout = "payout",
     }
 }
 
@@ -48,6 +52,7 @@ crate::text_enum! {
         Referral = "referral",
         Registration = "registration",
         AdminAdjustment = "admin_adjustment",
+        Challenge = "challenge",
     }
 }
 
@@ -216,11 +221,12 @@ pub async fn post_many_locked(
     })
 }
 
-/// Moves a user's coins between the order buckets, which sit beside the ledger rather
-/// than in it: `frozen` holds coins of orders not yet shipped (they already left
-/// `available` with a `spent` row), `total_spent` counts coins of shipped orders. The
-/// users cache follows. Call under the order's lock, in the order's transaction.
-pub async fn move_order_coins(
+/// Moves a user's coins between the buckets that sit beside the ledger rather than in
+/// it: `frozen` holds coins that already left `available` (with a `spent` or `stake`
+/// row) but are not gone for good: orders not yet shipped and challenge stakes in
+/// escrow; `total_spent` counts coins of shipped orders. The users cache follows. Call
+/// under the order's or the challenge's lock, in its transaction.
+pub async fn move_held_coins(
     conn: &mut PgConnection,
     user_id: Uuid,
     frozen_delta: i64,

@@ -8,16 +8,18 @@ use uuid::Uuid;
 
 use crate::Result;
 
-/// One user for whom an invariant does not hold: what the truth says and what is stored.
+/// One user (or challenge) for whom an invariant does not hold: what the truth says and
+/// what is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Drift {
     pub check: String,
-    pub user_id: Uuid,
+    /// The user the drift is about; for `challenge_escrow`, the challenge.
+    pub id: Uuid,
     pub expected: i64,
     pub actual: i64,
 }
 
-/// (name, what it means, query yielding `user_id, expected, actual` per violation).
+/// (name, what it means, query yielding `id, expected, actual` per violation).
 pub const CHECKS: &[(&str, &str, &str)] = &[
     (
         "wallet_vs_ledger",
@@ -65,14 +67,31 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
          FROM users u JOIN wallets w ON w.user_id = u.id WHERE u.lifetime_coins_spent <> w.total_spent",
     ),
     (
-        "frozen_vs_open_orders",
-        "wallets.frozen_coins equals the coins of orders not yet shipped, cancelled or refunded",
-        "SELECT w.user_id, COALESCE(o.open, 0)::int8 AS expected, w.frozen_coins AS actual
+        "frozen_vs_open_holds",
+        "wallets.frozen_coins equals the coins of orders not yet shipped, cancelled or refunded \
+         plus the user's challenge stakes in escrow",
+        "SELECT w.user_id, (COALESCE(o.open, 0) + COALESCE(s.held, 0))::int8 AS expected, w.frozen_coins AS actual
          FROM wallets w
          LEFT JOIN (SELECT user_id, sum(total_coins) AS open FROM orders
                     WHERE status IN ('pending', 'confirmed', 'processing') GROUP BY user_id) o
            ON o.user_id = w.user_id
-         WHERE w.frozen_coins <> COALESCE(o.open, 0)",
+         LEFT JOIN (SELECT user_id, sum(stake_coins) AS held FROM challenge_participants
+                    WHERE stake_held GROUP BY user_id) s
+           ON s.user_id = w.user_id
+         WHERE w.frozen_coins <> COALESCE(o.open, 0) + COALESCE(s.held, 0)",
+    ),
+    (
+        "challenge_escrow",
+        "each challenge's escrow (its stake rows in, less its payout rows out) equals the stakes \
+         its participants still have in it: nothing paid twice, nothing left behind",
+        "SELECT COALESCE(l.challenge_id, h.challenge_id) AS id, COALESCE(h.held, 0)::int8 AS expected,
+                COALESCE(l.escrow, 0)::int8 AS actual
+         FROM (SELECT reference_id AS challenge_id, -sum(amount) AS escrow FROM coin_transactions
+               WHERE reference_type = 'challenge' GROUP BY reference_id) l
+         FULL JOIN (SELECT challenge_id, sum(stake_coins) FILTER (WHERE stake_held) AS held
+                    FROM challenge_participants GROUP BY challenge_id) h
+           ON h.challenge_id = l.challenge_id
+         WHERE COALESCE(l.escrow, 0) <> COALESCE(h.held, 0)",
     ),
     (
         "spent_vs_settled_orders",
@@ -164,9 +183,9 @@ pub async fn run(conn: &mut PgConnection) -> Result<Vec<Drift>> {
         let rows: Vec<(Uuid, i64, i64)> = crate::db::Stmt(sqlx::query_as(sql))
             .fetch_all(&mut *conn)
             .await?;
-        drifts.extend(rows.into_iter().map(|(user_id, expected, actual)| Drift {
+        drifts.extend(rows.into_iter().map(|(id, expected, actual)| Drift {
             check: (*name).to_owned(),
-            user_id,
+            id,
             expected,
             actual,
         }));

@@ -23,6 +23,8 @@ pub enum Kind {
         min: &'static str,
         max: &'static str,
     },
+    /// A set of ISO 3166-1 alpha-2 country codes (empty: none), stored as "DE,US".
+    Countries,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +80,30 @@ impl SettingValue for Decimal {
             )),
             Err(_) => Err("must be a decimal number".into()),
         }
+    }
+}
+
+/// A set of countries, sorted and without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Countries(pub Vec<String>);
+
+impl Countries {
+    pub fn contains(&self, code: &str) -> bool {
+        self.0.iter().any(|c| c == code)
+    }
+}
+
+impl SettingValue for Countries {
+    fn parse(_: Kind, raw: &str) -> Result<Self, String> {
+        let mut codes = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(crate::input::country_code)
+            .collect::<Result<Vec<String>, String>>()?;
+        codes.sort();
+        codes.dedup();
+        Ok(Countries(codes))
     }
 }
 
@@ -155,6 +181,9 @@ settings! {
     anomaly_model_weight: i64 = Kind::Int { min: 0, max: 100 }, default "60", four_eyes;
     anomaly_model_version: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "0", four_eyes;
     coin_adjust_four_eyes_above: i64 = Kind::Int { min: 0, max: 100_000_000 }, default "1000", four_eyes;
+    challenge_max_stake: i64 = Kind::Int { min: 0, max: 100_000_000 }, default "140000", four_eyes;
+    challenge_stake_countries: Countries = Kind::Countries, default "", four_eyes;
+    challenge_stakes_per_week: i64 = Kind::Int { min: 0, max: 100 }, default "2", four_eyes;
 }
 
 impl Settings {
@@ -188,12 +217,18 @@ pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, S
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Array(items) if def.kind == Kind::Countries => items
+            .iter()
+            .map(|i| i.as_str().ok_or("must be a list of country codes"))
+            .collect::<Result<Vec<&str>, &str>>()?
+            .join(","),
         _ => return Err("must be a string, number or boolean".into()),
     };
     match def.kind {
         Kind::Int { .. } => i64::parse(def.kind, &raw).map(|n| n.to_string()),
         Kind::Bool => bool::parse(def.kind, &raw).map(|b| b.to_string()),
         Kind::Decimal { .. } => Decimal::parse(def.kind, &raw).map(|d| d.to_string()),
+        Kind::Countries => Countries::parse(def.kind, &raw).map(|c| c.0.join(",")),
     }
 }
 
@@ -248,6 +283,12 @@ impl Setting {
                 Value::String(raw),
                 Some(json!(min)),
                 Some(json!(max)),
+            ),
+            Some(Kind::Countries) => (
+                "countries",
+                json!(raw.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>()),
+                None,
+                None,
             ),
             None => ("unknown", Value::String(raw), None, None),
         };
@@ -379,6 +420,12 @@ mod tests {
         assert!(validate(rate, &json!(-1)).is_err());
         assert!(validate(rate, &json!([1])).is_err());
         assert!(definition("no_such_key").is_none());
+        let countries = definition("challenge_stake_countries").unwrap();
+        assert_eq!(validate(countries, &json!("us, DE,us")).unwrap(), "DE,US");
+        assert_eq!(validate(countries, &json!(["GB"])).unwrap(), "GB");
+        assert_eq!(validate(countries, &json!("")).unwrap(), "");
+        assert!(validate(countries, &json!("USA")).is_err());
+        assert!(validate(countries, &json!([1])).is_err());
     }
 
     #[test]

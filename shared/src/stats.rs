@@ -56,9 +56,9 @@ pub async fn active_users(conn: &mut PgConnection) -> Result<ActiveUsers> {
     .await?)
 }
 
-/// The caller's `user_stats` row: totals, streaks, rank and coins.
+/// The caller's `user_stats` row: totals, strict streaks, rank and coins.
 #[derive(Debug, Serialize)]
-pub struct MyStats {
+pub struct Totals {
     pub total_steps: i64,
     pub days_tracked: i64,
     pub avg_daily_steps: i64,
@@ -77,9 +77,18 @@ pub struct MyStats {
     pub lifetime_coins_spent: i64,
 }
 
-pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<MyStats> {
-    crate::db_query_as!(
-        MyStats,
+/// `/v1/me/stats`: the totals, and the streak with its freeze (`streaks`).
+#[derive(Debug, Serialize)]
+pub struct MyStats {
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub daily_step_goal: i64,
+    pub streak: crate::streaks::Streak,
+}
+
+pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid, goal: i64) -> Result<MyStats> {
+    let totals = crate::db_query_as!(
+        Totals,
         r#"SELECT total_steps AS "total_steps!", days_tracked AS "days_tracked!",
                   avg_daily_steps AS "avg_daily_steps!", best_day_steps AS "best_day_steps!",
                   goal_days AS "goal_days!", current_streak AS "current_streak!", best_streak AS "best_streak!",
@@ -90,7 +99,17 @@ pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<MyStats>
            FROM user_stats WHERE id = $1"#,
         user_id
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
-    .ok_or(crate::Error::NotFound)
+    .ok_or(crate::Error::NotFound)?;
+    let today = crate::users::local_today(conn, user_id).await?;
+    let streak = crate::streaks::of(conn, &[(user_id, today)], goal)
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default();
+    Ok(MyStats {
+        totals,
+        daily_step_goal: goal,
+        streak,
+    })
 }

@@ -25,6 +25,7 @@ const FLOORS: &[&[&str]] = &[
         "housekeeping",
         "jobs",
         "social",
+        "challenges",
     ],
     &[
         "ledger",
@@ -35,6 +36,7 @@ const FLOORS: &[&[&str]] = &[
         "idempotency",
         "ratelimit",
         "mail",
+        "streaks",
     ],
     &["app"],
     &[
@@ -258,6 +260,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("friendships", &["social"]),
     ("blocks", &["social"]),
     ("teams", &["social"]),
+    ("challenges", &["challenges"]),
+    ("challenge_participants", &["challenges"]),
     ("team_members", &["social"]),
     ("team_scores", &["social"]),
     ("reports", &["social"]),

@@ -21,7 +21,7 @@ fn found(outcome: &Value) -> Vec<(String, Uuid)> {
         .map(|d| {
             (
                 d["check"].as_str().unwrap().to_owned(),
-                d["user_id"].as_str().unwrap().parse().unwrap(),
+                d["id"].as_str().unwrap().parse().unwrap(),
             )
         })
         .collect()
@@ -50,7 +50,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let clean = ops::reconcile(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    assert_eq!(clean["checks"], 14);
+    assert_eq!(clean["checks"], 15);
     assert_eq!(found(&clean), []);
 
     // One kind of drift per user, planted behind the ledger's back.
@@ -62,7 +62,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
         ("users_total_coins", "UPDATE users SET total_coins = total_coins + 1 WHERE id = $1"),
         ("users_lifetime_earned", "UPDATE users SET lifetime_coins_earned = lifetime_coins_earned + 1 WHERE id = $1"),
         ("users_lifetime_spent", "UPDATE users SET lifetime_coins_spent = lifetime_coins_spent + 1 WHERE id = $1"),
-        ("frozen_vs_open_orders", "UPDATE wallets SET frozen_coins = frozen_coins + 10 WHERE user_id = $1"),
+        ("frozen_vs_open_holds", "UPDATE wallets SET frozen_coins = frozen_coins + 10 WHERE user_id = $1"),
         ("spent_vs_settled_orders", "UPDATE wallets SET total_spent = total_spent + 10 WHERE user_id = $1"),
         ("credited_vs_earned", "UPDATE step_records SET coins_credited = 100 WHERE user_id = $1"),
         ("users_total_steps", "UPDATE users SET total_steps = total_steps + 5 WHERE id = $1"),
@@ -92,7 +92,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["check"] == "wallet_vs_ledger" && d["user_id"] == users[0].to_string())
+        .find(|d| d["check"] == "wallet_vs_ledger" && d["id"] == users[0].to_string())
         .unwrap();
     assert_eq!(
         wallet["actual"].as_i64().unwrap() - wallet["expected"].as_i64().unwrap(),

@@ -344,7 +344,7 @@ async fn reconciliation_finds_a_board_total_that_drifted_from_the_step_records()
     let drifts = fitkart::reconcile::run(&mut conn).await.unwrap();
     assert_eq!(drifts.len(), 1, "{drifts:?}");
     assert_eq!(drifts[0].check, "leaderboard_totals");
-    assert_eq!(drifts[0].user_id, ann.id);
+    assert_eq!(drifts[0].id, ann.id);
     assert_eq!((drifts[0].expected, drifts[0].actual), (6_000, 6_500));
 
     // A board total nobody's steps account for is drift too.

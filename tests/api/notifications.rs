@@ -505,6 +505,16 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
     w.set_time_zone(berlin.id, "Europe/Berlin").await;
     w.set_time_zone(new_york.id, "America/New_York").await;
     w.set_time_zone(no_streak.id, "Europe/Berlin").await;
+    // A week's streak ending yesterday holds a freeze; one whose freeze covered yesterday
+    // is alive but has none left.
+    let keeper = w
+        .walker_with_devices("keeper@example.com", &[("ios", apns_token())])
+        .await;
+    let bridged = w
+        .walker_with_devices("bridged@example.com", &[("ios", apns_token())])
+        .await;
+    w.set_time_zone(keeper.id, "Europe/Berlin").await;
+    w.set_time_zone(bridged.id, "Europe/Berlin").await;
     // 19:00 in Berlin today (CET in late November: 18:00 UTC).
     let today = Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
@@ -524,8 +534,12 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
     }
     w.t.walked(no_streak.id, day(1), 11_000).await;
     w.t.walked(no_streak.id, day(2), 3_000).await;
+    for n in 1..=7 {
+        w.t.walked(keeper.id, day(n), 11_000).await;
+        w.t.walked(bridged.id, day(n + 1), 11_000).await;
+    }
 
-    assert_eq!(delivery::streaks(w.t.app, seven_pm).await.unwrap(), 1);
+    assert_eq!(delivery::streaks(w.t.app, seven_pm).await.unwrap(), 3);
     // The same hour again (a retried run) records nothing new.
     delivery::streaks(w.t.app, seven_pm).await.unwrap();
     let reminders: Vec<(Uuid, Value)> =
@@ -533,11 +547,24 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
             .fetch_all(&w.t.pool)
             .await
             .unwrap();
-    assert_eq!(reminders.len(), 1);
-    assert_eq!(reminders[0].0, berlin.id);
+    let reminder = |user: Uuid| {
+        reminders
+            .iter()
+            .find(|r| r.0 == user)
+            .map(|r| r.1.clone())
+    };
+    assert_eq!(reminders.len(), 3);
     assert_eq!(
-        reminders[0].1,
-        json!({"streak_days": 3, "steps_today": 4000, "goal": 10000})
+        reminder(berlin.id),
+        Some(json!({"streak_days": 3, "steps_today": 4000, "goal": 10000, "freeze_held": false}))
+    );
+    assert_eq!(
+        reminder(keeper.id),
+        Some(json!({"streak_days": 7, "steps_today": 0, "goal": 10000, "freeze_held": true}))
+    );
+    assert_eq!(
+        reminder(bridged.id),
+        Some(json!({"streak_days": 7, "steps_today": 0, "goal": 10000, "freeze_held": false}))
     );
     // An hour earlier nobody is due; New York's evening comes six hours later.
     assert_eq!(
@@ -555,6 +582,11 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
     assert_eq!(
         pushed[0].1,
         "You're on a 3-day streak: 6000 more steps today keep it alive."
+    );
+    let keeper_pushed = w.pushes(&w.endpoints(keeper.id).await[0]).await;
+    assert_eq!(
+        keeper_pushed[0].1,
+        "Your streak freeze covers today if you miss it; 10000 more steps keep the freeze for later."
     );
     // Past midnight an undelivered reminder is dropped, never sent late.
     let late = fitkart::notifications::Notice {

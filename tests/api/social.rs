@@ -57,14 +57,6 @@ async fn accept(t: &TestApp, user: &User, request: &Value) -> TestResponse {
     .await
 }
 
-/// `a` and `b` become friends through `a`'s link.
-async fn befriend(t: &TestApp, a: &User, b: &User) {
-    let asked = redeem(t, b, &code_of(t, a).await).await;
-    assert_eq!(asked.status, 201, "{}", asked.body);
-    let incoming = requests(t, a).await["incoming"][0].clone();
-    assert_eq!(accept(t, a, &incoming).await.status, 200);
-}
-
 async fn friends_of(t: &TestApp, user: &User) -> Vec<Value> {
     let res = t
         .call(social::list_friends, "GET", "/v1/friends")
@@ -265,7 +257,7 @@ async fn a_block_ends_the_friendship_and_reads_like_any_bad_link_both_ways() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
     let bob = t.register("bob@example.com").await;
-    befriend(&t, &ann, &bob).await;
+    t.befriend(&ann, &bob).await;
     let anns_link = code_of(&t, &ann).await;
     let bobs_link = code_of(&t, &bob).await;
     let blocked = t
@@ -317,8 +309,8 @@ async fn the_friend_board_ranks_verified_steps_and_a_private_walker_shows_no_num
     for user in [&ann, &bob, &cat] {
         t.joined_days_ago(user.id, 60).await;
     }
-    befriend(&t, &ann, &bob).await;
-    befriend(&t, &ann, &cat).await;
+    t.befriend(&ann, &bob).await;
+    t.befriend(&ann, &cat).await;
     // Today through the real pipeline: live on the board once credited.
     t.sync_days(&ann, None, vec![phone_day(days_ago(0), 9_000)])
         .await;
@@ -438,7 +430,7 @@ async fn the_global_board_shows_aliases_and_never_a_hidden_walker() {
     // Bob still sees his own rank.
     assert_eq!(read(&bob).await.body["me"]["rank"], 2);
     // Friends see a friends-only walker.
-    befriend(&t, &ann, &cat).await;
+    t.befriend(&ann, &cat).await;
     assert_eq!(read(&ann).await.body["items"].as_array().unwrap().len(), 2);
 }
 
@@ -704,7 +696,7 @@ async fn leaving_for_good_takes_friends_teams_and_links_along_and_the_export_hol
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
     let bob = t.register("bob@example.com").await;
-    befriend(&t, &ann, &bob).await;
+    t.befriend(&ann, &bob).await;
     let team = create_team(&t, &ann, "club", "Walkers of Leeds").await;
     let id = team.body["id"].as_str().unwrap().to_owned();
     join(&t, &ann, &id, &bob).await;

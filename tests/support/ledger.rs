@@ -14,7 +14,7 @@ pub async fn assert_invariants(pool: &PgPool) {
             .iter()
             .map(|d| format!(
                 "  {}: user {} expected {} but has {}",
-                d.check, d.user_id, d.expected, d.actual
+                d.check, d.id, d.expected, d.actual
             ))
             .collect::<Vec<_>>()
             .join("\n")

@@ -577,6 +577,51 @@ impl TestApp {
         .unwrap()
     }
 
+    /// `a` and `b` become friends the way people do: `b` redeems `a`'s invite link and `a`
+    /// accepts the request.
+    pub async fn befriend(&self, a: &User, b: &User) {
+        use fitkart_functions::social;
+        let link = self
+            .call(social::create_invite, "POST", "/v1/invites")
+            .bearer(&a.access_token)
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(link.status, 201, "{}", link.body);
+        let asked = self
+            .call(social::redeem_invite, "POST", "/v1/redemptions")
+            .bearer(&b.access_token)
+            .json(json!({ "code": link.body["code"] }))
+            .send()
+            .await;
+        assert_eq!(asked.status, 201, "{}", asked.body);
+        let requests = self
+            .call(social::list_friend_requests, "GET", "/v1/friend-requests")
+            .bearer(&a.access_token)
+            .send()
+            .await;
+        let accepted = self
+            .call(
+                social::accept_friend_request,
+                "POST",
+                "/v1/friend-requests/{id}/accept",
+            )
+            .bearer(&a.access_token)
+            .param("id", requests.body["incoming"][0]["id"].as_str().unwrap())
+            .send()
+            .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.body);
+    }
+
+    /// Moves challenge `id` `days` into the past, as if it had been created then (a test
+    /// cannot wait for midnights), the way the local runner's time travel does.
+    pub async fn challenge_moved_back(&self, id: Uuid, days: i32) {
+        fitkart_local::clock::move_challenge_back(&self.pool, id, days)
+            .await
+            .unwrap()
+            .expect("the challenge exists");
+    }
+
     /// Asserts every ledger invariant of docs/pipeline-and-ledger.md over the whole database.
     pub async fn assert_ledger_invariants(&self) {
         ledger::assert_invariants(&self.pool).await;

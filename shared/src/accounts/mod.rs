@@ -112,7 +112,12 @@ pub async fn end_everything(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 /// history go with it. Push devices, notification choices and notifications not
 /// yet sent go too; the devices' SNS endpoints are returned for the caller to delete once
 /// this commits (nothing is pushed to a deleted account either way: the rows are gone).
+/// Open challenge invitations are declined and challenges not yet started are left with
+/// the stake back; in a running one the account stays to the settlement.
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
+    // First, in the challenges' lock order (challenge -> wallets -> users): invitations
+    // declined, stakes in challenges not yet started back.
+    crate::challenges::entry::forget(conn, id).await?;
     let email = users::lock_live(conn, id).await?.email;
     let endpoints = notifications::forget_user(conn, id).await?;
     ratelimit::forget_logins(conn, &email).await?;

@@ -235,52 +235,44 @@ pub fn payload(key: &str, kind: Kind, data: &Value) -> Result<String> {
 }
 
 /// The evening reminder: people with a device for whom it is now the reminder hour
-/// (`STREAK_HOUR` in their time zone), on a streak of at least two goal days ending
-/// yesterday, and short of the goal today. Once per person and local day; it expires at
-/// their midnight. Returns how many were recorded.
+/// (`STREAK_HOUR` in their time zone), on a streak of at least two goal days that is still
+/// alive (`streaks`: a freeze may have covered yesterday), and short of the goal today.
+/// Someone holding a freeze is told it covers today, and how many steps keep it for later.
+/// Once per person and local day; it expires at their midnight. Returns how many were
+/// recorded.
 pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
     let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
-    let due = crate::db_query!(
-        r#"WITH goal AS (SELECT $3::int8 AS steps),
-           people AS (
+    let people = crate::db_query!(
+        r#"WITH people AS (
                SELECT u.id, user_timezone(u.*) AS timezone, ($1 AT TIME ZONE user_timezone(u.*))::date AS today
                FROM users u
                WHERE u.is_active AND u.deleted_at IS NULL
                  AND extract(hour FROM $1 AT TIME ZONE user_timezone(u.*))::int = $2
                  AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = u.id)
-           ),
-           days AS (
-               SELECT r.user_id, r.recorded_date, r.verified_steps, r.steps
-               FROM step_records r JOIN people p ON p.id = r.user_id
-               WHERE r.recorded_date BETWEEN p.today - 60 AND p.today
-                 AND r.recorded_date BETWEEN ($1::date - 62) AND ($1::date + 1)
-           ),
-           runs AS (
-               SELECT d.user_id, max(d.recorded_date) AS last_day, count(*) AS len
-               FROM (SELECT d.user_id, d.recorded_date,
-                            d.recorded_date - (row_number() OVER (PARTITION BY d.user_id ORDER BY d.recorded_date))::int AS island
-                     FROM days d JOIN people p ON p.id = d.user_id, goal
-                     WHERE d.recorded_date < p.today AND d.verified_steps >= goal.steps) d
-               GROUP BY d.user_id, d.island
            )
-           SELECT p.id AS "user_id!", p.today AS "today!", p.timezone AS "timezone!", r.len AS "streak!",
-                  COALESCE((SELECT max(d.steps) FROM days d WHERE d.user_id = p.id AND d.recorded_date = p.today), 0)::bigint
-                      AS "steps_today!",
-                  goal.steps AS "goal!"
-           FROM people p JOIN runs r ON r.user_id = p.id AND r.last_day = p.today - 1, goal
-           WHERE r.len >= 2
-             AND COALESCE((SELECT max(d.steps) FROM days d WHERE d.user_id = p.id AND d.recorded_date = p.today), 0)
-                 < goal.steps"#,
+           SELECT p.id AS "user_id!", p.today AS "today!", p.timezone AS "timezone!",
+                  COALESCE((SELECT r.steps FROM step_records r
+                            WHERE r.user_id = p.id AND r.recorded_date = p.today
+                              AND r.recorded_date BETWEEN ($1::date - 1) AND ($1::date + 1)), 0)::int8
+                      AS "steps_today!"
+           FROM people p"#,
         now,
         STREAK_HOUR,
-        goal
     )
     .fetch_all(&mut *tx)
     .await?;
-    let notices: Vec<Notice> = due
+    let short: Vec<_> = people.into_iter().filter(|p| p.steps_today < goal).collect();
+    let todays: Vec<(uuid::Uuid, chrono::NaiveDate)> =
+        short.iter().map(|p| (p.user_id, p.today)).collect();
+    let streaks = crate::streaks::of(&mut tx, &todays, goal).await?;
+    let notices: Vec<Notice> = short
         .iter()
-        .map(|d| {
+        .filter_map(|d| {
+            let streak = streaks.get(&d.user_id)?;
+            if streak.current_days < 2 {
+                return None;
+            }
             let midnight = d
                 .timezone
                 .parse::<chrono_tz::Tz>()
@@ -293,13 +285,14 @@ pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
                         .earliest()
                 })
                 .map(|t| t.with_timezone(&Utc));
-            Notice {
+            Some(Notice {
                 key: format!("streak:{}:{}", d.user_id, d.today),
                 user_id: d.user_id,
                 kind: Kind::StreakAtRisk,
-                data: json!({ "streak_days": d.streak, "steps_today": d.steps_today, "goal": d.goal }),
+                data: json!({ "streak_days": streak.current_days, "steps_today": d.steps_today,
+                              "goal": goal, "freeze_held": streak.freeze_held }),
                 expires_at: midnight,
-            }
+            })
         })
         .collect();
     super::record(&mut tx, &notices).await?;

@@ -39,6 +39,11 @@ crate::text_enum! {
         FriendAccepted = "friend_accepted",
         TeamJoined = "team_joined",
         TeamGoalReached = "team_goal_reached",
+        ChallengeInvited = "challenge_invited",
+        ChallengeStarted = "challenge_started",
+        ChallengeOvertaken = "challenge_overtaken",
+        ChallengeEnded = "challenge_ended",
+        ChallengeResult = "challenge_result",
     }
 }
 
@@ -239,6 +244,13 @@ pub fn render(kind: Kind, data: &Value) -> (String, String) {
                 ),
             }
         }
+        Kind::StreakAtRisk if data["freeze_held"] == true => (
+            "Your streak is safe, for now".into(),
+            format!(
+                "Your streak freeze covers today if you miss it; {} more steps keep the freeze for later.",
+                (number("goal") - number("steps_today")).max(0)
+            ),
+        ),
         Kind::StreakAtRisk => (
             "Keep your streak going".into(),
             format!(
@@ -247,6 +259,58 @@ pub fn render(kind: Kind, data: &Value) -> (String, String) {
                 (number("goal") - number("steps_today")).max(0)
             ),
         ),
+        Kind::ChallengeInvited => {
+            let stake = match number("stake_coins") {
+                0 => String::new(),
+                coins => format!(" for a stake of {coins} coins"),
+            };
+            (
+                "You're challenged".into(),
+                format!("{} invites you to {}{stake}.", text("alias"), text("title")),
+            )
+        }
+        Kind::ChallengeStarted => (
+            "The challenge is on".into(),
+            format!("{} has started. Every verified step counts!", text("title")),
+        ),
+        Kind::ChallengeOvertaken => (
+            "You've been overtaken".into(),
+            format!(
+                "{} passed you in {}. Time for a walk?",
+                text("alias"),
+                text("title")
+            ),
+        ),
+        Kind::ChallengeEnded if data["cancelled"] == true => (
+            "Challenge cancelled".into(),
+            format!("{} was cancelled; any stake is back in your wallet.", text("title")),
+        ),
+        Kind::ChallengeEnded => (
+            "The challenge is over".into(),
+            format!(
+                "{} has ended. Results are final once late syncs and reviews are in.",
+                text("title")
+            ),
+        ),
+        Kind::ChallengeResult => {
+            let title = text("title");
+            let coins = number("payout_coins");
+            match data["result"].as_str().unwrap_or_default() {
+                "won" => ("You won!".into(), format!("You won {title}: +{coins} coins.")),
+                "goal_met" => (
+                    "Goal met".into(),
+                    format!("You met the goal of {title}: +{coins} coins."),
+                ),
+                "stake_returned" => (
+                    "Stake returned".into(),
+                    format!("{title} is settled and your {coins} coins are back."),
+                ),
+                _ => (
+                    "Challenge settled".into(),
+                    format!("{title} is settled. Better luck next time!"),
+                ),
+            }
+        }
         Kind::FriendRequest => (
             "Someone wants to walk with you".into(),
             format!(

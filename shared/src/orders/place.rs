@@ -42,7 +42,7 @@ pub async fn place(conn: &mut PgConnection, user_id: Uuid, order: &NewOrder) -> 
         },
     )
     .await?;
-    ledger::move_order_coins(conn, user_id, total, 0).await?;
+    ledger::move_held_coins(conn, user_id, total, 0).await?;
     Ok(load(conn, &[order_id]).await?.remove(0).order)
 }
 

@@ -353,13 +353,13 @@ async fn settle(conn: &mut PgConnection, order: &Locked, to: Status) -> Result<(
             crate::rewards::return_stock(conn, order.id).await?;
             let description = format!("Order {} cancelled", order.order_code);
             ledger::post(conn, &refund(description)).await?;
-            ledger::move_order_coins(conn, user, -total, 0).await
+            ledger::move_held_coins(conn, user, -total, 0).await
         }
-        Status::Shipped => ledger::move_order_coins(conn, user, -total, total).await,
+        Status::Shipped => ledger::move_held_coins(conn, user, -total, total).await,
         Status::Refunded => {
             let description = format!("Order {} refunded", order.order_code);
             ledger::post(conn, &refund(description)).await?;
-            ledger::move_order_coins(conn, user, 0, -total).await
+            ledger::move_held_coins(conn, user, 0, -total).await
         }
         Status::Pending | Status::Confirmed | Status::Processing | Status::Delivered => Ok(()),
     }

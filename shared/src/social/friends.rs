@@ -398,6 +398,19 @@ pub async fn friends_with(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<b
     are_friends(conn, a, b).await
 }
 
+/// Those of `others` who are not `me`'s friends.
+pub async fn strangers(conn: &mut PgConnection, me: Uuid, others: &[Uuid]) -> Result<Vec<Uuid>> {
+    Ok(crate::db_query_scalar!(
+        r#"SELECT o AS "o!" FROM UNNEST($2::uuid[]) AS o
+           WHERE NOT EXISTS (SELECT 1 FROM friendships f
+                             WHERE (f.user_a, f.user_b) = (LEAST($1, o), GREATEST($1, o)))"#,
+        me,
+        others
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 crate::text_enum! {
     /// The friend board's periods, each in every person's own local days.
     pub enum BoardPeriod {

@@ -13,7 +13,7 @@ async fn settings_are_typed_validated_and_audited() {
         .await;
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), fitkart::settings::REGISTRY.len());
-    assert_eq!(items.len(), 35);
+    assert_eq!(items.len(), 38);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")
@@ -27,6 +27,15 @@ async fn settings_are_typed_validated_and_audited() {
         .find(|s| s["key"] == "anti_cheat_enabled")
         .unwrap();
     assert_eq!(flag["value"], true);
+    // A list of countries reads as one (empty: stakes nowhere).
+    let countries = items
+        .iter()
+        .find(|s| s["key"] == "challenge_stake_countries")
+        .unwrap();
+    assert_eq!(
+        (countries["value"].clone(), countries["type"].clone()),
+        (json!([]), json!("countries"))
+    );
 
     let put = |key: &'static str, value: Value| {
         let t = &t;
