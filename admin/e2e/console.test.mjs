@@ -338,9 +338,56 @@ describe("the admin console", { concurrency: false }, () => {
     assert.equal(shown.body.alias, "Console W.");
   });
 
+  it("shows a staked challenge's standings and escrow under Challenges and cancels it with every stake back", async () => {
+    // Two friends through the public API (the local run offers stakes in the US); one
+    // challenges the other for 20 coins each (a quarter of a new walker's 100).
+    const walker = async (email) => {
+      const res = await fetch(`${BASE}/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: "walk-more-please", full_name: "Racing Walker", country_code: "US" }),
+      });
+      assert.equal(res.status, 201);
+      const body = await res.json();
+      const call = async (method, path, json) => {
+        const r = await fetch(`${BASE}${path}`, {
+          method,
+          headers: { "content-type": "application/json", authorization: `Bearer ${body.tokens.access_token}` },
+          body: json ? JSON.stringify(json) : undefined,
+        });
+        return { status: r.status, body: await r.json().catch(() => null) };
+      };
+      return { id: body.user.id, call };
+    };
+    const stamp = Date.now();
+    const ann = await walker(`racer-a-${stamp}@example.com`);
+    const bob = await walker(`racer-b-${stamp}@example.com`);
+    const link = await ann.call("POST", "/v1/invites", {});
+    assert.equal((await bob.call("POST", "/v1/redemptions", { code: link.body.code })).status, 201);
+    const asked = await ann.call("GET", "/v1/friend-requests");
+    assert.equal((await ann.call("POST", `/v1/friend-requests/${asked.body.incoming[0].id}/accept`)).status, 200);
+    const title = `Console race ${stamp % 100000}`;
+    const created = await ann.call("POST", "/v1/challenges", { template: "daily_showdown", title, stake_coins: 20, invitees: [bob.id] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await bob.call("POST", `/v1/challenges/${created.body.id}/accept`)).status, 200);
+    assert.equal((await bob.call("GET", "/v1/wallet")).body.frozen_coins, 20);
+
+    await page.getByRole("link", { name: "Challenges" }).click();
+    await page.getByRole("button", { name: title }).click();
+    const card = page.getByRole("article", { name: `Challenge: ${title}` });
+    await card.getByText("40 coins (20 a person)").waitFor();
+    await card.getByRole("table", { name: "Standings" }).getByText("accepted").first().waitFor();
+    await shot("06c-challenge");
+    await card.getByLabel("Why cancel (for the audit log)").fill("A bet between two test accounts");
+    await card.getByRole("button", { name: "Cancel the challenge and return every stake" }).click();
+    await card.getByRole("status").filter({ hasText: "every stake is back" }).waitFor();
+    const wallet = (await bob.call("GET", "/v1/wallet")).body;
+    assert.deepEqual([wallet.available_coins, wallet.frozen_coins], [100, 0]);
+  });
+
   it("finds each of those actions in the audit log, with before and after", async () => {
     await page.getByRole("link", { name: "Audit log" }).click();
-    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update", "report.resolve"]) {
+    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update", "report.resolve", "challenge.cancel"]) {
       await page.getByRole("article", { name: new RegExp(`^${action.replace(".", "\\.")} by ${ADMIN.email}`) }).first().waitFor();
     }
     await page.getByLabel("Action").fill("order.update");

@@ -9,6 +9,7 @@ import { AuditLog } from "./screens/AuditLog";
 import { Stats } from "./screens/Stats";
 import { Approvals } from "./screens/Approvals";
 import { Reports } from "./screens/Reports";
+import { Challenges } from "./screens/Challenges";
 
 const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React.JSX.Element }[] = [
   { path: "review", label: "Review queue", view: Review },
@@ -16,6 +17,7 @@ const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React
   { path: "users", label: "Users", view: Users },
   { path: "approvals", label: "Approvals", view: Approvals },
   { path: "reports", label: "Reports", view: Reports },
+  { path: "challenges", label: "Challenges", view: Challenges },
   { path: "settings", label: "Settings", view: Settings },
   { path: "audit", label: "Audit log", view: AuditLog },
   { path: "stats", label: "Stats", view: Stats },

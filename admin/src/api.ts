@@ -257,3 +257,41 @@ export type Report = {
   handled_at: string | null;
   created_at: string;
 };
+
+export type ChallengeSummary = {
+  id: string;
+  kind: "race" | "goal";
+  template: string;
+  title: string;
+  stake_coins: number;
+  pot_coins: number;
+  people: number;
+  start_date: string;
+  end_date: string;
+  status: "open" | "running" | "settled" | "cancelled";
+  created_at: string;
+};
+
+export type Standing = {
+  id: string;
+  alias: string;
+  status: "invited" | "accepted" | "declined" | "expired" | "disqualified";
+  steps: number;
+  goal_days_met: number;
+  place: number | null;
+  succeeded: boolean | null;
+  stake_coins: number;
+  payout_coins: number | null;
+  joined_at: string | null;
+};
+
+export type Challenge = ChallengeSummary & {
+  goal: { steps: number; days: number } | null;
+  phase: "upcoming" | "running" | "provisional" | "settled" | "cancelled";
+  starts_at: string;
+  ends_at: string;
+  settles_after: string;
+  cancel_reason: string | null;
+  finished_at: string | null;
+  standings: Standing[];
+};

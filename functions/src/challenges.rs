@@ -158,5 +158,5 @@ pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
 pub async fn run(app: &App, event: ScheduledEvent) -> Result<Value> {
     let now = event.scheduled_time.unwrap_or_else(Utc::now);
     let report = settlement::run(app.db().await?, now).await?;
-    Ok(serde_json::to_value(report).map_err(fitkart::Error::internal)?)
+    serde_json::to_value(report).map_err(fitkart::Error::internal)
 }

@@ -22,19 +22,22 @@ pub async fn move_challenge_back(
     days: i32,
 ) -> sqlx::Result<Option<serde_json::Value>> {
     let mut tx = pool.begin().await?;
-    let moved: Option<(chrono::NaiveDate, chrono::NaiveDate, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as(
-            "UPDATE challenges SET start_date = start_date - $2, end_date = end_date - $2,
+    let moved: Option<(
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "UPDATE challenges SET start_date = start_date - $2, end_date = end_date - $2,
                     starts_at = starts_at - make_interval(days => $2),
                     settles_after = settles_after - make_interval(days => $2),
                     created_at = created_at - make_interval(days => $2)
              WHERE id = $1
              RETURNING start_date, end_date, settles_after",
-        )
-        .bind(id)
-        .bind(days)
-        .fetch_optional(&mut *tx)
-        .await?;
+    )
+    .bind(id)
+    .bind(days)
+    .fetch_optional(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE challenge_participants SET invited_at = invited_at - make_interval(days => $2),
                 expires_at = expires_at - make_interval(days => $2),

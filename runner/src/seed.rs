@@ -134,6 +134,7 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
     order_when_paid(&http, base, token).await?;
 
     admins(&http, base, &pool).await?;
+    stakes_in_the_us(&http, base, &pool, token).await?;
     pool.close().await;
     Ok(())
 }
@@ -211,6 +212,90 @@ async fn admins(http: &reqwest::Client, base: &str, pool: &sqlx::PgPool) -> crat
         enrol_authenticator(http, base, email, password).await?;
     }
     Ok(())
+}
+
+/// Coin stakes in challenges are off until operators list countries (prize contests are
+/// regulated in places). The local run lists the US the way a deployment would, through
+/// the real routes: one admin asks for the change, the other approves it with a fresh
+/// authenticator code; and the demo walker lives there.
+async fn stakes_in_the_us(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+    demo_token: &str,
+) -> crate::Result<()> {
+    http.patch(format!("{base}/v1/me"))
+        .bearer_auth(demo_token)
+        .json(&json!({ "country_code": "US" }))
+        .send()
+        .await?;
+    let listed: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'challenge_stake_countries'")
+            .fetch_one(pool)
+            .await?;
+    if listed.split(',').any(|c| c == "US") {
+        return Ok(());
+    }
+    let asker = admin_session(http, base, pool, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let asked: Value = http
+        .put(format!(
+            "{base}/v1/admin/settings/challenge_stake_countries"
+        ))
+        .bearer_auth(&asker)
+        .json(&json!({ "value": ["US"], "reason": "Stakes for the local demo" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let request = asked["id"].as_str().ok_or(crate::Error::Seed(format!(
+        "asking to list the US for stakes answered {asked}"
+    )))?;
+    let approver =
+        admin_session(http, base, pool, SECOND_ADMIN_EMAIL, SECOND_ADMIN_PASSWORD).await?;
+    let (code, _) = crate::totp::unused_code(pool, SECOND_ADMIN_EMAIL).await?;
+    let approved = http
+        .post(format!("{base}/v1/admin/change-requests/{request}/approve"))
+        .bearer_auth(&approver)
+        .json(&json!({ "code": code }))
+        .send()
+        .await?;
+    if !approved.status().is_success() {
+        return Err(crate::Error::Seed(format!(
+            "approving the stake countries answered {}",
+            approved.status()
+        )));
+    }
+    Ok(())
+}
+
+/// An admin's access token after the second factor, as the console signs in.
+async fn admin_session(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+    email: &str,
+    password: &str,
+) -> crate::Result<String> {
+    let session = account(http, base, email, password, "").await?;
+    let (code, _) = crate::totp::unused_code(pool, email).await?;
+    let proven: Value = http
+        .post(format!("{base}/v1/auth/mfa"))
+        .bearer_auth(
+            session["tokens"]["access_token"]
+                .as_str()
+                .unwrap_or_default(),
+        )
+        .json(&json!({ "code": code }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    proven["tokens"]["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or(crate::Error::Seed(format!(
+            "{email}: the second factor answered {proven}"
+        )))
 }
 
 /// Sets up the admin's authenticator through the real routes, as the admin would with

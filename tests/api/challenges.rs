@@ -132,7 +132,9 @@ impl World {
 
     /// `user`'s phone syncs `steps` for `date`, and the pipeline validates and credits.
     async fn walk(&self, user: &User, date: NaiveDate, steps: i64) {
-        self.t.sync_days(user, None, vec![phone_day(date, steps)]).await;
+        self.t
+            .sync_days(user, None, vec![phone_day(date, steps)])
+            .await;
         self.pipeline.run(self.t.app).await;
     }
 
@@ -184,7 +186,10 @@ async fn a_staked_race_pays_the_winner_the_pot_once_however_the_job_is_run() {
     let invited = w.challenge(&bob, id).await;
     assert_eq!(invited["my_status"], "invited");
     assert_eq!(invited["phase"], "upcoming");
-    assert_eq!(invited["start_date"], (Utc::now().date_naive() + Duration::days(1)).to_string());
+    assert_eq!(
+        invited["start_date"],
+        (Utc::now().date_naive() + Duration::days(1)).to_string()
+    );
     w.accepted(&bob, id).await;
     // Accepting twice takes one stake.
     w.accepted(&bob, id).await;
@@ -255,7 +260,11 @@ async fn tied_winners_split_the_pot_and_the_odd_coin_goes_to_the_earliest_joiner
     w.accepted(&cat, id).await;
     w.accepted(&bob, id).await;
     w.t.challenge_moved_back(id, 3).await;
-    for (who, first, second) in [(&ann, 8_000, 6_000), (&bob, 4_000, 10_000), (&cat, 9_000, 4_000)] {
+    for (who, first, second) in [
+        (&ann, 8_000, 6_000),
+        (&bob, 4_000, 10_000),
+        (&cat, 9_000, 4_000),
+    ] {
         w.walk(who, days_ago(2), first).await;
         w.walk(who, days_ago(1), second).await;
     }
@@ -327,9 +336,8 @@ async fn held_day(w: &World, user: &User, date: NaiveDate) -> Uuid {
 }
 
 async fn review(w: &World, reviewer: &User, validation: Uuid, decision: &str) {
-    let res = w
-        .t
-        .call(
+    let res =
+        w.t.call(
             admin::review_validation,
             "POST",
             "/v1/admin/validations/{id}/review",
@@ -409,7 +417,10 @@ async fn a_late_sync_inside_the_provisional_window_changes_the_result() {
     w.walk(&ann, days_ago(1), 11_000).await;
     w.walk(&bob, days_ago(1), 7_000).await;
     w.job(Utc::now()).await;
-    assert_eq!(World::standing(&w.challenge(&bob, id).await, &ann)["place"], 1);
+    assert_eq!(
+        World::standing(&w.challenge(&bob, id).await, &ann)["place"],
+        1
+    );
     // Bob's phone syncs the rest of the day after it ended, before the results are final.
     w.walk(&bob, days_ago(1), 13_000).await;
     let live = w.challenge(&bob, id).await;
@@ -437,7 +448,10 @@ async fn cancelled_challenges_give_every_stake_back() {
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["cancel_reason"], "creator");
     assert_eq!(w.paid(by_creator, &[&ann, &bob]).await, [700, 700]);
-    assert_eq!(w.act(&bob, by_creator, "decline").await.code(), "invitation_closed");
+    assert_eq!(
+        w.act(&bob, by_creator, "decline").await.code(),
+        "invitation_closed"
+    );
 
     // Too few accepted at the start: the job cancels it.
     let alone = w.created(&ann, showdown(300, &[&bob])).await;
@@ -452,10 +466,12 @@ async fn cancelled_challenges_give_every_stake_back() {
     w.accepted(&bob, running).await;
     w.t.challenge_moved_back(running, 2).await;
     w.job(Utc::now()).await;
-    assert_eq!(w.act(&ann, running, "cancel").await.code(), "challenge_started");
-    let res = w
-        .t
-        .call(
+    assert_eq!(
+        w.act(&ann, running, "cancel").await.code(),
+        "challenge_started"
+    );
+    let res =
+        w.t.call(
             challenges::admin_cancel,
             "POST",
             "/v1/admin/challenges/{id}/cancel",
@@ -496,10 +512,21 @@ async fn stakes_keep_to_the_country_size_weekly_and_shared_account_rules() {
 
     // Not a friend, too big for the wallet, over the maximum: nothing is created.
     let res = w.create(&ann, showdown(100, &[&stranger])).await;
-    assert_eq!((res.status, res.error_fields()), (422, vec!["invitees[0]".to_owned()]));
-    assert_eq!(w.create(&ann, showdown(2_501, &[&bob])).await.code(), "stake_too_large");
+    assert_eq!(
+        (res.status, res.error_fields()),
+        (422, vec!["invitees[0]".to_owned()])
+    );
+    assert_eq!(
+        w.create(&ann, showdown(2_501, &[&bob])).await.code(),
+        "stake_too_large"
+    );
     w.t.set_setting("challenge_max_stake", "2000").await;
-    assert_eq!(w.create(&ann, showdown(2_001, &[&bob])).await.error_fields(), ["stake_coins"]);
+    assert_eq!(
+        w.create(&ann, showdown(2_001, &[&bob]))
+            .await
+            .error_fields(),
+        ["stake_coins"]
+    );
     // Where stakes are not offered, a challenge without one is.
     w.t.set_setting("challenge_stake_countries", "DE").await;
     let res = w.create(&ann, showdown(100, &[&bob])).await;
@@ -509,8 +536,10 @@ async fn stakes_keep_to_the_country_size_weekly_and_shared_account_rules() {
     assert_eq!(w.t.wallet(ann.id).await, (10_000, 0, 0));
 
     // Bob and Cat sync from the same phone: not in one staked challenge.
-    w.t.sync_days(&bob, Some("phone-1"), vec![phone_day(days_ago(3), 5_000)]).await;
-    w.t.sync_days(&cat, Some("phone-1"), vec![phone_day(days_ago(2), 5_000)]).await;
+    w.t.sync_days(&bob, Some("phone-1"), vec![phone_day(days_ago(3), 5_000)])
+        .await;
+    w.t.sync_days(&cat, Some("phone-1"), vec![phone_day(days_ago(2), 5_000)])
+        .await;
     let both = w.created(&ann, showdown(100, &[&bob, &cat])).await;
     w.accepted(&bob, both).await;
     assert_eq!(w.act(&cat, both, "accept").await.code(), "shared_account");
@@ -518,12 +547,18 @@ async fn stakes_keep_to_the_country_size_weekly_and_shared_account_rules() {
 
     // Two staked challenges joined in a week at most (Ann has joined one: the creation).
     w.created(&ann, showdown(100, &[&bob])).await;
-    assert_eq!(w.create(&ann, showdown(100, &[&bob])).await.code(), "stake_limit_reached");
+    assert_eq!(
+        w.create(&ann, showdown(100, &[&bob])).await.code(),
+        "stake_limit_reached"
+    );
     // Five challenges at once at most.
     for _ in 0..2 {
         w.created(&ann, showdown(0, &[&cat])).await;
     }
-    assert_eq!(w.create(&ann, showdown(0, &[&cat])).await.code(), "too_many_challenges");
+    assert_eq!(
+        w.create(&ann, showdown(0, &[&cat])).await.code(),
+        "too_many_challenges"
+    );
 
     // An invitation is open 48 hours.
     let late = w.created(&cat, showdown(0, &[&ann])).await;
@@ -532,16 +567,23 @@ async fn stakes_keep_to_the_country_size_weekly_and_shared_account_rules() {
         .execute(&w.t.pool)
         .await
         .unwrap();
-    assert_eq!(w.act(&ann, late, "accept").await.code(), "invitation_closed");
-    assert!(w.job(Utc::now()).await["invitations_expired"].as_i64().unwrap() >= 1);
+    assert_eq!(
+        w.act(&ann, late, "accept").await.code(),
+        "invitation_closed"
+    );
+    assert!(
+        w.job(Utc::now()).await["invitations_expired"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
     // Somebody else's challenge is not found.
-    let res = w
-        .t
-        .call(challenges::get, "GET", "/v1/challenges/{id}")
-        .bearer(&stranger.access_token)
-        .param("id", both)
-        .send()
-        .await;
+    let res =
+        w.t.call(challenges::get, "GET", "/v1/challenges/{id}")
+            .bearer(&stranger.access_token)
+            .param("id", both)
+            .send()
+            .await;
     assert_eq!(res.status, 404);
     w.t.assert_ledger_invariants().await;
 }
@@ -554,19 +596,17 @@ async fn leaving_frees_a_stake_in_a_challenge_not_yet_started_and_the_export_lis
     w.t.befriend(&ann, &bob).await;
     let id = w.created(&ann, showdown(600, &[&bob])).await;
     w.accepted(&bob, id).await;
-    let export = w
-        .t
-        .call(me::export, "GET", "/v1/me/export")
-        .bearer(&bob.access_token)
-        .send()
-        .await;
+    let export =
+        w.t.call(me::export, "GET", "/v1/me/export")
+            .bearer(&bob.access_token)
+            .send()
+            .await;
     assert_eq!(export.body["challenges"][0]["stake_coins"], 600);
-    let deleted = w
-        .t
-        .call(me::delete, "DELETE", "/v1/me")
-        .bearer(&bob.access_token)
-        .send()
-        .await;
+    let deleted =
+        w.t.call(me::delete, "DELETE", "/v1/me")
+            .bearer(&bob.access_token)
+            .send()
+            .await;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
     assert_eq!(w.paid(id, &[&bob]).await, [600]);
     let left = w.challenge(&ann, id).await;

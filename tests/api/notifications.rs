@@ -547,12 +547,7 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
             .fetch_all(&w.t.pool)
             .await
             .unwrap();
-    let reminder = |user: Uuid| {
-        reminders
-            .iter()
-            .find(|r| r.0 == user)
-            .map(|r| r.1.clone())
-    };
+    let reminder = |user: Uuid| reminders.iter().find(|r| r.0 == user).map(|r| r.1.clone());
     assert_eq!(reminders.len(), 3);
     assert_eq!(
         reminder(berlin.id),

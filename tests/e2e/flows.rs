@@ -212,8 +212,143 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
     let out: Value = res.json().await.unwrap();
     assert!(out["queued"].is_number());
 
+    a_staked_race_with_the_demo_walker_settles_on_demand(&base, &token).await;
     a_redeemed_order_goes_to_the_store_and_comes_back_shipped(&base).await;
     running.stop();
+}
+
+/// docs/local.md's race, as a new walker tries it: befriend the demo walker, challenge
+/// them to a one-day race for 1,000 coins each, travel back a day so that today (6,500
+/// steps against the demo walker's 5,120) is the race day, run the challenges job on
+/// demand as at the settlement time, and find the pot in the wallet.
+async fn a_staked_race_with_the_demo_walker_settles_on_demand(base: &str, token: &str) {
+    let http = fitkart_local::http_client();
+    let call = |method: reqwest::Method, path: String, bearer: String, body: Option<Value>| {
+        let http = http.clone();
+        let base = base.to_owned();
+        async move {
+            let mut request = http.request(method, format!("{base}{path}"));
+            if !bearer.is_empty() {
+                request = request.bearer_auth(bearer);
+            }
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let res = request.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    use reqwest::Method;
+    let me = token.to_owned();
+    let (_, demo) = call(
+        Method::POST,
+        "/v1/auth/login".into(),
+        String::new(),
+        Some(json!({"email": fitkart_local::seed::DEMO_EMAIL, "password": fitkart_local::seed::DEMO_PASSWORD})),
+    )
+    .await;
+    let demo_token = demo["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let (_, link) = call(
+        Method::POST,
+        "/v1/invites".into(),
+        me.clone(),
+        Some(json!({})),
+    )
+    .await;
+    let (status, _) = call(
+        Method::POST,
+        "/v1/redemptions".into(),
+        demo_token.clone(),
+        Some(json!({"code": link["code"]})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, asked) = call(Method::GET, "/v1/friend-requests".into(), me.clone(), None).await;
+    let request = asked["incoming"][0]["id"].as_str().unwrap();
+    let (status, _) = call(
+        Method::POST,
+        format!("/v1/friend-requests/{request}/accept"),
+        me.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        Method::PATCH,
+        "/v1/me".into(),
+        me.clone(),
+        Some(json!({"country_code": "US"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, race) = call(
+        Method::POST,
+        "/v1/challenges".into(),
+        me.clone(),
+        Some(json!({"template": "daily_showdown", "stake_coins": 1_000, "invitees": [demo["user"]["id"]]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{race}");
+    let id = race["id"].as_str().unwrap().to_owned();
+    let (status, accepted) = call(
+        Method::POST,
+        format!("/v1/challenges/{id}/accept"),
+        demo_token,
+        None,
+    )
+    .await;
+    assert_eq!((status, accepted["pot_coins"].clone()), (200, json!(2_000)));
+    let (_, moved) = call(
+        Method::POST,
+        format!("/_local/challenges/{id}/rewind?days=1"),
+        String::new(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        moved["start_date"],
+        chrono::Utc::now().date_naive().to_string()
+    );
+    // The job starts it (the schedule, every 15 minutes, may have done so already).
+    call(
+        Method::POST,
+        "/_local/invoke/ChallengesRunFunction".into(),
+        String::new(),
+        None,
+    )
+    .await;
+    let (_, live) = call(
+        Method::GET,
+        format!("/v1/challenges/{id}"),
+        me.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(live["status"], "running", "{live}");
+    let first = live["standings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["place"] == 1)
+        .unwrap();
+    assert_eq!(first["steps"], 6_500, "{live}");
+    let (_, settled) = call(
+        Method::POST,
+        "/_local/invoke/ChallengesRunFunction".into(),
+        String::new(),
+        Some(json!({"scheduled_time": live["settles_after"]})),
+    )
+    .await;
+    assert_eq!(settled["settled"], 1, "{settled}");
+    let (_, paid) = call(
+        Method::GET,
+        "/v1/wallet/transactions?type=payout".into(),
+        me,
+        None,
+    )
+    .await;
+    assert_eq!(paid["items"][0]["amount"], 2_000, "{paid}");
 }
 
 /// The code the runner's stand-in for `email`'s authenticator app shows.

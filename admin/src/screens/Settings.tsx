@@ -4,9 +4,9 @@ import { Notice, useLoad } from "../components/common";
 
 type Setting = {
   key: string;
-  value: number | boolean | string;
+  value: number | boolean | string | string[];
   description: string | null;
-  type: "integer" | "boolean" | "decimal" | "unknown";
+  type: "integer" | "boolean" | "decimal" | "countries" | "unknown";
   min: number | string | null;
   max: number | string | null;
   updated_at: string;
@@ -95,7 +95,7 @@ function SettingRow({ setting }: { setting: Setting }) {
           <input
             id={id}
             value={draft}
-            inputMode={current.type === "integer" ? "numeric" : "decimal"}
+            inputMode={current.type === "integer" ? "numeric" : current.type === "decimal" ? "decimal" : "text"}
             aria-invalid={!!fieldError}
             aria-describedby={fieldError ? `${id}-error` : undefined}
             onChange={(e) => setDraft(e.target.value)}

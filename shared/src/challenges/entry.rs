@@ -79,7 +79,10 @@ impl Draft {
                 None
             }
             (Some(t), Some(d)) if Some(d) != t.days() => {
-                checks.fail("days", format!("the template lasts {} days", t.days().unwrap_or(0)));
+                checks.fail(
+                    "days",
+                    format!("the template lasts {} days", t.days().unwrap_or(0)),
+                );
                 None
             }
             (Some(t), _) => t.days(),
@@ -435,7 +438,8 @@ pub async fn accept(
         .ok_or(Error::NotFound)?;
     match mine.status {
         ParticipantStatus::Accepted => return Ok(()),
-        ParticipantStatus::Invited if challenge.status == Status::Open && now < challenge.starts_at => {}
+        ParticipantStatus::Invited
+            if challenge.status == Status::Open && now < challenge.starts_at => {}
         _ => return Err(invitation_closed()),
     }
     let expired = crate::db_query_scalar!(
@@ -476,7 +480,15 @@ pub async fn accept(
     .execute(&mut *conn)
     .await?;
     if challenge.stake_coins > 0 {
-        escrow(conn, settings, me, id, challenge.stake_coins, &challenge.title).await?;
+        escrow(
+            conn,
+            settings,
+            me,
+            id,
+            challenge.stake_coins,
+            &challenge.title,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -554,7 +554,9 @@ pub async fn list(
     )
     .fetch_all(conn)
     .await?;
-    Ok(crate::pagination::finish(rows, limit, |r| (r.created_at, r.id)))
+    Ok(crate::pagination::finish(rows, limit, |r| {
+        (r.created_at, r.id)
+    }))
 }
 
 /// Takes `user`'s challenge lock for the transaction: their count of active and staked
@@ -606,14 +608,29 @@ mod tests {
     fn templates_start_on_the_next_local_day_or_the_next_weekend_or_week() {
         // 2026-12-06 is a Sunday.
         let sunday = date("2026-12-06");
-        assert_eq!(Template::DailyShowdown.start_date(sunday), date("2026-12-07"));
-        assert_eq!(Template::WorkweekHustle.start_date(sunday), date("2026-12-07"));
-        assert_eq!(Template::WeekendWarrior.start_date(sunday), date("2026-12-12"));
+        assert_eq!(
+            Template::DailyShowdown.start_date(sunday),
+            date("2026-12-07")
+        );
+        assert_eq!(
+            Template::WorkweekHustle.start_date(sunday),
+            date("2026-12-07")
+        );
+        assert_eq!(
+            Template::WeekendWarrior.start_date(sunday),
+            date("2026-12-12")
+        );
         // On a Saturday the weekend has begun: the next one.
         let saturday = date("2026-12-12");
-        assert_eq!(Template::WeekendWarrior.start_date(saturday), date("2026-12-19"));
+        assert_eq!(
+            Template::WeekendWarrior.start_date(saturday),
+            date("2026-12-19")
+        );
         // On a Monday the week has begun: the next Monday.
-        assert_eq!(Template::WorkweekHustle.start_date(date("2026-12-07")), date("2026-12-14"));
+        assert_eq!(
+            Template::WorkweekHustle.start_date(date("2026-12-07")),
+            date("2026-12-14")
+        );
         assert_eq!(Template::OneOnOne.start_date(saturday), date("2026-12-13"));
     }
 

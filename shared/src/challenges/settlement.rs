@@ -90,7 +90,11 @@ pub fn outcome(kind: Kind, goal_days: Option<i64>, entrants: &[Entrant]) -> Vec<
                 payouts[i] = e.stake;
             }
         }
-        let forfeited: i64 = entrants.iter().filter(|e| e.disqualified).map(|e| e.stake).sum();
+        let forfeited: i64 = entrants
+            .iter()
+            .filter(|e| e.disqualified)
+            .map(|e| e.stake)
+            .sum();
         share(&index_of(&|e| !e.disqualified), forfeited, &mut payouts);
     } else {
         for (i, e) in entrants.iter().enumerate() {
@@ -249,11 +253,9 @@ async fn follow(conn: &mut PgConnection, challenge: &Loaded, now: DateTime<Utc>)
                 .find(|p| p.user_id == id)
                 .and_then(|p| p.place)
         };
-        let aliases = crate::social::people(
-            conn,
-            &places.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-        )
-        .await?;
+        let aliases =
+            crate::social::people(conn, &places.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                .await?;
         for &(me, place) in &places {
             let Some(was) = before(me) else { continue };
             // Someone now ahead of me who was behind me at the last run.
@@ -325,7 +327,8 @@ async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
         })
         .collect();
     let results = outcome(challenge.kind, challenge.goal_days, &entrants);
-    if results.iter().map(|r| r.payout).sum::<i64>() != entrants.iter().map(|e| e.stake).sum::<i64>()
+    if results.iter().map(|r| r.payout).sum::<i64>()
+        != entrants.iter().map(|e| e.stake).sum::<i64>()
     {
         return Err(Error::internal(format!(
             "challenge {}: the split does not add up to the pot",
@@ -410,7 +413,11 @@ mod tests {
         let results = outcome(
             Kind::Race,
             None,
-            &[entrant(1, 9_000, 100), entrant(2, 12_000, 100), entrant(3, 9_000, 100)],
+            &[
+                entrant(1, 9_000, 100),
+                entrant(2, 12_000, 100),
+                entrant(3, 9_000, 100),
+            ],
         );
         assert_eq!(payouts(&results), [0, 300, 0]);
         let places: Vec<Option<i32>> = results.iter().map(|r| r.place).collect();
@@ -424,14 +431,23 @@ mod tests {
         let results = outcome(
             Kind::Race,
             None,
-            &[entrant(1, 5_000, 101), entrant(2, 8_000, 101), entrant(3, 8_000, 101)],
+            &[
+                entrant(1, 5_000, 101),
+                entrant(2, 8_000, 101),
+                entrant(3, 8_000, 101),
+            ],
         );
         assert_eq!(payouts(&results), [0, 152, 151]);
         // Four winners of 10 coins: 3, 3, 2, 2.
         let results = outcome(
             Kind::Race,
             None,
-            &[entrant(1, 1, 3), entrant(2, 1, 3), entrant(3, 1, 2), entrant(4, 1, 2)],
+            &[
+                entrant(1, 1, 3),
+                entrant(2, 1, 3),
+                entrant(3, 1, 2),
+                entrant(4, 1, 2),
+            ],
         );
         assert_eq!(payouts(&results), [3, 3, 2, 2]);
     }
@@ -452,7 +468,11 @@ mod tests {
 
     #[test]
     fn a_disqualified_stake_stays_in_the_pot() {
-        let mut people = vec![entrant(1, 90_000, 100), entrant(2, 10_000, 100), entrant(3, 5_000, 100)];
+        let mut people = vec![
+            entrant(1, 90_000, 100),
+            entrant(2, 10_000, 100),
+            entrant(3, 5_000, 100),
+        ];
         people[0].disqualified = true;
         let results = outcome(Kind::Race, None, &people);
         assert_eq!(payouts(&results), [0, 300, 0]);
@@ -464,7 +484,14 @@ mod tests {
         let results = outcome(Kind::Goal, Some(3), &goal);
         assert_eq!(payouts(&results), [0, 150, 150]);
         // Everyone disqualified: every stake back.
-        let all: Vec<Entrant> = people.iter().cloned().map(|mut e| { e.disqualified = true; e }).collect();
+        let all: Vec<Entrant> = people
+            .iter()
+            .cloned()
+            .map(|mut e| {
+                e.disqualified = true;
+                e
+            })
+            .collect();
         assert_eq!(payouts(&outcome(Kind::Race, None, &all)), [100, 100, 100]);
     }
 

@@ -262,7 +262,10 @@ pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    let short: Vec<_> = people.into_iter().filter(|p| p.steps_today < goal).collect();
+    let short: Vec<_> = people
+        .into_iter()
+        .filter(|p| p.steps_today < goal)
+        .collect();
     let todays: Vec<(uuid::Uuid, chrono::NaiveDate)> =
         short.iter().map(|p| (p.user_id, p.today)).collect();
     let streaks = crate::streaks::of(&mut tx, &todays, goal).await?;
