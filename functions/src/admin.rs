@@ -186,7 +186,11 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
 
 /// Records a change request in `tx` (audited as `change_request.create`) and answers
 /// `202` with it.
-async fn request_change(mut tx: AuditedTx, proposal: &Proposal, reason: &str) -> Result<Response> {
+pub(crate) async fn request_change(
+    mut tx: AuditedTx,
+    proposal: &Proposal,
+    reason: &str,
+) -> Result<Response> {
     let admin_id = tx.admin_id();
     let request = approvals::request(tx.conn(), admin_id, proposal, reason).await?;
     tx.commit(request.audit_entry("change_request.create"))

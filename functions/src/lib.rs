@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod challenges;
 pub mod fallback;
+pub mod giving;
 pub mod health;
 pub mod leaderboard;
 pub mod me;

@@ -1,8 +1,9 @@
 //! Four eyes on money: the admin changes that can move value (a role grant or revocation,
 //! a coin adjustment above `coin_adjust_four_eyes_above`, a change to a `FourEyes`
-//! setting, a reward price pinned below its catalog price) are not applied by the admin
-//! who asks for them. They become change requests, shown with who asked, what changes
-//! (before and after) and why; a *different* admin approves one with a fresh code from
+//! setting, a reward price pinned below its catalog price, opening a charity campaign,
+//! which commits a sponsor's purse) are not applied by the admin who asks for them.
+//! They become change requests, shown with who asked, what changes (before and after)
+//! and why; a *different* admin approves one with a fresh code from
 //! their authenticator, and the change is applied in the approving transaction, checked
 //! again against the state of that moment and audited with both names.
 //!
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use crate::accounts::{self, AccountState};
 use crate::audit::{EntityType, Entry};
+use crate::giving::campaigns;
 use crate::rewards::{self, ProductChanges};
 use crate::settings::{self, Guard, Settings};
 use crate::users::{self, Role};
@@ -35,6 +37,8 @@ crate::text_enum! {
         Coins = "coins",
         Setting = "setting",
         Price = "price",
+        /// Opening a charity campaign commits its sponsor's purse.
+        Campaign = "campaign",
     }
 }
 
@@ -56,6 +60,7 @@ pub enum Proposal {
     Coins { user_id: Uuid, amount: i64 },
     Setting { key: String, value: Value },
     Price { product_id: Uuid, coin_price: i64 },
+    OpenCampaign { campaign_id: Uuid },
 }
 
 impl Proposal {
@@ -65,6 +70,7 @@ impl Proposal {
             Proposal::Coins { .. } => Kind::Coins,
             Proposal::Setting { .. } => Kind::Setting,
             Proposal::Price { .. } => Kind::Price,
+            Proposal::OpenCampaign { .. } => Kind::Campaign,
         }
     }
 
@@ -77,6 +83,7 @@ impl Proposal {
                 product_id,
                 coin_price,
             } => json!({"product_id": product_id, "coin_price": coin_price}),
+            Proposal::OpenCampaign { campaign_id } => json!({"campaign_id": campaign_id}),
         }
     }
 
@@ -110,6 +117,9 @@ impl Proposal {
                 product_id: uuid("product_id")?,
                 coin_price: int("coin_price")?,
             },
+            Kind::Campaign => Proposal::OpenCampaign {
+                campaign_id: uuid("campaign_id")?,
+            },
         })
     }
 
@@ -122,6 +132,9 @@ impl Proposal {
             Proposal::Setting { key, .. } => (EntityType::Setting, None, Some(key)),
             Proposal::Price { product_id, .. } => {
                 (EntityType::RewardProduct, Some(*product_id), None)
+            }
+            Proposal::OpenCampaign { campaign_id } => {
+                (EntityType::Campaign, Some(*campaign_id), None)
             }
         }
     }
@@ -246,6 +259,9 @@ async fn describe(
                        "pinned": product.coin_price_pinned}),
                 json!({"name": product.product.name, "coin_price": coin_price, "pinned": true}),
             ))
+        }
+        Proposal::OpenCampaign { campaign_id } => {
+            campaigns::describe_opening(conn, *campaign_id).await
         }
     }
 }
@@ -500,6 +516,16 @@ async fn apply(
                 entity_id: Some(*product_id),
                 before: json!(before),
                 after: json!(after),
+            })
+        }
+        Proposal::OpenCampaign { campaign_id } => {
+            let (before, after) = campaigns::open(conn, *campaign_id).await?;
+            Ok(Applied {
+                action: "campaign.open",
+                entity_type: EntityType::Campaign,
+                entity_id: Some(*campaign_id),
+                before: json!({"status": before.status}),
+                after: json!({"status": after.status, "purse_cents": after.purse_cents}),
             })
         }
     }

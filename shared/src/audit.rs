@@ -43,6 +43,9 @@ crate::text_enum! {
         ChangeRequest = "change_request",
         Report = "report",
         Challenge = "challenge",
+        Gift = "gift",
+        Campaign = "campaign",
+        CharityPayout = "charity_payout",
     }
 }
 

@@ -1,6 +1,6 @@
 //! Data portability (`GET /v1/me/export`): everything FitKart holds about one user, as one
 //! JSON document: the account's own records in one statement (one consistent snapshot),
-//! and its social life and challenges as those areas read them. Secrets (password hash,
+//! and its social life, challenges and giving as those areas read them. Secrets (password hash,
 //! refresh-token digests) and other people's identifiers (the referrer, reviewing admins)
 //! are left out; everything else about the user is in.
 
@@ -15,6 +15,7 @@ pub async fn export(conn: &mut PgConnection, user_id: Uuid) -> Result<Value> {
     // Friends, teams, invites, blocks and reports filed: read by their area.
     document["social"] = crate::social::export(conn, user_id).await?;
     document["challenges"] = crate::challenges::export(conn, user_id).await?;
+    document["giving"] = crate::giving::export(conn, user_id).await?;
     Ok(document)
 }
 

@@ -40,6 +40,14 @@ crate::text_enum! {
         Stake = "stake",
         /// Coins out of a challenge's escrow: a stake back, or winnings.
         Payout = "payout",
+        /// A gift's coins leaving the sender (held until it settles).
+        GiftSent = "gift_sent",
+        /// A settled gift reaching its recipient.
+        GiftReceived = "gift_received",
+        /// A reversed gift's coins back to the sender.
+        GiftReturned = "gift_returned",
+        /// Coins given to a charity campaign.
+        Donation = "donation",
     }
 }
 
@@ -53,6 +61,8 @@ crate::text_enum! {
         Registration = "registration",
         AdminAdjustment = "admin_adjustment",
         Challenge = "challenge",
+        Gift = "gift",
+        Campaign = "campaign",
     }
 }
 
@@ -222,9 +232,9 @@ pub async fn post_many_locked(
 }
 
 /// Moves a user's coins between the buckets that sit beside the ledger rather than in
-/// it: `frozen` holds coins that already left `available` (with a `spent` or `stake`
-/// row) but are not gone for good: orders not yet shipped and challenge stakes in
-/// escrow; `total_spent` counts coins of shipped orders. The users cache follows. Call
+/// it: `frozen` holds coins that already left `available` (with a `spent`, `stake` or
+/// `gift_sent` row) but are not gone for good: orders not yet shipped, challenge stakes
+/// in escrow and gifts not yet settled; `total_spent` counts coins of shipped orders. The users cache follows. Call
 /// under the order's or the challenge's lock, in its transaction.
 pub async fn move_held_coins(
     conn: &mut PgConnection,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod db_token;
 pub mod error;
 pub mod export;
+pub mod giving;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;

@@ -13,7 +13,8 @@ use crate::Result;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Drift {
     pub check: String,
-    /// The user the drift is about; for `challenge_escrow`, the challenge.
+    /// The user the drift is about; for the checks of a challenge, a gift or a campaign
+    /// (`challenge_escrow`, `gift_ledger`, `campaign_*`), that thing.
     pub id: Uuid,
     pub expected: i64,
     pub actual: i64,
@@ -69,8 +70,9 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
     (
         "frozen_vs_open_holds",
         "wallets.frozen_coins equals the coins of orders not yet shipped, cancelled or refunded \
-         plus the user's challenge stakes in escrow",
-        "SELECT w.user_id, (COALESCE(o.open, 0) + COALESCE(s.held, 0))::int8 AS expected, w.frozen_coins AS actual
+         plus the user's challenge stakes in escrow plus the gifts they sent that are pending",
+        "SELECT w.user_id, (COALESCE(o.open, 0) + COALESCE(s.held, 0) + COALESCE(g.pending, 0))::int8 AS expected,
+                w.frozen_coins AS actual
          FROM wallets w
          LEFT JOIN (SELECT user_id, sum(total_coins) AS open FROM orders
                     WHERE status IN ('pending', 'confirmed', 'processing') GROUP BY user_id) o
@@ -78,7 +80,9 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
          LEFT JOIN (SELECT user_id, sum(stake_coins) AS held FROM challenge_participants
                     WHERE stake_held GROUP BY user_id) s
            ON s.user_id = w.user_id
-         WHERE w.frozen_coins <> COALESCE(o.open, 0) + COALESCE(s.held, 0)",
+         LEFT JOIN (SELECT sender_id, sum(coins) AS pending FROM gifts WHERE status = 'pending' GROUP BY sender_id) g
+           ON g.sender_id = w.user_id
+         WHERE w.frozen_coins <> COALESCE(o.open, 0) + COALESCE(s.held, 0) + COALESCE(g.pending, 0)",
     ),
     (
         "challenge_escrow",
@@ -166,6 +170,37 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
                       AND period_start >= date_trunc('month', current_date - 31)::date) t
            ON t.period = e.period AND t.period_start = e.period_start AND t.user_id = e.user_id
          WHERE COALESCE(e.capped, 0) <> COALESCE(t.capped_steps, 0)",
+    ),
+    (
+        "gift_ledger",
+        "each gift's ledger rows add up to its state: the sender's coins out while pending, \
+         out and in again (to the recipient, or back) once settled or reversed",
+        "SELECT g.id, (CASE WHEN g.status = 'pending' THEN -g.coins ELSE 0 END)::int8 AS expected,
+                COALESCE(l.total, 0)::int8 AS actual
+         FROM gifts g
+         LEFT JOIN (SELECT reference_id, sum(amount) AS total FROM coin_transactions
+                    WHERE reference_type = 'gift' GROUP BY reference_id) l ON l.reference_id = g.id
+         WHERE COALESCE(l.total, 0) <> CASE WHEN g.status = 'pending' THEN -g.coins ELSE 0 END",
+    ),
+    (
+        "campaign_donation_rows",
+        "each campaign's donation rows in the ledger take exactly its donations' coins",
+        "SELECT c.id, COALESCE(d.coins, 0)::int8 AS expected, COALESCE(-l.total, 0)::int8 AS actual
+         FROM campaigns c
+         LEFT JOIN (SELECT campaign_id, sum(coins) AS coins FROM donations GROUP BY campaign_id) d
+           ON d.campaign_id = c.id
+         LEFT JOIN (SELECT reference_id, sum(amount) AS total FROM coin_transactions
+                    WHERE reference_type = 'campaign' GROUP BY reference_id) l ON l.reference_id = c.id
+         WHERE COALESCE(d.coins, 0) <> COALESCE(-l.total, 0)",
+    ),
+    (
+        "campaign_raised",
+        "each campaign's raised cents equal the cents its donations raised",
+        "SELECT c.id, COALESCE(d.cents, 0)::int8 AS expected, c.raised_cents AS actual
+         FROM campaigns c
+         LEFT JOIN (SELECT campaign_id, sum(cents) AS cents FROM donations GROUP BY campaign_id) d
+           ON d.campaign_id = c.id
+         WHERE c.raised_cents <> COALESCE(d.cents, 0)",
     ),
     (
         "wallet_per_user",

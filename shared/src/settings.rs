@@ -184,6 +184,9 @@ settings! {
     challenge_max_stake: i64 = Kind::Int { min: 0, max: 100_000_000 }, default "140000", four_eyes;
     challenge_stake_countries: Countries = Kind::Countries, default "", four_eyes;
     challenge_stakes_per_week: i64 = Kind::Int { min: 0, max: 100 }, default "2", four_eyes;
+    gift_max_coins: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "20000", four_eyes;
+    gift_max_coins_month: i64 = Kind::Int { min: 1, max: 1_000_000_000 }, default "60000", four_eyes;
+    charity_min_payout_cents: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "10000", four_eyes;
 }
 
 impl Settings {

@@ -98,6 +98,35 @@ pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
     }
 }
 
+/// The pairs among `users` (each pair once, lower id first) that share a phone (the
+/// devices steps came from) or a shipping address (any order's, compared by street,
+/// postal code and country): accounts that may be one person, who must not move coins
+/// between themselves (staked challenges, gifts).
+pub async fn sharing_a_phone_or_address(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>> {
+    let rows = crate::db_query!(
+        r#"WITH addresses AS (
+               SELECT DISTINCT user_id,
+                      lower(regexp_replace(shipping_address->>'line1', '\s+', ' ', 'g')) || '|' ||
+                      upper(replace(shipping_address->>'postal_code', ' ', '')) || '|' ||
+                      (shipping_address->>'country') AS address
+               FROM orders WHERE user_id = ANY($1)
+           )
+           SELECT a.user_id AS "a!", b.user_id AS "b!" FROM device_accounts a
+           JOIN device_accounts b ON b.device_id = a.device_id AND b.user_id > a.user_id
+           WHERE a.user_id = ANY($1) AND b.user_id = ANY($1)
+           UNION
+           SELECT a.user_id, b.user_id FROM addresses a
+           JOIN addresses b ON b.address = a.address AND b.user_id > a.user_id"#,
+        users
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
+}
+
 /// The user's local date today (their time zone defines their calendar day; a pending
 /// change counts from the local midnight it waits for).
 pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {

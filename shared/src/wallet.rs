@@ -14,13 +14,18 @@ pub struct Wallet {
     pub frozen_coins: i64,
     pub total_earned: i64,
     pub total_spent: i64,
+    /// Coins of gifts on their way to the user (pending for 7 days): shown, not spendable.
+    pub incoming_gift_coins: i64,
     pub last_updated: DateTime<Utc>,
 }
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet> {
     crate::db_query_as!(
         Wallet,
-        "SELECT available_coins, frozen_coins, total_earned, total_spent, last_updated FROM wallets WHERE user_id = $1",
+        r#"SELECT available_coins, frozen_coins, total_earned, total_spent, last_updated,
+                  (SELECT COALESCE(sum(g.coins), 0)::int8 FROM gifts g
+                   WHERE g.recipient_id = $1 AND g.status = 'pending') AS "incoming_gift_coins!"
+           FROM wallets WHERE user_id = $1"#,
         user_id
     )
     .fetch_optional(conn)

@@ -26,6 +26,7 @@ const FLOORS: &[&[&str]] = &[
         "jobs",
         "social",
         "challenges",
+        "giving",
     ],
     &[
         "ledger",
@@ -262,6 +263,10 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("teams", &["social"]),
     ("challenges", &["challenges"]),
     ("challenge_participants", &["challenges"]),
+    ("gifts", &["giving"]),
+    ("campaigns", &["giving"]),
+    ("donations", &["giving"]),
+    ("charity_payouts", &["giving"]),
     ("team_members", &["social"]),
     ("team_scores", &["social"]),
     ("reports", &["social"]),

@@ -50,7 +50,7 @@ async fn reconciliation_finds_each_kind_of_drift_and_none_on_a_clean_ledger() {
     let clean = ops::reconcile(t.app, ScheduledEvent::default())
         .await
         .unwrap();
-    assert_eq!(clean["checks"], 15);
+    assert_eq!(clean["checks"], 18);
     assert_eq!(found(&clean), []);
 
     // One kind of drift per user, planted behind the ledger's back.

@@ -13,6 +13,7 @@ mod deploy;
 mod four_eyes;
 mod fraud;
 mod fulfilment;
+mod giving;
 mod hardening;
 mod health;
 mod housekeeping;

@@ -56,7 +56,9 @@ pub async fn search(
     let rows = crate::db_query!(
         r#"SELECT u.id, u.email, u.full_name, u.role AS "role: Role", u.is_active, u.total_steps, u.created_at,
                   u.last_login_at, u.last_synced_at, w.available_coins, w.frozen_coins, w.total_earned,
-                  w.total_spent, w.last_updated
+                  w.total_spent, w.last_updated,
+                  (SELECT COALESCE(sum(g.coins), 0)::int8 FROM gifts g
+                   WHERE g.recipient_id = u.id AND g.status = 'pending') AS "incoming_gift_coins!"
            FROM users u JOIN wallets w ON w.user_id = u.id
            WHERE u.deleted_at IS NULL
              AND ($1::text IS NULL OR lower(u.email) LIKE $1 OR lower(u.full_name) LIKE $1)
@@ -88,6 +90,7 @@ pub async fn search(
                 frozen_coins: r.frozen_coins,
                 total_earned: r.total_earned,
                 total_spent: r.total_spent,
+                incoming_gift_coins: r.incoming_gift_coins,
                 last_updated: r.last_updated,
             },
         })

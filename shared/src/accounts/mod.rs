@@ -113,11 +113,14 @@ pub async fn end_everything(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 /// yet sent go too; the devices' SNS endpoints are returned for the caller to delete once
 /// this commits (nothing is pushed to a deleted account either way: the rows are gone).
 /// Open challenge invitations are declined and challenges not yet started are left with
-/// the stake back; in a running one the account stays to the settlement.
+/// the stake back; in a running one the account stays to the settlement. Pending gifts
+/// either way are reversed.
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
     // First, in the challenges' lock order (challenge -> wallets -> users): invitations
     // declined, stakes in challenges not yet started back.
     crate::challenges::entry::forget(conn, id).await?;
+    // Pending gifts from it go back to it, those to it back to their senders.
+    crate::giving::forget(conn, id).await?;
     let email = users::lock_live(conn, id).await?.email;
     let endpoints = notifications::forget_user(conn, id).await?;
     ratelimit::forget_logins(conn, &email).await?;
@@ -211,6 +214,17 @@ pub async fn set_state(
     crate::db_query!("SELECT pg_advisory_xact_lock(hashtext('fitkart.admins'))")
         .execute(&mut *conn)
         .await?;
+    // A deactivated account is a fraud hold: the gifts it sent that are still pending go
+    // back (first, in the gifts' lock order: gift -> wallets -> users).
+    if change.is_active == Some(false) {
+        crate::giving::gifts::reverse_pending(
+            conn,
+            id,
+            true,
+            crate::giving::gifts::Reversal::FraudHold,
+        )
+        .await?;
+    }
     let current = crate::db_query!(
         r#"SELECT is_active, role AS "role: Role" FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
         id

@@ -215,30 +215,6 @@ async fn check_active(conn: &mut PgConnection, user: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// The pairs among `users` that share a phone (the devices steps came from) or a
-/// shipping address (any order's, compared by street, postal code and country).
-pub async fn shared_accounts(conn: &mut PgConnection, users: &[Uuid]) -> Result<Vec<(Uuid, Uuid)>> {
-    let rows = crate::db_query!(
-        r#"WITH addresses AS (
-               SELECT DISTINCT user_id,
-                      lower(regexp_replace(shipping_address->>'line1', '\s+', ' ', 'g')) || '|' ||
-                      upper(replace(shipping_address->>'postal_code', ' ', '')) || '|' ||
-                      (shipping_address->>'country') AS address
-               FROM orders WHERE user_id = ANY($1)
-           )
-           SELECT a.user_id AS "a!", b.user_id AS "b!" FROM device_accounts a
-           JOIN device_accounts b ON b.device_id = a.device_id AND b.user_id > a.user_id
-           WHERE a.user_id = ANY($1) AND b.user_id = ANY($1)
-           UNION
-           SELECT a.user_id, b.user_id FROM addresses a
-           JOIN addresses b ON b.address = a.address AND b.user_id > a.user_id"#,
-        users
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
-}
-
 /// The stake rules that do not depend on the wallet, for `user` joining a staked
 /// challenge with `others` (everyone else invited or in it).
 async fn check_stake_rules(
@@ -273,7 +249,7 @@ async fn check_stake_rules(
     }
     let mut everyone = others.to_vec();
     everyone.push(user);
-    if shared_accounts(conn, &everyone)
+    if crate::users::sharing_a_phone_or_address(conn, &everyone)
         .await?
         .iter()
         .any(|(a, b)| *a == user || *b == user)

@@ -44,6 +44,10 @@ crate::text_enum! {
         ChallengeOvertaken = "challenge_overtaken",
         ChallengeEnded = "challenge_ended",
         ChallengeResult = "challenge_result",
+        GiftArrived = "gift_arrived",
+        GiftSettled = "gift_settled",
+        GiftReversed = "gift_reversed",
+        CampaignGoalReached = "campaign_goal_reached",
     }
 }
 
@@ -290,6 +294,40 @@ pub fn render(kind: Kind, data: &Value) -> (String, String) {
             format!(
                 "{} has ended. Results are final once late syncs and reviews are in.",
                 text("title")
+            ),
+        ),
+        Kind::GiftArrived => (
+            "A gift for you".into(),
+            format!(
+                "{} sent you {} coins. They're yours to spend in 7 days.",
+                text("alias"),
+                number("coins")
+            ),
+        ),
+        Kind::GiftSettled => (
+            "Your gift is ready".into(),
+            format!("{} gifted coins are now in your wallet.", number("coins")),
+        ),
+        Kind::GiftReversed if data["to_sender"] == true => (
+            "Gift returned".into(),
+            format!(
+                "Your gift of {} coins was returned to your wallet.",
+                number("coins")
+            ),
+        ),
+        Kind::GiftReversed => (
+            "Gift withdrawn".into(),
+            format!(
+                "A pending gift of {} coins to you was withdrawn.",
+                number("coins")
+            ),
+        ),
+        Kind::CampaignGoalReached => (
+            "Goal reached!".into(),
+            format!(
+                "{} for {} reached its goal. Thank you for giving!",
+                text("title"),
+                text("charity")
             ),
         ),
         Kind::ChallengeResult => {

@@ -19,6 +19,8 @@ crate::text_enum! {
         Cheating = "cheating",
         Spam = "spam",
         Other = "other",
+        /// Filed by FitKart itself (`flag`): gifts gathering coins in one account.
+        GiftPattern = "gift_pattern",
     }
 }
 
@@ -72,7 +74,16 @@ impl NewReport {
             "target_id",
             Uuid::parse_str(target_id).map_err(|_| "must be an id".to_owned()),
         );
-        let reason = checks.field("reason", Reason::parse(reason));
+        let reason = checks.field(
+            "reason",
+            Reason::parse(reason).and_then(|r| {
+                if r == Reason::GiftPattern {
+                    Err("is filed by FitKart itself".into())
+                } else {
+                    Ok(r)
+                }
+            }),
+        );
         let note = checks.optional("note", note, |n| input::text(&n, 1_000));
         checks.finish()?;
         Ok(NewReport {
@@ -99,6 +110,23 @@ pub struct Report {
     pub handled_by: Option<Uuid>,
     pub handled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// FitKart files a report about `user` itself (no reporter): a pattern of gifts worth a
+/// person's look, with the numbers in `note`. One open flag per person at a time.
+pub async fn flag(conn: &mut PgConnection, user: Uuid, note: &str) -> Result<()> {
+    let alias = super::people(conn, &[user]).await?.pop().map(|p| p.alias);
+    crate::db_query!(
+        "INSERT INTO reports (target_user_id, reason, note, snapshot_name)
+         SELECT $1, 'gift_pattern', $2, $3
+         WHERE NOT EXISTS (SELECT 1 FROM reports WHERE target_user_id = $1 AND reason = 'gift_pattern' AND status = 'open')",
+        user,
+        note,
+        alias
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Files `report` by `reporter`, with a snapshot of the target as it is shown now. A

@@ -170,7 +170,8 @@ pub async fn get(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> Result<Team
 }
 
 /// A team name an admin hid reads as a neutral one.
-fn shown_name(name: &str, hidden_at: Option<DateTime<Utc>>) -> String {
+/// A team's name as others see it (an admin may have hidden an offensive one).
+pub fn shown_name(name: &str, hidden_at: Option<DateTime<Utc>>) -> String {
     if hidden_at.is_some() {
         "A FitKart team".into()
     } else {

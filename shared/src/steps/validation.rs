@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::anticheat::{self, DayFacts};
 use super::crediting::CreditRecord;
 use super::{RecordKey, Source, Status, ValidateRecord};
+use crate::giving::gifts::Reversal;
 use crate::notifications::{self, Kind, Notice};
 use crate::queue;
 use crate::settings::Settings;
@@ -501,6 +502,14 @@ impl VerdictRows {
             })
             .collect();
         notifications::record(&mut tx, &held).await?;
+        // A day held for review is a fraud hold on its walker: the gifts they sent that
+        // are still pending go back to them.
+        let mut holders: Vec<Uuid> = held.iter().map(|n| n.user_id).collect();
+        holders.sort();
+        holders.dedup();
+        for user in holders {
+            crate::giving::gifts::reverse_pending(&mut tx, user, true, Reversal::FraudHold).await?;
+        }
         tx.commit().await?;
         Ok(changed
             .into_iter()
