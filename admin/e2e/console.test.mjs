@@ -385,9 +385,55 @@ describe("the admin console", { concurrency: false }, () => {
     assert.deepEqual([wallet.available_coins, wallet.frozen_coins], [100, 0]);
   });
 
+  it("shows the seeded campaign, the month's payout report as CSV, and reverses a pending gift under Giving", async () => {
+    // The demo walker gives to the seeded campaign and sends Sam, a friend of two weeks, a gift.
+    const login = await fetch(`${BASE}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: DEMO, password: "local-demo-password" }),
+    });
+    const demo = (await login.json()).tokens.access_token;
+    const call = async (method, path, json) => {
+      const r = await fetch(`${BASE}${path}`, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${demo}` },
+        body: json ? JSON.stringify(json) : undefined,
+      });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    };
+    const campaigns = await call("GET", "/v1/campaigns");
+    const water = campaigns.body.items.find((c) => c.charity_registration === "LOCAL-WATER-1");
+    assert.ok(water, JSON.stringify(campaigns.body));
+    const donated = await call("POST", `/v1/campaigns/${water.id}/donations`, { coins: 4000 });
+    assert.equal(donated.status, 201, JSON.stringify(donated.body));
+    const friends = await call("GET", "/v1/friends");
+    const sam = friends.body.items.find((f) => f.alias.startsWith("Sam"));
+    const sent = await call("POST", "/v1/gifts", { recipient_id: sam.id, coins: 300, message: "For the coffee" });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+
+    await page.getByRole("link", { name: "Giving" }).click();
+    const campaignsTable = page.getByRole("table", { name: "Campaigns" });
+    await campaignsTable.getByRole("row").filter({ hasText: "Steps for clean water" }).filter({ hasText: "of $500.00" }).waitFor();
+    const payouts = page.getByRole("table", { name: "Payouts" });
+    await payouts.getByRole("row").filter({ hasText: "LOCAL-WATER-1" }).filter({ hasText: "carries over" }).waitFor();
+    await shot("06d-giving");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+    assert.match(csv, /^charity_registration,charity_name,month,donations,donated_cents/);
+    assert.match(csv, /LOCAL-WATER-1,Clean Water Local,\d{4}-\d{2},\d+,\d+,/);
+
+    const gifts = page.getByRole("table", { name: "Gifts" });
+    const row = gifts.getByRole("row").filter({ hasText: "Sam" }).filter({ hasText: "300" }).first();
+    page.once("dialog", (d) => void d.accept("Checked with the walker"));
+    await row.getByRole("button", { name: "Reverse" }).click();
+    await row.waitFor({ state: "detached" });
+    const after = await call("GET", `/v1/gifts/${sent.body.id}`);
+    assert.equal(after.body.status, "reversed");
+  });
+
   it("finds each of those actions in the audit log, with before and after", async () => {
     await page.getByRole("link", { name: "Audit log" }).click();
-    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update", "report.resolve", "challenge.cancel"]) {
+    for (const action of ["validation.approve", "order.update", "user.coins", "setting.update", "report.resolve", "challenge.cancel", "gift.reverse"]) {
       await page.getByRole("article", { name: new RegExp(`^${action.replace(".", "\\.")} by ${ADMIN.email}`) }).first().waitFor();
     }
     await page.getByLabel("Action").fill("order.update");

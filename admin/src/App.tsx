@@ -10,6 +10,7 @@ import { Stats } from "./screens/Stats";
 import { Approvals } from "./screens/Approvals";
 import { Reports } from "./screens/Reports";
 import { Challenges } from "./screens/Challenges";
+import { Giving } from "./screens/Giving";
 
 const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React.JSX.Element }[] = [
   { path: "review", label: "Review queue", view: Review },
@@ -18,6 +19,7 @@ const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React
   { path: "approvals", label: "Approvals", view: Approvals },
   { path: "reports", label: "Reports", view: Reports },
   { path: "challenges", label: "Challenges", view: Challenges },
+  { path: "giving", label: "Giving", view: Giving },
   { path: "settings", label: "Settings", view: Settings },
   { path: "audit", label: "Audit log", view: AuditLog },
   { path: "stats", label: "Stats", view: Stats },

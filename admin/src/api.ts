@@ -213,7 +213,7 @@ export const formatTime = (t: string | null | undefined) =>
 /** A money-relevant change that waits for a second admin (answered `202`). */
 export type ChangeRequest = {
   id: string;
-  kind: "role" | "coins" | "setting" | "price";
+  kind: "role" | "coins" | "setting" | "price" | "campaign";
   entity_type: string;
   entity_id: string | null;
   setting_key: string | null;
@@ -246,7 +246,7 @@ export type Report = {
   id: string;
   target_type: "user" | "team";
   target_id: string | null;
-  reason: "offensive_name" | "offensive_avatar" | "harassment" | "cheating" | "spam" | "other";
+  reason: "offensive_name" | "offensive_avatar" | "harassment" | "cheating" | "spam" | "other" | "gift_pattern";
   note: string | null;
   snapshot_name: string | null;
   snapshot_avatar: string | null;
@@ -295,3 +295,53 @@ export type Challenge = ChallengeSummary & {
   finished_at: string | null;
   standings: Standing[];
 };
+
+export type Person = { id: string; alias: string; avatar_url: string | null };
+
+export type Gift = {
+  id: string;
+  sender: Person;
+  recipient: Person;
+  coins: number;
+  message: string | null;
+  status: "pending" | "settled" | "reversed";
+  created_at: string;
+  settles_at: string;
+  finished_at: string | null;
+  reversed_reason: string | null;
+};
+
+export type Campaign = {
+  id: string;
+  charity_name: string;
+  charity_registration: string;
+  charity_website: string;
+  title: string;
+  description: string;
+  starts_at: string;
+  ends_at: string;
+  purse_cents: number;
+  cents_per_1000_coins: number;
+  monthly_cap_cents: number;
+  team_id: string | null;
+  status: "draft" | "open" | "withdrawn";
+  raised_cents: number;
+  goal_reached_at: string | null;
+  donors: number;
+};
+
+export type PayoutLine = {
+  charity_registration: string;
+  charity_name: string;
+  month: string;
+  donations: number;
+  donated_cents: number;
+  first_donation_at: string | null;
+  last_donation_at: string | null;
+  carried_in_cents: number;
+  owed_cents: number;
+  payable: boolean;
+  paid: { cents: number; reference: string | null; paid_by: string; paid_at: string } | null;
+};
+
+export const formatCents = (cents: number) => `$${(cents / 100).toFixed(2)}`;

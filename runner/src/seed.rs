@@ -19,6 +19,11 @@ pub const DEMO_EMAIL: &str = "demo@fitkart.local";
 pub const DEMO_PUSH_TOKEN: &str =
     "dec0de0000000000000000000000000000000000000000000000000000f17ca7";
 pub const DEMO_PASSWORD: &str = "local-demo-password";
+/// The demo walker's friend of two weeks, to send gifts to.
+pub const FRIEND_EMAIL: &str = "sam@fitkart.local";
+pub const FRIEND_PASSWORD: &str = "local-friend-password";
+/// The seeded charity campaign's registration number.
+pub const CHARITY_REGISTRATION: &str = "LOCAL-WATER-1";
 
 async fn account(
     http: &reqwest::Client,
@@ -122,8 +127,8 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
 
     // The demo walker joined weeks ago (earning starts at sign-up), so their week is paid.
     sqlx::query(
-        "UPDATE users SET created_at = LEAST(created_at, now() - interval '30 days'),
-                          signup_date = LEAST(signup_date, current_date - 30)
+        "UPDATE users SET created_at = LEAST(created_at, now() - interval '45 days'),
+                          signup_date = LEAST(signup_date, current_date - 45)
          WHERE lower(email) = $1 AND deleted_at IS NULL",
     )
     .bind(DEMO_EMAIL)
@@ -135,6 +140,8 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
 
     admins(&http, base, &pool).await?;
     stakes_in_the_us(&http, base, &pool, token).await?;
+    charity_campaign(&http, base, &pool).await?;
+    a_friend_of_two_weeks(&http, base, &pool, token).await?;
     pool.close().await;
     Ok(())
 }
@@ -247,8 +254,64 @@ async fn stakes_in_the_us(
         .await?
         .json()
         .await?;
+    approve(http, base, pool, &asked).await
+}
+
+/// A charity campaign to give to, set up the way a deployment's would be: one admin
+/// drafts it, the other approves opening it (it commits a sponsor's purse). $500 at 25
+/// cents per 1,000 coins, at most $10 a person a month.
+async fn charity_campaign(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+) -> crate::Result<()> {
+    let open: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM campaigns WHERE charity_registration = $1 AND status = 'open')",
+    )
+    .bind(CHARITY_REGISTRATION)
+    .fetch_one(pool)
+    .await?;
+    if open {
+        return Ok(());
+    }
+    let asker = admin_session(http, base, pool, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let now = Utc::now();
+    let draft: Value = http
+        .post(format!("{base}/v1/admin/campaigns"))
+        .bearer_auth(&asker)
+        .json(&json!({
+            "charity_name": "Clean Water Local", "charity_registration": CHARITY_REGISTRATION,
+            "charity_website": "https://water.example.org", "title": "Steps for clean water",
+            "description": "A sponsor gives 25 cents for every 1,000 coins walkers donate, up to $500.",
+            "starts_at": now - chrono::Duration::days(1), "ends_at": now + chrono::Duration::days(90),
+            "purse_cents": 50_000, "cents_per_1000_coins": 25, "monthly_cap_cents": 1_000 }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = draft["id"].as_str().ok_or(crate::Error::Seed(format!(
+        "drafting the campaign answered {draft}"
+    )))?;
+    let asked: Value = http
+        .post(format!("{base}/v1/admin/campaigns/{id}/open"))
+        .bearer_auth(&asker)
+        .json(&json!({ "reason": "The sponsor signed" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    approve(http, base, pool, &asked).await
+}
+
+/// The second admin approves change request `asked` with a fresh code.
+async fn approve(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+    asked: &Value,
+) -> crate::Result<()> {
     let request = asked["id"].as_str().ok_or(crate::Error::Seed(format!(
-        "asking to list the US for stakes answered {asked}"
+        "a change request was refused: {asked}"
     )))?;
     let approver =
         admin_session(http, base, pool, SECOND_ADMIN_EMAIL, SECOND_ADMIN_PASSWORD).await?;
@@ -261,10 +324,85 @@ async fn stakes_in_the_us(
         .await?;
     if !approved.status().is_success() {
         return Err(crate::Error::Seed(format!(
-            "approving the stake countries answered {}",
+            "approving {request} answered {}",
             approved.status()
         )));
     }
+    Ok(())
+}
+
+/// Sam, the demo walker's friend (made through the real invite link), and the demo
+/// walker's standing to send gifts: gifts go to friends of 7 days from accounts with 14
+/// verified days. What no route can do is in SQL: the friendship dated two weeks back,
+/// and two earlier weeks of the demo walker's days, from before the 7 days a phone may
+/// sync back (verified, as an earlier install of the app left them, and not paid again).
+async fn a_friend_of_two_weeks(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+    demo_token: &str,
+) -> crate::Result<()> {
+    let friend = account(http, base, FRIEND_EMAIL, FRIEND_PASSWORD, "Sam Friend").await?;
+    confirm_email(http, base, &friend).await?;
+    let friend_token = friend["tokens"]["access_token"]
+        .as_str()
+        .unwrap_or_default();
+    let friends: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM friendships f JOIN users a ON a.id = f.user_a JOIN users b ON b.id = f.user_b
+                        WHERE lower(a.email) = ANY($1) AND lower(b.email) = ANY($1))",
+    )
+    .bind([DEMO_EMAIL, FRIEND_EMAIL])
+    .fetch_one(pool)
+    .await?;
+    if !friends {
+        let link: Value = http
+            .post(format!("{base}/v1/invites"))
+            .bearer_auth(demo_token)
+            .json(&json!({}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        http.post(format!("{base}/v1/redemptions"))
+            .bearer_auth(friend_token)
+            .json(&json!({ "code": link["code"] }))
+            .send()
+            .await?;
+        let asked: Value = http
+            .get(format!("{base}/v1/friend-requests"))
+            .bearer_auth(demo_token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let request = asked["incoming"][0]["id"].as_str().unwrap_or_default();
+        http.post(format!("{base}/v1/friend-requests/{request}/accept"))
+            .bearer_auth(demo_token)
+            .send()
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE friendships f SET created_at = LEAST(f.created_at, now() - interval '14 days')
+         FROM users a, users b
+         WHERE a.id = f.user_a AND b.id = f.user_b AND lower(a.email) = ANY($1) AND lower(b.email) = ANY($1)",
+    )
+    .bind([DEMO_EMAIL, FRIEND_EMAIL])
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO step_records (user_id, recorded_date, steps, source, first_source, status, is_verified,
+                                   verified_steps, credited_steps, created_at, updated_at)
+         SELECT u.id, d::date, s.steps, 'health_connect', 'health_connect', 'verified', true, s.steps, 0,
+                d + interval '21 hours', d + interval '21 hours'
+         FROM users u
+         CROSS JOIN generate_series(current_date - 21, current_date - 8, interval '1 day') AS d
+         CROSS JOIN LATERAL (SELECT 9000 + (extract(doy FROM d)::int % 5) * 700 AS steps) s
+         WHERE lower(u.email) = $1 AND u.deleted_at IS NULL
+         ON CONFLICT (user_id, recorded_date) DO NOTHING",
+    )
+    .bind(DEMO_EMAIL)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -213,6 +213,7 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
     assert!(out["queued"].is_number());
 
     a_staked_race_with_the_demo_walker_settles_on_demand(&base, &token).await;
+    the_demo_walker_donates_and_gives_a_friend_coins(&base).await;
     a_redeemed_order_goes_to_the_store_and_comes_back_shipped(&base).await;
     running.stop();
 }
@@ -222,23 +223,7 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
 /// steps against the demo walker's 5,120) is the race day, run the challenges job on
 /// demand as at the settlement time, and find the pot in the wallet.
 async fn a_staked_race_with_the_demo_walker_settles_on_demand(base: &str, token: &str) {
-    let http = fitkart_local::http_client();
-    let call = |method: reqwest::Method, path: String, bearer: String, body: Option<Value>| {
-        let http = http.clone();
-        let base = base.to_owned();
-        async move {
-            let mut request = http.request(method, format!("{base}{path}"));
-            if !bearer.is_empty() {
-                request = request.bearer_auth(bearer);
-            }
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let res = request.send().await.unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
+    let call = |method, path: String, bearer: String, body| api(base, method, path, bearer, body);
     use reqwest::Method;
     let me = token.to_owned();
     let (_, demo) = call(
@@ -349,6 +334,83 @@ async fn a_staked_race_with_the_demo_walker_settles_on_demand(base: &str, token:
     )
     .await;
     assert_eq!(paid["items"][0]["amount"], 2_000, "{paid}");
+}
+
+/// One request to the runner: (status, JSON body or null). An empty `bearer` sends none.
+async fn api(
+    base: &str,
+    method: reqwest::Method,
+    path: String,
+    bearer: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = fitkart_local::http_client().request(method, format!("{base}{path}"));
+    if !bearer.is_empty() {
+        request = request.bearer_auth(bearer);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let res = request.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+/// docs/local.md's giving, as the demo walker: a donation to the seeded campaign, and a
+/// gift to Sam, the seeded friend of two weeks.
+async fn the_demo_walker_donates_and_gives_a_friend_coins(base: &str) {
+    use reqwest::Method;
+    let call = |method, path: String, bearer: String, body| api(base, method, path, bearer, body);
+    let (_, demo) = call(
+        Method::POST,
+        "/v1/auth/login".into(),
+        String::new(),
+        Some(json!({"email": fitkart_local::seed::DEMO_EMAIL, "password": fitkart_local::seed::DEMO_PASSWORD})),
+    )
+    .await;
+    let demo = demo["tokens"]["access_token"].as_str().unwrap().to_owned();
+    let (_, campaigns) = call(Method::GET, "/v1/campaigns".into(), demo.clone(), None).await;
+    let campaign = campaigns["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["charity_registration"] == fitkart_local::seed::CHARITY_REGISTRATION)
+        .unwrap_or_else(|| panic!("the seeded campaign: {campaigns}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, donation) = call(
+        Method::POST,
+        format!("/v1/campaigns/{campaign}/donations"),
+        demo.clone(),
+        Some(json!({"coins": 4_000})),
+    )
+    .await;
+    assert_eq!(
+        (status, donation["cents"].clone()),
+        (201, json!(100)),
+        "{donation}"
+    );
+    let (_, friends) = call(Method::GET, "/v1/friends".into(), demo.clone(), None).await;
+    let sam = friends["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"].as_str().is_some_and(|a| a.starts_with("Sam")))
+        .unwrap_or_else(|| panic!("Sam among the demo walker's friends: {friends}"))["id"]
+        .clone();
+    let (status, gift) = call(
+        Method::POST,
+        "/v1/gifts".into(),
+        demo.clone(),
+        Some(json!({"recipient_id": sam, "coins": 500, "message": "Thanks for the walk!"})),
+    )
+    .await;
+    assert_eq!(
+        (status, gift["status"].clone()),
+        (201, json!("pending")),
+        "{gift}"
+    );
 }
 
 /// The code the runner's stand-in for `email`'s authenticator app shows.

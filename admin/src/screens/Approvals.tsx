@@ -48,6 +48,7 @@ const KIND: Record<ChangeRequest["kind"], string> = {
   coins: "Coin adjustment",
   setting: "Setting",
   price: "Reward price",
+  campaign: "Open a charity campaign",
 };
 
 function show(value: unknown): string {
@@ -62,7 +63,7 @@ function RequestCard({ request, me, onDone }: { request: ChangeRequest; me: Me; 
   const [done, setDone] = useState<string | null>(null);
   const mine = request.requested_by === me.id;
   const fields = Array.from(new Set([...Object.keys(request.before), ...Object.keys(request.after)]));
-  const subject = show(request.after.email ?? request.after.name ?? request.setting_key);
+  const subject = show(request.after.email ?? request.after.name ?? request.after.title ?? request.setting_key);
 
   async function decide(action: "approve" | "reject") {
     setError(null);

@@ -43,6 +43,7 @@ const REASON: Record<Report["reason"], string> = {
   cheating: "Cheating",
   spam: "Spam",
   other: "Other",
+  gift_pattern: "Gifts gathering coins (flagged by FitKart)",
 };
 
 const ACTIONS: Record<Report["target_type"], { action: string; label: string }[]> = {

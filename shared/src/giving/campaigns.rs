@@ -107,14 +107,14 @@ impl Draft {
                 Err(format!("must be between 1 and {max}"))
             }
         };
-        let purse_cents = checks.field("purse_cents", positive(p.purse_cents, 100_000_000_00));
+        let purse_cents = checks.field("purse_cents", positive(p.purse_cents, 10_000_000_000));
         let rate = checks.field(
             "cents_per_1000_coins",
             positive(p.cents_per_1000_coins, 10_000),
         );
         let cap = checks.field(
             "monthly_cap_cents",
-            positive(p.monthly_cap_cents, 100_000_000_00),
+            positive(p.monthly_cap_cents, 10_000_000_000),
         );
         let team_id = match p.team_id {
             None => None,
