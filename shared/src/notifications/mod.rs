@@ -452,6 +452,41 @@ mod tests {
                 json!({"streak_days": 6, "steps_today": 3000, "goal": 10000}),
                 "You're on a 6-day streak: 7000 more steps today keep it alive.",
             ),
+            (
+                Kind::ChallengeInvited,
+                json!({"alias": "Ann W.", "title": "Weekend Warrior", "stake_coins": 500}),
+                "Ann W. invites you to Weekend Warrior for a stake of 500 coins.",
+            ),
+            (
+                Kind::ChallengeOvertaken,
+                json!({"alias": "Bob K.", "title": "Daily Showdown"}),
+                "Bob K. passed you in Daily Showdown. Time for a walk?",
+            ),
+            (
+                Kind::ChallengeResult,
+                json!({"title": "Daily Showdown", "result": "won", "payout_coins": 2000}),
+                "You won Daily Showdown: +2000 coins.",
+            ),
+            (
+                Kind::ChallengeResult,
+                json!({"title": "Ten by ten", "result": "stake_returned", "payout_coins": 300}),
+                "Ten by ten is settled and your 300 coins are back.",
+            ),
+            (
+                Kind::GiftArrived,
+                json!({"alias": "Sam F.", "coins": 500}),
+                "Sam F. sent you 500 coins. They're yours to spend in 7 days.",
+            ),
+            (
+                Kind::GiftReversed,
+                json!({"coins": 500, "to_sender": true}),
+                "Your gift of 500 coins was returned to your wallet.",
+            ),
+            (
+                Kind::CampaignGoalReached,
+                json!({"title": "Steps for clean water", "charity": "Clean Water Local"}),
+                "Steps for clean water for Clean Water Local reached its goal. Thank you for giving!",
+            ),
         ];
         for (kind, data, body) in cases {
             assert_eq!(render(kind, &data).1, body, "{kind:?}");
