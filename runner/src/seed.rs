@@ -333,9 +333,8 @@ async fn approve(
 
 /// Sam, the demo walker's friend (made through the real invite link), and the demo
 /// walker's standing to send gifts: gifts go to friends of 7 days from accounts with 14
-/// verified days. What no route can do is in SQL: the friendship dated two weeks back,
-/// and two earlier weeks of the demo walker's days, from before the 7 days a phone may
-/// sync back (verified, as an earlier install of the app left them, and not paid again).
+/// verified days. What no route can do is done directly: the friendship dated two weeks
+/// back, and two earlier weeks of the demo walker's days (`earlier_weeks`).
 async fn a_friend_of_two_weeks(
     http: &reqwest::Client,
     base: &str,
@@ -389,20 +388,41 @@ async fn a_friend_of_two_weeks(
     .bind([DEMO_EMAIL, FRIEND_EMAIL])
     .execute(pool)
     .await?;
-    sqlx::query(
+    earlier_weeks(pool).await
+}
+
+/// Two weeks of the demo walker's days from before the 7 days a phone may sync back, as
+/// an earlier install left them: verified and counted in the walker's totals and boards
+/// (moved the way crediting moves them), their coins not carried over. Once only.
+async fn earlier_weeks(pool: &sqlx::PgPool) -> crate::Result<()> {
+    let mut tx = pool.begin().await?;
+    let days: Vec<(uuid::Uuid, chrono::NaiveDate, i64)> = sqlx::query_as(
         "INSERT INTO step_records (user_id, recorded_date, steps, source, first_source, status, is_verified,
                                    verified_steps, credited_steps, created_at, updated_at)
-         SELECT u.id, d::date, s.steps, 'health_connect', 'health_connect', 'verified', true, s.steps, 0,
+         SELECT u.id, d::date, s.steps, 'health_connect', 'health_connect', 'verified', true, s.steps, s.steps,
                 d + interval '21 hours', d + interval '21 hours'
          FROM users u
          CROSS JOIN generate_series(current_date - 21, current_date - 8, interval '1 day') AS d
-         CROSS JOIN LATERAL (SELECT 9000 + (extract(doy FROM d)::int % 5) * 700 AS steps) s
+         CROSS JOIN LATERAL (SELECT (9000 + (extract(doy FROM d)::int % 5) * 700)::int8 AS steps) s
          WHERE lower(u.email) = $1 AND u.deleted_at IS NULL
-         ON CONFLICT (user_id, recorded_date) DO NOTHING",
+         ON CONFLICT (user_id, recorded_date) DO NOTHING
+         RETURNING user_id, recorded_date, steps",
     )
     .bind(DEMO_EMAIL)
-    .execute(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    if let Some(&(user, _, _)) = days.first() {
+        let total: i64 = days.iter().map(|d| d.2).sum();
+        sqlx::query("UPDATE users SET total_steps = total_steps + $2 WHERE id = $1")
+            .bind(user)
+            .bind(total)
+            .execute(&mut *tx)
+            .await?;
+        fitkart::leaderboard::count_credited(&mut tx, &days)
+            .await
+            .map_err(|e| crate::Error::Seed(format!("the demo walker's earlier weeks: {e}")))?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
