@@ -153,6 +153,30 @@ pub fn routes(user: Uuid, order: Uuid, product: Uuid, validation: Uuid) -> Vec<R
             params: vec![],
             body: None,
         },
+        Route {
+            name: "challenges",
+            handler: h!(fitkart_functions::challenges::admin_list),
+            method: "GET",
+            path: "/v1/admin/challenges",
+            params: vec![],
+            body: None,
+        },
+        Route {
+            name: "gifts",
+            handler: h!(fitkart_functions::giving::admin_list_gifts),
+            method: "GET",
+            path: "/v1/admin/gifts",
+            params: vec![],
+            body: None,
+        },
+        Route {
+            name: "campaigns",
+            handler: h!(fitkart_functions::giving::admin_list_campaigns),
+            method: "GET",
+            path: "/v1/admin/campaigns",
+            params: vec![],
+            body: None,
+        },
     ]
 }
 
@@ -232,7 +256,7 @@ async fn every_admin_route_is_401_without_a_token_403_for_users_and_works_for_ad
     let order = t.order(&walker, "guard", &[(product, 1)]).await;
     let validation = held_record(&t, &pipeline, &walker, 1).await;
     let routes = routes(walker.id, order, product, validation);
-    assert_eq!(routes.len(), 14);
+    assert_eq!(routes.len(), 17);
     for route in &routes {
         let before = audit_rows(&t).await;
         let anonymous = call_route(&t, route, None).await;
