@@ -367,6 +367,7 @@ async fn gifts_gathering_coins_in_one_account_are_flagged_with_the_numbers() {
         .send()
         .await;
     assert_eq!(res.error_fields(), ["reason"]);
+    t.assert_ledger_invariants().await;
 }
 
 /// A campaign set up by one admin and opened by another: its id.

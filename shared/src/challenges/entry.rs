@@ -415,19 +415,10 @@ pub async fn accept(
     match mine.status {
         ParticipantStatus::Accepted => return Ok(()),
         ParticipantStatus::Invited
-            if challenge.status == Status::Open && now < challenge.starts_at => {}
+            if challenge.status == Status::Open
+                && now < challenge.starts_at
+                && now < mine.expires_at => {}
         _ => return Err(invitation_closed()),
-    }
-    let expired = crate::db_query_scalar!(
-        r#"SELECT expires_at <= $3 AS "expired!" FROM challenge_participants WHERE challenge_id = $1 AND user_id = $2"#,
-        id,
-        me,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if expired {
-        return Err(invitation_closed());
     }
     lock_person(conn, me).await?;
     check_active(conn, me).await?;

@@ -234,6 +234,8 @@ pub(crate) struct Loaded {
 pub(crate) struct Line {
     pub user_id: Uuid,
     pub status: ParticipantStatus,
+    /// When an invitation stops being open.
+    pub expires_at: DateTime<Utc>,
     pub joined_at: Option<DateTime<Utc>>,
     pub stake_coins: i64,
     pub stake_held: bool,
@@ -313,7 +315,7 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resul
     .await?
     .ok_or(Error::NotFound)?;
     let lines = crate::db_query!(
-        r#"SELECT p.user_id, p.status, p.joined_at, p.stake_coins, p.stake_held, p.place, p.steps,
+        r#"SELECT p.user_id, p.status, p.expires_at, p.joined_at, p.stake_coins, p.stake_held, p.place, p.steps,
                   p.succeeded, p.payout_coins,
                   COALESCE(t.steps, 0)::int8 AS "live_steps!", COALESCE(t.goal_days, 0)::int8 AS "live_goal_days!"
            FROM challenge_participants p
@@ -357,6 +359,7 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resul
                 Ok(Line {
                     user_id: l.user_id,
                     status: ParticipantStatus::parse(&l.status).map_err(|_| parse(&l.status))?,
+                    expires_at: l.expires_at,
                     joined_at: l.joined_at,
                     stake_coins: l.stake_coins,
                     stake_held: l.stake_held,

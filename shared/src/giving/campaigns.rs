@@ -187,20 +187,42 @@ pub fn cents_for(coins: i64, cents_per_1000_coins: i32) -> i64 {
     coins.saturating_mul(i64::from(cents_per_1000_coins)) / 1_000
 }
 
-async fn campaign(conn: &mut PgConnection, id: Uuid) -> Result<Campaign> {
-    crate::db_query_as!(
+/// Campaigns by one of three filters, in one statement: `id` (any status), open to
+/// `open_for` (running or about to, a team's only to its members; ending soonest first),
+/// or neither (every campaign, newest first). At most `limit`.
+async fn select(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    open_for: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Campaign>> {
+    Ok(crate::db_query_as!(
         Campaign,
         r#"SELECT c.id, c.charity_name, c.charity_registration, c.charity_website, c.title, c.description,
                   c.starts_at, c.ends_at, c.purse_cents, c.cents_per_1000_coins, c.monthly_cap_cents, c.team_id,
                   c.status, c.raised_cents, c.goal_reached_at,
                   (SELECT count(DISTINCT d.user_id) FROM donations d WHERE d.campaign_id = c.id) AS "donors!",
                   c.created_at, c.opened_at
-           FROM campaigns c WHERE c.id = $1"#,
-        id
+           FROM campaigns c
+           WHERE ($1::uuid IS NULL OR c.id = $1)
+             AND ($2::uuid IS NULL OR (c.status = 'open' AND c.ends_at > now()
+                  AND (c.team_id IS NULL
+                       OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = c.team_id AND m.user_id = $2))))
+           ORDER BY CASE WHEN $2::uuid IS NULL THEN NULL ELSE c.ends_at END, c.created_at DESC, c.id
+           LIMIT $3"#,
+        id,
+        open_for,
+        limit
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)
+    .fetch_all(conn)
+    .await?)
+}
+
+async fn campaign(conn: &mut PgConnection, id: Uuid) -> Result<Campaign> {
+    select(conn, Some(id), None, 1)
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
 }
 
 /// Whether `user` may see and give to campaign `c`: an open one, and for a team's
@@ -280,36 +302,12 @@ async fn given_this_month(conn: &mut PgConnection, campaign: Uuid, user: Uuid) -
 
 /// The open campaigns `user` may give to (running now or about to), ending soonest first.
 pub async fn open_for(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Campaign>> {
-    Ok(crate::db_query_as!(
-        Campaign,
-        r#"SELECT c.id, c.charity_name, c.charity_registration, c.charity_website, c.title, c.description,
-                  c.starts_at, c.ends_at, c.purse_cents, c.cents_per_1000_coins, c.monthly_cap_cents, c.team_id,
-                  c.status, c.raised_cents, c.goal_reached_at,
-                  (SELECT count(DISTINCT d.user_id) FROM donations d WHERE d.campaign_id = c.id) AS "donors!",
-                  c.created_at, c.opened_at
-           FROM campaigns c
-           WHERE c.status = 'open' AND c.ends_at > now()
-             AND (c.team_id IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = c.team_id AND m.user_id = $1))
-           ORDER BY c.ends_at, c.id LIMIT 100"#,
-        user
-    )
-    .fetch_all(conn)
-    .await?)
+    select(conn, None, Some(user), 100).await
 }
 
 /// Every campaign for the admins, newest first (the last 200).
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Campaign>> {
-    Ok(crate::db_query_as!(
-        Campaign,
-        r#"SELECT c.id, c.charity_name, c.charity_registration, c.charity_website, c.title, c.description,
-                  c.starts_at, c.ends_at, c.purse_cents, c.cents_per_1000_coins, c.monthly_cap_cents, c.team_id,
-                  c.status, c.raised_cents, c.goal_reached_at,
-                  (SELECT count(DISTINCT d.user_id) FROM donations d WHERE d.campaign_id = c.id) AS "donors!",
-                  c.created_at, c.opened_at
-           FROM campaigns c ORDER BY c.created_at DESC, c.id LIMIT 200"#
-    )
-    .fetch_all(conn)
-    .await?)
+    select(conn, None, None, 200).await
 }
 
 /// Sets up a draft campaign (a team's must exist).
