@@ -2,6 +2,36 @@
 # machine without Docker — a private PostgreSQL cluster and the moto SQS emulator.
 # Source it; it defines functions and changes nothing by itself.
 
+# setup_clock: FITKART_CLOCK_AT=<instant> (anything `date -d` reads, e.g.
+# 2026-12-31T23:57:00Z) puts the whole stack at that instant, running on from there:
+# the services started below through libfaketime (Debian's faketime, installed when
+# missing), and every Rust process (tests, the runner and each function it starts, the
+# benchmarks) through FITKART_CLOCK_SHIFT_SECONDS, the same shift, which the domain's
+# clock adds itself (libfaketime is not preloaded into them: cargo and rustup hang under
+# it). Unset, nothing is shifted.
+FAKETIME_LIB=
+setup_clock() {
+  [ -n "${FITKART_CLOCK_AT:-}" ] || return 0
+  local target
+  target=$(date -u -d "$FITKART_CLOCK_AT" +%s) || { echo "error: FITKART_CLOCK_AT is not a date: $FITKART_CLOCK_AT" >&2; return 1; }
+  export FITKART_CLOCK_SHIFT_SECONDS=$(( target - $(date -u +%s) ))
+  FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+  if [ -z "$FAKETIME_LIB" ]; then
+    echo "installing libfaketime (Debian's faketime)" >&2
+    apt_install faketime || return 1
+    FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 | head -n 1)
+  fi
+  # A relative shift in seconds, so every process started at any moment agrees.
+  export FAKETIME=$(printf '%+d' "$FITKART_CLOCK_SHIFT_SECONDS")
+  export FAKETIME_DONT_FAKE_MONOTONIC=1
+  echo "clock: the whole stack at $(date -u -d "@$target" '+%F %T UTC') (shifted by $FITKART_CLOCK_SHIFT_SECONDS s)"
+}
+
+# shifted CMD...: runs CMD (a service) under the shifted clock, or as it is without one.
+shifted() {
+  if [ -n "$FAKETIME_LIB" ]; then LD_PRELOAD="$FAKETIME_LIB" "$@"; else "$@"; fi
+}
+
 # Finds PostgreSQL's server binaries, installing Debian's package when they are missing.
 pg_bindir() {
   local dir
@@ -54,7 +84,7 @@ start_postgres() {
     # tiny size in the test command too).
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements"
   fi
-  pg_as_owner "$bindir/pg_ctl" -D "$datadir" -o "$opts" -l "$datadir/server.log" -w -t 30 start >/dev/null \
+  shifted pg_as_owner "$bindir/pg_ctl" -D "$datadir" -o "$opts" -l "$datadir/server.log" -w -t 30 start >/dev/null \
     || { cat "$datadir/server.log" >&2; return 1; }
 }
 
@@ -63,6 +93,12 @@ stop_postgres() {
   bindir=$(pg_bindir) || return 0
   [ -f "$datadir/postmaster.pid" ] && pg_as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >/dev/null 2>&1
   return 0
+}
+
+# proxy_borrow_timeout: the seconds RDS Proxy lets a client wait for a backend
+# (ConnectionBorrowTimeout in template.yaml), which PgBouncer locally waits too.
+proxy_borrow_timeout() {
+  awk '/ConnectionBorrowTimeout:/ { print $2; exit }' template.yaml
 }
 
 # start_pgbouncer DIR PORT PG_PORT POOL: Debian's PgBouncer (installed when missing) in
@@ -91,6 +127,12 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/users.txt
 pool_mode = transaction
+; A client waits for a server connection as long as RDS Proxy's borrow timeout
+; (template.yaml), then gets an error, whether the pool is busy or the database is down;
+; a restarted database is tried again within a second.
+query_wait_timeout = $(proxy_borrow_timeout)
+server_connect_timeout = $(proxy_borrow_timeout)
+server_login_retry = 1
 default_pool_size = $pool
 max_db_connections = $pool
 max_client_conn = 2000
@@ -102,9 +144,9 @@ EOF
   echo '"postgres" ""' > "$dir/users.txt"
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$dir"
-    runuser -u postgres -- "$bin" -d "$dir/pgbouncer.ini" >/dev/null || { cat "$dir/pgbouncer.log" >&2; return 1; }
+    shifted runuser -u postgres -- "$bin" -d "$dir/pgbouncer.ini" >/dev/null || { cat "$dir/pgbouncer.log" >&2; return 1; }
   else
-    "$bin" -d "$dir/pgbouncer.ini" >/dev/null || { cat "$dir/pgbouncer.log" >&2; return 1; }
+    shifted "$bin" -d "$dir/pgbouncer.ini" >/dev/null || { cat "$dir/pgbouncer.log" >&2; return 1; }
   fi
   local i
   for i in $(seq 1 50); do
@@ -149,7 +191,7 @@ ensure_moto() {
 start_moto() {
   local venv=$1 port=$2 log=$3
   ensure_moto "$venv" || return 1
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  shifted "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   local i
   for i in $(seq 1 100); do

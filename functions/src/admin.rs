@@ -70,7 +70,7 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
     let (before, after) =
-        review::decide(tx.conn(), &settings, admin_id, id, decision, &note).await?;
+        review::decide(tx.conn(), &settings, admin_id, id, decision, &note, app.now()).await?;
     let action = match decision {
         Decision::Approve => "validation.approve",
         Decision::Reject => "validation.reject",
@@ -460,10 +460,16 @@ pub async fn approve_change_request(app: &App, req: Request) -> Result<Response>
     checks.finish()?;
     // Step-up: proven before the transaction, on the pool, so that a wrong code counts
     // against the throttle whatever happens next.
-    accounts::mfa::verify(app.db().await?, actor.admin_id, &input::checked(code)?).await?;
+    accounts::mfa::verify(
+        app.db().await?,
+        actor.admin_id,
+        &input::checked(code)?,
+        app.now(),
+    )
+    .await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
-    let (request, applied) = approvals::approve(tx.conn(), admin_id, id, note.as_deref()).await?;
+    let (request, applied) = approvals::approve(tx.conn(), admin_id, id, note.as_deref(), app.now()).await?;
     tx.approving(Approval {
         change_request_id: request.id,
         requested_by: request.requested_by,
@@ -544,7 +550,7 @@ pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     let (from, to) = input::date_range(
         query_param(&req, "from")?,
         query_param(&req, "to")?,
-        Utc::now().date_naive(),
+        app.now().date_naive(),
         29,
     )?;
     let mut tx = app.db().await?.begin().await?;

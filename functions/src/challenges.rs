@@ -1,7 +1,6 @@
 //! The challenge routes (`/v1/challenges`), the admins' (`/v1/admin/challenges`) and the
 //! challenges job that starts, follows and settles them.
 
-use chrono::Utc;
 use fitkart::audit::{AuditedTx, EntityType, Entry};
 use fitkart::challenges::entry::{self, Draft, Proposal};
 use fitkart::challenges::{self, settlement, Status};
@@ -47,8 +46,8 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
         settings.challenge_max_stake,
     )?;
     let mut tx = app.db().await?.begin().await?;
-    let id = entry::create(&mut tx, &settings, me.user_id, &draft, Utc::now()).await?;
-    let created = challenges::get(&mut tx, me.user_id, id).await?;
+    let id = entry::create(&mut tx, &settings, me.user_id, &draft, app.now()).await?;
+    let created = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     json(StatusCode::CREATED, &created)
 }
@@ -65,7 +64,7 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
     let mut tx = app.db().await?.begin().await?;
-    let out = challenges::get(&mut tx, me.user_id, id).await?;
+    let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }
@@ -76,8 +75,8 @@ pub async fn accept(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
-    entry::accept(&mut tx, &settings, me.user_id, id, Utc::now()).await?;
-    let out = challenges::get(&mut tx, me.user_id, id).await?;
+    entry::accept(&mut tx, &settings, me.user_id, id, app.now()).await?;
+    let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }
@@ -97,7 +96,7 @@ pub async fn cancel(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let mut tx = app.db().await?.begin().await?;
     entry::cancel_by_creator(&mut tx, me.user_id, id).await?;
-    let out = challenges::get(&mut tx, me.user_id, id).await?;
+    let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }
@@ -118,7 +117,7 @@ pub async fn admin_get(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let id = path_id(&req, "id")?;
     let mut tx = app.db().await?.begin().await?;
-    let out = challenges::inspect(&mut tx, id).await?;
+    let out = challenges::inspect(&mut tx, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }
@@ -139,7 +138,7 @@ pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
         .map_err(|m| fitkart::Error::invalid("reason", m))?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let before = entry::cancel_by_admin(tx.conn(), id).await?;
-    let after = challenges::inspect(tx.conn(), id).await?;
+    let after = challenges::inspect(tx.conn(), id, app.now()).await?;
     tx.commit(Entry {
         action: "challenge.cancel",
         entity_type: EntityType::Challenge,
@@ -156,7 +155,7 @@ pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
 /// challenges-run (every 15 minutes, or on demand): expire invitations, start what is
 /// due, tell people who passed them, settle what is due.
 pub async fn run(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let now = event.scheduled_time.unwrap_or_else(Utc::now);
+    let now = event.time(app);
     let report = settlement::run(app.db().await?, now).await?;
     serde_json::to_value(report).map_err(fitkart::Error::internal)
 }

@@ -3,7 +3,6 @@
 //! payout report (`/v1/admin/gifts`, `/v1/admin/campaigns`, `/v1/admin/payouts`), and the
 //! job that settles gifts.
 
-use chrono::Utc;
 use fitkart::approvals::Proposal;
 use fitkart::audit::{AuditedTx, EntityType, Entry};
 use fitkart::giving::campaigns::{self, Draft};
@@ -40,7 +39,7 @@ pub async fn send_gift(app: &App, req: Request) -> Result<Response> {
         settings.gift_max_coins,
     )?;
     let mut tx = app.db().await?.begin().await?;
-    let sent = gifts::send(&mut tx, &settings, me.user_id, &gift).await?;
+    let sent = gifts::send(&mut tx, &settings, me.user_id, &gift, app.now()).await?;
     tx.commit().await?;
     json(StatusCode::CREATED, &sent)
 }
@@ -65,7 +64,7 @@ pub async fn get_gift(app: &App, req: Request) -> Result<Response> {
 pub async fn list_campaigns(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let mut tx = app.db().await?.begin().await?;
-    let out = json_value!({ "items": campaigns::open_for(&mut tx, me.user_id).await? });
+    let out = json_value!({ "items": campaigns::open_for(&mut tx, me.user_id, app.now()).await? });
     tx.commit().await?;
     ok(&out)
 }
@@ -74,7 +73,7 @@ pub async fn get_campaign(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
     let mut tx = app.db().await?.begin().await?;
-    let out = campaigns::page(&mut tx, me.user_id, id).await?;
+    let out = campaigns::page(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }
@@ -105,7 +104,15 @@ pub async fn donate(app: &App, req: Request) -> Result<Response> {
     });
     checks.finish()?;
     let mut tx = app.db().await?.begin().await?;
-    let donation = campaigns::donate(&mut tx, me.user_id, id, input::checked(coins)?, team).await?;
+    let donation = campaigns::donate(
+        &mut tx,
+        me.user_id,
+        id,
+        input::checked(coins)?,
+        team,
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     json(StatusCode::CREATED, &donation)
 }
@@ -275,6 +282,7 @@ pub async fn admin_mark_paid(app: &App, req: Request) -> Result<Response> {
         minimum,
         admin_id,
         reference.as_deref(),
+        app.now(),
     )
     .await?;
     tx.commit(Entry {
@@ -290,6 +298,6 @@ pub async fn admin_mark_paid(app: &App, req: Request) -> Result<Response> {
 
 /// gifts-settle (hourly): pending gifts whose 7 days are over reach their recipients.
 pub async fn settle(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let now = event.scheduled_time.unwrap_or_else(Utc::now);
+    let now = event.time(app);
     Ok(json_value!({ "settled": gifts::settle_due(app.db().await?, now).await? }))
 }

@@ -19,8 +19,7 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 /// leaderboard-rank (every five minutes): every board containing today or yesterday (UTC)
 /// ranked from its live totals, each in its own transaction, once per scheduled time.
 pub async fn rank(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let at = event.scheduled_time.unwrap_or_else(chrono::Utc::now);
-    jobs::run_once(app, "leaderboard-rank", event, || async {
+    jobs::run_once(app, "leaderboard-rank", event, |at| async move {
         let pool = app.db().await?;
         let boards = leaderboard::rank_all(pool, &leaderboard::boards_for(at)).await?;
         // The team boards of the same periods, from the same totals.

@@ -90,7 +90,7 @@ pub async fn update(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let patch = json_body::<PatchBody>(&req)?.parse()?;
     let mut tx = app.db().await?.begin().await?;
-    let user = users::update_profile(&mut tx, me.user_id, patch).await?;
+    let user = users::update_profile(&mut tx, me.user_id, patch, app.now()).await?;
     tx.commit().await?;
     ok(&user)
 }
@@ -194,7 +194,7 @@ pub async fn stats(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
-    let out = fitkart::stats::me(&mut tx, me.user_id, goal).await?;
+    let out = fitkart::stats::me(&mut tx, me.user_id, goal, app.now()).await?;
     tx.commit().await?;
     ok(&out)
 }

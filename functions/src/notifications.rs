@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use fitkart::http::{
     caller, json, json_body, no_content, ok, path_id, Request, Response, StatusCode,
 };
@@ -86,7 +85,7 @@ pub async fn update_preferences(app: &App, req: Request) -> Result<Response> {
 /// notifications-dispatch (every minute): muted and expired dropped, quiet hours waited
 /// out, the rest queued. Running twice at once is harmless (rows are locked, skipped).
 pub async fn dispatch(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let now = event.scheduled_time.unwrap_or_else(Utc::now);
+    let now = event.time(app);
     serde_json::to_value(delivery::dispatch(app, now).await?).map_err(Error::internal)
 }
 
@@ -97,6 +96,6 @@ pub async fn send(app: &App, messages: Vec<Message>) -> Vec<String> {
 
 /// notifications-streaks (hourly, on the hour): the evening reminders due this hour.
 pub async fn streaks(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let now = event.scheduled_time.unwrap_or_else(Utc::now);
+    let now = event.time(app);
     Ok(json_value!({ "reminders": delivery::streaks(app, now).await? }))
 }

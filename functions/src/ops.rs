@@ -41,8 +41,8 @@ async fn apply_migrations(app: &App) -> Result<Value> {
 /// ops-cleanup (daily): expired sessions, stale login attempts, old idempotency
 /// keys and job runs, deleted in bounded batches.
 pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "ops-cleanup", event, || async {
-        let deleted = housekeeping::cleanup(app.db().await?, housekeeping::BATCH).await?;
+    jobs::run_once(app, "ops-cleanup", event, |now| async move {
+        let deleted = housekeeping::cleanup(app.db().await?, now, housekeeping::BATCH).await?;
         metrics::emit(
             &[("Job", "ops-cleanup")],
             &[
@@ -67,7 +67,7 @@ pub async fn cleanup(app: &App, event: ScheduledEvent) -> Result<Value> {
 /// ops-reconcile (daily): every ledger invariant; each drift is logged as an error
 /// with the user and both values, and counted in a metric per check. Nothing is changed.
 pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "ops-reconcile", event, || async {
+    jobs::run_once(app, "ops-reconcile", event, |_| async {
         let mut tx = app.db().await?.begin().await?;
         let drifts = reconcile::run(&mut tx).await?;
         tx.commit().await?;
@@ -100,8 +100,8 @@ pub async fn reconcile(app: &App, event: ScheduledEvent) -> Result<Value> {
 
 /// ops-maintain (weekly): ANALYZE, bloat, unused indexes, connections (see housekeeping).
 pub async fn maintain(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "ops-maintain", event, || async {
-        let report = housekeeping::maintain(app.db().await?).await?;
+    jobs::run_once(app, "ops-maintain", event, |now| async move {
+        let report = housekeeping::maintain(app.db().await?, now.date_naive()).await?;
         serde_json::to_value(report).map_err(fitkart::Error::internal)
     })
     .await

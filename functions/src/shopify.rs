@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 /// shopify-sync (hourly): the catalog from Shopify, then the sweep of confirmed orders
 /// still missing in Shopify; once per scheduled time.
 pub async fn sync(app: &App, event: ScheduledEvent) -> Result<Value> {
-    jobs::run_once(app, "shopify-sync", event, || async {
+    jobs::run_once(app, "shopify-sync", event, |_| async {
         let mut report =
             serde_json::to_value(shopify::sync(app).await?).map_err(Error::internal)?;
         report["orders_requeued"] = json!(fulfilment::requeue_unpushed(app).await?);

@@ -329,7 +329,7 @@ pub async fn get_team(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
     let mut tx = app.db().await?.begin().await?;
-    let today = users::local_today(&mut tx, me.user_id).await?;
+    let today = users::local_today(&mut tx, me.user_id, app.now()).await?;
     let out = teams::page(&mut tx, me.user_id, id, period, today).await?;
     tx.commit().await?;
     ok(&out)
@@ -411,7 +411,7 @@ pub async fn team_board(app: &App, req: Request) -> Result<Response> {
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
     let limit = fitkart::leaderboard::parse_limit(query_param(&req, "limit")?)?;
     let mut tx = app.db().await?.begin().await?;
-    let today = users::local_today(&mut tx, me.user_id).await?;
+    let today = users::local_today(&mut tx, me.user_id, app.now()).await?;
     let out = teams::board(&mut tx, me.user_id, kind, period, today, limit).await?;
     tx.commit().await?;
     ok(&out)

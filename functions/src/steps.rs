@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use fitkart::http::{
     caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
 };
@@ -155,7 +155,7 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     let (from, to) = input::date_range(
         query_param(&req, "from")?,
         query_param(&req, "to")?,
-        Utc::now().date_naive() + Days::new(1),
+        app.now().date_naive() + Days::new(1),
         30,
     )?;
     let mut tx = app.db().await?.begin().await?;
@@ -220,8 +220,7 @@ pub async fn requeue(app: &App, _event: Value) -> Result<Value> {
 /// simulated population, once per scheduled time. The seed is the scheduled day, so a
 /// retried run trains the same model. Its output says what validation now uses.
 pub async fn train_anomaly_model(app: &App, event: ScheduledEvent) -> Result<Value> {
-    let now = event.scheduled_time.unwrap_or_else(Utc::now);
-    jobs::run_once(app, "steps-train-anomaly-model", event, || async {
+    jobs::run_once(app, "steps-train-anomaly-model", event, |now| async move {
         let settings = app.settings().await?;
         let seed = now.date_naive().to_epoch_days() as u64;
         let trained = anomaly::train(

@@ -6,6 +6,8 @@
 //! `settles_after` (`scripts/dev invoke ChallengesRunFunction` with that
 //! `scheduled_time`) settles it. Tests move challenges the same way.
 
+use std::sync::OnceLock;
+
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -13,6 +15,15 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+
+/// The runner's "now": the domain's clock with the process's shift
+/// (`FITKART_CLOCK_SHIFT_SECONDS`, which every function it starts gets too), so schedules
+/// fire, requests are stamped and the stand-in authenticator shows codes at the time the
+/// functions live in.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    static CLOCK: OnceLock<fitkart::clock::Clock> = OnceLock::new();
+    CLOCK.get_or_init(fitkart::clock::Clock::from_env).now()
+}
 
 /// Moves challenge `id` `days` into the past. Returns its new dates and settlement time,
 /// or `None` if there is no such challenge.

@@ -160,7 +160,7 @@ pub fn event(
         Ok(text) => (text.to_owned(), false),
         Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
     };
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let mut event = json!({
         "version": "2.0",
         "routeKey": route.route_key(),

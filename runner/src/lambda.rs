@@ -286,7 +286,7 @@ impl Pool {
     }
 
     /// The function's process as Lambda starts it: only the template's environment (and
-    /// PATH, HOME, RUST_BACKTRACE), the Runtime API address and Lambda's own variables.
+    /// PATH, HOME, RUST_BACKTRACE, the clock's shift), the Runtime API address and Lambda's own variables.
     fn command(&self, port: u16, number: u32) -> tokio::process::Command {
         let output = || {
             if self.spec.quiet {
@@ -299,8 +299,13 @@ impl Pool {
         command
             .env_clear()
             .envs(
-                std::env::vars()
-                    .filter(|(k, _)| k == "PATH" || k == "HOME" || k == "RUST_BACKTRACE"),
+                // The clock's shift too: every function tells the time as the runner does.
+                std::env::vars().filter(|(k, _)| {
+                    k == "PATH"
+                        || k == "HOME"
+                        || k == "RUST_BACKTRACE"
+                        || k == fitkart::clock::SHIFT_VARIABLE
+                }),
             )
             .envs(&self.spec.env)
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))

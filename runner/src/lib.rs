@@ -272,9 +272,9 @@ fn spawn_schedule(schedule: &template::Schedule, pool: Arc<Pool>) -> crate::Resu
         .map_err(|e| crate::Error::Setup(format!("{e}")))?;
     let input = schedule.input.to_string();
     tokio::spawn(async move {
-        let mut after = chrono::Utc::now();
+        let mut after = clock::now();
         while let Some(next) = expression.next(after, tz) {
-            let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+            let wait = (next - clock::now()).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
             println!("[schedule] {} fires", pool.spec.logical_id);
             pool.invoke(Bytes::from(schedule::event(&input, next)))

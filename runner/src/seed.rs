@@ -9,7 +9,7 @@
 //! code. The reward catalog comes from the local Shopify stand-in through the real sync.
 //! Safe to run on every start.
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use serde_json::{json, Value};
 
 pub const ADMIN_EMAIL: &str = "admin@fitkart.local";
@@ -168,7 +168,7 @@ async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Re
         )));
     }
 
-    let today = Utc::now().date_naive();
+    let today = crate::clock::now().date_naive();
     let counts: [i64; 7] = [6_480, 8_210, 11_050, 60_000, 9_870, 12_400, 5_120];
     let entries: Vec<Value> = counts
         .iter()
@@ -402,7 +402,7 @@ async fn enrol_authenticator(
         .ok_or(crate::Error::Seed(format!(
             "{email}: no authenticator secret: {enrolment}"
         )))?;
-    let code = crate::totp::code_at(secret, Utc::now().timestamp() as u64)?;
+    let code = crate::totp::code_at(secret, crate::clock::now().timestamp() as u64)?;
     let confirmed = http
         .post(format!("{base}/v1/me/mfa/totp/confirm"))
         .bearer_auth(&token)

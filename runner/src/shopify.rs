@@ -229,7 +229,7 @@ impl StandIn {
             .find(|o| o.tags().iter().any(|t| t == code))?;
         order.cancelled = true;
         let mut payload = order_payload(order);
-        payload["cancelled_at"] = json!(chrono::Utc::now().to_rfc3339());
+        payload["cancelled_at"] = json!(crate::clock::now().to_rfc3339());
         payload["cancel_reason"] = json!("other");
         Some(payload)
     }

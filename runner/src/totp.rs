@@ -45,7 +45,7 @@ pub async fn unused_code(pool: &sqlx::PgPool, email: &str) -> crate::Result<(Str
     let (secret, last_used) = row.ok_or(crate::Error::Authenticator(format!(
         "{email} has no authenticator"
     )))?;
-    let now = || chrono::Utc::now().timestamp() as u64;
+    let now = || crate::clock::now().timestamp() as u64;
     let step = (now() / 30).max(last_used.map_or(0, |s| s as u64 + 1));
     // The next window's code is accepted from now on; one further ahead needs a wait.
     while step > now() / 30 + 1 {

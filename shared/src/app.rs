@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError, DbAuth, MIN_JWT_KEY_BYTES};
 use crate::jwks::KeyCache;
 use crate::jwt::JwtKeys;
@@ -15,6 +16,8 @@ use crate::{db, db_token, secrets, Error, Result};
 
 pub struct App {
     pub config: Config,
+    /// What "now" is for every rule this environment applies (`clock`).
+    pub clock: Clock,
     pool: OnceCell<PgPool>,
     /// When the pool's IAM token was minted (IAM authentication only).
     db_token_minted: Mutex<Option<Instant>>,
@@ -38,6 +41,11 @@ const DB_TOKEN_REFRESH: Duration = Duration::from_secs(10 * 60);
 const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl App {
+    /// The current instant by this environment's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         // The baseline of `scripts/bench http` only: statements named and kept per
         // connection, as sqlx does by default, over a direct connection (a transaction
@@ -54,6 +62,7 @@ impl App {
         let apple_keys = KeyCache::new(config.apple_jwks_url.clone(), config.jwks_refetch_interval);
         Self {
             config,
+            clock: Clock::from_env(),
             pool: OnceCell::new(),
             db_token_minted: Mutex::new(None),
             aws: OnceCell::new(),

@@ -355,6 +355,7 @@ pub async fn approve(
     approver: Uuid,
     id: Uuid,
     note: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(ChangeRequest, Applied)> {
     let row = lock_pending(conn, id).await?;
     if row.requested_by == approver {
@@ -367,7 +368,7 @@ pub async fn approve(
         crate::db_query_scalar!("SELECT admin_granted_at FROM users WHERE id = $1", approver)
             .fetch_one(&mut *conn)
             .await?;
-    if granted_at.is_some_and(|at| at > Utc::now() - NEW_ADMIN_WAIT) {
+    if granted_at.is_some_and(|at| at > now - NEW_ADMIN_WAIT) {
         return Err(Error::denied(
             "recently_promoted",
             "Admins can approve changes once they have been an admin for 7 days.",

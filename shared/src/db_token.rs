@@ -35,6 +35,7 @@ pub async fn mint(aws: &aws_config::SdkConfig, target: &Target) -> Result<String
         .provide_credentials()
         .await
         .map_err(|e| Error::Unavailable(format!("AWS credentials: {e}")))?;
+    // Wall time, not the domain's clock: AWS refuses a signature from a skewed clock.
     sign(credentials, target, SystemTime::now())
 }
 

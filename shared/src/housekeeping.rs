@@ -8,6 +8,7 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -58,20 +59,20 @@ where
 ///   mailed tokens (`accounts::tokens`), stored responses (`idempotency`), job runs
 ///   (`jobs`), old boards (`leaderboard`), processed Shopify webhooks
 ///   (`shopify::webhooks`) and finished notifications (`notifications`).
-pub async fn cleanup(pool: &PgPool, batch: i64) -> Result<Cleanup> {
+pub async fn cleanup(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> Result<Cleanup> {
     Ok(Cleanup {
-        refresh_tokens: in_batches(batch, |n| crate::sessions::delete_old(pool, n)).await?,
-        login_attempts: in_batches(batch, |n| crate::ratelimit::delete_old_attempts(pool, n))
+        refresh_tokens: in_batches(batch, |n| crate::sessions::delete_old(pool, now, n)).await?,
+        login_attempts: in_batches(batch, |n| crate::ratelimit::delete_old_attempts(pool, now, n))
             .await?,
-        rate_limit_hits: in_batches(batch, |n| crate::ratelimit::delete_old_hits(pool, n)).await?,
-        account_tokens: in_batches(batch, |n| crate::accounts::tokens::delete_old(pool, n)).await?,
-        idempotency_keys: in_batches(batch, |n| crate::idempotency::delete_old(pool, n)).await?,
-        job_runs: crate::jobs::delete_old_runs(pool).await?,
-        old_board_rows: in_batches(batch, |n| crate::leaderboard::delete_old(pool, n)).await?,
-        shopify_webhooks: in_batches(batch, |n| crate::shopify::webhooks::delete_old(pool, n))
+        rate_limit_hits: in_batches(batch, |n| crate::ratelimit::delete_old_hits(pool, now, n)).await?,
+        account_tokens: in_batches(batch, |n| crate::accounts::tokens::delete_old(pool, now, n)).await?,
+        idempotency_keys: in_batches(batch, |n| crate::idempotency::delete_old(pool, now, n)).await?,
+        job_runs: crate::jobs::delete_old_runs(pool, now).await?,
+        old_board_rows: in_batches(batch, |n| crate::leaderboard::delete_old(pool, now, n)).await?,
+        shopify_webhooks: in_batches(batch, |n| crate::shopify::webhooks::delete_old(pool, now, n))
             .await?,
-        notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, n)).await?,
-        invite_codes: in_batches(batch, |n| crate::social::codes::delete_old(pool, n)).await?,
+        notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, now, n)).await?,
+        invite_codes: in_batches(batch, |n| crate::social::codes::delete_old(pool, now, n)).await?,
     })
 }
 
@@ -129,10 +130,12 @@ pub struct Maintenance {
 pub const PARTITION_DAYS_AHEAD: i32 = 120;
 
 /// The coming months' partitions of step_records, then `ANALYZE` of the busy tables, then
-/// table bloat, unused indexes and connections, logged and emitted as metrics.
-pub async fn maintain(pool: &PgPool) -> Result<Maintenance> {
+/// table bloat, unused indexes and connections, logged and emitted as metrics. `today`
+/// is the run's date (UTC): months are counted from it.
+pub async fn maintain(pool: &PgPool, today: NaiveDate) -> Result<Maintenance> {
     let partitions_created = crate::db_query_scalar!(
-        r#"SELECT step_records_create_partitions(current_date, current_date + $1::int) AS "created!""#,
+        r#"SELECT step_records_create_partitions($1::date, $1::date + $2::int) AS "created!""#,
+        today,
         PARTITION_DAYS_AHEAD
     )
     .fetch_one(pool)

@@ -18,18 +18,27 @@ pub struct ScheduledEvent {
     pub scheduled_time: Option<DateTime<Utc>>,
 }
 
+impl ScheduledEvent {
+    /// The instant this run is for: its scheduled time, or now by the app's clock.
+    pub fn time(&self, app: &App) -> DateTime<Utc> {
+        self.scheduled_time.unwrap_or_else(|| app.now())
+    }
+}
+
 /// A run that started this long ago and never finished (its function timed out or the
 /// environment died) may be taken over by a retry. Longer than every job's timeout.
 const STALE_AFTER_MINUTES: i32 = 15;
 
 /// Runs `work` unless this run of `job` already finished or is running elsewhere. The
 /// outcome `work` returns is stored and logged; a failed run is released for the retry.
+/// `work` gets the run's instant (`ScheduledEvent::time`): the "now" of every rule it
+/// applies, so a late or repeated delivery does the work of its own schedule.
 pub async fn run_once<F, Fut>(app: &App, job: &str, event: ScheduledEvent, work: F) -> Result<Value>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(DateTime<Utc>) -> Fut,
     Fut: Future<Output = Result<Value>>,
 {
-    let at = event.scheduled_time.unwrap_or_else(Utc::now);
+    let at = event.time(app);
     let pool = app.db().await?;
     let claimed = crate::db_query_scalar!(
         r#"INSERT INTO job_runs (job, scheduled_for) VALUES ($1, $2)
@@ -56,7 +65,7 @@ where
         tracing::info!(job, scheduled_for = %at, "run already done or in progress; skipped");
         return Ok(json!({ "skipped": true, "scheduled_for": at, "previous": previous }));
     }
-    match work().await {
+    match work(at).await {
         Ok(outcome) => {
             crate::db_query!(
                 "UPDATE job_runs SET finished_at = now(), outcome = $3 WHERE job = $1 AND scheduled_for = $2",
@@ -87,11 +96,12 @@ where
 }
 
 /// Housekeeping: deletes job runs older than 90 days (one row a run: few).
-pub async fn delete_old_runs(pool: &sqlx::PgPool) -> Result<u64> {
-    Ok(
-        crate::db_query!("DELETE FROM job_runs WHERE started_at < now() - interval '90 days'")
-            .execute(pool)
-            .await?
-            .rows_affected(),
+pub async fn delete_old_runs(pool: &sqlx::PgPool, now: DateTime<Utc>) -> Result<u64> {
+    Ok(crate::db_query!(
+        "DELETE FROM job_runs WHERE started_at < $1::timestamptz - interval '90 days'",
+        now
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

@@ -480,12 +480,18 @@ pub fn parse_limit(raw: Option<&str>) -> Result<i64> {
 /// totals of weekly and monthly boards that started over 400 days ago (a year of boards
 /// stays: reconciliation checks the last 366 days'), and the boards once emptied.
 /// Returns the rows deleted.
-pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
+    let kept_from = now.date_naive() - chrono::Days::new(400);
     let entries = crate::db_query!(
         "DELETE FROM leaderboard_cache WHERE id IN (
              SELECT id FROM leaderboard_cache
-             WHERE period <> 'all_time' AND week_starts_at < current_date - 400 LIMIT $1)",
-        limit
+             WHERE period <> 'all_time' AND week_starts_at < $2 LIMIT $1)",
+        limit,
+        kept_from
     )
     .execute(pool)
     .await?
@@ -493,15 +499,17 @@ pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
     let totals = crate::db_query!(
         "DELETE FROM leaderboard_totals WHERE (period, period_start, user_id) IN (
              SELECT period, period_start, user_id FROM leaderboard_totals
-             WHERE period <> 'all_time' AND period_start < current_date - 400 LIMIT $1)",
-        limit
+             WHERE period <> 'all_time' AND period_start < $2 LIMIT $1)",
+        limit,
+        kept_from
     )
     .execute(pool)
     .await?
     .rows_affected();
     if entries < limit as u64 && totals < limit as u64 {
         crate::db_query!(
-            "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < current_date - 400"
+            "DELETE FROM leaderboards WHERE period <> 'all_time' AND period_start < $1",
+            kept_from
         )
         .execute(pool)
         .await?;

@@ -9,6 +9,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod challenges;
+pub mod clock;
 pub mod config;
 pub mod custom_resource;
 pub mod db;

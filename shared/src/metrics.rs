@@ -7,6 +7,12 @@ use serde_json::{json, Map, Value};
 
 pub const NAMESPACE: &str = "FitKart";
 
+fn wall_clock_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// One EMF record: `metrics` are (name, unit, value) under `dimensions`, plus any extra
 /// properties (searchable in Logs Insights, not metrics).
 pub fn record(
@@ -18,7 +24,9 @@ pub fn record(
     root.insert(
         "_aws".into(),
         json!({
-            "Timestamp": chrono::Utc::now().timestamp_millis(),
+            // Wall time, not the domain's clock: CloudWatch drops a record stamped more
+            // than two weeks before or two hours after its own time.
+            "Timestamp": wall_clock_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],

@@ -79,7 +79,10 @@ mod tests {
             decode::<(DateTime<Utc>, Uuid)>(&far).unwrap_err().status(),
             422
         );
-        let now = encode(&(Utc::now(), Uuid::nil()));
+        let leap_day = DateTime::parse_from_rfc3339("2028-02-29T23:59:59.999999Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let now = encode(&(leap_day, Uuid::nil()));
         assert!(decode::<(DateTime<Utc>, Uuid)>(&now).is_ok());
     }
 

@@ -200,11 +200,12 @@ pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
 }
 
 /// Housekeeping: deletes up to `limit` login attempts older than a day (no window is longer).
-pub async fn delete_old_attempts(pool: &PgPool, limit: i64) -> Result<u64> {
+pub async fn delete_old_attempts(pool: &PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM login_attempts WHERE id IN (
-             SELECT id FROM login_attempts WHERE attempted_at < now() - interval '1 day' LIMIT $1)",
-        limit
+             SELECT id FROM login_attempts WHERE attempted_at < $2::timestamptz - interval '1 day' LIMIT $1)",
+        limit,
+        now
     )
     .execute(pool)
     .await?
@@ -212,11 +213,12 @@ pub async fn delete_old_attempts(pool: &PgPool, limit: i64) -> Result<u64> {
 }
 
 /// Housekeeping: deletes up to `limit` rate-limit hits older than a day.
-pub async fn delete_old_hits(pool: &PgPool, limit: i64) -> Result<u64> {
+pub async fn delete_old_hits(pool: &PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM rate_limit_hits WHERE id IN (
-             SELECT id FROM rate_limit_hits WHERE hit_at < now() - interval '1 day' LIMIT $1)",
-        limit
+             SELECT id FROM rate_limit_hits WHERE hit_at < $2::timestamptz - interval '1 day' LIMIT $1)",
+        limit,
+        now
     )
     .execute(pool)
     .await?

@@ -25,6 +25,7 @@ pub async fn pay_due(
     conn: &mut PgConnection,
     settings: &Settings,
     referees: &[Uuid],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     if referees.is_empty() {
         return Ok(());
@@ -62,9 +63,10 @@ pub async fn pay_due(
     let paid_this_month: std::collections::HashMap<Uuid, i64> = crate::db_query!(
         r#"SELECT t.user_id, count(*) AS "paid!" FROM coin_transactions t
            WHERE t.user_id = ANY($1) AND t.reference_type = 'referral' AND t.reference_id <> t.user_id
-             AND t.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+             AND t.created_at >= $2
            GROUP BY t.user_id"#,
-        &referrers
+        &referrers,
+        crate::clock::month_start(now)
     )
     .fetch_all(&mut *conn)
     .await?

@@ -53,14 +53,15 @@ pub async fn pair(
     family: Uuid,
     amr: &[String],
 ) -> Result<Tokens> {
-    let expires_at = Utc::now() + app.config.refresh_token_ttl;
+    let now = app.now();
+    let expires_at = now + app.config.refresh_token_ttl;
     let refresh_token = issue(conn, user.id, family, expires_at, amr).await?;
     let grant = Grant {
         role: user.role,
         credential_version: user.credential_version,
         amr: amr.to_vec(),
     };
-    let (access_token, expires_in) = app.jwt().await?.issue(user.id, &grant)?;
+    let (access_token, expires_in) = app.jwt().await?.issue(user.id, &grant, now)?;
     Ok(Tokens {
         access_token,
         refresh_token,
@@ -169,13 +170,14 @@ pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
 
 /// Housekeeping: deletes up to `limit` refresh tokens expired over a day ago (a day of
 /// grace keeps reuse detection for clocks that disagree) or revoked over 30 days ago.
-pub async fn delete_old(pool: &sqlx::PgPool, limit: i64) -> Result<u64> {
+pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM refresh_tokens WHERE id IN (
              SELECT id FROM refresh_tokens
-             WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '30 days'
+             WHERE expires_at < $2::timestamptz - interval '1 day' OR revoked_at < $2::timestamptz - interval '30 days'
              LIMIT $1)",
-        limit
+        limit,
+        now
     )
     .execute(pool)
     .await?

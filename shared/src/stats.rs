@@ -86,7 +86,12 @@ pub struct MyStats {
     pub streak: crate::streaks::Streak,
 }
 
-pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid, goal: i64) -> Result<MyStats> {
+pub async fn me(
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    goal: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<MyStats> {
     let totals = crate::db_query_as!(
         Totals,
         r#"SELECT total_steps AS "total_steps!", days_tracked AS "days_tracked!",
@@ -102,7 +107,7 @@ pub async fn me(conn: &mut PgConnection, user_id: uuid::Uuid, goal: i64) -> Resu
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(crate::Error::NotFound)?;
-    let today = crate::users::local_today(conn, user_id).await?;
+    let today = crate::users::local_today(conn, user_id, now).await?;
     let streak = crate::streaks::of(conn, &[(user_id, today)], goal)
         .await?
         .remove(&user_id)

@@ -129,7 +129,11 @@ pub async fn sharing_a_phone_or_address(
 
 /// The user's local date today (their time zone defines their calendar day; a pending
 /// change counts from the local midnight it waits for).
-pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::NaiveDate> {
+pub async fn local_today(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<chrono::NaiveDate> {
     let tz = crate::db_query_scalar!(
         r#"SELECT user_timezone(users.*) AS "tz!" FROM users WHERE id = $1"#,
         id
@@ -137,7 +141,7 @@ pub async fn local_today(conn: &mut PgConnection, id: Uuid) -> Result<chrono::Na
     .fetch_one(conn)
     .await?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
-    Ok(Utc::now().with_timezone(&tz).date_naive())
+    Ok(now.with_timezone(&tz).date_naive())
 }
 
 /// Ends every credential issued before now: the account's credential version moves on, so
@@ -257,16 +261,22 @@ pub const TIMEZONE_CHANGE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 /// timezone_change_too_soon`); asking for the zone the account has (or waits for)
 /// changes nothing. The change is recorded in `timezone_periods`, which validation reads
 /// to tell the dates the account lived through from the ones a jump skipped.
-pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) -> Result<()> {
+pub async fn change_timezone(
+    conn: &mut PgConnection,
+    id: Uuid,
+    timezone: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     check_timezone(conn, timezone).await?;
     let current = crate::db_query!(
         r#"SELECT user_timezone(users.*) AS "effective!",
-                  CASE WHEN next_timezone_from > now() THEN next_timezone END AS pending,
+                  CASE WHEN next_timezone_from > $2 THEN next_timezone END AS pending,
                   timezone_changed_at,
-                  (date_trunc('day', now() AT TIME ZONE user_timezone(users.*)) + interval '1 day')
+                  (date_trunc('day', $2 AT TIME ZONE user_timezone(users.*)) + interval '1 day')
                       AT TIME ZONE user_timezone(users.*) AS "next_midnight!"
            FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
-        id
+        id,
+        now
     )
     .fetch_optional(&mut *conn)
     .await?
@@ -277,7 +287,7 @@ pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) 
     }
     if let Some(at) = current.timezone_changed_at {
         let allowed = at + TIMEZONE_CHANGE_EVERY;
-        if allowed > Utc::now() {
+        if allowed > now {
             return Err(Error::conflict(
                 "timezone_change_too_soon",
                 format!(
@@ -289,12 +299,13 @@ pub async fn change_timezone(conn: &mut PgConnection, id: Uuid, timezone: &str) 
     }
     crate::db_query!(
         "UPDATE users SET timezone = $2, next_timezone = $3, next_timezone_from = $4,
-                          timezone_changed_at = now(), updated_at = now()
+                          timezone_changed_at = $5, updated_at = now()
          WHERE id = $1",
         id,
         current.effective,
         timezone,
-        current.next_midnight
+        current.next_midnight,
+        now
     )
     .execute(&mut *conn)
     .await?;
@@ -351,9 +362,10 @@ pub async fn update_profile(
     conn: &mut PgConnection,
     id: Uuid,
     patch: ProfilePatch,
+    now: DateTime<Utc>,
 ) -> Result<User> {
     if let Some(tz) = &patch.timezone {
-        change_timezone(conn, id, tz).await?;
+        change_timezone(conn, id, tz, now).await?;
     }
     let updated = crate::db_query!(
         r#"UPDATE users SET

@@ -1,7 +1,7 @@
 //! The 13 seeded achievements: each unlocked by a realistic history and not by a near miss,
 //! each bonus paid once however often evaluation runs; and the caller's view of them.
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use fitkart::orders::Status;
 use fitkart_functions::{achievements, orders};
 use fitkart_tests::TestApp;
@@ -31,7 +31,7 @@ fn hours(early: &[(usize, i32)], total: i32) -> Vec<i32> {
 }
 
 async fn walk(t: &TestApp, user: Uuid, history: &History) {
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     for (ago, steps, hourly) in history {
         t.walked_hourly(user, today - Days::new(*ago), *steps, hourly.clone())
             .await;

@@ -3,7 +3,7 @@
 //! rolled back) by a setting, on by default once trained, and one more explained finding
 //! that the walker and the admin both read.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use fitkart::jobs::ScheduledEvent;
 use fitkart::settings::Settings;
 use fitkart::steps::anomaly;
@@ -23,7 +23,7 @@ async fn population() -> (TestApp, Pipeline) {
     let t = TestApp::with_config(config).await;
     // The fortnight arrives in one sync (a reinstalled app's backfill).
     t.set_setting("max_backfill_days", "14").await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     for n in 0..20_i64 {
         let walker = t.verified(&format!("walker{n}@example.com")).await;
         t.joined_days_ago(walker.id, 90).await;
@@ -107,7 +107,7 @@ async fn training_is_reproducible_stored_judged_and_chosen_by_setting() {
         "every verdict stores what the model sees"
     );
 
-    let now = Utc::now();
+    let now = fitkart_tests::now();
     let settings = Settings::defaults();
     let train = |seed: u64| {
         let settings = settings.clone();
@@ -245,7 +245,7 @@ fn gliding_day() -> Vec<i32> {
 async fn a_day_the_model_flags_is_one_more_finding_explained_to_the_walker_and_the_admin() {
     let (t, pipeline) = population().await;
     let settings = Settings::defaults();
-    let (version, _) = anomaly::train(&t.pool, &settings, Utc::now(), small(1))
+    let (version, _) = anomaly::train(&t.pool, &settings, fitkart_tests::now(), small(1))
         .await
         .unwrap()
         .unwrap();
@@ -254,7 +254,7 @@ async fn a_day_the_model_flags_is_one_more_finding_explained_to_the_walker_and_t
     let steps: i64 = hours.iter().map(|h| i64::from(*h)).sum();
     let walker_days: Vec<RecentDay> = (1..=14)
         .map(|d| RecentDay {
-            date: Utc::now().date_naive() - Duration::days(d),
+            date: fitkart_tests::now().date_naive() - Duration::days(d),
             steps: 7_000 + d * 150,
             hourly_steps: Some(hours.clone()),
             ..RecentDay::default()
@@ -291,7 +291,7 @@ async fn a_day_the_model_flags_is_one_more_finding_explained_to_the_walker_and_t
     // Through the pipeline, with the shipped weight: a walker's gliding day is held, and
     // the walker and the admin read the same reason.
     let walker = t.login("walker3@example.com").await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     t.sync_days(
         &walker,
         Some("phone-3"),
@@ -349,7 +349,7 @@ async fn a_fresh_deployment_runs_on_the_rules_until_its_first_model_then_uses_it
     );
     // The weekly job trains one from the simulated population alone, once per scheduled
     // time, and says what validation now uses.
-    let at = Utc::now();
+    let at = fitkart_tests::now();
     let event = || ScheduledEvent {
         scheduled_time: Some(at),
     };

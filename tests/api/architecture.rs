@@ -58,6 +58,7 @@ const FLOORS: &[&[&str]] = &[
         "secrets",
         "metrics",
         "text_enum",
+        "clock",
     ],
 ];
 
@@ -480,5 +481,59 @@ fn every_statement_goes_through_the_one_wrapper() {
     assert!(
         raw.is_empty(),
         "statements outside db::Stmt, connections outside a transaction, or session state: {raw:#?}"
+    );
+}
+
+/// Every `.rs` file under `roots` (relative to the workspace), with its source.
+fn rust_sources(roots: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    let mut files = Vec::new();
+    for root in roots {
+        let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let source = std::fs::read_to_string(&path).unwrap();
+                    files.push((path, source));
+                }
+            }
+        }
+    }
+    files
+}
+
+/// Reading the system clock anywhere but `fitkart::clock` would be a second "now" that a
+/// test cannot set. Wall time is kept where the other side judges it by its own clock:
+/// an AWS signature (`db_token`), a CloudWatch metric's stamp (`metrics`) and a Lambda
+/// invocation's deadline (the runner's `lambda`). Tests read the clock through their app
+/// (`TestApp::now`) or the process's (`fitkart_tests::now`).
+#[test]
+fn now_comes_from_the_one_clock() {
+    const WALL_TIME: &[&str] = &[
+        "shared/src/clock.rs",
+        "shared/src/db_token.rs",
+        "shared/src/metrics.rs",
+        "runner/src/lambda.rs",
+    ];
+    // Spelled in pieces so that this file does not name what it looks for.
+    let reads = ["Utc", "Local", "SystemTime"].map(|clock| format!("{clock}::{}", "now"));
+    let mut readers = Vec::new();
+    for (path, source) in rust_sources(&["shared/src", "functions/src", "runner/src", "tests"]) {
+        let shown = path.display().to_string();
+        if WALL_TIME.iter().any(|allowed| shown.ends_with(allowed)) {
+            continue;
+        }
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            if reads.iter().any(|read| code.contains(read.as_str())) {
+                readers.push(format!("{shown}:{}", n + 1));
+            }
+        }
+    }
+    assert!(
+        readers.is_empty(),
+        "the system clock read outside fitkart::clock: {readers:#?}"
     );
 }

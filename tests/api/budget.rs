@@ -3,7 +3,6 @@
 //! one that waits for itself until the acquire timeout, a 503). Every user route and
 //! every admin route, run here over a pool of exactly one connection.
 
-use chrono::Utc;
 use fitkart_functions::{achievements, auth, leaderboard, me, orders, rewards, steps, wallet};
 use fitkart_tests::{order_body, Pipeline, TestApp, PASSWORD};
 use serde_json::json;
@@ -29,7 +28,7 @@ async fn every_user_route_needs_only_one_connection() {
         .send()
         .await;
     ok(refresh.status, "refresh");
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let sync = t
         .sync(
             &ann,
@@ -164,7 +163,7 @@ async fn the_step_pipelines_consumers_need_only_one_connection() {
     let walker = t.verified("walker@example.com").await;
     t.joined_days_ago(walker.id, 30).await;
     let day = |ago: u64, steps: i64| {
-        json!({"date": Utc::now().date_naive() - chrono::Days::new(ago), "steps": steps,
+        json!({"date": fitkart_tests::now().date_naive() - chrono::Days::new(ago), "steps": steps,
                "source": "health_connect", "distance_km": steps as f64 * 0.00075,
                "calories": steps as f64 * 0.04})
     };

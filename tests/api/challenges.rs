@@ -188,7 +188,7 @@ async fn a_staked_race_pays_the_winner_the_pot_once_however_the_job_is_run() {
     assert_eq!(invited["phase"], "upcoming");
     assert_eq!(
         invited["start_date"],
-        (Utc::now().date_naive() + Duration::days(1)).to_string()
+        (fitkart_tests::now().date_naive() + Duration::days(1)).to_string()
     );
     w.accepted(&bob, id).await;
     // Accepting twice takes one stake.
@@ -201,7 +201,7 @@ async fn a_staked_race_pays_the_winner_the_pot_once_however_the_job_is_run() {
     let day = days_ago(1);
     w.walk(&ann, day, 12_000).await;
     w.walk(&bob, day, 9_000).await;
-    let started = w.job(Utc::now()).await;
+    let started = w.job(fitkart_tests::now()).await;
     assert_eq!(started["started"], 1, "{started}");
     let live = w.challenge(&bob, id).await;
     assert_eq!(live["phase"], "provisional");
@@ -268,7 +268,7 @@ async fn tied_winners_split_the_pot_and_the_odd_coin_goes_to_the_earliest_joiner
         w.walk(who, days_ago(2), first).await;
         w.walk(who, days_ago(1), second).await;
     }
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     let report = w.settle(&ann, id).await;
     assert_eq!(report["settled"], 1, "{report}");
     // Ann and Bob tie on 14,000 for the 303-coin pot: 151 each and the odd coin to Ann,
@@ -308,7 +308,7 @@ async fn a_goal_is_shared_by_those_who_meet_it_and_when_nobody_does_every_stake_
         w.walk(who, days_ago(2), 11_000).await;
         w.walk(who, days_ago(1), second).await;
     }
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     let live = w.challenge(&bob, reachable).await;
     assert_eq!(World::standing(&live, &ann)["succeeded"], true);
     assert_eq!(World::standing(&live, &bob)["succeeded"], false);
@@ -362,7 +362,7 @@ async fn a_held_day_approved_after_the_end_counts_before_the_challenge_settles()
     w.t.challenge_moved_back(id, 2).await;
     w.walk(&ann, days_ago(1), 12_000).await;
     let held = held_day(&w, &bob, days_ago(1)).await;
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     // Due, but Bob's day is undecided: the challenge waits, provisional.
     let waiting = w.settle(&ann, id).await;
     assert_eq!(waiting["waiting_for_review"], 1, "{waiting}");
@@ -394,7 +394,7 @@ async fn a_participant_whose_day_is_rejected_is_disqualified_and_their_stake_sta
     w.walk(&cat, days_ago(1), 8_000).await;
     let held = held_day(&w, &bob, days_ago(1)).await;
     review(&w, &boss, held, "reject").await;
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     assert_eq!(w.settle(&ann, id).await["settled"], 1);
     assert_eq!(w.paid(id, &[&ann, &bob, &cat]).await, [1_200, 0, 0]);
     let settled = w.challenge(&bob, id).await;
@@ -416,7 +416,7 @@ async fn a_late_sync_inside_the_provisional_window_changes_the_result() {
     w.t.challenge_moved_back(id, 2).await;
     w.walk(&ann, days_ago(1), 11_000).await;
     w.walk(&bob, days_ago(1), 7_000).await;
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     assert_eq!(
         World::standing(&w.challenge(&bob, id).await, &ann)["place"],
         1
@@ -457,7 +457,7 @@ async fn cancelled_challenges_give_every_stake_back() {
     let alone = w.created(&ann, showdown(300, &[&bob])).await;
     assert_eq!(w.act(&bob, alone, "decline").await.status, 204);
     w.t.challenge_moved_back(alone, 2).await;
-    assert_eq!(w.job(Utc::now()).await["cancelled_too_few"], 1);
+    assert_eq!(w.job(fitkart_tests::now()).await["cancelled_too_few"], 1);
     assert_eq!(w.challenge(&ann, alone).await["cancel_reason"], "too_few");
     assert_eq!(w.paid(alone, &[&ann]).await, [300]);
 
@@ -465,7 +465,7 @@ async fn cancelled_challenges_give_every_stake_back() {
     let running = w.created(&ann, showdown(200, &[&bob])).await;
     w.accepted(&bob, running).await;
     w.t.challenge_moved_back(running, 2).await;
-    w.job(Utc::now()).await;
+    w.job(fitkart_tests::now()).await;
     assert_eq!(
         w.act(&ann, running, "cancel").await.code(),
         "challenge_started"
@@ -572,7 +572,7 @@ async fn stakes_keep_to_the_country_size_weekly_and_shared_account_rules() {
         "invitation_closed"
     );
     assert!(
-        w.job(Utc::now()).await["invitations_expired"]
+        w.job(fitkart_tests::now()).await["invitations_expired"]
             .as_i64()
             .unwrap()
             >= 1
@@ -619,7 +619,7 @@ async fn leaving_frees_a_stake_in_a_challenge_not_yet_started_and_the_export_lis
 async fn the_streak_freeze_is_earned_at_seven_days_and_covers_one_missed_day() {
     let t = TestApp::new().await;
     let ann = t.verified("ann@example.com").await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     // Seven goal days, a missed one, then today's walk.
     for n in 2..=8 {
         t.walked(ann.id, today - Duration::days(n), 11_000).await;

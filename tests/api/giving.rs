@@ -104,8 +104,8 @@ async fn a_gift_waits_a_week_then_reaches_the_friend_once() {
     assert_eq!(theirs.body["items"][0]["sender"]["id"], ann.id.to_string());
 
     // Not before the week is over; then once, however often the job runs.
-    assert_eq!(settle_at(&t, Utc::now()).await, 0);
-    let week = Utc::now() + Duration::days(7) + Duration::minutes(1);
+    assert_eq!(settle_at(&t, fitkart_tests::now()).await, 0);
+    let week = fitkart_tests::now() + Duration::days(7) + Duration::minutes(1);
     let (first, second) = tokio::join!(settle_at(&t, week), settle_at(&t, week));
     assert_eq!(first + second, 1);
     assert_eq!(settle_at(&t, week).await, 0);
@@ -402,7 +402,7 @@ fn campaign_body(registration: &str, purse_cents: i64, cap_cents: i64) -> Value 
     json!({ "charity_name": format!("Charity {registration}"), "charity_registration": registration,
             "charity_website": "https://charity.example.org", "title": "Steps for clean water",
             "description": "Every 1,000 coins buys clean water for a day.",
-            "starts_at": Utc::now() - Duration::hours(1), "ends_at": Utc::now() + Duration::days(30),
+            "starts_at": fitkart_tests::now() - Duration::hours(1), "ends_at": fitkart_tests::now() + Duration::days(30),
             "purse_cents": purse_cents, "cents_per_1000_coins": 100, "monthly_cap_cents": cap_cents })
 }
 
@@ -535,7 +535,7 @@ async fn the_payout_report_adds_up_to_the_ledger_and_carries_what_is_below_the_m
         .execute(&t.pool)
         .await
         .unwrap();
-    let last_month = (Utc::now() - Duration::days(32)).date_naive();
+    let last_month = (fitkart_tests::now() - Duration::days(32)).date_naive();
     let month = format!("{}", last_month.format("%Y-%m"));
     let report = |month: String| {
         let t = &t;
@@ -594,7 +594,7 @@ async fn the_payout_report_adds_up_to_the_ledger_and_carries_what_is_below_the_m
     assert_eq!(pay("BIG-1").await.code(), "already_paid");
     assert_eq!(pay("SMALL-1").await.code(), "below_minimum_payout");
     // This month: the big charity starts from nothing, the small one's 200 carry in.
-    let this_month = format!("{}", Utc::now().format("%Y-%m"));
+    let this_month = format!("{}", fitkart_tests::now().format("%Y-%m"));
     let now = report(this_month.clone()).await;
     let items = now["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{now}");
@@ -608,7 +608,7 @@ async fn the_payout_report_adds_up_to_the_ledger_and_carries_what_is_below_the_m
         .send()
         .await;
     assert_eq!(res.code(), "month_not_over");
-    let next = (Utc::now().date_naive() + Months::new(1))
+    let next = (fitkart_tests::now().date_naive() + Months::new(1))
         .format("%Y-%m")
         .to_string();
     assert_eq!(report(next).await["items"][0]["carried_in_cents"], 200);

@@ -136,7 +136,7 @@ async fn sync_tokens_and_device_ids_with_control_characters_are_refused() {
     let res = t
         .sync(
             &user,
-            json!({"entries": [{"date": chrono::Utc::now().date_naive(), "steps": 10,
+            json!({"entries": [{"date": fitkart_tests::now().date_naive(), "steps": 10,
                                   "source": "health_kit", "sync_token": "a\u{0}b"}]}),
         )
         .await;
@@ -144,7 +144,7 @@ async fn sync_tokens_and_device_ids_with_control_characters_are_refused() {
     let res = t
         .sync(
             &user,
-            json!({"device_id": "x\u{0}", "entries": [{"date": chrono::Utc::now().date_naive(),
+            json!({"device_id": "x\u{0}", "entries": [{"date": fitkart_tests::now().date_naive(),
                                                           "steps": 10, "source": "health_kit"}]}),
         )
         .await;
@@ -181,7 +181,7 @@ async fn one_bad_record_in_a_validation_batch_does_not_hold_back_the_others() {
     for i in 0..4 {
         let user = t.register(&format!("batch{i}@example.com")).await;
         t.joined_days_ago(user.id, 30).await;
-        let res = t.sync(&user, json!({"entries": [{"date": chrono::Utc::now().date_naive() - chrono::Days::new(1),
+        let res = t.sync(&user, json!({"entries": [{"date": fitkart_tests::now().date_naive() - chrono::Days::new(1),
                                       "steps": 5_000, "source": "health_kit", "distance_km": 3.8}]})).await;
         assert_eq!(res.status, 202);
         users.push(user);

@@ -49,7 +49,10 @@ fn ranks(board: &Value) -> Vec<(i64, i64)> {
 #[tokio::test]
 async fn ties_share_a_rank_excluded_accounts_vanish_and_the_caller_sees_their_own_rank() {
     let t = TestApp::new().await;
-    let today = Utc::now().date_naive();
+    // A Wednesday in mid-month: a run ranks this week's, this month's and the all-time
+    // board, no period that just ended (that is the next test's subject).
+    t.app.clock.set("2027-03-10T12:00:00Z".parse().unwrap());
+    let today = t.today();
     let mut users = Vec::new();
     for (i, steps) in [10_000, 8_000, 8_000, 5_000, 20_000, 30_000]
         .iter()
@@ -164,7 +167,7 @@ async fn weeks_start_on_monday_and_months_on_the_first_in_utc() {
 #[tokio::test]
 async fn readers_during_a_ranking_never_see_an_empty_or_mixed_board() {
     let t = TestApp::new().await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let reader = t.register("reader@example.com").await;
     // 40 walkers with distinct totals: walker i has 1,000 * (i + 1) steps plus k after the
     // k-th round of updates; a board mixing two rounds would show two different k.
@@ -180,7 +183,7 @@ async fn readers_during_a_ranking_never_see_an_empty_or_mixed_board() {
         t.walked(id, today, 1_000 * (i + 1)).await;
         walkers.push(id);
     }
-    let boards = leaderboard::boards_for(Utc::now());
+    let boards = leaderboard::boards_for(fitkart_tests::now());
     leaderboard::rank_all(&t.pool, &boards).await.unwrap();
 
     let writer = async {
@@ -227,7 +230,7 @@ async fn readers_during_a_ranking_never_see_an_empty_or_mixed_board() {
 async fn a_scheduled_ranking_delivered_twice_runs_once() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
-    t.walked(ann.id, Utc::now().date_naive() - Days::new(1), 6_000)
+    t.walked(ann.id, fitkart_tests::now().date_naive() - Days::new(1), 6_000)
         .await;
     let first = rank(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
     assert!(first["boards"].is_array());
@@ -246,7 +249,7 @@ async fn a_scheduled_ranking_delivered_twice_runs_once() {
 #[tokio::test]
 async fn a_synced_day_moves_its_walker_up_at_the_next_ranking_and_only_moved_totals_are_written() {
     let (t, pipeline) = TestApp::with_pipeline().await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let leader = t.verified("leader@example.com").await;
     let runner_up = t.verified("runner-up@example.com").await;
     let climber = t.verified("climber@example.com").await;
@@ -256,7 +259,7 @@ async fn a_synced_day_moves_its_walker_up_at_the_next_ranking_and_only_moved_tot
     t.walked(leader.id, today, 9_000).await;
     t.walked(runner_up.id, today, 7_000).await;
     t.walked(climber.id, today, 3_000).await;
-    let boards = leaderboard::boards_for(Utc::now());
+    let boards = leaderboard::boards_for(fitkart_tests::now());
     leaderboard::rank_all(&t.pool, &boards).await.unwrap();
     let before = board(&t, &climber, "weekly", 10).await;
     assert_eq!(before["me"]["rank"], 3);
@@ -327,7 +330,7 @@ async fn a_synced_day_moves_its_walker_up_at_the_next_ranking_and_only_moved_tot
 async fn reconciliation_finds_a_board_total_that_drifted_from_the_step_records() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     t.walked(ann.id, today, 6_000).await;
     t.walked(ann.id, today - Days::new(40), 4_000).await;
     t.assert_ledger_invariants().await;

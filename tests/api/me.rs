@@ -64,7 +64,7 @@ async fn patch_changes_given_fields_and_clears_nulled_ones() {
     // A new zone counts from the next local midnight in the old one.
     assert_eq!(res.body["timezone"], "UTC");
     assert_eq!(res.body["next_timezone"], "Asia/Tokyo");
-    let midnight = (chrono::Utc::now().date_naive() + chrono::Days::new(1))
+    let midnight = (fitkart_tests::now().date_naive() + chrono::Days::new(1))
         .and_hms_opt(0, 0, 0)
         .unwrap()
         .and_utc();

@@ -222,7 +222,7 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
         )
         .await;
     let boss = w.t.admin("boss@example.com").await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     // A good day (coins, and the 10k achievement) and an implausible one (held).
     let sync = w
         .t.sync(&walker, json!({"entries": [
@@ -253,7 +253,7 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
     w.t.advance_order(order, fitkart::orders::Status::Shipped)
         .await;
 
-    let dispatched = w.dispatch_and_deliver_twice(Utc::now()).await;
+    let dispatched = w.dispatch_and_deliver_twice(fitkart_tests::now()).await;
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT kind FROM notifications ORDER BY kind")
             .fetch_all(&w.t.pool)
@@ -292,14 +292,14 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
     assert!(pushes.iter().any(|p| p.0 == "Review done: approved"));
 
     // A later dispatch sends nothing again.
-    assert_eq!(w.dispatch_and_deliver_twice(Utc::now()).await.queued, 0);
+    assert_eq!(w.dispatch_and_deliver_twice(fitkart_tests::now()).await.queued, 0);
     w.t.assert_ledger_invariants().await;
 }
 
 #[tokio::test]
 async fn quiet_hours_and_mutes_are_kept_in_each_persons_own_time_zone() {
     let w = world().await;
-    let now = Utc::now();
+    let now = fitkart_tests::now();
     let tokyo = w
         .walker_with_devices("tokyo@example.com", &[("ios", apns_token())])
         .await;
@@ -449,7 +449,7 @@ async fn a_disabled_endpoint_is_removed_and_a_deleted_account_hears_nothing() {
         orders.push(order);
     }
     // Queued for both, then the second account is deleted before delivery.
-    let dispatched = delivery::dispatch(w.t.app, Utc::now()).await.unwrap();
+    let dispatched = delivery::dispatch(w.t.app, fitkart_tests::now()).await.unwrap();
     assert_eq!(dispatched.queued, 2);
     let deleted =
         w.t.call(me::delete, "DELETE", "/v1/me")
@@ -516,7 +516,7 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
     w.set_time_zone(keeper.id, "Europe/Berlin").await;
     w.set_time_zone(bridged.id, "Europe/Berlin").await;
     // 19:00 in Berlin today (CET in late November: 18:00 UTC).
-    let today = Utc::now()
+    let today = fitkart_tests::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive();
     let seven_pm: DateTime<Utc> = today
@@ -690,7 +690,7 @@ async fn friends_and_teams_push_their_moments_and_each_kind_can_be_muted() {
         .await;
     assert_eq!(joined.body["result"], "joined", "{}", joined.body);
 
-    w.dispatch_and_deliver_twice(Utc::now()).await;
+    w.dispatch_and_deliver_twice(fitkart_tests::now()).await;
     let anns = w.pushes(&w.endpoints(ann.id).await[0]).await;
     let bobs = w.pushes(&w.endpoints(bob.id).await[0]).await;
     assert_eq!(anns.len(), 1, "{anns:?}");

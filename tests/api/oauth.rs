@@ -92,7 +92,7 @@ impl Jwks {
 }
 
 fn google_claims(sub: &str, email: &str, verified: bool) -> Value {
-    let now = chrono::Utc::now().timestamp();
+    let now = fitkart_tests::now().timestamp();
     json!({"iss": "https://accounts.google.com", "aud": "google-android", "sub": sub, "email": email,
            "email_verified": verified, "name": "Gina Google", "iat": now, "exp": now + 600})
 }
@@ -162,7 +162,7 @@ async fn forged_misdirected_and_stale_id_tokens_are_refused() {
         kid: "g1".into(),
         ..key("other")
     };
-    let now = chrono::Utc::now().timestamp();
+    let now = fitkart_tests::now().timestamp();
     let with = |field: &str, value: Value| {
         let mut claims = google_claims("g-1", "x@gmail.com", true);
         claims[field] = value;
@@ -340,7 +340,7 @@ async fn apple_sends_the_name_once_and_a_deactivated_account_is_refused() {
     let (t, _, jwks) = world(10).await;
     let k = key("apple-1");
     jwks.publish(&k);
-    let now = chrono::Utc::now().timestamp();
+    let now = fitkart_tests::now().timestamp();
     let claims = json!({"iss": "https://appleid.apple.com", "aud": "com.fitkart.app", "sub": "001234.abcd",
                         "email": "x7k2@privaterelay.appleid.com", "email_verified": "true", "iat": now, "exp": now + 600});
     let res = t

@@ -135,7 +135,7 @@ async fn an_order_reserves_stock_freezes_coins_and_unlocks_first_redemption_when
     assert_eq!(res.status, 201, "{}", res.body);
     let order = &res.body;
     let code = order["order_code"].as_str().unwrap();
-    let year = chrono::Utc::now().format("%Y").to_string();
+    let year = fitkart_tests::now().format("%Y").to_string();
     assert!(
         code.starts_with(&format!("FK-{year}-")) && code.len() == 13,
         "{code}"

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use fitkart::jobs::ScheduledEvent;
 use fitkart_tests::{db, TestApp};
 use serde_json::json;
@@ -259,7 +259,7 @@ async fn a_small_database_moves_to_monthly_partitions_in_the_migration_itself() 
     fitkart::db::MIGRATOR.run(&pool).await.unwrap();
 
     // The history ends a month past both today and its newest day.
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let bound = (today + Days::new(2)).with_day(1).unwrap() + Months::new(1);
     assert_moved_over(&pool, &before, bound).await;
 }
@@ -273,7 +273,7 @@ async fn a_large_database_prepares_online_and_the_migration_then_only_changes_th
 
     // docs/operations.md, "Moving an existing database to partitions": the first migration
     // by hand, then the online preparation with the bound chosen by the operator.
-    let bound = first_of_month_after_next(Utc::now().date_naive());
+    let bound = first_of_month_after_next(fitkart_tests::now().date_naive());
     run_psql_script(
         &pool,
         "migrations/20261126000005_step_validations_recorded_date.sql",
@@ -347,7 +347,7 @@ async fn syncing_validating_and_crediting_a_day_reads_only_the_months_it_needs()
     let t = TestApp::direct(config).await;
     let walker = t.verified("months@example.com").await;
     t.joined_days_ago(walker.id, 400).await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     // History in the history partition, seven months back, and last week.
     for ago in [390, 210, 200, 8, 7, 6] {
         t.walked(walker.id, today - Days::new(ago), 6_000).await;

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use fitkart_functions::me;
 use fitkart_tests::{db, phone_day, Pipeline, TestApp};
 use futures::future::join_all;
@@ -88,7 +87,7 @@ async fn forty_clients_share_four_backends_through_the_pooler_without_an_error()
 
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch(t.database.name().to_owned(), t.pool.clone(), stop.clone());
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let load = join_all(users.iter().enumerate().map(|(i, user)| {
         let t = &t;
         async move {

@@ -3,7 +3,6 @@
 //! any bad link, privacy on the friend and global boards, teams scored by average with the
 //! day cap, team limits, reports, and what deletion and export do.
 
-use chrono::Utc;
 use fitkart::jobs::ScheduledEvent;
 use fitkart_functions::{leaderboard, me, social};
 use fitkart_tests::{days_ago, phone_day, TestApp, TestResponse, User};
@@ -463,7 +462,7 @@ async fn a_team_scores_the_average_of_its_active_members_each_day_capped() {
     }
     // The owner's 45,000-step day counts 30,000; the walker's 10,000 whole; the idle member
     // has no verified day and is not active. (45,000 + 10,000 would be 27,500 each.)
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     t.walked(owner.id, today, 45_000).await;
     t.walked(walker.id, today, 10_000).await;
     leaderboard::rank(t.app, ScheduledEvent::default())
@@ -512,7 +511,7 @@ async fn a_team_scores_the_average_of_its_active_members_each_day_capped() {
     leaderboard::rank(
         t.app,
         ScheduledEvent {
-            scheduled_time: Some(Utc::now()),
+            scheduled_time: Some(fitkart_tests::now()),
         },
     )
     .await

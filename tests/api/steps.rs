@@ -85,7 +85,7 @@ async fn dates_are_the_users_own_calendar_days() {
     let (t, _pipeline) = TestApp::with_pipeline().await;
     // Pacific/Kiritimati is UTC+14: its today can be UTC's tomorrow.
     let user = t.register_in("tz@example.com", "Pacific/Kiritimati").await;
-    let kiritimati_today = Utc::now()
+    let kiritimati_today = fitkart_tests::now()
         .with_timezone(&chrono_tz::Pacific::Kiritimati)
         .date_naive();
     let res = t

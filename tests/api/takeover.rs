@@ -313,10 +313,10 @@ async fn credited(t: &TestApp, user: &User) -> Vec<(chrono::NaiveDate, i64)> {
 async fn a_new_time_zone_waits_for_the_next_local_day_and_changes_once_a_day() {
     let (t, _pipeline) = TestApp::with_pipeline().await;
     let walker = t.register_in("jumper@example.com", "Etc/GMT+12").await;
-    let here = chrono::Utc::now()
+    let here = fitkart_tests::now()
         .with_timezone(&chrono_tz::Etc::GMTPlus12)
         .date_naive();
-    let ahead = chrono::Utc::now()
+    let ahead = fitkart_tests::now()
         .with_timezone(&chrono_tz::Pacific::Kiritimati)
         .date_naive();
     assert_eq!(
@@ -359,7 +359,7 @@ async fn after_a_jump_across_the_date_line_the_skipped_date_earns_nothing() {
     let (t, pipeline) = TestApp::with_pipeline().await;
     let walker = t.register_in("skipper@example.com", "Etc/GMT+12").await;
     t.joined_days_ago(walker.id, 2).await;
-    let here = chrono::Utc::now()
+    let here = fitkart_tests::now()
         .with_timezone(&chrono_tz::Etc::GMTPlus12)
         .date_naive();
     // The account asked for Kiritimati yesterday; the change took effect at the last
@@ -380,7 +380,7 @@ async fn after_a_jump_across_the_date_line_the_skipped_date_earns_nothing() {
     .execute(&t.pool)
     .await
     .unwrap();
-    let there = chrono::Utc::now()
+    let there = fitkart_tests::now()
         .with_timezone(&chrono_tz::Pacific::Kiritimati)
         .date_naive();
     let yesterday_here = here.pred_opt().unwrap();

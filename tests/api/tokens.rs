@@ -7,7 +7,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 fn claims(user: uuid::Uuid) -> Value {
-    let now = chrono::Utc::now().timestamp();
+    let now = fitkart_tests::now().timestamp();
     json!({"sub": user, "role": "user", "iss": "fitkart", "aud": "fitkart-app", "iat": now, "exp": now + 600})
 }
 
@@ -43,7 +43,7 @@ async fn a_correctly_signed_token_is_accepted() {
 async fn forged_expired_and_misdirected_tokens_are_refused() {
     let t = TestApp::new().await;
     let user = t.register("victim@example.com").await;
-    let now = chrono::Utc::now().timestamp();
+    let now = fitkart_tests::now().timestamp();
     let mut expired = claims(user.id);
     expired["exp"] = json!(now - 120);
     let mut wrong_aud = claims(user.id);

@@ -45,7 +45,7 @@ async fn main() {
     let seed = fitkart_tests::bench::number("BENCH_SEED", 42, 42) as u64;
     let honest = fitkart_tests::bench::number("BENCH_HONEST", 1_200, 12) as usize;
     let per_strategy = fitkart_tests::bench::number("BENCH_FRAUD", 20, 1) as usize;
-    let now = Utc::now();
+    let now = fitkart_tests::now();
     let world = World::generate(seed, now.date_naive(), honest, per_strategy);
 
     // Run 1: the rules alone, with the model switched off. A careful admin decides what
@@ -223,7 +223,7 @@ async fn run_consumers(pool: &PgPool, settings: &Settings, queued: &mut Vec<Vali
     for batch in queued.chunks(100) {
         let (_, creditable) = validation::validate(pool, settings, batch).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
-        crediting::credit(&mut tx, settings, &creditable)
+        crediting::credit(&mut tx, settings, &creditable, fitkart_tests::now())
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use fitkart::App;
 use fitkart_tests::{bench, Call};
 use rand::{Rng, SeedableRng};
@@ -55,7 +55,7 @@ async fn populate(pool: &PgPool, walkers: i64) {
     .execute(pool)
     .await
     .unwrap();
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     sqlx::query(
         "INSERT INTO daily_totals (user_id, day, steps)
          SELECT id, $1::date - d, 3000 + (n * 7919 + d * 104729) % 9000 FROM bench_walkers, generate_series(0, 6) d",
@@ -112,7 +112,7 @@ async fn main() {
     }
     let monday = {
         use chrono::Datelike;
-        let today = Utc::now().date_naive();
+        let today = fitkart_tests::now().date_naive();
         today - Days::new(today.weekday().num_days_from_monday() as u64)
     };
 

@@ -251,7 +251,7 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
                 .map(|r| CompiledRoute::new(r.clone(), f.logical_id.clone()))
         })
         .collect();
-    let today = chrono::Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let mut rows: Vec<(String, f64, Measured)> = Vec::new();
     let mut named_rows: Vec<(String, Measured, Measured)> = Vec::new();
     for hot in HOT_ROUTES {
@@ -459,7 +459,7 @@ async fn pipeline_walkers(
         if unqueued == 0 {
             return Ok(PIPELINE_WALKERS as usize);
         }
-        let event = fitkart_local::schedule::event(&schedule.input.to_string(), chrono::Utc::now());
+        let event = fitkart_local::schedule::event(&schedule.input.to_string(), fitkart_tests::now());
         check(pool, pool.invoke(Bytes::from(event)).await)?;
     }
     Err("the requeue schedule did not queue the walkers' days".into())

@@ -13,7 +13,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use fitkart::leaderboard;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -88,8 +87,8 @@ async fn main() {
         started.elapsed()
     );
 
-    let boards = leaderboard::boards_for(Utc::now());
-    let today = Utc::now().date_naive();
+    let boards = leaderboard::boards_for(fitkart_tests::now());
+    let today = fitkart_tests::now().date_naive();
     let (mut baseline, mut first, mut steady) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=3 {
         let t = Instant::now();

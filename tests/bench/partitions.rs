@@ -14,7 +14,7 @@
 
 use std::time::Instant;
 
-use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -50,7 +50,7 @@ async fn main() {
     let users = fitkart_tests::bench::number("BENCH_USERS", 60_000, 100);
     let days = fitkart_tests::bench::number("BENCH_DAYS", 90, 40);
     let (pool, _db) = fitkart_tests::db::fresh_database().await;
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
 
     let started = Instant::now();
     sqlx::query(

@@ -155,7 +155,7 @@ async fn run(pool: &PgPool, requests: &[ValidateRecord]) -> Duration {
                         validation::validate(&pool, &settings, batch).await.unwrap();
                     // steps-credit: the same records as one batch (settings cached as in Lambda).
                     let mut tx = pool.begin().await.unwrap();
-                    crediting::credit(&mut tx, &settings, &creditable)
+                    crediting::credit(&mut tx, &settings, &creditable, fitkart_tests::now())
                         .await
                         .unwrap();
                     tx.commit().await.unwrap();

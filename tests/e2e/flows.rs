@@ -143,7 +143,7 @@ async fn register_login_sync_and_see_coins_through_the_runner() {
         .unwrap();
     assert_eq!(me["email_verified"], true);
 
-    let today = chrono::Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let res = http
         .post(format!("{base}/v1/steps/sync"))
         .bearer_auth(&token)
@@ -293,7 +293,7 @@ async fn a_staked_race_with_the_demo_walker_settles_on_demand(base: &str, token:
     .await;
     assert_eq!(
         moved["start_date"],
-        chrono::Utc::now().date_naive().to_string()
+        fitkart_tests::now().date_naive().to_string()
     );
     // The job starts it (the schedule, every 15 minutes, may have done so already).
     call(

@@ -124,6 +124,16 @@ impl TestApp {
         }
     }
 
+    /// The current instant by the app's clock (`fitkart::clock`), which the test can set.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.app.now()
+    }
+
+    /// Today's date in UTC by the app's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.app.clock.today_utc()
+    }
+
     /// The token in the newest mail this app sent to `address` linking to `screen`
     /// (`verify-email`, `reset-password`).
     pub async fn mailed_token(&self, address: &str, screen: &str) -> String {
@@ -219,7 +229,7 @@ impl TestApp {
             .await;
         assert_eq!(res.status, 201, "enrolment refused: {}", res.body);
         let secret = res.body["secret"].as_str().unwrap().to_owned();
-        let code = fitkart::accounts::mfa::current_code(&secret, -1).unwrap();
+        let code = fitkart::accounts::mfa::current_code(&secret, self.now(), -1).unwrap();
         let res = self
             .call(
                 fitkart_functions::me::confirm_authenticator,
@@ -244,8 +254,9 @@ impl TestApp {
 
     /// A code of `user`'s authenticator the account has not used yet. A code's time step
     /// is accepted once, and the verifier takes one step either side of now, so each call
-    /// takes the next step after the last one used (waiting for the clock when two steps
-    /// ahead would be needed), as an admin typing codes in a row would.
+    /// takes the next step after the last one used, as an admin typing codes in a row
+    /// would; when that would be two steps ahead, the app's clock is moved on to the next
+    /// step rather than the test waiting for it.
     pub async fn fresh_code(&self, user: &User) -> String {
         use std::collections::HashMap;
         use std::sync::Mutex;
@@ -254,7 +265,7 @@ impl TestApp {
             .totp_secret
             .as_deref()
             .expect("an admin with an authenticator");
-        let now_step = || chrono::Utc::now().timestamp() / 30;
+        let now_step = || self.now().timestamp() / 30;
         let step = {
             let mut last = LAST.lock().unwrap();
             let last = last.get_or_insert_with(HashMap::new);
@@ -264,8 +275,9 @@ impl TestApp {
             last.insert(secret.to_owned(), step);
             step
         };
-        while step > now_step() + 1 {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if step > now_step() + 1 {
+            let next_step = chrono::DateTime::from_timestamp((step - 1) * 30, 0).unwrap();
+            self.app.clock.advance(next_step - self.now());
         }
         fitkart::accounts::mfa::code_at_step(secret, step).unwrap()
     }
@@ -687,9 +699,18 @@ impl Pipeline {
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// The UTC date `n` days ago.
+/// Now by the process's clock: the system's, shifted as the whole stack is in the
+/// shifted-clock run (`fitkart::clock`). A test that sets its app's clock reads
+/// `TestApp::now` instead.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    fitkart::clock::Clock::from_env().now()
+}
+
+/// The UTC date `n` days ago by the process's clock (the system's, shifted as the whole
+/// stack is in the shifted-clock run). A test that sets its app's clock counts from
+/// `TestApp::today` instead.
 pub fn days_ago(n: u64) -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive() - chrono::Days::new(n)
+    now().date_naive() - chrono::Days::new(n)
 }
 
 /// A phone's day: hourly counts over waking hours, 0.75 m strides, 0.04 kcal a step.

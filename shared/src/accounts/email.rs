@@ -120,7 +120,7 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
         Purpose::ResetPassword | Purpose::SecureAccount => return Err(tokens::stale()),
     }
     // A referral waits for the referee's confirmed email (docs/pipeline-and-ledger.md, fraud defences).
-    referrals::pay_due(&mut tx, &settings, &[redeemed.user_id]).await?;
+    referrals::pay_due(&mut tx, &settings, &[redeemed.user_id], app.now()).await?;
     let user = users::get(&mut tx, redeemed.user_id).await?;
     tx.commit().await?;
     Ok(user)

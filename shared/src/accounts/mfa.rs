@@ -95,7 +95,12 @@ pub fn enrolment(secret: &str, email: &str) -> Result<Enrolment> {
 /// Confirms the enrolment with the authenticator's first code and returns the recovery
 /// codes (shown once; only their digests are kept). `422 invalid_mfa_code` for a wrong
 /// code, `409 mfa_not_started` without an enrolment under way.
-pub async fn confirm(pool: &PgPool, user_id: Uuid, code: &str) -> Result<Vec<String>> {
+pub async fn confirm(
+    pool: &PgPool,
+    user_id: Uuid,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>> {
     ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
     let pending = crate::db_query!(
         r#"SELECT t.secret, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id
@@ -111,7 +116,7 @@ pub async fn confirm(pool: &PgPool, user_id: Uuid, code: &str) -> Result<Vec<Str
         )
     })?;
     let step = totp(&pending.secret, &pending.email)?
-        .check_current(&normalise_digits(code))
+        .check(&normalise_digits(code), unix_seconds(now))
         .ok_or_else(invalid_code)?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     let digests: Vec<String> = codes
@@ -185,7 +190,12 @@ pub async fn enrolled(pool: &PgPool, user_id: Uuid) -> Result<bool> {
 /// approval needs. Throttled; a code of a step already used is refused like a wrong one.
 /// Runs on the pool (autocommit), so that a counted attempt and a used-up step stay
 /// recorded whatever the caller's transaction does next.
-pub async fn verify(pool: &PgPool, user_id: Uuid, code: &str) -> Result<()> {
+pub async fn verify(
+    pool: &PgPool,
+    user_id: Uuid,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
     let digits = normalise_digits(code);
     let accepted = if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -199,7 +209,7 @@ pub async fn verify(pool: &PgPool, user_id: Uuid, code: &str) -> Result<()> {
         else {
             return Err(not_enrolled());
         };
-        match totp(&row.secret, &row.email)?.check_current(&digits) {
+        match totp(&row.secret, &row.email)?.check(&digits, unix_seconds(now)) {
             // The step moves forward only: the same code (or an older one) never passes twice.
             Some(step) => {
                 crate::db_query!(
@@ -296,8 +306,18 @@ fn qr_svg(text: &str) -> Result<String> {
 
 /// The current code of `secret` (base32): what the authenticator app shows now. For the
 /// local runner's demo admin and for tests, which play the admin's phone.
-pub fn current_code(secret: &str, offset_steps: i64) -> Result<String> {
-    code_at_step(secret, chrono::Utc::now().timestamp() / 30 + offset_steps)
+pub fn current_code(
+    secret: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    offset_steps: i64,
+) -> Result<String> {
+    code_at_step(secret, now.timestamp() / 30 + offset_steps)
+}
+
+/// Codes are checked against the clock's time (`crate::clock`), not the system's, so that
+/// a shifted local run and its stand-in authenticator agree.
+fn unix_seconds(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    now.timestamp().max(0) as u64
 }
 
 /// The code of `secret` for time step `step` (Unix time / 30).

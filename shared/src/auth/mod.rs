@@ -194,7 +194,7 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<Tokens> {
 pub async fn second_factor(app: &App, bearer: &str, code: &str) -> Result<Session> {
     let (caller, claims) = authenticate(app, bearer).await?;
     let pool = app.db().await?;
-    accounts::mfa::verify(pool, caller.user_id, code).await?;
+    accounts::mfa::verify(pool, caller.user_id, code, app.now()).await?;
     let mut amr: Vec<&str> = claims
         .amr
         .iter()
@@ -217,7 +217,7 @@ pub async fn confirm_authenticator(
 ) -> Result<(Vec<String>, Session)> {
     let (caller, claims) = authenticate(app, bearer).await?;
     let pool = app.db().await?;
-    let codes = accounts::mfa::confirm(pool, caller.user_id, code).await?;
+    let codes = accounts::mfa::confirm(pool, caller.user_id, code, app.now()).await?;
     let mut amr: Vec<&str> = claims.amr.iter().map(String::as_str).collect();
     if !amr.contains(&jwt::amr::OTP) {
         amr.push(jwt::amr::OTP);
@@ -240,7 +240,7 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 /// account's last credential change (its `cv` behind the account's) is refused. Both ride
 /// on the one row every authenticated request reads.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
-    let claims = app.jwt().await?.verify(bearer)?;
+    let claims = app.jwt().await?.verify(bearer, app.now())?;
     let account = crate::db_query!(
         r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
            WHERE id = $1 AND deleted_at IS NULL AND is_active"#,

@@ -223,6 +223,7 @@ async fn check_stake_rules(
     user: Uuid,
     country: Option<&str>,
     others: &[Uuid],
+    now: DateTime<Utc>,
 ) -> Result<()> {
     if !country.is_some_and(|c| settings.challenge_stake_countries.contains(c)) {
         return Err(Error::denied(
@@ -233,8 +234,9 @@ async fn check_stake_rules(
     }
     let this_week = crate::db_query_scalar!(
         r#"SELECT count(*) AS "n!" FROM challenge_participants
-           WHERE user_id = $1 AND stake_coins > 0 AND joined_at > now() - interval '7 days'"#,
-        user
+           WHERE user_id = $1 AND stake_coins > 0 AND joined_at > $2::timestamptz - interval '7 days'"#,
+        user,
+        now
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -323,7 +325,7 @@ pub async fn create(
     check_active(conn, creator).await?;
     let (tz, country) = person(conn, creator).await?;
     if draft.stake_coins > 0 {
-        check_stake_rules(conn, settings, creator, country.as_deref(), &draft.invitees).await?;
+        check_stake_rules(conn, settings, creator, country.as_deref(), &draft.invitees, now).await?;
     }
     let today = now.with_timezone(&tz).date_naive();
     let start_date = draft.template.start_date(today);
@@ -434,7 +436,7 @@ pub async fn accept(
             })
             .map(|p| p.user_id)
             .collect();
-        check_stake_rules(conn, settings, me, country.as_deref(), &others).await?;
+        check_stake_rules(conn, settings, me, country.as_deref(), &others, now).await?;
     }
     crate::db_query!(
         r#"UPDATE challenge_participants SET status = 'accepted', joined_at = now(), stake_coins = $3::int8,

@@ -475,18 +475,23 @@ async fn view(
 }
 
 /// Challenge `id` for one of its invitees or participants (anyone else: `404`).
-pub async fn get(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> Result<Challenge> {
+pub async fn get(
+    conn: &mut PgConnection,
+    viewer: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Challenge> {
     let loaded = load(conn, id, false).await?;
     if !loaded.participants.iter().any(|p| p.user_id == viewer) {
         return Err(Error::NotFound);
     }
-    view(conn, loaded, Some(viewer), Utc::now()).await
+    view(conn, loaded, Some(viewer), now).await
 }
 
 /// Challenge `id` for an admin: standings and escrow.
-pub async fn inspect(conn: &mut PgConnection, id: Uuid) -> Result<Challenge> {
+pub async fn inspect(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<Challenge> {
     let loaded = load(conn, id, false).await?;
-    view(conn, loaded, None, Utc::now()).await
+    view(conn, loaded, None, now).await
 }
 
 /// A challenge in a list: what it is and where it stands, without the standings.

@@ -188,12 +188,12 @@ pub fn cents_for(coins: i64, cents_per_1000_coins: i32) -> i64 {
 }
 
 /// Campaigns by one of three filters, in one statement: `id` (any status), open to
-/// `open_for` (running or about to, a team's only to its members; ending soonest first),
+/// `open_for` at an instant (running or about to, a team's only to its members; ending soonest first),
 /// or neither (every campaign, newest first). At most `limit`.
 async fn select(
     conn: &mut PgConnection,
     id: Option<Uuid>,
-    open_for: Option<Uuid>,
+    open_for: Option<(Uuid, DateTime<Utc>)>,
     limit: i64,
 ) -> Result<Vec<Campaign>> {
     Ok(crate::db_query_as!(
@@ -205,14 +205,15 @@ async fn select(
                   c.created_at, c.opened_at
            FROM campaigns c
            WHERE ($1::uuid IS NULL OR c.id = $1)
-             AND ($2::uuid IS NULL OR (c.status = 'open' AND c.ends_at > now()
+             AND ($2::uuid IS NULL OR (c.status = 'open' AND c.ends_at > $4::timestamptz
                   AND (c.team_id IS NULL
                        OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = c.team_id AND m.user_id = $2))))
            ORDER BY CASE WHEN $2::uuid IS NULL THEN NULL ELSE c.ends_at END, c.created_at DESC, c.id
            LIMIT $3"#,
         id,
-        open_for,
-        limit
+        open_for.map(|(user, _)| user),
+        limit,
+        open_for.map(|(_, now)| now)
     )
     .fetch_all(conn)
     .await?)
@@ -244,12 +245,17 @@ async fn visible_to(conn: &mut PgConnection, c: &Campaign, user: Uuid) -> Result
 }
 
 /// Campaign `id`'s page for `user` (a draft, a withdrawn one or another team's: `404`).
-pub async fn page(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Page> {
+pub async fn page(
+    conn: &mut PgConnection,
+    user: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Page> {
     let campaign = campaign(conn, id).await?;
     if !visible_to(conn, &campaign, user).await? {
         return Err(Error::NotFound);
     }
-    page_of(conn, campaign, Some(user)).await
+    page_of(conn, campaign, Some((user, now))).await
 }
 
 /// Campaign `id` for the admins, whatever its status.
@@ -258,7 +264,12 @@ pub async fn inspect(conn: &mut PgConnection, id: Uuid) -> Result<Page> {
     page_of(conn, campaign, None).await
 }
 
-async fn page_of(conn: &mut PgConnection, campaign: Campaign, user: Option<Uuid>) -> Result<Page> {
+/// The page of `campaign`, with `user`'s gifts this month at an instant when one is given.
+async fn page_of(
+    conn: &mut PgConnection,
+    campaign: Campaign,
+    user: Option<(Uuid, DateTime<Utc>)>,
+) -> Result<Page> {
     let top_teams = crate::db_query!(
         r#"SELECT d.team_id AS "team_id!", t.name, t.name_hidden_at, sum(d.cents)::int8 AS "cents!",
                   count(DISTINCT d.user_id) AS "donors!"
@@ -278,7 +289,7 @@ async fn page_of(conn: &mut PgConnection, campaign: Campaign, user: Option<Uuid>
     })
     .collect();
     let my_cents_this_month = match user {
-        Some(user) => given_this_month(conn, campaign.id, user).await?,
+        Some((user, now)) => given_this_month(conn, campaign.id, user, now).await?,
         None => 0,
     };
     Ok(Page {
@@ -288,21 +299,31 @@ async fn page_of(conn: &mut PgConnection, campaign: Campaign, user: Option<Uuid>
     })
 }
 
-async fn given_this_month(conn: &mut PgConnection, campaign: Uuid, user: Uuid) -> Result<i64> {
+async fn given_this_month(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     Ok(crate::db_query_scalar!(
         r#"SELECT COALESCE(sum(cents), 0)::int8 AS "cents!" FROM donations
            WHERE campaign_id = $1 AND user_id = $2
-             AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#,
+             AND created_at >= $3"#,
         campaign,
-        user
+        user,
+        crate::clock::month_start(now)
     )
     .fetch_one(conn)
     .await?)
 }
 
 /// The open campaigns `user` may give to (running now or about to), ending soonest first.
-pub async fn open_for(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Campaign>> {
-    select(conn, None, Some(user), 100).await
+pub async fn open_for(
+    conn: &mut PgConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Campaign>> {
+    select(conn, None, Some((user, now)), 100).await
 }
 
 /// Every campaign for the admins, newest first (the last 200).
@@ -408,6 +429,7 @@ pub async fn donate(
     id: Uuid,
     coins: i64,
     team: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Donation> {
     crate::db_query!("SELECT id FROM campaigns WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *conn)
@@ -416,7 +438,6 @@ pub async fn donate(
     if !visible_to(conn, &c, user).await? {
         return Err(Error::NotFound);
     }
-    let now = Utc::now();
     if now < c.starts_at || now >= c.ends_at {
         return Err(Error::conflict(
             "campaign_closed",
@@ -454,7 +475,7 @@ pub async fn donate(
             ),
         ));
     }
-    let mine = given_this_month(conn, id, user).await?;
+    let mine = given_this_month(conn, id, user, now).await?;
     if mine + cents > c.monthly_cap_cents {
         return Err(Error::conflict(
             "monthly_cap_reached",

@@ -293,6 +293,7 @@ pub async fn send(
     settings: &Settings,
     sender: Uuid,
     gift: &NewGift,
+    now: DateTime<Utc>,
 ) -> Result<Gift> {
     let recipient = gift.recipient_id;
     if recipient == sender {
@@ -306,7 +307,7 @@ pub async fn send(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| Error::invalid("recipient_id", "must be one of your friends"))?;
-    if friends_since > Utc::now() - Duration::days(FRIENDS_FOR_DAYS) {
+    if friends_since > now - Duration::days(FRIENDS_FOR_DAYS) {
         return Err(Error::conflict(
             "friendship_too_new",
             format!("Gifts go to friends of at least {FRIENDS_FOR_DAYS} days."),
@@ -326,7 +327,7 @@ pub async fn send(
             "Confirm your email address before sending gifts.",
         ));
     }
-    if standing.created_at > Utc::now() - Duration::days(SENDER_AGE_DAYS)
+    if standing.created_at > now - Duration::days(SENDER_AGE_DAYS)
         || standing.verified_days < SENDER_VERIFIED_DAYS
     {
         return Err(Error::denied(
@@ -340,13 +341,15 @@ pub async fn send(
     lock_people(conn, sender, recipient).await?;
     let counts = crate::db_query!(
         r#"SELECT
-               (SELECT count(*) FROM gifts WHERE sender_id = $1 AND created_at > now() - interval '24 hours') AS "sent_today!",
-               (SELECT count(*) FROM gifts WHERE recipient_id = $2 AND created_at > now() - interval '24 hours') AS "received_today!",
+               (SELECT count(*) FROM gifts WHERE sender_id = $1 AND created_at > $3::timestamptz - interval '24 hours') AS "sent_today!",
+               (SELECT count(*) FROM gifts WHERE recipient_id = $2 AND created_at > $3::timestamptz - interval '24 hours') AS "received_today!",
                (SELECT COALESCE(sum(coins), 0)::int8 FROM gifts
                 WHERE sender_id = $1 AND status <> 'reversed'
-                  AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS "sent_this_month!""#,
+                  AND created_at >= $4) AS "sent_this_month!""#,
         sender,
-        recipient
+        recipient,
+        now,
+        crate::clock::month_start(now)
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -383,12 +386,12 @@ pub async fn send(
     }
     let id = crate::db_query_scalar!(
         "INSERT INTO gifts (sender_id, recipient_id, coins, message, settles_at)
-         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5)) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
         sender,
         recipient,
         gift.coins,
         gift.message,
-        PENDING_DAYS as i32
+        now + Duration::days(PENDING_DAYS)
     )
     .fetch_one(&mut *conn)
     .await?;

@@ -119,8 +119,9 @@ pub async fn mark_paid(
     minimum: i64,
     admin: Uuid,
     reference: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Line> {
-    if month + Months::new(1) > Utc::now().date_naive() {
+    if month + Months::new(1) > now.date_naive() {
         return Err(Error::conflict(
             "month_not_over",
             "A month is paid once it is over.",

@@ -68,7 +68,7 @@ pub async fn credit_batch(app: &App, requests: &[CreditRecord]) -> Result<Vec<Uu
         requests.iter().map(|r| (r.record_id, r.recorded_date)),
     )
     .await?;
-    let mut credited = credit(&mut tx, &settings, &keys).await?;
+    let mut credited = credit(&mut tx, &settings, &keys, app.now()).await?;
     // Requests whose day could not even be looked up are missing too.
     let known: HashSet<Uuid> = keys.iter().map(|k| k.id).collect();
     credited.missing.extend(
@@ -102,6 +102,7 @@ pub async fn credit(
     conn: &mut PgConnection,
     settings: &Settings,
     keys: &[RecordKey],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Credited> {
     let mut keys = keys.to_vec();
     keys.sort();
@@ -156,7 +157,7 @@ pub async fn credit(
         .filter(|(_, days)| days.iter().any(|d| d.coins > 0))
         .map(|(user, _)| *user)
         .collect();
-    referrals::pay_due(conn, settings, &paid_users).await?;
+    referrals::pay_due(conn, settings, &paid_users, now).await?;
     Ok(Credited {
         missing,
         coins: by_user.values().flatten().map(|d| d.coins).sum(),

@@ -144,6 +144,7 @@ pub async fn decide(
     id: Uuid,
     decision: Decision,
     note: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Validation, Validation)> {
     // Lock order as everywhere: the step record first, then its validation.
     let target = crate::db_query!(
@@ -205,7 +206,7 @@ pub async fn decide(
             id: target.step_record_id,
             date: target.recorded_date,
         };
-        crediting::credit(conn, settings, &[record]).await?;
+        crediting::credit(conn, settings, &[record], now).await?;
     }
     let after = load(conn, &[id]).await?.remove(0);
     let notice = Notice::new(

@@ -67,13 +67,14 @@ pub async fn sync_days(
     let limit = Limit::per_hour("steps_sync", settings.syncs_per_user_hour);
     ratelimit::hit(pool, limit, &user_id.to_string()).await?;
     let mut tx = pool.begin().await?;
-    let today = users::local_today(&mut tx, user_id).await?;
+    let now = app.now();
+    let today = users::local_today(&mut tx, user_id, now).await?;
     let rows = record_days(
         &mut tx,
         &settings,
         user_id,
         today,
-        Utc::now(),
+        now,
         device_id.as_deref(),
         &entries,
     )

@@ -102,7 +102,7 @@ async fn the_audit_log_filters_and_pages_and_stats_cover_a_range() {
     );
 
     // Stats: two users walked yesterday, one today.
-    let today = Utc::now().date_naive();
+    let today = fitkart_tests::now().date_naive();
     let yesterday = today - Days::new(1);
     sqlx::query(
         "INSERT INTO step_records (user_id, steps, source, recorded_date, status, verified_steps)

@@ -10,7 +10,7 @@ mod review;
 mod settings;
 mod users;
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use fitkart::http::{Request, Response};
 use fitkart::App;
 use fitkart_functions::admin::{self, BootstrapEvent};
@@ -223,7 +223,7 @@ pub async fn last_audit(
 
 /// A held record for `user`: 60,000 steps in a day is above the review threshold.
 pub async fn held_record(t: &TestApp, pipeline: &Pipeline, user: &User, days_ago: u64) -> Uuid {
-    let date = Utc::now().date_naive() - Days::new(days_ago);
+    let date = fitkart_tests::now().date_naive() - Days::new(days_ago);
     t.sync_days(
         user,
         None,
