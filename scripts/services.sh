@@ -4,7 +4,7 @@
 
 # setup_clock: FITKART_CLOCK_AT=<instant> (anything `date -d` reads, e.g.
 # 2026-12-31T23:57:00Z) puts the whole stack at that instant, running on from there:
-# the services started below through libfaketime (Debian's faketime, installed when
+# Postgres and PgBouncer through libfaketime (Debian's faketime, installed when
 # missing), and every Rust process (tests, the runner and each function it starts, the
 # benchmarks) through FITKART_CLOCK_SHIFT_SECONDS, the same shift, which the domain's
 # clock adds itself (libfaketime is not preloaded into them: cargo and rustup hang under
@@ -191,7 +191,9 @@ ensure_moto() {
 start_moto() {
   local venv=$1 port=$2 log=$3
   ensure_moto "$venv" || return 1
-  shifted "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # Not under the shifted clock: moto spins at full CPU under libfaketime, and nothing
+  # FitKart decides reads the emulator's time.
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
   local i
   for i in $(seq 1 100); do

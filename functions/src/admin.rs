@@ -69,8 +69,16 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     let settings = app.settings().await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
-    let (before, after) =
-        review::decide(tx.conn(), &settings, admin_id, id, decision, &note, app.now()).await?;
+    let (before, after) = review::decide(
+        tx.conn(),
+        &settings,
+        admin_id,
+        id,
+        decision,
+        &note,
+        app.now(),
+    )
+    .await?;
     let action = match decision {
         Decision::Approve => "validation.approve",
         Decision::Reject => "validation.reject",
@@ -469,7 +477,8 @@ pub async fn approve_change_request(app: &App, req: Request) -> Result<Response>
     .await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
-    let (request, applied) = approvals::approve(tx.conn(), admin_id, id, note.as_deref(), app.now()).await?;
+    let (request, applied) =
+        approvals::approve(tx.conn(), admin_id, id, note.as_deref(), app.now()).await?;
     tx.approving(Approval {
         change_request_id: request.id,
         requested_by: request.requested_by,

@@ -91,9 +91,9 @@ pub async fn redeem_invite(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let body: RedeemBody = json_body(&req)?;
     let pool = app.db().await?;
-    ratelimit::hit(pool, REDEEM_PER_ACCOUNT, &me.user_id.to_string()).await?;
+    ratelimit::hit(pool, REDEEM_PER_ACCOUNT, &me.user_id.to_string(), app.now()).await?;
     if let Some(ip) = meta(&req).source_ip {
-        ratelimit::hit(pool, REDEEM_PER_SOURCE, &ip).await?;
+        ratelimit::hit(pool, REDEEM_PER_SOURCE, &ip, app.now()).await?;
     }
     let mut tx = pool.begin().await?;
     let found = codes::redeem(&mut tx, &body.code)
@@ -259,7 +259,7 @@ pub async fn report(app: &App, req: Request) -> Result<Response> {
     let report =
         reports::NewReport::check(&body.target_type, &body.target_id, &body.reason, body.note)?;
     let pool = app.db().await?;
-    ratelimit::hit(pool, reports::LIMIT, &me.user_id.to_string()).await?;
+    ratelimit::hit(pool, reports::LIMIT, &me.user_id.to_string(), app.now()).await?;
     let mut tx = pool.begin().await?;
     let filed = reports::file(&mut tx, me.user_id, &report).await?;
     tx.commit().await?;

@@ -119,7 +119,7 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
     sqlx::query("DELETE FROM login_attempts")
         .execute(&pool)
         .await?;
-    sqlx::query("DELETE FROM rate_limit_hits")
+    sqlx::query("DELETE FROM rate_limit_windows")
         .execute(&pool)
         .await?;
     let admin = account(&http, base, ADMIN_EMAIL, ADMIN_PASSWORD, "FitKart Admin").await?;

@@ -198,7 +198,11 @@ mod tests {
         for at in edge_instants() {
             let start = month_start(at);
             assert_eq!(start.day(), 1, "{at}");
-            assert_eq!((start.year(), start.month()), (at.year(), at.month()), "{at}");
+            assert_eq!(
+                (start.year(), start.month()),
+                (at.year(), at.month()),
+                "{at}"
+            );
             assert!(start <= at && at - start < Duration::days(31), "{at}");
             assert_eq!(start.time(), chrono::NaiveTime::MIN);
         }

@@ -62,16 +62,24 @@ where
 pub async fn cleanup(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> Result<Cleanup> {
     Ok(Cleanup {
         refresh_tokens: in_batches(batch, |n| crate::sessions::delete_old(pool, now, n)).await?,
-        login_attempts: in_batches(batch, |n| crate::ratelimit::delete_old_attempts(pool, now, n))
+        login_attempts: in_batches(batch, |n| {
+            crate::ratelimit::delete_old_attempts(pool, now, n)
+        })
+        .await?,
+        rate_limit_hits: in_batches(batch, |n| crate::ratelimit::delete_old_hits(pool, now, n))
             .await?,
-        rate_limit_hits: in_batches(batch, |n| crate::ratelimit::delete_old_hits(pool, now, n)).await?,
-        account_tokens: in_batches(batch, |n| crate::accounts::tokens::delete_old(pool, now, n)).await?,
-        idempotency_keys: in_batches(batch, |n| crate::idempotency::delete_old(pool, now, n)).await?,
+        account_tokens: in_batches(batch, |n| crate::accounts::tokens::delete_old(pool, now, n))
+            .await?,
+        idempotency_keys: in_batches(batch, |n| crate::idempotency::delete_old(pool, now, n))
+            .await?,
         job_runs: crate::jobs::delete_old_runs(pool, now).await?,
         old_board_rows: in_batches(batch, |n| crate::leaderboard::delete_old(pool, now, n)).await?,
-        shopify_webhooks: in_batches(batch, |n| crate::shopify::webhooks::delete_old(pool, now, n))
+        shopify_webhooks: in_batches(batch, |n| {
+            crate::shopify::webhooks::delete_old(pool, now, n)
+        })
+        .await?,
+        notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, now, n))
             .await?,
-        notifications: in_batches(batch, |n| crate::notifications::delete_old(pool, now, n)).await?,
         invite_codes: in_batches(batch, |n| crate::social::codes::delete_old(pool, now, n)).await?,
     })
 }
@@ -90,7 +98,7 @@ pub const BUSY_TABLES: &[&str] = &[
     "leaderboard_cache",
     "idempotency_keys",
     "login_attempts",
-    "rate_limit_hits",
+    "rate_limit_windows",
     "account_tokens",
 ];
 

@@ -80,7 +80,13 @@ pub fn bearer(req: &Request) -> Result<&str> {
 /// Counts a request to an unauthenticated route against its per-source-IP limit
 /// (`ratelimit::source`): `429` for a client that calls it without pause.
 pub async fn limit_source(app: &App, req: &Request, route: &'static str) -> Result<()> {
-    ratelimit::source(app.db().await?, route, meta(req).source_ip.as_deref()).await
+    ratelimit::source(
+        app.db().await?,
+        route,
+        meta(req).source_ip.as_deref(),
+        app.now(),
+    )
+    .await
 }
 
 /// The caller of an authenticated route: `401` without a valid token of a live account.

@@ -130,7 +130,11 @@ async fn replay(
 
 /// Housekeeping: deletes up to `limit` stored responses older than 30 days (a client
 /// retries within minutes, not weeks).
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
              SELECT user_id, key FROM idempotency_keys WHERE created_at < $2::timestamptz - interval '30 days' LIMIT $1)",

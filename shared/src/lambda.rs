@@ -4,8 +4,10 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
+use lambda_http::RequestExt;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,6 +20,36 @@ use crate::queue::Message;
 use crate::{App, Result};
 
 pub type BoxError = lambda_http::Error;
+
+/// What a handler leaves of its invocation's time to answer: a handler still waiting this
+/// close to Lambda's deadline (on a database that does not answer, say) is given up, so
+/// that the client gets a `503` with `retry-after`, and a queue its batch's failures,
+/// instead of Lambda's timeout.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(1_500);
+
+/// Runs `work` until `deadline` less `ANSWER_MARGIN`: `None` when it did not finish in
+/// time (it is dropped: its transaction rolls back). Without a deadline (a handler called
+/// directly, as tests do) it runs to the end.
+pub async fn within<F: Future>(deadline: Option<SystemTime>, work: F) -> Option<F::Output> {
+    match deadline {
+        None => Some(work.await),
+        Some(deadline) => {
+            // Lambda's deadline is wall time, not the domain's clock.
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(ANSWER_MARGIN);
+            tokio::time::timeout(left, work).await.ok()
+        }
+    }
+}
+
+/// The error of a handler given up at its deadline.
+fn out_of_time() -> crate::Error {
+    crate::Error::Unavailable(
+        "the invocation ran out of time, waiting on a dependency (the database?)".into(),
+    )
+}
 
 /// The state lives for the whole execution environment; leaking it once gives handlers a
 /// plain `&'static App` instead of reference counting on every invocation.
@@ -59,13 +91,16 @@ where
     Fut: Future<Output = Result<Response>>,
 {
     let meta = web::meta(&req);
+    let deadline = req.lambda_context_ref().map(|c| c.deadline());
     let span = tracing::info_span!(
         "http",
         request_id = %meta.request_id,
         method = %req.method(),
         path = %req.uri().path(),
     );
-    let result = handler(app, req).instrument(span.clone()).await;
+    let result = within(deadline, handler(app, req).instrument(span.clone()))
+        .await
+        .unwrap_or_else(|| Err(out_of_time()));
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
@@ -109,16 +144,20 @@ where
         Box::pin(async move {
             let span =
                 tracing::info_span!("invocation", aws_request_id = %event.context.request_id);
-            handler(app, event.payload)
-                .instrument(span.clone())
-                .await
-                .map_err(|err| {
-                    span.in_scope(|| err.log());
-                    Diagnostic {
-                        error_type: err.code().to_owned(),
-                        error_message: err.detail(),
-                    }
-                })
+            let deadline = Some(event.context.deadline());
+            within(
+                deadline,
+                handler(app, event.payload).instrument(span.clone()),
+            )
+            .await
+            .unwrap_or_else(|| Err(out_of_time()))
+            .map_err(|err| {
+                span.in_scope(|| err.log());
+                Diagnostic {
+                    error_type: err.code().to_owned(),
+                    error_message: err.detail(),
+                }
+            })
         })
     }))
     .await
@@ -135,19 +174,22 @@ where
     let app = init()?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<SqsEvent>| {
-            Box::pin(
-                async move { Ok::<_, Infallible>(dispatch_sqs(app, event.payload, handler).await) },
-            )
+            let deadline = Some(event.context.deadline());
+            Box::pin(async move {
+                Ok::<_, Infallible>(dispatch_sqs(app, event.payload, deadline, handler).await)
+            })
         },
     ))
     .await
 }
 
-/// One SQS batch: the event's records in, the batch item failures out. Tests and the
-/// local runner call this with real SQS events.
+/// One SQS batch: the event's records in, the batch item failures out; a batch still
+/// unfinished near the `deadline` fails whole (every message is tried again later, and
+/// each consumer is idempotent). Tests and the local runner call this with real SQS events.
 pub async fn dispatch_sqs<H, Fut>(
     app: &'static App,
     event: SqsEvent,
+    deadline: Option<SystemTime>,
     handler: H,
 ) -> SqsBatchResponse
 where
@@ -163,7 +205,14 @@ where
         })
         .collect();
     let span = tracing::info_span!("sqs", messages = messages.len());
-    let failed = handler(app, messages).instrument(span.clone()).await;
+    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let failed = match within(deadline, handler(app, messages).instrument(span.clone())).await {
+        Some(failed) => failed,
+        None => {
+            span.in_scope(|| out_of_time().log());
+            ids
+        }
+    };
     span.in_scope(|| tracing::info!(failed = failed.len(), "batch handled"));
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed

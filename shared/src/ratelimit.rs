@@ -1,16 +1,20 @@
 //! Rate limits kept in Postgres (functions keep no state between invocations), each a
 //! sliding window over recorded hits.
 //!
-//! Race-free without locks: an attempt first records itself (autocommit), then counts the
-//! hits in the window. The k-th hit to commit sees at least k rows, so however many arrive
-//! at once, at most `max` of them are let through. A refused hit is deleted again, so that
-//! hammering on a closed limit does not keep it closed forever.
+//! A limit's window is one row per (bucket, subject) holding the instants of the hits let
+//! through; one upsert prunes the instants that fell out of the window, decides, and
+//! records the hit when it is let through, under the row's lock: however many arrive at
+//! once, they are counted in turn and at most `max` pass, and no reader ever sees a hit
+//! recorded but not yet counted. A refused hit is not recorded, so hammering on a closed
+//! limit does not keep it closed forever.
 //!
 //! Failed logins have their own table (`login_attempts`): they are counted per (email,
 //! source IP) first, so a stranger guessing passwords locks out only the stranger, with a
 //! higher per-email ceiling behind it against guesses spread over many addresses.
 
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use sqlx::{PgConnection, PgPool};
 
@@ -63,13 +67,19 @@ pub struct MailRequest<'a> {
 }
 
 /// Counts one mail against the three mail limits; `429` when any is spent.
-pub async fn mail(pool: &PgPool, request: MailRequest<'_>) -> Result<()> {
+pub async fn mail(pool: &PgPool, request: MailRequest<'_>, now: DateTime<Utc>) -> Result<()> {
     if let Some(account) = request.account {
-        hit(pool, MAIL_PER_ACCOUNT, &account.to_string()).await?;
+        hit(pool, MAIL_PER_ACCOUNT, &account.to_string(), now).await?;
     }
-    hit(pool, MAIL_PER_RECIPIENT, &request.recipient.to_lowercase()).await?;
+    hit(
+        pool,
+        MAIL_PER_RECIPIENT,
+        &request.recipient.to_lowercase(),
+        now,
+    )
+    .await?;
     if let Some(ip) = request.source_ip {
-        hit(pool, MAIL_PER_SOURCE, ip).await?;
+        hit(pool, MAIL_PER_SOURCE, ip, now).await?;
     }
     Ok(())
 }
@@ -82,9 +92,22 @@ pub const PER_SOURCE_PER_MINUTE: i64 = 60;
 /// Counts a request to the unauthenticated route `route` from `source_ip` (`429` past
 /// `PER_SOURCE_PER_MINUTE` a minute). Requests without a source address (direct
 /// invocations) are not counted.
-pub async fn source(pool: &PgPool, route: &'static str, source_ip: Option<&str>) -> Result<()> {
+pub async fn source(
+    pool: &PgPool,
+    route: &'static str,
+    source_ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     match source_ip {
-        Some(ip) => hit(pool, Limit::per_minute(route, PER_SOURCE_PER_MINUTE), ip).await,
+        Some(ip) => {
+            hit(
+                pool,
+                Limit::per_minute(route, PER_SOURCE_PER_MINUTE),
+                ip,
+                now,
+            )
+            .await
+        }
         None => Ok(()),
     }
 }
@@ -93,7 +116,7 @@ pub async fn source(pool: &PgPool, route: &'static str, source_ip: Option<&str>)
 /// correct one-time code).
 pub async fn forget(pool: &PgPool, bucket: &str, subject: &str) -> Result<()> {
     crate::db_query!(
-        "DELETE FROM rate_limit_hits WHERE bucket = $1 AND subject = $2",
+        "DELETE FROM rate_limit_windows WHERE bucket = $1 AND subject = $2",
         bucket,
         subject
     )
@@ -108,31 +131,34 @@ fn refused(retry_after_secs: f64) -> Error {
     }
 }
 
-/// Records a hit for `subject` and refuses it with `429` when over `limit`.
-pub async fn hit(pool: &PgPool, limit: Limit, subject: &str) -> Result<()> {
-    let id = crate::db_query_scalar!(
-        "INSERT INTO rate_limit_hits (bucket, subject) VALUES ($1, $2) RETURNING id",
-        limit.bucket,
-        subject
-    )
-    .fetch_one(pool)
-    .await?;
+/// Records a hit for `subject` at `now` and refuses it with `429` when `limit` is spent:
+/// one statement (see the module's comment).
+pub async fn hit(pool: &PgPool, limit: Limit, subject: &str, now: DateTime<Utc>) -> Result<()> {
+    let since = now - chrono::Duration::from_std(limit.window).map_err(Error::internal)?;
     let window = crate::db_query!(
-        r#"SELECT count(*) AS "hits!",
-                  EXTRACT(EPOCH FROM min(hit_at) + make_interval(secs => $3) - now())::float8 AS "retry_after_secs!"
-           FROM rate_limit_hits
-           WHERE bucket = $1 AND subject = $2 AND hit_at > now() - make_interval(secs => $3)"#,
+        r#"INSERT INTO rate_limit_windows AS w (bucket, subject, hits, refused, last_hit_at)
+           VALUES ($1, $2, CASE WHEN $5 > 0 THEN ARRAY[$3::timestamptz] ELSE '{}' END, $5 <= 0, $3)
+           ON CONFLICT (bucket, subject) DO UPDATE SET
+               refused = cardinality(rate_limit_pruned(w.hits, $4)) >= $5,
+               hits = CASE WHEN cardinality(rate_limit_pruned(w.hits, $4)) >= $5
+                           THEN rate_limit_pruned(w.hits, $4)
+                           ELSE rate_limit_pruned(w.hits, $4) || $3::timestamptz END,
+               last_hit_at = $3
+           RETURNING refused, hits[1] AS oldest"#,
         limit.bucket,
         subject,
-        limit.window.as_secs_f64()
+        now,
+        since,
+        limit.max as i32
     )
     .fetch_one(pool)
     .await?;
-    if window.hits > limit.max {
-        crate::db_query!("DELETE FROM rate_limit_hits WHERE id = $1", id)
-            .execute(pool)
-            .await?;
-        return Err(refused(window.retry_after_secs));
+    if window.refused {
+        // Open again when the oldest hit in the window leaves it.
+        let reopens = window.oldest.map_or(limit.window.as_secs_f64(), |oldest| {
+            (oldest - since).num_milliseconds() as f64 / 1000.0
+        });
+        return Err(refused(reopens));
     }
     Ok(())
 }
@@ -145,24 +171,28 @@ pub async fn login_attempt(
     settings: &Settings,
     email: &str,
     source_ip: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let id = crate::db_query_scalar!(
-        "INSERT INTO login_attempts (email, source_ip) VALUES ($1, $2::text::inet) RETURNING id",
+        "INSERT INTO login_attempts (email, source_ip, attempted_at) VALUES ($1, $2::text::inet, $3) RETURNING id",
         email,
-        source_ip
+        source_ip,
+        now
     )
     .fetch_one(pool)
     .await?;
     let window = crate::db_query!(
         r#"SELECT count(*) FILTER (WHERE source_ip IS NOT DISTINCT FROM $2::text::inet) AS "from_source!",
                   count(*) AS "from_all!",
-                  EXTRACT(EPOCH FROM min(attempted_at) + make_interval(mins => $3::int) - now())::float8
+                  -- A success may have forgotten them all in the meantime: then nothing waits.
+                  EXTRACT(EPOCH FROM COALESCE(min(attempted_at) + make_interval(mins => $3::int), $4) - $4)::float8
                       AS "retry_after_secs!"
            FROM login_attempts
-           WHERE email = $1 AND attempted_at > now() - make_interval(mins => $3::int)"#,
+           WHERE email = $1 AND attempted_at > $4::timestamptz - make_interval(mins => $3::int)"#,
         email,
         source_ip,
-        settings.login_window_minutes as i32
+        settings.login_window_minutes as i32,
+        now
     )
     .fetch_one(pool)
     .await?;
@@ -200,7 +230,7 @@ pub async fn forget_logins(conn: &mut PgConnection, email: &str) -> Result<()> {
 }
 
 /// Housekeeping: deletes up to `limit` login attempts older than a day (no window is longer).
-pub async fn delete_old_attempts(pool: &PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old_attempts(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM login_attempts WHERE id IN (
              SELECT id FROM login_attempts WHERE attempted_at < $2::timestamptz - interval '1 day' LIMIT $1)",
@@ -212,11 +242,13 @@ pub async fn delete_old_attempts(pool: &PgPool, now: chrono::DateTime<chrono::Ut
     .rows_affected())
 }
 
-/// Housekeeping: deletes up to `limit` rate-limit hits older than a day.
-pub async fn delete_old_hits(pool: &PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+/// Housekeeping: deletes up to `limit` rate-limit windows whose last hit is over a day old
+/// (no window is longer).
+pub async fn delete_old_hits(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<u64> {
     Ok(crate::db_query!(
-        "DELETE FROM rate_limit_hits WHERE id IN (
-             SELECT id FROM rate_limit_hits WHERE hit_at < $2::timestamptz - interval '1 day' LIMIT $1)",
+        "DELETE FROM rate_limit_windows WHERE (bucket, subject) IN (
+             SELECT bucket, subject FROM rate_limit_windows
+             WHERE last_hit_at < $2::timestamptz - interval '1 day' LIMIT $1)",
         limit,
         now
     )

@@ -170,7 +170,11 @@ pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
 
 /// Housekeeping: deletes up to `limit` refresh tokens expired over a day ago (a day of
 /// grace keeps reuse detection for clocks that disagree) or revoked over 30 days ago.
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM refresh_tokens WHERE id IN (
              SELECT id FROM refresh_tokens

@@ -147,9 +147,11 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO rate_limit_hits (bucket, subject, hit_at)
-         SELECT 'reset_mail', 'x@example.com', now() - interval '25 hours' FROM generate_series(1, 3)
-         UNION ALL SELECT 'reset_mail', 'x@example.com', now()",
+        "INSERT INTO rate_limit_windows (bucket, subject, hits, refused, last_hit_at)
+         SELECT 'reset_mail', 'old' || n || '@example.com', ARRAY[now() - interval '25 hours'], false,
+                now() - interval '25 hours'
+         FROM generate_series(1, 3) n
+         UNION ALL SELECT 'reset_mail', 'x@example.com', ARRAY[now()], false, now()",
     )
     .execute(&t.pool)
     .await
@@ -226,7 +228,9 @@ async fn cleanup_deletes_only_what_expired_in_batches() {
         .unwrap();
 
     // Batches of two: several rounds per table.
-    let done = fitkart::housekeeping::cleanup(&t.pool, t.now(), 2).await.unwrap();
+    let done = fitkart::housekeeping::cleanup(&t.pool, t.now(), 2)
+        .await
+        .unwrap();
     assert_eq!(
         (
             done.refresh_tokens,

@@ -230,8 +230,12 @@ async fn readers_during_a_ranking_never_see_an_empty_or_mixed_board() {
 async fn a_scheduled_ranking_delivered_twice_runs_once() {
     let t = TestApp::new().await;
     let ann = t.register("ann@example.com").await;
-    t.walked(ann.id, fitkart_tests::now().date_naive() - Days::new(1), 6_000)
-        .await;
+    t.walked(
+        ann.id,
+        fitkart_tests::now().date_naive() - Days::new(1),
+        6_000,
+    )
+    .await;
     let first = rank(t.app, at("2026-11-25T00:15:00Z")).await.unwrap();
     assert!(first["boards"].is_array());
     let ranked_at = || async {

@@ -23,6 +23,7 @@ mod me;
 mod notifications;
 mod oauth;
 mod orders;
+mod outage;
 mod partitioning;
 mod pipeline;
 mod pooling;

@@ -120,7 +120,8 @@ impl World {
             }
             for _ in 0..2 {
                 let response =
-                    fitkart::lambda::dispatch_sqs(self.t.app, event.clone(), functions::send).await;
+                    fitkart::lambda::dispatch_sqs(self.t.app, event.clone(), None, functions::send)
+                        .await;
                 assert!(response.batch_item_failures.is_empty());
             }
             sqs::delete_succeeded(&self.sqs, &self.queue, &event, &[]).await;
@@ -292,7 +293,12 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
     assert!(pushes.iter().any(|p| p.0 == "Review done: approved"));
 
     // A later dispatch sends nothing again.
-    assert_eq!(w.dispatch_and_deliver_twice(fitkart_tests::now()).await.queued, 0);
+    assert_eq!(
+        w.dispatch_and_deliver_twice(fitkart_tests::now())
+            .await
+            .queued,
+        0
+    );
     w.t.assert_ledger_invariants().await;
 }
 
@@ -449,7 +455,9 @@ async fn a_disabled_endpoint_is_removed_and_a_deleted_account_hears_nothing() {
         orders.push(order);
     }
     // Queued for both, then the second account is deleted before delivery.
-    let dispatched = delivery::dispatch(w.t.app, fitkart_tests::now()).await.unwrap();
+    let dispatched = delivery::dispatch(w.t.app, fitkart_tests::now())
+        .await
+        .unwrap();
     assert_eq!(dispatched.queued, 2);
     let deleted =
         w.t.call(me::delete, "DELETE", "/v1/me")

@@ -213,12 +213,13 @@ async fn every_message_delivered_three_times_and_twice_at_once_credits_once() {
     let validation_batch = receive(&pipeline.sqs, &pipeline.validation).await;
     assert_eq!(validation_batch.records.len(), 2);
     for _ in 0..3 {
-        let r = fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate).await;
+        let r =
+            fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), None, validate).await;
         assert!(r.batch_item_failures.is_empty());
     }
     let (a, b) = tokio::join!(
-        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate),
-        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), validate),
+        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), None, validate),
+        fitkart::lambda::dispatch_sqs(t.app, validation_batch.clone(), None, validate),
     );
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     let validations: i64 = sqlx::query_scalar("SELECT count(*) FROM step_validations")
@@ -240,16 +241,16 @@ async fn every_message_delivered_three_times_and_twice_at_once_credits_once() {
     assert!(credit_events.iter().map(|e| e.records.len()).sum::<usize>() >= 2);
     let first = credit_events[0].clone();
     for _ in 0..3 {
-        fitkart::lambda::dispatch_sqs(t.app, first.clone(), credit).await;
+        fitkart::lambda::dispatch_sqs(t.app, first.clone(), None, credit).await;
     }
     let concurrent = credit_events
         .iter()
-        .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), credit));
+        .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), None, credit));
     let results = futures::future::join_all(
         concurrent.chain(
             credit_events
                 .iter()
-                .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), credit)),
+                .map(|e| fitkart::lambda::dispatch_sqs(t.app, e.clone(), None, credit)),
         ),
     )
     .await;
@@ -363,7 +364,7 @@ async fn a_poison_message_fails_alone_and_reaches_the_dead_letter_queue() {
             .extend(receive(&pipeline.sqs, &pipeline.validation).await.records);
     }
     assert_eq!(event.records.len(), 10);
-    let response = fitkart::lambda::dispatch_sqs(t.app, event.clone(), validate).await;
+    let response = fitkart::lambda::dispatch_sqs(t.app, event.clone(), None, validate).await;
     assert_eq!(
         response.batch_item_failures.len(),
         2,
@@ -409,14 +410,14 @@ async fn a_bad_record_in_a_credit_batch_does_not_hold_back_the_others() {
         .collect();
     t.sync_days(&user, None, entries).await;
     let event = receive(&pipeline.sqs, &pipeline.validation).await;
-    fitkart::lambda::dispatch_sqs(t.app, event, validate).await;
+    fitkart::lambda::dispatch_sqs(t.app, event, None, validate).await;
     let mut batch = receive(&pipeline.sqs, &pipeline.credit).await;
     assert_eq!(batch.records.len(), 7);
     let mut poison = batch.records[0].clone();
     poison.message_id = Some("poison-1".into());
     poison.body = Some(json!({"record_id": uuid::Uuid::new_v4()}).to_string());
     batch.records.push(poison);
-    let response = fitkart::lambda::dispatch_sqs(t.app, batch, credit).await;
+    let response = fitkart::lambda::dispatch_sqs(t.app, batch, None, credit).await;
     let failed: Vec<String> = response
         .batch_item_failures
         .into_iter()

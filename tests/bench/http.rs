@@ -459,7 +459,8 @@ async fn pipeline_walkers(
         if unqueued == 0 {
             return Ok(PIPELINE_WALKERS as usize);
         }
-        let event = fitkart_local::schedule::event(&schedule.input.to_string(), fitkart_tests::now());
+        let event =
+            fitkart_local::schedule::event(&schedule.input.to_string(), fitkart_tests::now());
         check(pool, pool.invoke(Bytes::from(event)).await)?;
     }
     Err("the requeue schedule did not queue the walkers' days".into())

@@ -9,6 +9,11 @@ use fitkart::App;
 use lambda_http::Body;
 use serde_json::{json, Value};
 
+/// A Lambda invocation's deadline `left` from now: wall time, as Lambda gives it.
+pub fn lambda_deadline_in(left: std::time::Duration) -> std::time::SystemTime {
+    std::time::SystemTime::now() + left
+}
+
 pub struct Call<H> {
     app: &'static App,
     handler: H,
@@ -19,6 +24,8 @@ pub struct Call<H> {
     headers: HashMap<String, String>,
     body: Option<String>,
     source_ip: String,
+    /// Lambda's deadline for the invocation, when the test gives one.
+    deadline: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug)]
@@ -68,6 +75,7 @@ where
             headers: HashMap::from([("user-agent".to_owned(), "fitkart-tests".to_owned())]),
             body: None,
             source_ip: "203.0.113.7".into(),
+            deadline: None,
         }
     }
 
@@ -92,6 +100,14 @@ where
     /// The caller's address as API Gateway reports it (default 203.0.113.7).
     pub fn source_ip(mut self, ip: &str) -> Self {
         self.source_ip = ip.to_owned();
+        self
+    }
+
+    /// Invokes the handler as Lambda would with `left` of its timeout remaining (the
+    /// invocation's deadline is wall time, as Lambda gives it). Without this a handler
+    /// runs as long as it takes.
+    pub fn deadline_in(mut self, left: std::time::Duration) -> Self {
+        self.deadline = Some(lambda_deadline_in(left));
         self
     }
 
@@ -154,7 +170,20 @@ where
             "body": self.body,
             "isBase64Encoded": false,
         });
-        lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+        let req = lambda_http::request::from_str(&event.to_string())
+            .expect("a valid API Gateway v2 event");
+        match self.deadline {
+            Some(deadline) => {
+                use lambda_http::RequestExt;
+                let mut context = lambda_http::Context::default();
+                context.deadline = deadline
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as u64;
+                req.with_lambda_context(context)
+            }
+            None => req,
+        }
     }
 
     pub async fn send(self) -> TestResponse {

@@ -148,7 +148,7 @@ where
     if count == 0 {
         return (0, Vec::new());
     }
-    let response = fitkart::lambda::dispatch_sqs(app, event.clone(), consumer).await;
+    let response = fitkart::lambda::dispatch_sqs(app, event.clone(), None, consumer).await;
     let failed: Vec<String> = response
         .batch_item_failures
         .into_iter()

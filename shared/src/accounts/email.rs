@@ -57,7 +57,7 @@ pub async fn resend(app: &App, user_id: Uuid, source_ip: Option<&str>) -> Result
             "Your email is already confirmed.",
         ));
     }
-    ratelimit::hit(pool, RESEND, &user_id.to_string()).await?;
+    ratelimit::hit(pool, RESEND, &user_id.to_string(), app.now()).await?;
     ratelimit::mail(
         pool,
         MailRequest {
@@ -65,6 +65,7 @@ pub async fn resend(app: &App, user_id: Uuid, source_ip: Option<&str>) -> Result
             recipient: &user.email,
             source_ip,
         },
+        app.now(),
     )
     .await?;
     let mut tx = pool.begin().await?;
@@ -163,7 +164,7 @@ pub async fn request_change(
         ));
     }
     // Two mails go out: the confirmation to the new address and the notice to this one.
-    ratelimit::hit(pool, CHANGE_REQUESTS, &user_id.to_string()).await?;
+    ratelimit::hit(pool, CHANGE_REQUESTS, &user_id.to_string(), app.now()).await?;
     for recipient in [new_email.as_str(), account.email.as_str()] {
         ratelimit::mail(
             pool,
@@ -172,6 +173,7 @@ pub async fn request_change(
                 recipient,
                 source_ip,
             },
+            app.now(),
         )
         .await?;
     }

@@ -101,7 +101,7 @@ pub async fn confirm(
     code: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<String>> {
-    ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
+    ratelimit::hit(pool, ATTEMPTS, &user_id.to_string(), now).await?;
     let pending = crate::db_query!(
         r#"SELECT t.secret, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id
            WHERE t.user_id = $1 AND t.confirmed_at IS NULL"#,
@@ -196,7 +196,7 @@ pub async fn verify(
     code: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    ratelimit::hit(pool, ATTEMPTS, &user_id.to_string()).await?;
+    ratelimit::hit(pool, ATTEMPTS, &user_id.to_string(), now).await?;
     let digits = normalise_digits(code);
     let accepted = if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let Some(row) = crate::db_query!(

@@ -71,7 +71,7 @@ pub async fn check(
 ) -> Result<()> {
     let settings = app.settings().await?;
     let pool = app.db().await?;
-    ratelimit::login_attempt(pool, &settings, email_key, source_ip).await?;
+    ratelimit::login_attempt(pool, &settings, email_key, source_ip, app.now()).await?;
     let hash = account.and_then(|a| a.password_hash.clone());
     let matches = hashing::verify(
         password.expose_secret().to_owned(),
@@ -92,9 +92,9 @@ pub async fn check(
 pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result<()> {
     let pool = app.db().await?;
     if let Some(ip) = source_ip {
-        ratelimit::hit(pool, FORGOT_PER_SOURCE, ip).await?;
+        ratelimit::hit(pool, FORGOT_PER_SOURCE, ip, app.now()).await?;
     }
-    ratelimit::hit(pool, FORGOT_PER_EMAIL, &email.key()).await?;
+    ratelimit::hit(pool, FORGOT_PER_EMAIL, &email.key(), app.now()).await?;
     ratelimit::mail(
         pool,
         MailRequest {
@@ -102,6 +102,7 @@ pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result
             recipient: email.as_str(),
             source_ip,
         },
+        app.now(),
     )
     .await?;
     let mut tx = pool.begin().await?;
@@ -229,6 +230,7 @@ pub async fn change(
             recipient: &account.email,
             source_ip,
         },
+        app.now(),
     )
     .await?;
     let hash = hashing::hash(new_password.expose().to_owned(), app.config.bcrypt_cost).await?;

@@ -168,7 +168,11 @@ pub async fn forget_all(conn: &mut PgConnection, user_id: Uuid) -> Result<()> {
 }
 
 /// Housekeeping: deletes up to `limit` mailed tokens used or expired over a day ago.
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM account_tokens WHERE id IN (
              SELECT id FROM account_tokens

@@ -62,7 +62,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
     let settings = app.settings().await?;
     if let Some(ip) = source_ip {
         let limit = Limit::per_hour("register_ip", settings.registrations_per_ip_hour);
-        ratelimit::hit(app.db().await?, limit, ip).await?;
+        ratelimit::hit(app.db().await?, limit, ip, app.now()).await?;
     }
     // A taken address is refused before anything counts against it.
     let taken = crate::db_query_scalar!(
@@ -85,6 +85,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
             recipient: input.email.as_str(),
             source_ip,
         },
+        app.now(),
     )
     .await?;
     let password_hash =

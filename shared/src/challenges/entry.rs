@@ -325,7 +325,15 @@ pub async fn create(
     check_active(conn, creator).await?;
     let (tz, country) = person(conn, creator).await?;
     if draft.stake_coins > 0 {
-        check_stake_rules(conn, settings, creator, country.as_deref(), &draft.invitees, now).await?;
+        check_stake_rules(
+            conn,
+            settings,
+            creator,
+            country.as_deref(),
+            &draft.invitees,
+            now,
+        )
+        .await?;
     }
     let today = now.with_timezone(&tz).date_naive();
     let start_date = draft.template.start_date(today);

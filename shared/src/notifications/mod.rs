@@ -384,7 +384,11 @@ pub struct Delivery {
 
 /// Housekeeping: deletes up to `limit` notifications finished (sent, muted, expired)
 /// over 30 days ago, with their per-device deliveries.
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM notifications WHERE key IN (
              SELECT key FROM notifications WHERE finished_at < $2::timestamptz - interval '30 days' LIMIT $1)",

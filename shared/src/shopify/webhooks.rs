@@ -445,7 +445,11 @@ async fn move_order(
 /// Housekeeping: deletes up to `limit` webhooks processed over 90 days ago (Shopify
 /// redelivers for 48 hours; the rest is kept to answer questions about an order;
 /// unprocessed ones always stay).
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM shopify_webhooks WHERE webhook_id IN (
              SELECT webhook_id FROM shopify_webhooks WHERE processed_at < $2::timestamptz - interval '90 days' LIMIT $1)",

@@ -235,7 +235,11 @@ pub async fn redeem(conn: &mut PgConnection, raw: &str) -> Result<Option<Found>>
 }
 
 /// Deletes codes that expired or were revoked more than a week ago, at most `limit`.
-pub async fn delete_old(pool: &sqlx::PgPool, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<u64> {
+pub async fn delete_old(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<u64> {
     Ok(crate::db_query!(
         "DELETE FROM invite_codes WHERE id IN (
              SELECT id FROM invite_codes

@@ -63,11 +63,11 @@ pub async fn sync_days(
 ) -> Result<Vec<SyncedDay>> {
     let settings = app.settings().await?;
     let pool = app.db().await?;
+    let now = app.now();
     // A client syncs a few times an hour; a script syncing without pause is refused.
     let limit = Limit::per_hour("steps_sync", settings.syncs_per_user_hour);
-    ratelimit::hit(pool, limit, &user_id.to_string()).await?;
+    ratelimit::hit(pool, limit, &user_id.to_string(), now).await?;
     let mut tx = pool.begin().await?;
-    let now = app.now();
     let today = users::local_today(&mut tx, user_id, now).await?;
     let rows = record_days(
         &mut tx,
