@@ -31,6 +31,7 @@ mod routing;
 mod schema;
 mod shopify;
 mod social;
+mod spec;
 mod steps;
 mod takeover;
 mod template;

@@ -7,6 +7,7 @@ pub mod db;
 pub mod ledger;
 pub mod mail;
 pub mod request;
+pub mod spec;
 pub mod sqs;
 
 use std::future::Future;

@@ -203,11 +203,15 @@ where
         } else {
             serde_json::from_str(&raw).expect("JSON body")
         };
-        TestResponse {
+        let res = TestResponse {
             status: parts.status.as_u16(),
             headers: parts.headers,
             body,
             raw,
+        };
+        if res.header("content-type") == Some("application/problem+json") {
+            crate::spec::check_problem(&self.method, &self.path, res.status, res.code());
         }
+        res
     }
 }
