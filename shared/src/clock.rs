@@ -99,6 +99,28 @@ pub fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
     first.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+/// The first instant of `date` in `tz`: its midnight, or where a zone skips midnight for
+/// daylight saving (Chile, Lebanon, Cuba, ...), the first moment that exists that day. The
+/// earlier of two when midnight happens twice.
+pub fn local_day_start(date: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::{LocalResult, TimeZone};
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // A gap is at most a few hours long: look for the first minute after it.
+    for minutes in 0..=(4 * 60) {
+        match tz.from_local_datetime(&(midnight + Duration::minutes(minutes))) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return t.with_timezone(&Utc),
+            LocalResult::None => continue,
+        }
+    }
+    // No zone skips four hours; read the date in UTC rather than fail.
+    midnight.and_utc()
+}
+
+/// The date `at` falls on in `tz`.
+pub fn local_date(at: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
 /// The instants a calendar-sensitive rule must survive, for the calendar sweeps of the
 /// tests: every weekday, the first of a month, the turn of the year, a leap day, the
 /// daylight-saving switches of three zones on both hemispheres (as UTC instants a little
@@ -145,6 +167,9 @@ pub fn edge_instants() -> Vec<DateTime<Utc>> {
         "2027-04-03T16:30:00Z",
         "2027-10-02T15:30:00Z",
         "2027-10-02T16:30:00Z",
+        // Chile skips its midnight: 2027-09-05 begins at 01:00 local (04:00 UTC).
+        "2027-09-05T03:30:00Z",
+        "2027-09-05T04:30:00Z",
         // When Kiribati (UTC+14) is already in tomorrow and Baker Island (UTC-12) still in
         // yesterday.
         "2027-06-15T10:30:00Z",
@@ -161,10 +186,12 @@ pub fn edge_instants() -> Vec<DateTime<Utc>> {
         .collect()
 }
 
-/// Time zones whose days the sweeps check, including the two furthest apart.
+/// Time zones whose days the sweeps check: daylight saving on both hemispheres (one that
+/// skips midnight), and the two furthest apart.
 pub const EDGE_ZONES: &[&str] = &[
     "UTC",
     "America/New_York",
+    "America/Santiago",
     "Europe/Berlin",
     "Australia/Sydney",
     "Pacific/Kiritimati",
@@ -205,6 +232,38 @@ mod tests {
             );
             assert!(start <= at && at - start < Duration::days(31), "{at}");
             assert_eq!(start.time(), chrono::NaiveTime::MIN);
+        }
+    }
+
+    #[test]
+    fn a_local_day_starts_at_its_midnight_or_where_a_skipped_midnight_ends() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            local_day_start(day("2027-03-14"), chrono_tz::America::New_York),
+            at("2027-03-14T05:00:00Z")
+        );
+        // Chile springs forward at midnight: 2027-09-05 begins at 01:00 local (UTC-3).
+        assert_eq!(
+            local_day_start(day("2027-09-05"), chrono_tz::America::Santiago),
+            at("2027-09-05T04:00:00Z")
+        );
+        assert_eq!(
+            local_day_start(day("2028-02-29"), chrono_tz::Pacific::Kiritimati),
+            at("2028-02-28T10:00:00Z")
+        );
+        for zone in EDGE_ZONES {
+            let tz: chrono_tz::Tz = zone.parse().unwrap();
+            for edge in edge_instants() {
+                let today = local_date(edge, tz);
+                let start = local_day_start(today, tz);
+                assert!(start <= edge, "{zone} {edge}");
+                assert_eq!(local_date(start, tz), today, "{zone} {edge}");
+                assert!(
+                    local_day_start(today.succ_opt().unwrap(), tz) > edge,
+                    "{zone} {edge}"
+                );
+            }
         }
     }
 

@@ -8,6 +8,7 @@ mod anomaly;
 mod architecture;
 mod auth;
 mod budget;
+mod calendar;
 mod challenges;
 mod deploy;
 mod four_eyes;

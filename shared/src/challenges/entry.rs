@@ -338,10 +338,7 @@ pub async fn create(
     let today = now.with_timezone(&tz).date_naive();
     let start_date = draft.template.start_date(today);
     let end_date = start_date + chrono::Days::new(draft.days as u64 - 1);
-    let starts_at = start_date
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(tz).earliest())
-        .map_or(now + Duration::days(1), |t| t.with_timezone(&Utc));
+    let starts_at = crate::clock::local_day_start(start_date, tz);
     let id = crate::db_query_scalar!(
         r#"INSERT INTO challenges (creator_id, kind, template, title, goal_steps, goal_days, stake_coins,
                                    start_date, end_date, starts_at, settles_after)

@@ -280,14 +280,7 @@ pub async fn streaks(app: &App, now: DateTime<Utc>) -> Result<u64> {
                 .timezone
                 .parse::<chrono_tz::Tz>()
                 .ok()
-                .and_then(|tz| {
-                    d.today
-                        .succ_opt()?
-                        .and_hms_opt(0, 0, 0)?
-                        .and_local_timezone(tz)
-                        .earliest()
-                })
-                .map(|t| t.with_timezone(&Utc));
+                .and_then(|tz| Some(crate::clock::local_day_start(d.today.succ_opt()?, tz)));
             Some(Notice {
                 key: format!("streak:{}:{}", d.user_id, d.today),
                 user_id: d.user_id,
