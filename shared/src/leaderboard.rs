@@ -23,6 +23,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::error::During;
+use crate::visibility::{Facts, Visible};
 use crate::{Error, Result};
 
 crate::text_enum! {
@@ -375,7 +376,7 @@ pub struct Entry {
     pub full_name: String,
     pub alias: String,
     pub avatar_url: Option<String>,
-    pub total_steps: i64,
+    pub total_steps: Visible<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -393,44 +394,38 @@ pub struct Board {
     pub me: Option<MyRank>,
 }
 
-/// The newest published board of `period`: the top `limit` entries (ties ordered by user
-/// id) and the caller's own rank, read in one statement (one snapshot: never two runs'
+/// The newest published board of `period`: the top `limit` entries the caller may see
+/// there (`visibility`; ties ordered by user id) and the caller's own rank, read in one
+/// statement (one snapshot: never two runs'
 /// boards mixed). Before anyone has walked in a new week or month this is the previous
 /// period's final board, as `period_start` says.
 pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64) -> Result<Board> {
+    // The board's cached top entries with what `visibility` decides from, and the
+    // caller's own rank; who of them this caller sees is decided below.
     let rows = crate::db_query!(
         r#"WITH board AS (
                SELECT period_start, ranked_at FROM leaderboards
                WHERE period = $1 ORDER BY period_start DESC LIMIT 1
            )
-           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.full_name, e.alias,
-                  e.profile_picture_url, e.total_steps
+           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.total_steps,
+                  f.live, f.friend, f.blocked_by_viewer, f.blocked_viewer, f.steps_visibility,
+                  f.board_visibility, f.alias, f.full_name, f.avatar_url
            FROM board LEFT JOIN LATERAL (
-               -- Under their alias, and only those who appear: everyone who chose public,
-               -- the caller's friends who chose friends, never the hidden.
-               (SELECT false AS is_me, lc.rank, lc.user_id, u.full_name,
-                       CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias,
-                       u.profile_picture_url, lc.total_steps
+               (SELECT false AS is_me, lc.rank, lc.user_id, lc.total_steps
                 FROM leaderboard_cache lc
-                JOIN users u ON u.id = lc.user_id AND u.is_active AND u.deleted_at IS NULL
-                LEFT JOIN social_profiles p ON p.user_id = u.id
                 WHERE lc.period = $1 AND lc.week_starts_at = board.period_start
-                  AND (u.id = $2 OR COALESCE(p.leaderboard_visibility, 'public') = 'public'
-                       OR (p.leaderboard_visibility = 'friends' AND EXISTS (
-                               SELECT 1 FROM friendships f
-                               WHERE f.user_a = LEAST(u.id, $2) AND f.user_b = GREATEST(u.id, $2))))
                 ORDER BY lc.rank, lc.user_id LIMIT $3)
                UNION ALL
-               (SELECT true, leaderboard_rank($1, board.period_start, t.user_id), t.user_id, u.full_name,
-                       NULL, NULL, t.ranked_steps
+               (SELECT true, leaderboard_rank($1, board.period_start, t.user_id), t.user_id, t.ranked_steps
                 FROM leaderboard_totals t
                 JOIN users u ON u.id = t.user_id AND u.is_active AND u.deleted_at IS NULL
                 WHERE t.period = $1 AND t.period_start = board.period_start AND t.user_id = $2
                   AND t.ranked_steps IS NOT NULL)
-           ) e ON true"#,
+           ) e ON true
+           LEFT JOIN LATERAL visibility_facts($2, e.user_id) f ON e.user_id IS NOT NULL"#,
         period.as_str(),
         me,
-        limit.min(TOP_ENTRIES)
+        TOP_ENTRIES
     )
     .fetch_all(conn)
     .await?;
@@ -442,26 +437,41 @@ pub async fn read(conn: &mut PgConnection, period: Period, me: Uuid, limit: i64)
         me: None,
     };
     for r in rows {
-        let (Some(is_me), Some(rank), Some(user_id), Some(full_name), Some(total_steps)) =
-            (r.is_me, r.rank, r.user_id, r.full_name, r.total_steps)
+        let (Some(is_me), Some(rank), Some(user_id), Some(total_steps)) =
+            (r.is_me, r.rank, r.user_id, r.total_steps)
         else {
             continue; // a published board without entries
         };
         if is_me {
             board.me = Some(MyRank { rank, total_steps });
-        } else {
-            let alias = r
-                .alias
-                .unwrap_or_else(|| crate::users::default_alias(&full_name));
-            board.items.push(Entry {
-                rank,
-                user_id,
-                full_name: alias.clone(),
-                alias,
-                avatar_url: r.profile_picture_url,
-                total_steps,
-            });
+            continue;
         }
+        let seen = Facts {
+            live: r.live,
+            friend: r.friend,
+            blocked_by_viewer: r.blocked_by_viewer,
+            blocked_viewer: r.blocked_viewer,
+            steps_visibility: r.steps_visibility,
+            board_visibility: r.board_visibility,
+            alias: r.alias,
+            full_name: r.full_name,
+            avatar_url: r.avatar_url,
+        }
+        .seen(me, user_id);
+        // Under their alias, and only those this caller may see on a board: everyone who
+        // chose public, friends who chose friends; never the hidden, the blocked or
+        // whoever shows their steps to nobody.
+        if !seen.sight.on_boards || board.items.len() as i64 >= limit {
+            continue;
+        }
+        board.items.push(Entry {
+            rank,
+            user_id,
+            full_name: seen.person.alias.clone(),
+            alias: seen.person.alias,
+            avatar_url: seen.person.avatar_url,
+            total_steps: seen.sight.board_steps(total_steps),
+        });
     }
     Ok(board)
 }

@@ -49,6 +49,7 @@ pub mod steps;
 pub mod streaks;
 pub mod text_enum;
 pub mod users;
+pub mod visibility;
 pub mod wallet;
 
 pub use app::App;

@@ -171,6 +171,7 @@ async fn rolling_windows_reopen_exactly_one_window_after_the_oldest_hit() {
 #[tokio::test]
 async fn the_coming_months_partitions_exist_at_every_edge() {
     let t = TestApp::new().await;
+    let walker = t.register("walker@example.com").await;
     let mut edges = edge_instants();
     edges.sort();
     for at in edges {
@@ -178,17 +179,25 @@ async fn the_coming_months_partitions_exist_at_every_edge() {
         fitkart::housekeeping::maintain(&t.pool, today)
             .await
             .unwrap();
+        // Every day from today to the margin ahead has a partition to go to: its first
+        // and last day of each month take a record (rolled back).
         let until = today + Days::new(fitkart::housekeeping::PARTITION_DAYS_AHEAD as u64);
         let mut month = Period::Monthly.start(today);
         while month <= until {
-            let name = format!("step_records_{}", month.format("%Y_%m"));
-            let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-                .bind(&name)
-                .fetch_one(&t.pool)
-                .await
-                .unwrap();
-            assert!(exists, "{at}: {name} is missing");
-            month = Period::Monthly.end(month);
+            let next = Period::Monthly.end(month);
+            for day in [month.max(today), next.pred_opt().unwrap().min(until)] {
+                let mut tx = t.pool.begin().await.unwrap();
+                let stored = sqlx::query(
+                    "INSERT INTO step_records (user_id, recorded_date, steps, source) VALUES ($1, $2, 1, 'manual')",
+                )
+                .bind(walker.id)
+                .bind(day)
+                .execute(&mut *tx)
+                .await;
+                assert!(stored.is_ok(), "{at}: {day} has no partition: {stored:?}");
+                tx.rollback().await.unwrap();
+            }
+            month = next;
         }
     }
 }

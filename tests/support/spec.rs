@@ -23,6 +23,9 @@ pub const GENERIC: &[(u16, &str)] = &[
     (503, "service_unavailable"),
 ];
 
+/// Codes the spec's introduction documents for a whole family of routes (by path prefix).
+const FAMILY: &[(&str, &str)] = &[("mfa_required", "/v1/admin/")];
+
 struct Operation {
     method: String,
     segments: Vec<String>,
@@ -91,11 +94,19 @@ pub fn check_problem(method: &str, path: &str, status: u16, code: &str) {
     let Some(op) = find(method, path) else {
         return;
     };
+    // A bug is documented nowhere: the test that meets one fails on its own.
+    if status == 500 {
+        return;
+    }
     assert!(
         op.statuses.iter().any(|s| s == &status.to_string()),
         "openapi.yaml does not list status {status} for {method} {path} (answered with `{code}`)"
     );
-    if GENERIC.contains(&(status, code)) {
+    if GENERIC.contains(&(status, code))
+        || FAMILY
+            .iter()
+            .any(|(c, prefix)| *c == code && path.starts_with(prefix))
+    {
         return;
     }
     assert!(

@@ -374,7 +374,7 @@ pub async fn create(
     if draft.stake_coins > 0 {
         escrow(conn, settings, creator, id, draft.stake_coins, &draft.title).await?;
     }
-    let alias = people(conn, &[creator])
+    let alias = people(conn, creator, &[creator])
         .await?
         .pop()
         .map(|p| p.alias)

@@ -27,7 +27,8 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::social::{people, Person};
+use crate::social::Person;
+use crate::visibility::{self, Sight, Visible};
 use crate::{Error, Result};
 
 /// A day counts towards a challenge up to this many steps (Pacer's cap).
@@ -165,10 +166,11 @@ pub struct Standing {
     #[serde(flatten)]
     pub person: Person,
     pub status: ParticipantStatus,
-    /// Capped verified steps in the window (final once settled).
-    pub steps: i64,
-    /// Days at or over the goal (goal challenges).
-    pub goal_days_met: i64,
+    /// Capped verified steps in the window (final once settled): only a competing
+    /// participant's, and only where the viewer may see their steps (`visibility`).
+    pub steps: Visible<i64>,
+    /// Days at or over the goal (goal challenges), shown like the steps.
+    pub goal_days_met: Visible<i64>,
     /// Race place, ties sharing it (accepted participants once it has started).
     pub place: Option<i32>,
     /// Goal challenges: reached the goal (provisional until settled).
@@ -384,7 +386,19 @@ async fn view(
     now: DateTime<Utc>,
 ) -> Result<Challenge> {
     let ids: Vec<Uuid> = loaded.participants.iter().map(|p| p.user_id).collect();
-    let persons = people(conn, &ids).await?;
+    // What the viewer may see of each; an admin (no viewer) sees every standing.
+    let seen: std::collections::HashMap<Uuid, (Person, Sight)> = match viewer {
+        Some(viewer) => visibility::of(conn, viewer, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, seen)| (id, (seen.person, seen.sight)))
+            .collect(),
+        None => visibility::for_admin(conn, &ids)
+            .await?
+            .into_iter()
+            .map(|person| (person.id, (person, Sight::EVERYTHING)))
+            .collect(),
+    };
     let phase = loaded.phase(now);
     let live_places = loaded.live_places();
     let started = !matches!(phase, Phase::Upcoming);
@@ -392,17 +406,14 @@ async fn view(
         .participants
         .iter()
         .map(|p| {
-            let person = persons
-                .iter()
-                .find(|x| x.id == p.user_id)
+            let (person, sight) = seen
+                .get(&p.user_id)
                 .cloned()
-                .unwrap_or_else(|| Person {
-                    id: p.user_id,
-                    alias: "Former walker".into(),
-                    avatar_url: None,
-                });
+                .unwrap_or((Person::unnamed(p.user_id), Sight::NOTHING));
             let settled = loaded.status == Status::Settled;
             let competing = p.status == ParticipantStatus::Accepted;
+            // Someone who never joined has no score to show, whoever looks.
+            let sight = if competing { sight } else { Sight::NOTHING };
             let steps = if settled {
                 p.final_steps.unwrap_or(0)
             } else {
@@ -426,8 +437,8 @@ async fn view(
             Standing {
                 person,
                 status: p.status,
-                steps,
-                goal_days_met: p.live_goal_days,
+                steps: sight.steps(steps),
+                goal_days_met: sight.steps(p.live_goal_days),
                 place,
                 succeeded,
                 stake_coins: p.stake_coins,

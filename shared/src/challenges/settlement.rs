@@ -253,9 +253,6 @@ async fn follow(conn: &mut PgConnection, challenge: &Loaded, now: DateTime<Utc>)
                 .find(|p| p.user_id == id)
                 .and_then(|p| p.place)
         };
-        let aliases =
-            crate::social::people(conn, &places.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-                .await?;
         for &(me, place) in &places {
             let Some(was) = before(me) else { continue };
             // Someone now ahead of me who was behind me at the last run.
@@ -263,10 +260,11 @@ async fn follow(conn: &mut PgConnection, challenge: &Loaded, now: DateTime<Utc>)
                 other != me && other_place < place && before(other).is_some_and(|p| p > was)
             });
             if let Some(&(other, _)) = passer {
-                let alias = aliases
-                    .iter()
-                    .find(|p| p.id == other)
-                    .map_or("A friend".to_owned(), |p| p.alias.clone());
+                // As the one overtaken sees the other.
+                let alias = crate::social::people(conn, me, &[other])
+                    .await?
+                    .pop()
+                    .map_or("A friend".to_owned(), |p| p.alias);
                 overtaken += 1;
                 notices.push(Notice::new(
                     format!(

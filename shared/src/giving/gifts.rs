@@ -159,24 +159,24 @@ struct Row {
     reversed_reason: Option<String>,
 }
 
-async fn shown(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Gift>> {
+/// Gifts as `viewer` sees their two people (an admin: `None`).
+async fn shown(conn: &mut PgConnection, viewer: Option<Uuid>, rows: Vec<Row>) -> Result<Vec<Gift>> {
     let mut ids: Vec<Uuid> = rows
         .iter()
         .flat_map(|r| [r.sender_id, r.recipient_id])
         .collect();
     ids.sort();
     ids.dedup();
-    let persons = people(conn, &ids).await?;
+    let persons = match viewer {
+        Some(viewer) => people(conn, viewer, &ids).await?,
+        None => crate::visibility::for_admin(conn, &ids).await?,
+    };
     let person = |id: Uuid| {
         persons
             .iter()
             .find(|p| p.id == id)
             .cloned()
-            .unwrap_or_else(|| Person {
-                id,
-                alias: "Former walker".into(),
-                avatar_url: None,
-            })
+            .unwrap_or_else(|| Person::unnamed(id))
     };
     rows.into_iter()
         .map(|r| {
@@ -220,13 +220,13 @@ pub async fn get(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> Result<Gift
     if row.sender_id != viewer && row.recipient_id != viewer {
         return Err(Error::NotFound);
     }
-    Ok(shown(conn, vec![row]).await?.remove(0))
+    Ok(shown(conn, Some(viewer), vec![row]).await?.remove(0))
 }
 
 /// Gift `id` for an admin.
 pub async fn inspect(conn: &mut PgConnection, id: Uuid) -> Result<Gift> {
     let row = load(conn, id, false).await?;
-    Ok(shown(conn, vec![row]).await?.remove(0))
+    Ok(shown(conn, None, vec![row]).await?.remove(0))
 }
 
 /// The caller's gifts, sent and received, newest first (the last 100).
@@ -241,7 +241,7 @@ pub async fn mine(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Gift>> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    shown(conn, rows).await
+    shown(conn, Some(user), rows).await
 }
 
 /// Gifts for the admins, newest first, optionally of one status; keyset pages.
@@ -270,7 +270,7 @@ pub async fn list(
     .fetch_all(&mut *conn)
     .await?;
     let (rows, next) = crate::pagination::finish(rows, limit, |r| (r.created_at, r.id));
-    Ok((shown(conn, rows).await?, next))
+    Ok((shown(conn, None, rows).await?, next))
 }
 
 async fn lock_people(conn: &mut PgConnection, a: Uuid, b: Uuid) -> Result<()> {
@@ -410,7 +410,7 @@ pub async fn send(
     ledger::move_held_coins(conn, sender, gift.coins, 0).await?;
     flag_patterns(conn, sender, recipient).await?;
     let row = load(conn, id, false).await?;
-    let sent = shown(conn, vec![row]).await?.remove(0);
+    let sent = shown(conn, Some(sender), vec![row]).await?.remove(0);
     notifications::record(
         conn,
         &[Notice::new(
@@ -586,7 +586,7 @@ pub async fn reverse(
         .collect();
     notifications::record(conn, &notices).await?;
     let row = load(conn, id, false).await?;
-    Ok(shown(conn, vec![row]).await?.remove(0))
+    Ok(shown(conn, None, vec![row]).await?.remove(0))
 }
 
 /// Reverses every pending gift `user` sent (`as_sender`) or is due to receive, for `why`.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{lock_people, people, Person};
 use crate::notifications::{self, Kind, Notice};
+use crate::visibility::{self, Relation, Visible};
 use crate::{Error, Result};
 
 /// Friends one person may have.
@@ -49,7 +50,7 @@ pub struct Friend {
     pub person: Person,
     pub since: DateTime<Utc>,
     /// This week's verified steps (their own local week), if they share their steps.
-    pub week_steps: Option<i64>,
+    pub week_steps: Visible<i64>,
 }
 
 /// What redeeming a friend link did.
@@ -151,7 +152,7 @@ pub async fn request(
     )
     .fetch_one(&mut *conn)
     .await?;
-    let both = people(conn, &[from, to]).await?;
+    let both = people(conn, from, &[from, to]).await?;
     if row.new {
         let asker = person(&both, from)?;
         notifications::record(
@@ -205,7 +206,7 @@ async fn befriend(
     )
     .execute(&mut *conn)
     .await?;
-    let both = people(conn, &[me, asker]).await?;
+    let both = people(conn, me, &[me, asker]).await?;
     let accepter = person(&both, me)?;
     notifications::record(
         conn,
@@ -272,7 +273,7 @@ pub async fn requests(conn: &mut PgConnection, me: Uuid) -> Result<Requests> {
         .iter()
         .map(|r| if r.to_id == me { r.from_id } else { r.to_id })
         .collect();
-    let known = people(conn, &others).await?;
+    let known = people(conn, me, &others).await?;
     let mut out = Requests {
         incoming: Vec::new(),
         outgoing: Vec::new(),
@@ -336,7 +337,7 @@ pub async fn block(conn: &mut PgConnection, me: Uuid, other: Uuid) -> Result<Per
     if me == other {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
-    let found = people(conn, &[other]).await?;
+    let found = people(conn, me, &[other]).await?;
     let blocked = person(&found, other)?;
     lock_people(conn, "friends", &[me, other]).await?;
     crate::db_query!(
@@ -386,7 +387,7 @@ pub async fn blocked(conn: &mut PgConnection, me: Uuid) -> Result<Vec<Person>> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let known = people(conn, &ids).await?;
+    let known = people(conn, me, &ids).await?;
     Ok(ids
         .iter()
         .filter_map(|id| person(&known, *id).ok())
@@ -427,7 +428,7 @@ pub struct Member {
     pub rank: Option<i64>,
     #[serde(flatten)]
     pub person: Person,
-    pub steps: Option<i64>,
+    pub steps: Visible<i64>,
     pub me: bool,
     #[serde(skip)]
     since: Option<DateTime<Utc>>,
@@ -458,16 +459,19 @@ async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Resul
            people AS (
                SELECT u.id, u.full_name, u.profile_picture_url, c.since,
                       CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias,
-                      (u.id = $1 OR COALESCE(p.steps_visibility, 'friends') = 'friends') AS shares,
+                      COALESCE(p.steps_visibility, 'friends') AS steps_visibility,
+                      COALESCE(p.leaderboard_visibility, 'public') AS board_visibility,
                       (now() AT TIME ZONE user_timezone(u.*))::date AS today
                FROM circle c JOIN users u ON u.id = c.id AND u.deleted_at IS NULL AND u.is_active
                LEFT JOIN social_profiles p ON p.user_id = u.id
            )
            SELECT pe.id AS "id!", pe.full_name AS "full_name!", pe.profile_picture_url, pe.since, pe.alias,
-                  pe.shares AS "shares!", pe.today AS "today!",
+                  pe.steps_visibility AS "steps_visibility!", pe.board_visibility AS "board_visibility!",
+                  pe.today AS "today!",
                   -- One key lookup per person for a week (the weekly board's total) or a
-                  -- day; seven for the last 7 days.
-                  CASE WHEN pe.shares THEN CASE $2
+                  -- day; seven for the last 7 days. Whose reach the response is
+                  -- `visibility`'s to decide.
+                  CASE $2
                       WHEN 'week' THEN COALESCE((
                           SELECT t.total_steps FROM leaderboard_totals t
                           WHERE t.period = 'weekly' AND t.user_id = pe.id
@@ -476,7 +480,7 @@ async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Resul
                           SELECT d.steps FROM daily_totals d WHERE d.user_id = pe.id AND d.day = pe.today), 0)
                       ELSE (SELECT COALESCE(sum(d.steps), 0)::int8 FROM daily_totals d
                             WHERE d.user_id = pe.id AND d.day BETWEEN pe.today - 6 AND pe.today)
-                  END END AS steps
+                  END AS "steps!"
            FROM people pe"#,
         me,
         period.as_str()
@@ -485,19 +489,28 @@ async fn circle(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Resul
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Member {
-            rank: None,
-            person: Person {
-                id: r.id,
-                alias: r
-                    .alias
-                    .unwrap_or_else(|| super::default_alias(&r.full_name)),
-                avatar_url: r.profile_picture_url,
-            },
-            steps: r.steps,
-            me: r.id == me,
-            since: r.since,
-            today: r.today,
+        .map(|r| {
+            // The circle is the caller and their friends (a block ends a friendship).
+            let relation = if r.id == me {
+                Relation::Myself
+            } else {
+                Relation::Friend
+            };
+            let sight = visibility::sight_of(relation, &r.steps_visibility, &r.board_visibility);
+            Member {
+                rank: None,
+                person: visibility::person(
+                    sight,
+                    r.id,
+                    r.alias,
+                    &r.full_name,
+                    r.profile_picture_url,
+                ),
+                steps: sight.steps(r.steps),
+                me: r.id == me,
+                since: r.since,
+                today: r.today,
+            }
         })
         .collect())
 }
@@ -514,15 +527,15 @@ pub async fn board(conn: &mut PgConnection, me: Uuid, period: BoardPeriod) -> Re
         .ok_or(Error::NotFound)?;
     items.sort_by(|a, b| {
         b.steps
-            .is_some()
-            .cmp(&a.steps.is_some())
-            .then(b.steps.cmp(&a.steps))
+            .is_shown()
+            .cmp(&a.steps.is_shown())
+            .then(b.steps.get().cmp(&a.steps.get()))
             .then(a.person.alias.cmp(&b.person.alias))
             .then(a.person.id.cmp(&b.person.id))
     });
     let mut ranks: HashMap<i64, i64> = HashMap::new();
     for (i, m) in items.iter_mut().enumerate() {
-        if let Some(steps) = m.steps {
+        if let Some(&steps) = m.steps.get() {
             m.rank = Some(*ranks.entry(steps).or_insert(i as i64 + 1));
         }
     }

@@ -11,43 +11,13 @@ pub mod profiles;
 pub mod reports;
 pub mod teams;
 
-use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::Result;
 
-/// How a person appears to other people: their alias (or a default one made from their
-/// first name and last initial) and avatar. Never their full name or email.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Person {
-    pub id: Uuid,
-    pub alias: String,
-    pub avatar_url: Option<String>,
-}
-
 pub use crate::users::default_alias;
-
-/// People by id, as others see them (deleted and deactivated accounts left out).
-pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>> {
-    let rows = crate::db_query!(
-        r#"SELECT u.id, u.full_name, u.profile_picture_url,
-                  CASE WHEN p.alias_hidden_at IS NULL THEN p.alias END AS alias
-           FROM users u LEFT JOIN social_profiles p ON p.user_id = u.id
-           WHERE u.id = ANY($1) AND u.deleted_at IS NULL AND u.is_active"#,
-        ids
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Person {
-            id: r.id,
-            alias: r.alias.unwrap_or_else(|| default_alias(&r.full_name)),
-            avatar_url: r.profile_picture_url,
-        })
-        .collect())
-}
+pub use crate::visibility::{people, Person};
 
 /// An account that leaves: its friendships, requests and blocks, its memberships (teams it
 /// owned handed over or archived), its invite codes and its choices go; the reports it

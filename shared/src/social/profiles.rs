@@ -10,25 +10,7 @@ use uuid::Uuid;
 use crate::input::Checks;
 use crate::{input, Error, Result};
 
-crate::text_enum! {
-    /// Who sees a person's steps.
-    pub enum StepsVisibility {
-        Friends = "friends",
-        Nobody = "nobody",
-    }
-}
-
-crate::text_enum! {
-    /// Whether a person appears on the global boards, under their alias.
-    pub enum BoardVisibility {
-        /// To everyone.
-        Public = "public",
-        /// To their friends only.
-        Friends = "friends",
-        /// Never (their own rank is still theirs to see).
-        Hidden = "hidden",
-    }
-}
+pub use crate::visibility::{BoardVisibility, StepsVisibility};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Privacy {

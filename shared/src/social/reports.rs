@@ -115,7 +115,10 @@ pub struct Report {
 /// FitKart files a report about `user` itself (no reporter): a pattern of gifts worth a
 /// person's look, with the numbers in `note`. One open flag per person at a time.
 pub async fn flag(conn: &mut PgConnection, user: Uuid, note: &str) -> Result<()> {
-    let alias = super::people(conn, &[user]).await?.pop().map(|p| p.alias);
+    let alias = crate::visibility::for_admin(conn, &[user])
+        .await?
+        .pop()
+        .map(|p| p.alias);
     crate::db_query!(
         "INSERT INTO reports (target_user_id, reason, note, snapshot_name)
          SELECT $1, 'gift_pattern', $2, $3
@@ -138,7 +141,8 @@ pub async fn file(conn: &mut PgConnection, reporter: Uuid, report: &NewReport) -
             if report.target_id == reporter {
                 return Err(Error::invalid("target_id", "cannot be yourself"));
             }
-            let found = super::people(conn, &[report.target_id]).await?;
+            // What the admins will see of the target (one who blocked the reporter included).
+            let found = crate::visibility::for_admin(conn, &[report.target_id]).await?;
             let person = found.into_iter().next().ok_or(Error::NotFound)?;
             (Some(person.alias), person.avatar_url)
         }

@@ -15,10 +15,11 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{lock_people, people, Person};
+use super::{lock_people, Person};
 use crate::input::Checks;
 use crate::leaderboard::Period;
 use crate::notifications::{self, Kind, Notice};
+use crate::visibility::{self, Sight, Visible};
 use crate::{input, Error, Result};
 
 crate::text_enum! {
@@ -544,9 +545,9 @@ pub struct Contribution {
     #[serde(flatten)]
     pub person: Person,
     pub role: Role,
-    /// Their steps counting towards the team this period (days capped at 30,000); none
-    /// for a member who shows their steps to nobody.
-    pub steps: Option<i64>,
+    /// Their steps counting towards the team this period (days capped at 30,000), where
+    /// the viewer may see their steps (`visibility`).
+    pub steps: Visible<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -556,11 +557,15 @@ pub struct Page {
     pub period: GoalPeriod,
     pub period_start: NaiveDate,
     /// Average capped steps per active member.
-    pub score: i64,
+    pub score: Visible<i64>,
     pub active_members: i64,
-    pub total_steps: i64,
+    pub total_steps: Visible<i64>,
     /// The goal's progress for its own period, when there is a goal.
-    pub goal_progress: Option<i64>,
+    pub goal_progress: Visible<Option<i64>>,
+    /// The team's numbers are withheld from this viewer: exactly one active member's
+    /// steps are hidden from them, and the total less what they can see would be that
+    /// member's steps.
+    pub totals_withheld: bool,
     pub contributions: Vec<Contribution>,
 }
 
@@ -576,12 +581,9 @@ pub async fn page(
     let team = get(conn, viewer, team_id).await?;
     let start = period.board().start(today);
     let rows = crate::db_query!(
-        r#"SELECT m.user_id, m.role AS "role: Role",
-                  COALESCE(t.capped_steps, 0) AS "capped!",
-                  COALESCE(p.steps_visibility, 'friends') <> 'nobody' AS "shares!"
+        r#"SELECT m.user_id, m.role AS "role: Role", COALESCE(t.capped_steps, 0) AS "capped!"
            FROM team_members m
            LEFT JOIN leaderboard_totals t ON t.period = $2 AND t.period_start = $3 AND t.user_id = m.user_id
-           LEFT JOIN social_profiles p ON p.user_id = m.user_id
            WHERE m.team_id = $1
            ORDER BY COALESCE(t.capped_steps, 0) DESC, m.user_id"#,
         team_id,
@@ -591,7 +593,7 @@ pub async fn page(
     .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let known = people(conn, &ids).await?;
+    let seen = visibility::of(conn, viewer, &ids).await?;
     let active: Vec<i64> = rows.iter().map(|r| r.capped).filter(|s| *s > 0).collect();
     let total: i64 = active.iter().sum();
     let score = if active.is_empty() {
@@ -615,25 +617,38 @@ pub async fn page(
         ),
         None => None,
     };
-    let contributions = rows
+    let contributions: Vec<Contribution> = rows
         .iter()
         .filter_map(|r| {
-            let person = known.iter().find(|p| p.id == r.user_id)?.clone();
+            let seen = seen.get(&r.user_id).filter(|s| s.sight.person)?;
             Some(Contribution {
-                person,
+                person: seen.person.clone(),
                 role: r.role,
-                steps: r.shares.then_some(r.capped),
+                steps: seen.sight.steps(r.capped),
             })
         })
         .collect();
+    // Members who walked this period but whose steps this viewer cannot see (hidden, or
+    // not shown at all): one alone would be the total less everything shown.
+    let hidden_walkers = rows
+        .iter()
+        .filter(|r| r.capped > 0)
+        .filter(|r| !seen.get(&r.user_id).is_some_and(|s| s.sight.steps))
+        .count();
+    let sight = if hidden_walkers == 1 {
+        Sight::NOTHING
+    } else {
+        Sight::EVERYTHING
+    };
     Ok(Page {
         team,
         period,
         period_start: start,
-        score,
+        score: sight.steps(score),
         active_members: active.len() as i64,
-        total_steps: total,
-        goal_progress,
+        total_steps: sight.steps(total),
+        goal_progress: sight.steps(goal_progress),
+        totals_withheld: hidden_walkers == 1,
         contributions,
     })
 }
