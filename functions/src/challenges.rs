@@ -95,7 +95,7 @@ pub async fn cancel(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let id = path_id(&req, "id")?;
     let mut tx = app.db().await?.begin().await?;
-    entry::cancel_by_creator(&mut tx, me.user_id, id).await?;
+    entry::cancel_by_creator(&mut tx, me.user_id, id, app.now()).await?;
     let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
@@ -137,7 +137,7 @@ pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
     let reason = fitkart::input::text(&body.reason, 500)
         .map_err(|m| fitkart::Error::invalid("reason", m))?;
     let mut tx = AuditedTx::begin(app, actor).await?;
-    let before = entry::cancel_by_admin(tx.conn(), id).await?;
+    let before = entry::cancel_by_admin(tx.conn(), id, app.now()).await?;
     let after = challenges::inspect(tx.conn(), id, app.now()).await?;
     tx.commit(Entry {
         action: "challenge.cancel",
@@ -156,6 +156,7 @@ pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
 /// due, tell people who passed them, settle what is due.
 pub async fn run(app: &App, event: ScheduledEvent) -> Result<Value> {
     let now = event.time(app);
-    let report = settlement::run(app.db().await?, now).await?;
+    let settings = app.settings().await?;
+    let report = settlement::run(app.db().await?, &settings, now).await?;
     serde_json::to_value(report).map_err(fitkart::Error::internal)
 }

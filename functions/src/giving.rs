@@ -103,9 +103,11 @@ pub async fn donate(app: &App, req: Request) -> Result<Response> {
         Uuid::parse_str(&t).map_err(|_| "must be an id".to_owned())
     });
     checks.finish()?;
+    let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
     let donation = campaigns::donate(
         &mut tx,
+        &settings,
         me.user_id,
         id,
         input::checked(coins)?,

@@ -184,7 +184,7 @@ pub async fn confirm_authenticator(app: &App, req: Request) -> Result<Response> 
 pub async fn delete(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
     let mut tx = app.db().await?.begin().await?;
-    let endpoints = accounts::delete(&mut tx, me.user_id).await?;
+    let endpoints = accounts::delete(&mut tx, me.user_id, app.now()).await?;
     tx.commit().await?;
     fitkart::notifications::devices::delete_endpoints(app, &endpoints).await;
     no_content()

@@ -48,6 +48,7 @@ pub mod stats;
 pub mod steps;
 pub mod streaks;
 pub mod text_enum;
+pub mod transfers;
 pub mod users;
 pub mod visibility;
 pub mod wallet;

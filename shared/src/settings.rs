@@ -143,11 +143,11 @@ macro_rules! settings {
 }
 
 // `four_eyes`: the setting decides how many coins a step, a bonus or an adjustment is
-// worth, or how hard a fraud defence looks; a change is a request a second admin
-// approves. The daily goal is the product's promise to walkers, not a payout.
+// worth, who gets them (the daily goal gates the streak and referral bonuses), or how hard
+// a fraud defence looks; a change is a request a second admin approves.
 settings! {
     coins_per_step: Decimal = Kind::Decimal { min: "0", max: "100" }, default "1", four_eyes;
-    daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 }, default "10000";
+    daily_step_goal: i64 = Kind::Int { min: 100, max: 100_000 }, default "10000", four_eyes;
     anti_cheat_enabled: bool = Kind::Bool, default "true", four_eyes;
     new_user_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "100", four_eyes;
     referral_bonus_coins: i64 = Kind::Int { min: 0, max: 1_000_000 }, default "250", four_eyes;
@@ -187,6 +187,11 @@ settings! {
     gift_max_coins: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "20000", four_eyes;
     gift_max_coins_month: i64 = Kind::Int { min: 1, max: 1_000_000_000 }, default "60000", four_eyes;
     charity_min_payout_cents: i64 = Kind::Int { min: 1, max: 100_000_000 }, default "10000", four_eyes;
+    transfer_sender_coins_30d: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "150000", four_eyes;
+    transfer_recipient_coins_30d: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "200000", four_eyes;
+    transfer_pair_coins_30d: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "60000", four_eyes;
+    admin_alone_coins_day: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "5000", four_eyes;
+    admin_alone_coins_beneficiary_day: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "2000", four_eyes;
 }
 
 impl Settings {

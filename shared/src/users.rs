@@ -98,35 +98,6 @@ pub async fn check_timezone(conn: &mut PgConnection, name: &str) -> Result<()> {
     }
 }
 
-/// The pairs among `users` (each pair once, lower id first) that share a phone (the
-/// devices steps came from) or a shipping address (any order's, compared by street,
-/// postal code and country): accounts that may be one person, who must not move coins
-/// between themselves (staked challenges, gifts).
-pub async fn sharing_a_phone_or_address(
-    conn: &mut PgConnection,
-    users: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid)>> {
-    let rows = crate::db_query!(
-        r#"WITH addresses AS (
-               SELECT DISTINCT user_id,
-                      lower(regexp_replace(shipping_address->>'line1', '\s+', ' ', 'g')) || '|' ||
-                      upper(replace(shipping_address->>'postal_code', ' ', '')) || '|' ||
-                      (shipping_address->>'country') AS address
-               FROM orders WHERE user_id = ANY($1)
-           )
-           SELECT a.user_id AS "a!", b.user_id AS "b!" FROM device_accounts a
-           JOIN device_accounts b ON b.device_id = a.device_id AND b.user_id > a.user_id
-           WHERE a.user_id = ANY($1) AND b.user_id = ANY($1)
-           UNION
-           SELECT a.user_id, b.user_id FROM addresses a
-           JOIN addresses b ON b.address = a.address AND b.user_id > a.user_id"#,
-        users
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.a, r.b)).collect())
-}
-
 /// The user's local date today (their time zone defines their calendar day; a pending
 /// change counts from the local midnight it waits for).
 pub async fn local_today(
@@ -392,12 +363,82 @@ pub async fn update_profile(
     if updated.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
-    get(conn, id).await
+    let user = get(conn, id).await?;
+    remember_contact(conn, id, user.phone.as_deref(), user.country_code.as_deref(), now).await?;
+    Ok(user)
+}
+
+/// The key a phone number is compared by, however it was typed: its last nine digits
+/// ("+1 (555) 010-9999", "15550109999" and "555-010-9999" are one phone); none for a
+/// number too short to mean anything.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 7).then(|| digits[digits.len().saturating_sub(9)..].to_owned())
+}
+
+/// Records the account's phone number (by `phone_key`) and country as of `now`, when they
+/// differ from the latest recorded: what the account can change at will counts in its
+/// history, which links accounts (`transfers::linked`) and sets the country a stake
+/// follows (`settled_country`).
+pub async fn remember_contact(
+    conn: &mut PgConnection,
+    id: Uuid,
+    phone: Option<&str>,
+    country: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let phone = phone.and_then(phone_key);
+    crate::db_query!(
+        r#"INSERT INTO profile_history (user_id, field, value, set_at)
+           SELECT $1, f.field, f.value, $4 FROM (VALUES ('phone', $2::text), ('country', $3::text)) AS f (field, value)
+           WHERE f.value IS NOT NULL
+             AND f.value IS DISTINCT FROM (SELECT h.value FROM profile_history h
+                                           WHERE h.user_id = $1 AND h.field = f.field
+                                           ORDER BY h.set_at DESC LIMIT 1)
+           ON CONFLICT DO NOTHING"#,
+        id,
+        phone,
+        country,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The country `id` has had for at least 30 days as of `now` (the one set longest ago when
+/// several were set in that time): a country changed today does not change where the
+/// account may stake coins until a month has passed.
+pub async fn settled_country(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    Ok(crate::db_query_scalar!(
+        r#"SELECT h.value FROM profile_history h
+           WHERE h.user_id = $1 AND h.field = 'country'
+             AND h.set_at <= $2::timestamptz - interval '30 days'
+           ORDER BY h.set_at DESC LIMIT 1"#,
+        id,
+        now
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_one_however_they_are_typed() {
+        let key = |p: &str| phone_key(p);
+        assert_eq!(key("+1 (555) 010-9999"), key("15550109999"));
+        assert_eq!(key("555-010-9999"), key("+1 555 010 9999"));
+        assert_eq!(key("0049 30 1234567"), key("+49 (30) 123-4567"));
+        assert_ne!(key("+1 555 010 9999"), key("+1 555 010 9998"));
+        assert_eq!(key("12345"), None);
+    }
 
     #[test]
     fn a_default_alias_is_a_first_name_and_an_initial() {

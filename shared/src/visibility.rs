@@ -62,6 +62,9 @@ impl Person {
 pub enum Relation {
     Myself,
     Friend,
+    /// In the same team, or competing in the same challenge (the channel that shows them
+    /// together says so: `of_among`).
+    Teammate,
     Stranger,
     /// The viewer blocked the subject: they know whom they blocked, and see nothing more.
     BlockedByViewer,
@@ -89,6 +92,7 @@ pub struct Sight {
 /// |---------------|-------------------------|---------------|
 /// | themselves    | everything              | everything    |
 /// | a friend      | person, steps; boards unless hidden | person only |
+/// | a teammate (same team or race) | person, steps; boards if public | person only |
 /// | a stranger    | person; boards if public | person only  |
 /// | someone they blocked | person only      | person only   |
 /// | someone who blocked them, or gone | nothing | nothing  |
@@ -104,6 +108,11 @@ pub fn sight(relation: Relation, steps: StepsVisibility, board: BoardVisibility)
             person: true,
             steps: shares,
             on_boards: shares && board != BoardVisibility::Hidden,
+        },
+        Relation::Teammate => Sight {
+            person: true,
+            steps: shares,
+            on_boards: shares && board == BoardVisibility::Public,
         },
         Relation::Stranger => Sight {
             person: true,
@@ -203,6 +212,9 @@ pub struct Seen {
     pub person: Person,
     pub relation: Relation,
     pub sight: Sight,
+    /// What they chose to show (the sight follows from it and the relation).
+    pub steps: StepsVisibility,
+    pub board: BoardVisibility,
 }
 
 /// What `visibility_facts(viewer, subject)` returns (a statement that carries another
@@ -236,11 +248,11 @@ impl Facts {
         } else {
             Relation::Stranger
         };
-        let sight = sight_of(
-            relation,
-            self.steps_visibility.as_deref().unwrap_or_default(),
-            self.board_visibility.as_deref().unwrap_or_default(),
-        );
+        let steps = StepsVisibility::parse(self.steps_visibility.as_deref().unwrap_or_default())
+            .unwrap_or(StepsVisibility::Nobody);
+        let board = BoardVisibility::parse(self.board_visibility.as_deref().unwrap_or_default())
+            .unwrap_or(BoardVisibility::Hidden);
+        let sight = sight(relation, steps, board);
         let person = person(
             sight,
             subject,
@@ -252,6 +264,8 @@ impl Facts {
             person,
             relation,
             sight,
+            steps,
+            board,
         }
     }
 }
@@ -290,6 +304,24 @@ pub async fn of(
             (r.id, facts.seen(viewer, r.id))
         })
         .collect())
+}
+
+/// `of`, for people the viewer is shown together with: the members of their team, the
+/// other competitors of a challenge they are in. The caller has checked the viewer is in
+/// that group; a stranger there is a teammate, who sees steps shared with friends.
+pub async fn of_among(
+    conn: &mut PgConnection,
+    viewer: Uuid,
+    group: &[Uuid],
+) -> Result<HashMap<Uuid, Seen>> {
+    let mut seen = of(conn, viewer, group).await?;
+    for subject in seen.values_mut() {
+        if subject.relation == Relation::Stranger {
+            subject.relation = Relation::Teammate;
+            subject.sight = sight(Relation::Teammate, subject.steps, subject.board);
+        }
+    }
+    Ok(seen)
 }
 
 /// The people of `subjects` the viewer may see (an alias and an avatar), in no order;

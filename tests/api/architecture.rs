@@ -28,6 +28,7 @@ const FLOORS: &[&[&str]] = &[
         "challenges",
         "giving",
     ],
+    &["visibility", "transfers"],
     &[
         "ledger",
         "audit",

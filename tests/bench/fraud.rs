@@ -248,6 +248,7 @@ async fn create_accounts(pool: &PgPool, world: &World, settings: &Settings) -> V
                 referred_by: account.referred_by.map(|r| ids[r]),
                 provider: None,
                 email_verified: account.email_verified,
+                now: fitkart_tests::now(),
             },
             settings.new_user_bonus_coins,
         )

@@ -33,6 +33,8 @@ pub struct NewAccount<'a> {
     /// Whether the address is already proven (a provider that verified it); otherwise
     /// the account starts unverified and gets a verification mail.
     pub email_verified: bool,
+    /// When it is made, by the clock: its phone and country count from then.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Inserts the account, its wallet and the new-user bonus: an account never exists
@@ -74,6 +76,14 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
     let user_id = user_id.ok_or_else(|| Error::internal("no free referral code after 3 draws"))?;
     // The account's days are counted in this zone from now on (until it asks for another).
     users::start_zone(conn, user_id, account.timezone).await?;
+    users::remember_contact(
+        conn,
+        user_id,
+        account.phone,
+        account.country_code,
+        account.now,
+    )
+    .await?;
     ledger::open_wallet(&mut *conn, user_id).await?;
     if bonus > 0 {
         ledger::post(
@@ -115,10 +125,14 @@ pub async fn end_everything(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 /// Open challenge invitations are declined and challenges not yet started are left with
 /// the stake back; in a running one the account stays to the settlement. Pending gifts
 /// either way are reversed.
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Vec<String>> {
+pub async fn delete(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>> {
     // First, in the challenges' lock order (challenge -> wallets -> users): invitations
     // declined, stakes in challenges not yet started back.
-    crate::challenges::entry::forget(conn, id).await?;
+    crate::challenges::entry::forget(conn, id, now).await?;
     // Pending gifts from it go back to it, those to it back to their senders.
     crate::giving::forget(conn, id).await?;
     let email = users::lock_live(conn, id).await?.email;

@@ -119,6 +119,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
             referred_by: referrer,
             provider: None,
             email_verified: false,
+            now: app.now(),
         },
         settings.new_user_bonus_coins,
     )

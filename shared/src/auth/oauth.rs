@@ -117,6 +117,7 @@ pub async fn sign_in(
                 provider,
                 claims,
                 full_name,
+                app.now(),
             )
             .await?
         }
@@ -138,6 +139,7 @@ async fn first_sign_in(
     provider: Provider,
     claims: &IdClaims,
     full_name: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Uuid, bool)> {
     let email = claims
         .email
@@ -187,6 +189,7 @@ async fn first_sign_in(
                 referred_by: None,
                 provider: Some((provider.as_str(), &claims.sub)),
                 email_verified: verified,
+                now,
             };
             (accounts::create(conn, &account, bonus).await?, true)
         }

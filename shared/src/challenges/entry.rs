@@ -21,7 +21,8 @@ use super::{
     MAX_DAYS, MAX_PEOPLE,
 };
 use crate::input::{self, Checks};
-use crate::ledger::{self, Posting, Reference, TxType};
+use crate::ledger;
+use crate::transfers::{self, Channel, Toward};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::social::{friends, people};
@@ -183,17 +184,23 @@ impl Draft {
     }
 }
 
-/// The person's time zone and country, for a live account (`404` otherwise).
-async fn person(conn: &mut PgConnection, user: Uuid) -> Result<(chrono_tz::Tz, Option<String>)> {
-    let row = crate::db_query!(
-        r#"SELECT user_timezone(u.*) AS "tz!", u.country_code FROM users u
+/// The person's time zone and the country they have held for 30 days (what they can
+/// change on the spot counts only after that), for a live account (`404` otherwise).
+async fn person(
+    conn: &mut PgConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(chrono_tz::Tz, Option<String>)> {
+    let tz = crate::db_query_scalar!(
+        r#"SELECT user_timezone(u.*) AS "tz!" FROM users u
            WHERE u.id = $1 AND u.deleted_at IS NULL AND u.is_active"#,
         user
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
-    Ok((row.tz.parse().unwrap_or(chrono_tz::UTC), row.country_code))
+    let country = crate::users::settled_country(conn, user, now).await?;
+    Ok((tz.parse().unwrap_or(chrono_tz::UTC), country))
 }
 
 /// `409 too_many_challenges` when `user` is already in `MAX_ACTIVE` challenges that are
@@ -216,13 +223,18 @@ async fn check_active(conn: &mut PgConnection, user: Uuid) -> Result<()> {
 }
 
 /// The stake rules that do not depend on the wallet, for `user` joining a staked
-/// challenge with `others` (everyone else invited or in it).
+/// challenge of `stake` with `others` (everyone else invited or in it) on `invited_by`'s
+/// invitation: where stakes are offered and how many a week, then the transfer policy,
+/// since the pot is coins moving between the people in it.
+#[allow(clippy::too_many_arguments)]
 async fn check_stake_rules(
     conn: &mut PgConnection,
     settings: &Settings,
     user: Uuid,
     country: Option<&str>,
     others: &[Uuid],
+    invited_by: Option<Uuid>,
+    stake: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
     if !country.is_some_and(|c| settings.challenge_stake_countries.contains(c)) {
@@ -249,19 +261,16 @@ async fn check_stake_rules(
             ),
         ));
     }
-    let mut everyone = others.to_vec();
-    everyone.push(user);
-    if crate::users::sharing_a_phone_or_address(conn, &everyone)
-        .await?
-        .iter()
-        .any(|(a, b)| *a == user || *b == user)
-    {
-        return Err(Error::conflict(
-            "shared_account",
-            "Accounts that share a phone or a shipping address can't be in the same staked challenge.",
-        ));
-    }
-    Ok(())
+    transfers::check(
+        conn,
+        settings,
+        user,
+        Toward::Pot { others, invited_by },
+        stake,
+        Channel::Stake,
+        now,
+    )
+    .await
 }
 
 /// Puts `stake` of `user`'s coins into challenge `challenge`'s escrow: at most a quarter
@@ -274,6 +283,7 @@ async fn escrow(
     challenge: Uuid,
     stake: i64,
     title: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     ledger::lock_wallets(conn, &[user]).await?;
     let available = crate::wallet::get(conn, user).await?.available_coins;
@@ -287,19 +297,7 @@ async fn escrow(
             ),
         ));
     }
-    ledger::post_many_locked(
-        conn,
-        &[Posting {
-            user_id: user,
-            amount: -stake,
-            tx_type: TxType::Stake,
-            reference: Some((Reference::Challenge, challenge)),
-            description: format!("Stake in {title}"),
-            coins_per_step: None,
-        }],
-    )
-    .await?;
-    ledger::move_held_coins(conn, user, stake, 0).await
+    transfers::stake(conn, user, challenge, stake, format!("Stake in {title}"), now).await
 }
 
 /// Creates a challenge with `creator` in it (their stake in escrow) and invites
@@ -323,7 +321,7 @@ pub async fn create(
     }
     lock_person(conn, creator).await?;
     check_active(conn, creator).await?;
-    let (tz, country) = person(conn, creator).await?;
+    let (tz, country) = person(conn, creator, now).await?;
     if draft.stake_coins > 0 {
         check_stake_rules(
             conn,
@@ -331,6 +329,8 @@ pub async fn create(
             creator,
             country.as_deref(),
             &draft.invitees,
+            None,
+            draft.stake_coins,
             now,
         )
         .await?;
@@ -372,7 +372,7 @@ pub async fn create(
     .execute(&mut *conn)
     .await?;
     if draft.stake_coins > 0 {
-        escrow(conn, settings, creator, id, draft.stake_coins, &draft.title).await?;
+        escrow(conn, settings, creator, id, draft.stake_coins, &draft.title, now).await?;
     }
     let alias = people(conn, creator, &[creator])
         .await?
@@ -430,7 +430,7 @@ pub async fn accept(
     lock_person(conn, me).await?;
     check_active(conn, me).await?;
     if challenge.stake_coins > 0 {
-        let (_, country) = person(conn, me).await?;
+        let (_, country) = person(conn, me, now).await?;
         let others: Vec<Uuid> = challenge
             .participants
             .iter()
@@ -441,7 +441,17 @@ pub async fn accept(
             })
             .map(|p| p.user_id)
             .collect();
-        check_stake_rules(conn, settings, me, country.as_deref(), &others, now).await?;
+        check_stake_rules(
+            conn,
+            settings,
+            me,
+            country.as_deref(),
+            &others,
+            Some(challenge.creator_id),
+            challenge.stake_coins,
+            now,
+        )
+        .await?;
     }
     crate::db_query!(
         r#"UPDATE challenge_participants SET status = 'accepted', joined_at = now(), stake_coins = $3::int8,
@@ -461,6 +471,7 @@ pub async fn accept(
             id,
             challenge.stake_coins,
             &challenge.title,
+            now,
         )
         .await?;
     }
@@ -500,7 +511,12 @@ crate::text_enum! {
 }
 
 /// The creator cancels their challenge before it starts: every stake comes back.
-pub async fn cancel_by_creator(conn: &mut PgConnection, me: Uuid, id: Uuid) -> Result<()> {
+pub async fn cancel_by_creator(
+    conn: &mut PgConnection,
+    me: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let challenge = super::load(conn, id, true).await?;
     if !challenge.participants.iter().any(|p| p.user_id == me) {
         return Err(Error::NotFound);
@@ -517,12 +533,16 @@ pub async fn cancel_by_creator(conn: &mut PgConnection, me: Uuid, id: Uuid) -> R
             "The challenge has started (or is over); it can no longer be cancelled.",
         ));
     }
-    cancel(conn, &challenge, CancelReason::Creator).await
+    cancel(conn, &challenge, CancelReason::Creator, now).await
 }
 
 /// An admin cancels challenge `id` before it settles: every stake comes back. Returns
 /// the challenge's status before.
-pub async fn cancel_by_admin(conn: &mut PgConnection, id: Uuid) -> Result<Status> {
+pub async fn cancel_by_admin(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Status> {
     let challenge = super::load(conn, id, true).await?;
     if matches!(challenge.status, Status::Settled | Status::Cancelled) {
         return Err(Error::conflict(
@@ -530,7 +550,7 @@ pub async fn cancel_by_admin(conn: &mut PgConnection, id: Uuid) -> Result<Status
             "The challenge is already settled or cancelled.",
         ));
     }
-    cancel(conn, &challenge, CancelReason::Admin).await?;
+    cancel(conn, &challenge, CancelReason::Admin, now).await?;
     Ok(challenge.status)
 }
 
@@ -540,6 +560,7 @@ pub(crate) async fn cancel(
     conn: &mut PgConnection,
     challenge: &Loaded,
     reason: CancelReason,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let refunds: Vec<(Uuid, i64)> = challenge
         .participants
@@ -547,7 +568,7 @@ pub(crate) async fn cancel(
         .filter(|p| p.stake_held)
         .map(|p| (p.user_id, p.stake_coins))
         .collect();
-    release(conn, challenge, &refunds, "Stake back").await?;
+    release(conn, challenge, &refunds, "Stake back", now).await?;
     crate::db_query!(
         r#"UPDATE challenge_participants SET
                status = CASE WHEN status = 'invited' THEN 'expired' ELSE status END,
@@ -581,48 +602,58 @@ pub(crate) async fn cancel(
     notifications::record(conn, &notices).await
 }
 
-/// Pays coins out of the challenge's escrow: `payout` ledger rows (one statement, wallets
-/// locked in user order) and, for each participant whose stake was held, the frozen coins
-/// released. The caller marks the stakes released.
+/// Pays coins out of the challenge's escrow, through the transfer gate: `payout` ledger
+/// rows, each held stake released. The caller marks the stakes released.
 pub(crate) async fn release(
     conn: &mut PgConnection,
     challenge: &Loaded,
     payouts: &[(Uuid, i64)],
     why: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let postings: Vec<Posting> = payouts
-        .iter()
-        .filter(|(_, coins)| *coins > 0)
-        .map(|&(user_id, amount)| Posting {
-            user_id,
-            amount,
-            tx_type: TxType::Payout,
-            reference: Some((Reference::Challenge, challenge.id)),
-            description: format!("{why}: {}", challenge.title),
-            coins_per_step: None,
-        })
-        .collect();
-    let mut users: Vec<Uuid> = challenge
+    transfers::pay_out(
+        conn,
+        challenge.id,
+        &shares(challenge, payouts),
+        &format!("{why}: {}", challenge.title),
+        now,
+    )
+    .await
+}
+
+/// Each participant's stake held and what `payouts` gives them.
+pub(crate) fn shares(challenge: &Loaded, payouts: &[(Uuid, i64)]) -> Vec<transfers::Share> {
+    let mut people: Vec<Uuid> = challenge
         .participants
         .iter()
         .filter(|p| p.stake_held)
         .map(|p| p.user_id)
-        .chain(postings.iter().map(|p| p.user_id))
+        .chain(payouts.iter().map(|p| p.0))
         .collect();
-    users.sort();
-    users.dedup();
-    ledger::lock_wallets(conn, &users).await?;
-    ledger::post_many_locked(conn, &postings).await?;
-    for p in challenge.participants.iter().filter(|p| p.stake_held) {
-        ledger::move_held_coins(conn, p.user_id, -p.stake_coins, 0).await?;
-    }
-    Ok(())
+    people.sort();
+    people.dedup();
+    people
+        .into_iter()
+        .map(|user_id| transfers::Share {
+            user_id,
+            stake: challenge
+                .participants
+                .iter()
+                .find(|p| p.user_id == user_id && p.stake_held)
+                .map_or(0, |p| p.stake_coins),
+            payout: payouts
+                .iter()
+                .filter(|p| p.0 == user_id)
+                .map(|p| p.1)
+                .sum(),
+        })
+        .collect()
 }
 
 /// A leaving account: its open invitations are declined, and from challenges that have
 /// not started it withdraws with its stake back. (In a running challenge it stays to
 /// the end; the settlement pays into its wallet like anyone's.)
-pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
+pub async fn forget(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Result<()> {
     let upcoming = crate::db_query_scalar!(
         r#"SELECT c.id FROM challenge_participants p JOIN challenges c ON c.id = p.challenge_id
            WHERE p.user_id = $1 AND c.status = 'open' AND p.status IN ('invited', 'accepted')
@@ -641,7 +672,14 @@ pub async fn forget(conn: &mut PgConnection, user: Uuid) -> Result<()> {
                 participants: vec![mine.clone()],
                 ..challenge.clone()
             };
-            release(conn, &only_me, &[(user, mine.stake_coins)], "Stake back").await?;
+            release(
+                conn,
+                &only_me,
+                &[(user, mine.stake_coins)],
+                "Stake back",
+                now,
+            )
+            .await?;
         }
         crate::db_query!(
             r#"UPDATE challenge_participants SET status = 'declined', joined_at = NULL,

@@ -200,6 +200,9 @@ pub struct Challenge {
     pub status: Status,
     pub phase: Phase,
     pub cancel_reason: Option<String>,
+    /// Settled on time, but its payout waits for an admin: the transfer policy found a
+    /// winner and a loser linked, or one of them under a fraud hold.
+    pub payout_held_reason: Option<String>,
     pub creator_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -226,6 +229,7 @@ pub(crate) struct Loaded {
     pub settles_after: DateTime<Utc>,
     pub status: Status,
     pub cancel_reason: Option<String>,
+    pub payout_held_reason: Option<String>,
     pub creator_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -309,7 +313,8 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resul
     }
     let row = crate::db_query!(
         r#"SELECT id, kind, template, title, goal_steps, goal_days, stake_coins, start_date, end_date,
-                  starts_at, settles_after, status, cancel_reason, creator_id, created_at, finished_at
+                  starts_at, settles_after, status, cancel_reason, payout_held_reason, creator_id, created_at,
+                  finished_at
            FROM challenges WHERE id = $1"#,
         id
     )
@@ -352,6 +357,7 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resul
         settles_after: row.settles_after,
         status: Status::parse(&row.status).map_err(|_| parse(&row.status))?,
         cancel_reason: row.cancel_reason,
+        payout_held_reason: row.payout_held_reason,
         creator_id: row.creator_id,
         created_at: row.created_at,
         finished_at: row.finished_at,
@@ -388,7 +394,8 @@ async fn view(
     let ids: Vec<Uuid> = loaded.participants.iter().map(|p| p.user_id).collect();
     // What the viewer may see of each; an admin (no viewer) sees every standing.
     let seen: std::collections::HashMap<Uuid, (Person, Sight)> = match viewer {
-        Some(viewer) => visibility::of(conn, viewer, &ids)
+        // Only someone in it sees a challenge (`get`): the others race with them.
+        Some(viewer) => visibility::of_among(conn, viewer, &ids)
             .await?
             .into_iter()
             .map(|(id, seen)| (id, (seen.person, seen.sight)))
@@ -471,6 +478,7 @@ async fn view(
         status: loaded.status,
         phase,
         cancel_reason: loaded.cancel_reason.clone(),
+        payout_held_reason: loaded.payout_held_reason.clone(),
         creator_id: loaded.creator_id,
         created_at: loaded.created_at,
         finished_at: loaded.finished_at,

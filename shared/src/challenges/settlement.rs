@@ -25,6 +25,8 @@ use uuid::Uuid;
 use super::entry::{self, CancelReason};
 use super::{Kind, Loaded, ParticipantStatus, Status};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
+use crate::settings::Settings;
+use crate::transfers;
 use crate::{Error, Result};
 
 /// One competitor as the split sees them.
@@ -125,10 +127,22 @@ pub struct Report {
     pub settled: u64,
     /// Due, but a participant's day in the window is still pending or held for review.
     pub waiting_for_review: u64,
+    /// Settled, but the payout waits for an admin (`transfers::payout_hold`).
+    pub payout_held: u64,
+}
+
+/// What settling a challenge came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Paid,
+    /// A day in the window is still to be decided.
+    Waiting,
+    /// The payout waits for an admin.
+    Held,
 }
 
 /// One run of the challenges job at `now`.
-pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<Report> {
+pub async fn run(pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<Report> {
     let mut report = Report {
         invitations_expired: crate::db_query!(
             "UPDATE challenge_participants SET status = 'expired' WHERE status = 'invited' AND expires_at <= $1",
@@ -141,7 +155,8 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<Report> {
     };
     let due = crate::db_query!(
         r#"SELECT id, status FROM challenges
-           WHERE status IN ('open', 'running') AND starts_at <= $1 ORDER BY starts_at, id"#,
+           WHERE status IN ('open', 'running') AND starts_at <= $1 AND payout_held_reason IS NULL
+           ORDER BY starts_at, id"#,
         now
     )
     .fetch_all(pool)
@@ -160,7 +175,7 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<Report> {
         }
         let mut loaded = super::load(&mut tx, challenge.id, false).await?;
         if loaded.status == Status::Open {
-            if start(&mut tx, &loaded).await? {
+            if start(&mut tx, &loaded, now).await? {
                 report.started += 1;
                 loaded = super::load(&mut tx, challenge.id, false).await?;
             } else {
@@ -170,10 +185,12 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<Report> {
         if loaded.status == Status::Running {
             if now < loaded.settles_after {
                 report.overtaken_notices += follow(&mut tx, &loaded, now).await?;
-            } else if settle(&mut tx, &loaded).await? {
-                report.settled += 1;
             } else {
-                report.waiting_for_review += 1;
+                match settle(&mut tx, settings, &loaded, now, false).await? {
+                    Settled::Paid => report.settled += 1,
+                    Settled::Waiting => report.waiting_for_review += 1,
+                    Settled::Held => report.payout_held += 1,
+                }
             }
         }
         tx.commit().await?;
@@ -183,7 +200,7 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<Report> {
 
 /// Starts an open challenge whose time has come, or cancels it when fewer than two people
 /// accepted. Returns whether it started.
-async fn start(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
+async fn start(conn: &mut PgConnection, challenge: &Loaded, now: DateTime<Utc>) -> Result<bool> {
     let accepted: Vec<Uuid> = challenge
         .participants
         .iter()
@@ -191,7 +208,7 @@ async fn start(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
         .map(|p| p.user_id)
         .collect();
     if accepted.len() < 2 {
-        entry::cancel(conn, challenge, CancelReason::TooFew).await?;
+        entry::cancel(conn, challenge, CancelReason::TooFew, now).await?;
         return Ok(false);
     }
     crate::db_query!(
@@ -297,7 +314,16 @@ async fn follow(conn: &mut PgConnection, challenge: &Loaded, now: DateTime<Utc>)
 
 /// Settles a running challenge whose row lock the caller holds, unless a participant's
 /// day inside the window is still undecided. Returns whether it settled.
-async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
+/// Settles a running challenge past its time whose row lock the caller holds: waits while a
+/// day in the window is undecided, holds the payout where the transfer policy says so
+/// (unless an admin `released` it), else pays.
+async fn settle(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    challenge: &Loaded,
+    now: DateTime<Utc>,
+    released: bool,
+) -> Result<Settled> {
     let competitors: Vec<Uuid> = challenge.competitors().map(|p| p.user_id).collect();
     let days = crate::db_query!(
         r#"SELECT user_id, bool_or(status IN ('pending', 'suspicious')) AS "undecided!",
@@ -312,7 +338,7 @@ async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
     .fetch_all(&mut *conn)
     .await?;
     if days.iter().any(|d| d.undecided) {
-        return Ok(false);
+        return Ok(Settled::Waiting);
     }
     let entrants: Vec<Entrant> = challenge
         .competitors()
@@ -334,7 +360,23 @@ async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
         )));
     }
     let payouts: Vec<(Uuid, i64)> = results.iter().map(|r| (r.user_id, r.payout)).collect();
-    entry::release(conn, challenge, &payouts, "Challenge payout").await?;
+    // The pot is coins from the losers to the winners: the transfer policy looks at it
+    // again now, before anything is paid.
+    let shares = entry::shares(challenge, &payouts);
+    if !released {
+        if let Some(reason) = transfers::payout_hold(conn, settings, &shares, now).await? {
+            crate::db_query!(
+                "UPDATE challenges SET payout_held_reason = $2 WHERE id = $1",
+                challenge.id,
+                reason
+            )
+            .execute(&mut *conn)
+            .await?;
+            tracing::warn!(challenge = %challenge.id, %reason, "challenge payout held for an admin");
+            return Ok(Settled::Held);
+        }
+    }
+    entry::release(conn, challenge, &payouts, "Challenge payout", now).await?;
     let users: Vec<Uuid> = results.iter().map(|r| r.user_id).collect();
     let places: Vec<Option<i32>> = results.iter().map(|r| r.place).collect();
     let steps: Vec<i64> = entrants.iter().map(|e| e.steps).collect();
@@ -360,7 +402,7 @@ async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
     .execute(&mut *conn)
     .await?;
     crate::db_query!(
-        "UPDATE challenges SET status = 'settled', finished_at = now() WHERE id = $1",
+        "UPDATE challenges SET status = 'settled', finished_at = now(), payout_held_reason = NULL WHERE id = $1",
         challenge.id
     )
     .execute(&mut *conn)
@@ -385,7 +427,31 @@ async fn settle(conn: &mut PgConnection, challenge: &Loaded) -> Result<bool> {
         })
         .collect();
     notifications::record(conn, &notices).await?;
-    Ok(true)
+    Ok(Settled::Paid)
+}
+
+/// An admin releases challenge `id`'s held payout: it is paid as settled, the hold's
+/// reason overruled (`409 payout_not_held` when nothing is held).
+pub async fn release_held(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let challenge = super::load(conn, id, true).await?;
+    if challenge.payout_held_reason.is_none() || challenge.status != Status::Running {
+        return Err(Error::conflict(
+            "payout_not_held",
+            "This challenge has no payout waiting for an admin.",
+        ));
+    }
+    match settle(conn, settings, &challenge, now, true).await? {
+        Settled::Paid => Ok(()),
+        _ => Err(Error::conflict(
+            "challenge_undecided",
+            "A day in the challenge is still to be reviewed; decide it first.",
+        )),
+    }
 }
 
 #[cfg(test)]

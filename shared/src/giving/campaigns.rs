@@ -22,7 +22,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::input::{self, Checks};
-use crate::ledger::{self, Posting, Reference, TxType};
+use crate::settings::Settings;
+use crate::transfers::{self, Channel, Toward};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::{Error, Result};
 
@@ -425,6 +426,7 @@ pub struct Donation {
 /// `user` gives `coins` to campaign `id`, optionally counted for one of their teams.
 pub async fn donate(
     conn: &mut PgConnection,
+    settings: &Settings,
     user: Uuid,
     id: Uuid,
     coins: i64,
@@ -486,6 +488,17 @@ pub async fn donate(
             ),
         ));
     }
+    // The policy every coin between people (or to a charity) passes.
+    transfers::check(
+        conn,
+        settings,
+        user,
+        Toward::Charity,
+        coins,
+        Channel::Donation,
+        now,
+    )
+    .await?;
     let donation = crate::db_query_scalar!(
         "INSERT INTO donations (campaign_id, user_id, coins, cents, team_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         id,
@@ -496,18 +509,7 @@ pub async fn donate(
     )
     .fetch_one(&mut *conn)
     .await?;
-    ledger::post(
-        conn,
-        &Posting {
-            user_id: user,
-            amount: -coins,
-            tx_type: TxType::Donation,
-            reference: Some((Reference::Campaign, id)),
-            description: format!("Donation to {}", c.charity_name),
-            coins_per_step: None,
-        },
-    )
-    .await?;
+    transfers::donate(conn, user, id, coins, &c.charity_name, now).await?;
     let reached = crate::db_query_scalar!(
         r#"UPDATE campaigns SET raised_cents = raised_cents + $2,
                   goal_reached_at = CASE WHEN raised_cents + $2 = purse_cents THEN now() END

@@ -1,17 +1,20 @@
 //! Gifts: coins a person sends a friend. Every transfer is also a way to move farmed coins
 //! from many throwaway accounts into one, so the rules matter as much as the feature:
 //!
-//! - the sender's account is at least 30 days old, has at least 14 verified days and a
-//!   confirmed email; the two have been friends for at least 7 days; they never share a
-//!   phone or a shipping address;
-//! - at most 3 gifts sent and 5 received in 24 hours, each at most `gift_max_coins`, and at
-//!   most `gift_max_coins_month` given in a calendar month (UTC);
+//! - the transfer policy (`transfers`, the gate every coin between people passes): the
+//!   sender's account is at least 30 days old, has at least 14 verified days and a
+//!   confirmed email; the two have been friends for at least 7 days; they are not linked
+//!   (a device, a phone number, an address); neither is under a fraud hold; the rolling
+//!   30-day limits per sender, recipient and pair;
+//! - and a gift's own: at most 3 gifts sent and 5 received in 24 hours, each at most
+//!   `gift_max_coins`, and at most `gift_max_coins_month` given in any 30 days;
 //! - a gift is *pending* for 7 days: the sender's coins leave `available` at once (a
 //!   `gift_sent` row) and are held in `frozen`, like an order's; the recipient sees the gift
 //!   but cannot spend it. Then the gifts job settles it (`gift_received` to the recipient,
-//!   the sender's hold released, in one transaction), unless it was reversed first
-//!   (`gift_returned` to the sender): by an admin, by a fraud hold on the sender (a day
-//!   held for review, a deactivation), or because either account left;
+//!   the sender's hold released, in one transaction) if the policy allows it then: it
+//!   waits while either side is under a fraud hold. It is reversed (`gift_returned` to the
+//!   sender) by an admin, by a day of the sender's rejected by review or a deactivation,
+//!   by the two accounts turning out linked, or because either account left;
 //! - a recipient whose incoming gifts in 30 days exceed half of what they earned
 //!   themselves, or a sender who gives one person most of what they earn, is flagged into
 //!   the admins' report queue with the numbers.
@@ -25,7 +28,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::input::{self, Checks};
-use crate::ledger::{self, Posting, Reference, TxType};
+use crate::ledger;
+use crate::transfers::{self, Channel, Refusal, Toward};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::social::{people, reports, Person};
@@ -33,11 +37,7 @@ use crate::{Error, Result};
 
 /// How long a gift waits before the recipient may spend it.
 pub const PENDING_DAYS: i64 = 7;
-/// How long two people must have been friends.
-pub const FRIENDS_FOR_DAYS: i64 = 7;
-/// How old the sender's account must be, in days, and how many verified days it needs.
-pub const SENDER_AGE_DAYS: i64 = 30;
-pub const SENDER_VERIFIED_DAYS: i64 = 14;
+pub use crate::transfers::{FRIENDS_FOR_DAYS, SENDER_AGE_DAYS, SENDER_VERIFIED_DAYS};
 /// Gifts one person may send, and receive, in 24 hours.
 pub const SENT_PER_DAY: i64 = 3;
 pub const RECEIVED_PER_DAY: i64 = 5;
@@ -299,57 +299,32 @@ pub async fn send(
     if recipient == sender {
         return Err(Error::invalid("recipient_id", "must not be yourself"));
     }
-    let friends_since = crate::db_query_scalar!(
-        "SELECT created_at FROM friendships WHERE (user_a, user_b) = (LEAST($1::uuid, $2::uuid), GREATEST($1::uuid, $2::uuid))",
-        sender,
-        recipient
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| Error::invalid("recipient_id", "must be one of your friends"))?;
-    if friends_since > now - Duration::days(FRIENDS_FOR_DAYS) {
-        return Err(Error::conflict(
-            "friendship_too_new",
-            format!("Gifts go to friends of at least {FRIENDS_FOR_DAYS} days."),
-        ));
-    }
-    let standing = crate::db_query!(
-        r#"SELECT u.created_at, u.email_verified,
-                  (SELECT count(*) FROM step_records r WHERE r.user_id = u.id AND r.status = 'verified') AS "verified_days!"
-           FROM users u WHERE u.id = $1"#,
-        sender
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if !standing.email_verified {
-        return Err(Error::denied(
-            "email_unverified",
-            "Confirm your email address before sending gifts.",
-        ));
-    }
-    if standing.created_at > now - Duration::days(SENDER_AGE_DAYS)
-        || standing.verified_days < SENDER_VERIFIED_DAYS
-    {
-        return Err(Error::denied(
-            "account_too_new",
-            format!(
-                "Gifts can be sent from accounts of at least {SENDER_AGE_DAYS} days with \
-                 {SENDER_VERIFIED_DAYS} verified days of steps."
-            ),
-        ));
-    }
     lock_people(conn, sender, recipient).await?;
+    // The policy every coin between people passes, then a gift's own limits.
+    transfers::check(
+        conn,
+        settings,
+        sender,
+        Toward::Person(recipient),
+        gift.coins,
+        Channel::Gift,
+        now,
+    )
+    .await
+    .map_err(|e| match e.code() {
+        "not_friends" => Error::invalid("recipient_id", "must be one of your friends"),
+        _ => e,
+    })?;
     let counts = crate::db_query!(
         r#"SELECT
                (SELECT count(*) FROM gifts WHERE sender_id = $1 AND created_at > $3::timestamptz - interval '24 hours') AS "sent_today!",
                (SELECT count(*) FROM gifts WHERE recipient_id = $2 AND created_at > $3::timestamptz - interval '24 hours') AS "received_today!",
                (SELECT COALESCE(sum(coins), 0)::int8 FROM gifts
                 WHERE sender_id = $1 AND status <> 'reversed'
-                  AND created_at >= $4) AS "sent_this_month!""#,
+                  AND created_at > $3::timestamptz - interval '30 days') AS "sent_this_month!""#,
         sender,
         recipient,
-        now,
-        crate::clock::month_start(now)
+        now
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -369,19 +344,10 @@ pub async fn send(
         return Err(Error::conflict(
             "monthly_gift_limit_reached",
             format!(
-                "Gifts of at most {} coins a month; {} left this month.",
+                "Gifts of at most {} coins in any 30 days; {} left now.",
                 settings.gift_max_coins_month,
                 (settings.gift_max_coins_month - counts.sent_this_month).max(0)
             ),
-        ));
-    }
-    if !crate::users::sharing_a_phone_or_address(conn, &[sender, recipient])
-        .await?
-        .is_empty()
-    {
-        return Err(Error::conflict(
-            "shared_account",
-            "Accounts that share a phone or a shipping address can't send each other gifts.",
         ));
     }
     let id = crate::db_query_scalar!(
@@ -395,19 +361,7 @@ pub async fn send(
     )
     .fetch_one(&mut *conn)
     .await?;
-    ledger::post(
-        conn,
-        &Posting {
-            user_id: sender,
-            amount: -gift.coins,
-            tx_type: TxType::GiftSent,
-            reference: Some((Reference::Gift, id)),
-            description: "Gift to a friend".into(),
-            coins_per_step: None,
-        },
-    )
-    .await?;
-    ledger::move_held_coins(conn, sender, gift.coins, 0).await?;
+    transfers::send_gift(conn, sender, recipient, id, gift.coins, now).await?;
     flag_patterns(conn, sender, recipient).await?;
     let row = load(conn, id, false).await?;
     let sent = shown(conn, Some(sender), vec![row]).await?.remove(0);
@@ -471,8 +425,10 @@ async fn flag_patterns(conn: &mut PgConnection, sender: Uuid, recipient: Uuid) -
 }
 
 /// Settles the pending gifts whose 7 days are over at `now`, each in its own transaction:
-/// the recipient's `gift_received` row and the sender's hold released together. Returns
-/// how many settled.
+/// the recipient's `gift_received` row and the sender's hold released together, if the
+/// transfer policy allows it at this moment. A gift whose sender or recipient is under a
+/// fraud hold waits for the decision; one between accounts found linked since goes back.
+/// Returns how many settled.
 pub async fn settle_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
     let due = crate::db_query_scalar!(
         "SELECT id FROM gifts WHERE status = 'pending' AND settles_at <= $1 ORDER BY settles_at, id",
@@ -493,22 +449,20 @@ pub async fn settle_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
             continue;
         }
         let gift = load(&mut tx, id, false).await?;
+        match transfers::may_settle_gift(&mut tx, gift.sender_id, gift.recipient_id).await? {
+            Ok(()) => {}
+            // A hold being decided: the gift waits, locks released.
+            Err(Refusal::Wait(_)) => continue,
+            Err(Refusal::Refused(..)) => {
+                reverse(&mut tx, id, Reversal::FraudHold, None).await?;
+                tx.commit().await?;
+                continue;
+            }
+        }
         let mut users = [gift.sender_id, gift.recipient_id];
         users.sort();
         ledger::lock_wallets(&mut tx, &users).await?;
-        ledger::move_held_coins(&mut tx, gift.sender_id, -gift.coins, 0).await?;
-        ledger::post_many_locked(
-            &mut tx,
-            &[Posting {
-                user_id: gift.recipient_id,
-                amount: gift.coins,
-                tx_type: TxType::GiftReceived,
-                reference: Some((Reference::Gift, id)),
-                description: "Gift from a friend".into(),
-                coins_per_step: None,
-            }],
-        )
-        .await?;
+        transfers::settle_gift(&mut tx, gift.sender_id, gift.recipient_id, id, gift.coins).await?;
         crate::db_query!(
             "UPDATE gifts SET status = 'settled', finished_at = now() WHERE id = $1",
             id
@@ -551,19 +505,7 @@ pub async fn reverse(
         return Err(not_pending());
     }
     ledger::lock_wallets(conn, &[gift.sender_id]).await?;
-    ledger::move_held_coins(conn, gift.sender_id, -gift.coins, 0).await?;
-    ledger::post_many_locked(
-        conn,
-        &[Posting {
-            user_id: gift.sender_id,
-            amount: gift.coins,
-            tx_type: TxType::GiftReturned,
-            reference: Some((Reference::Gift, id)),
-            description: "Gift returned".into(),
-            coins_per_step: None,
-        }],
-    )
-    .await?;
+    transfers::return_gift(conn, gift.sender_id, id, gift.coins).await?;
     crate::db_query!(
         "UPDATE gifts SET status = 'reversed', finished_at = now(), reversed_reason = $2, reversed_by = $3
          WHERE id = $1",

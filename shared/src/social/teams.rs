@@ -593,7 +593,8 @@ pub async fn page(
     .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let seen = visibility::of(conn, viewer, &ids).await?;
+    // `get` admitted only a member: the others are their teammates.
+    let seen = visibility::of_among(conn, viewer, &ids).await?;
     let active: Vec<i64> = rows.iter().map(|r| r.capped).filter(|s| *s > 0).collect();
     let total: i64 = active.iter().sum();
     let score = if active.is_empty() {

@@ -207,6 +207,18 @@ pub async fn decide(
             date: target.recorded_date,
         };
         crediting::credit(conn, settings, &[record], now).await?;
+    } else {
+        // The hold is decided against the walker: what their coins were on their way to
+        // do goes back where it still can (gifts not yet settled). A settled gift, a
+        // donation or a payout already paid cannot be taken back; a running challenge
+        // disqualifies them at settlement (the rejected day stays rejected).
+        crate::giving::gifts::reverse_pending(
+            conn,
+            target.user_id,
+            true,
+            crate::giving::gifts::Reversal::FraudHold,
+        )
+        .await?;
     }
     let after = load(conn, &[id]).await?.remove(0);
     let notice = Notice::new(

@@ -222,7 +222,10 @@ async fn upsert_days(
                                     THEN GREATEST(r.on_time_steps, EXCLUDED.steps) ELSE r.on_time_steps END,
                version = r.version + 1, status = 'pending', is_verified = FALSE,
                updated_at = EXCLUDED.updated_at
-           WHERE (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
+           -- A day an admin rejected stays rejected, whatever is synced for it later: for the
+           -- challenges and gifts it touched, and for its coins.
+           WHERE r.status <> 'rejected'
+             AND (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
                  IS DISTINCT FROM
                  (EXCLUDED.steps, EXCLUDED.distance, EXCLUDED.calories, EXCLUDED.heart_points, EXCLUDED.source,
                   EXCLUDED.hourly_steps, EXCLUDED.manual_steps)

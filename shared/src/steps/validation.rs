@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::anticheat::{self, DayFacts};
 use super::crediting::CreditRecord;
 use super::{RecordKey, Source, Status, ValidateRecord};
-use crate::giving::gifts::Reversal;
 use crate::notifications::{self, Kind, Notice};
 use crate::queue;
 use crate::settings::Settings;
@@ -502,14 +501,9 @@ impl VerdictRows {
             })
             .collect();
         notifications::record(&mut tx, &held).await?;
-        // A day held for review is a fraud hold on its walker: the gifts they sent that
-        // are still pending go back to them.
-        let mut holders: Vec<Uuid> = held.iter().map(|n| n.user_id).collect();
-        holders.sort();
-        holders.dedup();
-        for user in holders {
-            crate::giving::gifts::reverse_pending(&mut tx, user, true, Reversal::FraudHold).await?;
-        }
+        // A day held for review is a fraud hold on its walker: nothing of theirs moves to
+        // anyone until it is decided (`transfers`: new transfers refused, pending gifts
+        // wait); a rejection then reverses what can still be reversed (`review`).
         tx.commit().await?;
         Ok(changed
             .into_iter()
