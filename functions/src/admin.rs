@@ -7,7 +7,7 @@
 //! applies it by approving.
 
 use chrono::{DateTime, Utc};
-use fitkart::accounts::{self, AccountState};
+use fitkart::accounts::{self};
 use fitkart::approvals::{self, Proposal};
 use fitkart::audit::{self, Approval, AuditedTx, EntityType, Entry, LogFilter};
 use fitkart::http::{
@@ -21,7 +21,7 @@ use fitkart::steps::review::{self, Decision, QueueStatus};
 use fitkart::users::Role;
 
 use fitkart::input::{self, Checks};
-use fitkart::{settings, stats, wallet, App, Error, Result};
+use fitkart::{settings, stats, App, Error, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -66,32 +66,40 @@ pub async fn review_validation(app: &App, req: Request) -> Result<Response> {
     let note = checks.field("note", input::text(&body.note, 2_000));
     checks.finish()?;
     let (decision, note) = (input::checked(decision)?, input::checked(note)?);
+    let proposal = Proposal::DecideDay {
+        validation_id: id,
+        approve: decision == Decision::Approve,
+        note: note.clone(),
+    };
+    match act(app, actor, &proposal, &note).await? {
+        Ok(applied) => ok(&applied.after),
+        Err(waiting) => Ok(waiting),
+    }
+}
+
+/// Hands an admin's action to the one owner of admin power (`approvals::act`) in an
+/// audited transaction: applied now (`Ok`, audited as the change), or a change request
+/// that waits for a second admin (`Err`: the `202` response with it, saying why).
+pub(crate) async fn act(
+    app: &App,
+    actor: audit::Actor,
+    proposal: &Proposal,
+    reason: &str,
+) -> Result<std::result::Result<approvals::Applied, Response>> {
     let settings = app.settings().await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
-    let (before, after) = review::decide(
-        tx.conn(),
-        &settings,
-        admin_id,
-        id,
-        decision,
-        &note,
-        app.now(),
-    )
-    .await?;
-    let action = match decision {
-        Decision::Approve => "validation.approve",
-        Decision::Reject => "validation.reject",
-    };
-    tx.commit(Entry {
-        action,
-        entity_type: EntityType::StepValidation,
-        entity_id: Some(id),
-        before: &json!({"status": before.status}),
-        after: &json!({"status": after.status, "note": note, "record": after.record}),
-    })
-    .await?;
-    ok(&after)
+    match approvals::act(tx.conn(), &settings, admin_id, proposal, reason, app.now()).await? {
+        approvals::Acted::Applied(applied) => {
+            tx.commit(applied.entry()).await?;
+            Ok(Ok(applied))
+        }
+        approvals::Acted::Waiting(request) => {
+            tx.commit(request.audit_entry("change_request.create"))
+                .await?;
+            Ok(Err(json(StatusCode::ACCEPTED, &request)?))
+        }
+    }
 }
 
 // ------------------------------------------------------------------ users
@@ -170,40 +178,22 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
             "Admins can't change their own account here; ask another admin.",
         ));
     }
-    let mut tx = AuditedTx::begin(app, actor).await?;
-    if let Some(role) = role {
-        let proposal = Proposal::Role { user_id: id, role };
-        return request_change(tx, &proposal, &input::checked(reason)?).await;
-    }
-    let change = AccountState {
-        is_active: body.is_active,
-        role: None,
+    let reason = reason.unwrap_or_default();
+    let proposal = match (role, body.is_active) {
+        (Some(role), _) => Proposal::Role { user_id: id, role },
+        (None, Some(active)) => Proposal::SetActive {
+            user_id: id,
+            active,
+        },
+        (None, None) => return Err(Error::invalid("body", "give is_active, role or both")),
     };
-    let (before, after) = accounts::set_state(tx.conn(), id, change).await?;
-    let user = accounts::admin::detail(tx.conn(), id).await?;
-    tx.commit(Entry {
-        action: "user.update",
-        entity_type: EntityType::User,
-        entity_id: Some(id),
-        before: &before,
-        after: &after,
-    })
-    .await?;
+    if let Err(waiting) = act(app, actor, &proposal, &reason).await? {
+        return Ok(waiting);
+    }
+    let mut tx = app.db().await?.begin().await?;
+    let user = accounts::admin::detail(&mut tx, id).await?;
+    tx.commit().await?;
     ok(&user)
-}
-
-/// Records a change request in `tx` (audited as `change_request.create`) and answers
-/// `202` with it.
-pub(crate) async fn request_change(
-    mut tx: AuditedTx,
-    proposal: &Proposal,
-    reason: &str,
-) -> Result<Response> {
-    let admin_id = tx.admin_id();
-    let request = approvals::request(tx.conn(), admin_id, proposal, reason).await?;
-    tx.commit(request.audit_entry("change_request.create"))
-        .await?;
-    json(StatusCode::ACCEPTED, &request)
 }
 
 #[derive(Deserialize)]
@@ -229,28 +219,14 @@ pub async fn adjust_coins(app: &App, req: Request) -> Result<Response> {
     let reason = checks.field("reason", input::text(&body.reason, 500));
     checks.finish()?;
     let reason = input::checked(reason)?;
-    let settings = app.settings().await?;
-    let mut tx = AuditedTx::begin(app, actor).await?;
-    if approvals::coins_need_second_admin(&settings, body.amount) {
-        let proposal = Proposal::Coins {
-            user_id: id,
-            amount: body.amount,
-        };
-        return request_change(tx, &proposal, &reason).await;
+    let proposal = Proposal::Coins {
+        user_id: id,
+        amount: body.amount,
+    };
+    match act(app, actor, &proposal, &reason).await? {
+        Ok(applied) => json(StatusCode::CREATED, &applied.after["transaction"]),
+        Err(waiting) => Ok(waiting),
     }
-    let admin_id = tx.admin_id();
-    let before = wallet::get(tx.conn(), id).await?;
-    let transaction =
-        accounts::admin::adjust(tx.conn(), id, body.amount, &reason, admin_id).await?;
-    tx.commit(Entry {
-        action: "user.coins",
-        entity_type: EntityType::User,
-        entity_id: Some(id),
-        before: &json!({"available_coins": before.available_coins}),
-        after: &json!({"available_coins": transaction.balance_after, "transaction": transaction}),
-    })
-    .await?;
-    json(StatusCode::CREATED, &transaction)
 }
 
 // ------------------------------------------------------------------ orders
@@ -337,9 +313,22 @@ pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
     let reason = checks.optional("reason", body.reason.clone(), |r| input::text(&r, 500));
     checks.finish()?;
     let settings = app.settings().await?;
-    let mut tx = AuditedTx::begin(app, actor).await?;
     if let Some(price) = coin_price {
-        if approvals::price_needs_second_admin(tx.conn(), &settings, id, price).await? {
+        let proposal = Proposal::Price {
+            product_id: id,
+            coin_price: price,
+        };
+        let mut tx = app.db().await?.begin().await?;
+        let waits = approvals::second_admin_needed(
+            &mut tx,
+            &settings,
+            actor.admin_id,
+            &proposal,
+            app.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        if waits.is_some() {
             let mut checks = Checks::default();
             if body.is_active.is_some() || popularity_rank.is_some() {
                 checks.fail(
@@ -349,13 +338,13 @@ pub async fn update_reward(app: &App, req: Request) -> Result<Response> {
             }
             let reason = reason_for_request(&mut checks, reason);
             checks.finish()?;
-            let proposal = Proposal::Price {
-                product_id: id,
-                coin_price: price,
+            return match act(app, actor, &proposal, &input::checked(reason)?).await? {
+                Ok(applied) => ok(&applied.after),
+                Err(waiting) => Ok(waiting),
             };
-            return request_change(tx, &proposal, &input::checked(reason)?).await;
         }
     }
+    let mut tx = AuditedTx::begin(app, actor).await?;
     let changes = ProductChanges {
         coin_price,
         is_active: body.is_active,
@@ -399,27 +388,25 @@ pub async fn update_setting(app: &App, req: Request) -> Result<Response> {
     let body: SettingBody = json_body(&req)?;
     // The value first: a wrong one is refused the same way whoever may apply it.
     settings::check(&key, &body.value)?;
-    let mut tx = AuditedTx::begin(app, actor).await?;
-    if approvals::setting_needs_second_admin(&key) {
-        let mut checks = Checks::default();
-        let reason = reason_for_request(&mut checks, body.reason);
-        checks.finish()?;
-        let proposal = Proposal::Setting {
-            key,
-            value: body.value,
-        };
-        return request_change(tx, &proposal, &input::checked(reason)?).await;
+    let money = settings::definition(&key).is_some_and(|d| d.guard == settings::Guard::FourEyes);
+    let mut checks = Checks::default();
+    let reason = if money {
+        reason_for_request(&mut checks, body.reason)
+    } else {
+        checks.optional("reason", body.reason, |r| input::text(&r, 500))
+    };
+    checks.finish()?;
+    let proposal = Proposal::Setting {
+        key: key.clone(),
+        value: body.value,
+    };
+    let reason = reason.unwrap_or_default();
+    if let Err(waiting) = act(app, actor, &proposal, &reason).await? {
+        return Ok(waiting);
     }
-    let admin_id = tx.admin_id();
-    let (before, after) = settings::update(tx.conn(), &key, &body.value, admin_id).await?;
-    tx.commit(Entry {
-        action: "setting.update",
-        entity_type: EntityType::Setting,
-        entity_id: None,
-        before: &json!({"key": key, "value": before.value}),
-        after: &json!({"key": key, "value": after.value}),
-    })
-    .await?;
+    let mut tx = app.db().await?.begin().await?;
+    let after = settings::get(&mut tx, &key).await?;
+    tx.commit().await?;
     ok(&after)
 }
 
@@ -475,10 +462,18 @@ pub async fn approve_change_request(app: &App, req: Request) -> Result<Response>
         app.now(),
     )
     .await?;
+    let settings = app.settings().await?;
     let mut tx = AuditedTx::begin(app, actor).await?;
     let admin_id = tx.admin_id();
-    let (request, applied) =
-        approvals::approve(tx.conn(), admin_id, id, note.as_deref(), app.now()).await?;
+    let (request, applied) = approvals::approve(
+        tx.conn(),
+        &settings,
+        admin_id,
+        id,
+        note.as_deref(),
+        app.now(),
+    )
+    .await?;
     tx.approving(Approval {
         change_request_id: request.id,
         requested_by: request.requested_by,

@@ -1,7 +1,7 @@
 //! The challenge routes (`/v1/challenges`), the admins' (`/v1/admin/challenges`) and the
 //! challenges job that starts, follows and settles them.
 
-use fitkart::audit::{AuditedTx, EntityType, Entry};
+use fitkart::approvals::Proposal as AdminAction;
 use fitkart::challenges::entry::{self, Draft, Proposal};
 use fitkart::challenges::{self, settlement, Status};
 use fitkart::http::{
@@ -129,27 +129,34 @@ struct AdminCancelBody {
 }
 
 /// `POST /v1/admin/challenges/{id}/cancel`: before settlement, every stake back; audited
-/// with the reason.
+/// with the reason. Refunds are coins returned: the admin-power owner decides whether one
+/// admin may (`202` with the change request when it waits).
 pub async fn admin_cancel(app: &App, req: Request) -> Result<Response> {
     let actor = admin_actor(app, &req).await?;
     let id = path_id(&req, "id")?;
     let body: AdminCancelBody = json_body(&req)?;
     let reason = fitkart::input::text(&body.reason, 500)
         .map_err(|m| fitkart::Error::invalid("reason", m))?;
-    let mut tx = AuditedTx::begin(app, actor).await?;
-    let before = entry::cancel_by_admin(tx.conn(), id, app.now()).await?;
-    let after = challenges::inspect(tx.conn(), id, app.now()).await?;
-    tx.commit(Entry {
-        action: "challenge.cancel",
-        entity_type: EntityType::Challenge,
-        entity_id: Some(id),
-        before: &json_value!({ "status": before }),
-        after: &json_value!({ "status": after.status, "reason": reason,
-                              "refunded": after.standings.iter().map(|s| json_value!({
-                                  "user_id": s.person.id, "coins": s.payout_coins })).collect::<Vec<_>>() }),
-    })
-    .await?;
-    ok(&after)
+    let proposal = AdminAction::CancelChallenge { challenge_id: id };
+    match crate::admin::act(app, actor, &proposal, &reason).await? {
+        Ok(applied) => ok(&applied.after),
+        Err(waiting) => Ok(waiting),
+    }
+}
+
+/// `POST /v1/admin/challenges/{id}/release`: a payout the transfer policy held is paid as
+/// settled (the hold's reason overruled), through the admin-power owner.
+pub async fn admin_release(app: &App, req: Request) -> Result<Response> {
+    let actor = admin_actor(app, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: AdminCancelBody = json_body(&req)?;
+    let reason = fitkart::input::text(&body.reason, 500)
+        .map_err(|m| fitkart::Error::invalid("reason", m))?;
+    let proposal = AdminAction::ReleasePayout { challenge_id: id };
+    match crate::admin::act(app, actor, &proposal, &reason).await? {
+        Ok(applied) => ok(&applied.after),
+        Err(waiting) => Ok(waiting),
+    }
 }
 
 /// challenges-run (every 15 minutes, or on demand): expire invitations, start what is

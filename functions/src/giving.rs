@@ -6,7 +6,7 @@
 use fitkart::approvals::Proposal;
 use fitkart::audit::{AuditedTx, EntityType, Entry};
 use fitkart::giving::campaigns::{self, Draft};
-use fitkart::giving::gifts::{self, NewGift, Reversal};
+use fitkart::giving::gifts::{self, NewGift};
 use fitkart::giving::payouts;
 use fitkart::http::{
     admin, admin_actor, caller, json, json_body, ok, page_request, parse_query, path_id, Page,
@@ -152,18 +152,11 @@ pub async fn admin_reverse_gift(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let body: ReasonBody = json_body(&req)?;
     let reason = input::text(&body.reason, 500).map_err(|m| Error::invalid("reason", m))?;
-    let mut tx = AuditedTx::begin(app, actor).await?;
-    let admin_id = tx.admin_id();
-    let after = gifts::reverse(tx.conn(), id, Reversal::Admin, Some(admin_id)).await?;
-    tx.commit(Entry {
-        action: "gift.reverse",
-        entity_type: EntityType::Gift,
-        entity_id: Some(id),
-        before: &json_value!({ "status": "pending", "coins": after.coins }),
-        after: &json_value!({ "status": after.status, "reason": reason }),
-    })
-    .await?;
-    ok(&after)
+    let proposal = Proposal::ReverseGift { gift_id: id };
+    match crate::admin::act(app, actor, &proposal, &reason).await? {
+        Ok(applied) => ok(&applied.after),
+        Err(waiting) => Ok(waiting),
+    }
 }
 
 pub async fn admin_list_campaigns(app: &App, req: Request) -> Result<Response> {
@@ -237,8 +230,11 @@ pub async fn admin_open_campaign(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let body: ReasonBody = json_body(&req)?;
     let reason = input::text(&body.reason, 500).map_err(|m| Error::invalid("reason", m))?;
-    let tx = AuditedTx::begin(app, actor).await?;
-    crate::admin::request_change(tx, &Proposal::OpenCampaign { campaign_id: id }, &reason).await
+    let proposal = Proposal::OpenCampaign { campaign_id: id };
+    match crate::admin::act(app, actor, &proposal, &reason).await? {
+        Ok(applied) => ok(&applied.after),
+        Err(waiting) => Ok(waiting),
+    }
 }
 
 /// `GET /v1/admin/payouts?month=YYYY-MM`: what each charity is owed for the month.

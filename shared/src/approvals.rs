@@ -1,11 +1,22 @@
-//! Four eyes on money: the admin changes that can move value (a role grant or revocation,
-//! a coin adjustment above `coin_adjust_four_eyes_above`, a change to a `FourEyes`
-//! setting, a reward price pinned below its catalog price, opening a charity campaign,
-//! which commits a sponsor's purse) are not applied by the admin who asks for them.
-//! They become change requests, shown with who asked, what changes (before and after)
-//! and why; a *different* admin approves one with a fresh code from
-//! their authenticator, and the change is applied in the approving transaction, checked
-//! again against the state of that moment and audited with both names.
+//! Admin power: the one owner of every admin action that creates coins, returns coins to
+//! someone or changes who can act (`act`): a coin adjustment, deciding a held day,
+//! cancelling a challenge with its stakes back, releasing a held payout, reversing a gift,
+//! (de)activating an account, a role, a money or defence setting, a reward price pinned
+//! below its catalog price, opening a charity campaign. Handlers parse and call `act`;
+//! it decides (`second_admin_needed`) whether the action applies now or waits for a
+//! second admin, and an approval applies it through the same `apply`.
+//!
+//! It waits when the action always needs two (a role, a reactivation, a money setting, a
+//! campaign, a price below the catalog), when its effect (an approved day is worth its
+//! coins) is above `coin_adjust_four_eyes_above`, when it would take the admin past their
+//! rolling 24-hour budget of coins moved alone (`admin_alone_coins_day`) or the
+//! beneficiary past theirs (`admin_alone_coins_beneficiary_day`: splitting an action in
+//! parts does not help), or when the admin is a party to it (their own challenge or gift,
+//! an account linked to theirs by a device, a phone number or an address). A waiting
+//! action becomes a change request, shown with who asked, what changes (before and after),
+//! why and why it waits; a *different* admin approves one with a fresh code from their
+//! authenticator, and the change is applied in the approving transaction, checked again
+//! against the state of that moment and audited with both names.
 //!
 //! Nobody approves their own request, nor may an admin promoted through a request in the
 //! last 7 days (two accounts of one person cannot approve each other into power at once).
@@ -19,9 +30,11 @@ use uuid::Uuid;
 
 use crate::accounts::{self, AccountState};
 use crate::audit::{EntityType, Entry};
-use crate::giving::campaigns;
+use crate::challenges::{entry as challenge_entry, settlement};
+use crate::giving::{campaigns, gifts};
 use crate::rewards::{self, ProductChanges};
 use crate::settings::{self, Guard, Settings};
+use crate::steps::review::{self, Decision};
 use crate::users::{self, Role};
 use crate::{pagination, wallet, Error, Result};
 
@@ -39,6 +52,16 @@ crate::text_enum! {
         Price = "price",
         /// Opening a charity campaign commits its sponsor's purse.
         Campaign = "campaign",
+        /// Deciding a day held for review (approving one pays its coins).
+        Day = "day",
+        /// Cancelling a challenge: every stake back.
+        Challenge = "challenge",
+        /// Paying a challenge's held payout.
+        Payout = "payout",
+        /// Reversing a pending gift: the coins back to its sender.
+        Gift = "gift",
+        /// Deactivating or reactivating an account.
+        Account = "account",
     }
 }
 
@@ -56,11 +79,44 @@ crate::text_enum! {
 /// A change an admin asked for, checked field by field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Proposal {
-    Role { user_id: Uuid, role: Role },
-    Coins { user_id: Uuid, amount: i64 },
-    Setting { key: String, value: Value },
-    Price { product_id: Uuid, coin_price: i64 },
-    OpenCampaign { campaign_id: Uuid },
+    Role {
+        user_id: Uuid,
+        role: Role,
+    },
+    Coins {
+        user_id: Uuid,
+        amount: i64,
+    },
+    Setting {
+        key: String,
+        value: Value,
+    },
+    Price {
+        product_id: Uuid,
+        coin_price: i64,
+    },
+    OpenCampaign {
+        campaign_id: Uuid,
+    },
+    /// A held day decided: approved (its coins paid) or rejected.
+    DecideDay {
+        validation_id: Uuid,
+        approve: bool,
+        note: String,
+    },
+    CancelChallenge {
+        challenge_id: Uuid,
+    },
+    ReleasePayout {
+        challenge_id: Uuid,
+    },
+    ReverseGift {
+        gift_id: Uuid,
+    },
+    SetActive {
+        user_id: Uuid,
+        active: bool,
+    },
 }
 
 impl Proposal {
@@ -71,6 +127,11 @@ impl Proposal {
             Proposal::Setting { .. } => Kind::Setting,
             Proposal::Price { .. } => Kind::Price,
             Proposal::OpenCampaign { .. } => Kind::Campaign,
+            Proposal::DecideDay { .. } => Kind::Day,
+            Proposal::CancelChallenge { .. } => Kind::Challenge,
+            Proposal::ReleasePayout { .. } => Kind::Payout,
+            Proposal::ReverseGift { .. } => Kind::Gift,
+            Proposal::SetActive { .. } => Kind::Account,
         }
     }
 
@@ -84,6 +145,19 @@ impl Proposal {
                 coin_price,
             } => json!({"product_id": product_id, "coin_price": coin_price}),
             Proposal::OpenCampaign { campaign_id } => json!({"campaign_id": campaign_id}),
+            Proposal::DecideDay {
+                validation_id,
+                approve,
+                note,
+            } => json!({"validation_id": validation_id, "approve": approve, "note": note}),
+            Proposal::CancelChallenge { challenge_id }
+            | Proposal::ReleasePayout { challenge_id } => {
+                json!({"challenge_id": challenge_id})
+            }
+            Proposal::ReverseGift { gift_id } => json!({"gift_id": gift_id}),
+            Proposal::SetActive { user_id, active } => {
+                json!({"user_id": user_id, "active": active})
+            }
         }
     }
 
@@ -120,6 +194,24 @@ impl Proposal {
             Kind::Campaign => Proposal::OpenCampaign {
                 campaign_id: uuid("campaign_id")?,
             },
+            Kind::Day => Proposal::DecideDay {
+                validation_id: uuid("validation_id")?,
+                approve: payload["approve"].as_bool().unwrap_or(false),
+                note: payload["note"].as_str().unwrap_or_default().to_owned(),
+            },
+            Kind::Challenge => Proposal::CancelChallenge {
+                challenge_id: uuid("challenge_id")?,
+            },
+            Kind::Payout => Proposal::ReleasePayout {
+                challenge_id: uuid("challenge_id")?,
+            },
+            Kind::Gift => Proposal::ReverseGift {
+                gift_id: uuid("gift_id")?,
+            },
+            Kind::Account => Proposal::SetActive {
+                user_id: uuid("user_id")?,
+                active: payload["active"].as_bool().unwrap_or(false),
+            },
         })
     }
 
@@ -136,32 +228,226 @@ impl Proposal {
             Proposal::OpenCampaign { campaign_id } => {
                 (EntityType::Campaign, Some(*campaign_id), None)
             }
+            Proposal::DecideDay { validation_id, .. } => {
+                (EntityType::StepValidation, Some(*validation_id), None)
+            }
+            Proposal::CancelChallenge { challenge_id }
+            | Proposal::ReleasePayout { challenge_id } => {
+                (EntityType::Challenge, Some(*challenge_id), None)
+            }
+            Proposal::ReverseGift { gift_id } => (EntityType::Gift, Some(*gift_id), None),
+            Proposal::SetActive { user_id, .. } => (EntityType::User, Some(*user_id), None),
         }
     }
 }
 
-/// Whether an admin may make this coin adjustment alone.
-pub fn coins_need_second_admin(settings: &Settings, amount: i64) -> bool {
-    amount.unsigned_abs() > settings.coin_adjust_four_eyes_above.unsigned_abs()
+/// What an action is worth and to whom, for the decision: the coins it creates or
+/// returns, the people who get them, and whether the acting admin is one of its parties.
+struct Effect {
+    coins: i64,
+    beneficiaries: Vec<Uuid>,
+    party: bool,
 }
 
-/// Whether an admin may change this setting alone (unknown keys are `404` later).
-pub fn setting_needs_second_admin(key: &str) -> bool {
-    settings::definition(key).is_some_and(|d| d.guard == Guard::FourEyes)
-}
-
-/// Whether pinning this price needs a second admin: below the catalog price (the retail
-/// price at `coins_per_usd`), or below the current price of a product without one.
-pub async fn price_needs_second_admin(
+async fn effect(
     conn: &mut PgConnection,
     settings: &Settings,
-    product_id: Uuid,
-    coin_price: i64,
-) -> Result<bool> {
-    let product = rewards::admin_view(conn, product_id).await?;
-    let reference = rewards::catalog_price(product.product.retail_price, settings.coins_per_usd)
-        .unwrap_or(product.product.coin_price);
-    Ok(coin_price < reference)
+    admin: Uuid,
+    proposal: &Proposal,
+    now: DateTime<Utc>,
+) -> Result<Option<Effect>> {
+    Ok(match proposal {
+        Proposal::Coins { user_id, amount } => Some(Effect {
+            coins: amount.abs(),
+            beneficiaries: vec![*user_id],
+            party: *user_id == admin,
+        }),
+        Proposal::DecideDay {
+            validation_id,
+            approve: true,
+            ..
+        } => {
+            let (user, coins) = review::worth(conn, settings, *validation_id).await?;
+            Some(Effect {
+                coins,
+                beneficiaries: vec![user],
+                party: user == admin,
+            })
+        }
+        Proposal::CancelChallenge { challenge_id } | Proposal::ReleasePayout { challenge_id } => {
+            let challenge = crate::challenges::inspect(conn, *challenge_id, now).await?;
+            let people: Vec<Uuid> = challenge.standings.iter().map(|s| s.person.id).collect();
+            Some(Effect {
+                coins: challenge.pot_coins,
+                party: people.contains(&admin) || challenge.creator_id == admin,
+                beneficiaries: challenge
+                    .standings
+                    .iter()
+                    .filter(|s| s.stake_coins > 0)
+                    .map(|s| s.person.id)
+                    .collect(),
+            })
+        }
+        Proposal::ReverseGift { gift_id } => {
+            let gift = gifts::inspect(conn, *gift_id).await?;
+            Some(Effect {
+                coins: gift.coins,
+                beneficiaries: vec![gift.sender.id],
+                party: gift.sender.id == admin || gift.recipient.id == admin,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Why `admin` may not apply `proposal` alone now (`None`: they may). The one place this
+/// is decided (module comment).
+pub async fn second_admin_needed(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    admin: Uuid,
+    proposal: &Proposal,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    match proposal {
+        Proposal::Role { .. } => return Ok(Some("a role change decides who can act".into())),
+        Proposal::OpenCampaign { .. } => {
+            return Ok(Some("opening a campaign commits a sponsor's purse".into()))
+        }
+        Proposal::SetActive { active: true, .. } => {
+            return Ok(Some("reactivating an account decides who can act".into()))
+        }
+        Proposal::SetActive { active: false, .. } => return Ok(None),
+        Proposal::Setting { key, .. } => {
+            return Ok(settings::definition(key)
+                .is_some_and(|d| d.guard == Guard::FourEyes)
+                .then(|| "the setting decides what coins are worth, who gets them, or how hard a fraud defence looks".into()))
+        }
+        Proposal::Price {
+            product_id,
+            coin_price,
+        } => {
+            let product = rewards::admin_view(conn, *product_id).await?;
+            let reference =
+                rewards::catalog_price(product.product.retail_price, settings.coins_per_usd)
+                    .unwrap_or(product.product.coin_price);
+            return Ok((*coin_price < reference).then(|| {
+                format!("a price below the catalog's ({reference} coins) gives goods away")
+            }));
+        }
+        _ => {}
+    }
+    let Some(effect) = effect(conn, settings, admin, proposal, now).await? else {
+        return Ok(None);
+    };
+    if effect.party {
+        return Ok(Some("you are a party to it".into()));
+    }
+    let mut people = effect.beneficiaries.clone();
+    people.push(admin);
+    if crate::transfers::linked(conn, &people)
+        .await?
+        .iter()
+        .any(|(a, b)| *a == admin || *b == admin)
+    {
+        return Ok(Some(
+            "an account it pays shares a device, a phone number or an address with yours".into(),
+        ));
+    }
+    let alone = settings.coin_adjust_four_eyes_above;
+    if effect.coins > alone {
+        return Ok(Some(format!(
+            "it is worth {} coins, over the {alone} one admin moves alone",
+            effect.coins
+        )));
+    }
+    let used = crate::db_query!(
+        r#"SELECT
+               (SELECT COALESCE(sum(coins), 0)::int8 FROM admin_power_uses
+                WHERE admin_id = $1 AND used_at > $3::timestamptz - interval '24 hours') AS "by_admin!",
+               (SELECT COALESCE(max(s), 0)::int8 FROM (
+                    SELECT sum(coins) AS s FROM admin_power_uses
+                    WHERE beneficiary_id = ANY($2) AND used_at > $3::timestamptz - interval '24 hours'
+                    GROUP BY beneficiary_id) b) AS "for_one!""#,
+        admin,
+        &effect.beneficiaries,
+        now
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if used.by_admin + effect.coins > settings.admin_alone_coins_day {
+        return Ok(Some(format!(
+            "you moved {} coins alone in the last 24 hours; with this {} would pass the {} an admin moves alone in a day",
+            used.by_admin,
+            used.by_admin + effect.coins,
+            settings.admin_alone_coins_day
+        )));
+    }
+    if used.for_one + effect.coins > settings.admin_alone_coins_beneficiary_day {
+        return Ok(Some(format!(
+            "admins gave this account {} coins alone in the last 24 hours; with this {} would pass the {} one account gets from admins alone in a day",
+            used.for_one,
+            used.for_one + effect.coins,
+            settings.admin_alone_coins_beneficiary_day
+        )));
+    }
+    Ok(None)
+}
+
+/// What `act` did: applied now, or recorded as a change request that waits (and why).
+pub enum Acted {
+    Applied(Applied),
+    Waiting(ChangeRequest),
+}
+
+/// An admin's action that moves value or power, in the caller's audited transaction:
+/// applied now when `second_admin_needed` says nothing against it (and counted against
+/// the budgets), else a change request that says why it waits. Checked against the state
+/// now either way (the same refusals as the change itself).
+pub async fn act(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    admin: Uuid,
+    proposal: &Proposal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Acted> {
+    match second_admin_needed(conn, settings, admin, proposal, now).await? {
+        Some(why) => Ok(Acted::Waiting(
+            request(conn, settings, admin, proposal, reason, &why, now).await?,
+        )),
+        None => {
+            describe(conn, settings, admin, proposal, now).await?;
+            let applied = apply(conn, settings, proposal, admin, admin, reason, now).await?;
+            if let Some(effect) = effect(conn, settings, admin, proposal, now).await? {
+                record_use(conn, admin, proposal, &effect, now).await?;
+            }
+            Ok(Acted::Applied(applied))
+        }
+    }
+}
+
+/// Counts an action applied alone against the budgets, split over its beneficiaries.
+async fn record_use(
+    conn: &mut PgConnection,
+    admin: Uuid,
+    proposal: &Proposal,
+    effect: &Effect,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let each = effect.coins / (effect.beneficiaries.len().max(1) as i64);
+    crate::db_query!(
+        "INSERT INTO admin_power_uses (admin_id, beneficiary_id, kind, coins, used_at)
+         SELECT $1, b, $3, $4, $5 FROM UNNEST($2::uuid[]) AS b",
+        admin,
+        &effect.beneficiaries,
+        proposal.kind().as_str(),
+        each,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A change request as admins see it.
@@ -188,6 +474,8 @@ pub struct ChangeRequest {
     /// Admins who could approve it now: active, with an authenticator, not its requester,
     /// not promoted in the last 7 days. 0 means it waits for a second admin.
     pub approvers_available: i64,
+    /// Why one admin could not apply it alone.
+    pub waits_because: String,
 }
 
 impl ChangeRequest {
@@ -207,8 +495,10 @@ impl ChangeRequest {
 /// the same refusals as the change itself (`404`, `422`, `403 own_account`).
 async fn describe(
     conn: &mut PgConnection,
+    settings: &Settings,
     requester: Uuid,
     proposal: &Proposal,
+    now: DateTime<Utc>,
 ) -> Result<(Value, Value)> {
     match proposal {
         Proposal::Role { user_id, role } => {
@@ -263,6 +553,71 @@ async fn describe(
         Proposal::OpenCampaign { campaign_id } => {
             campaigns::describe_opening(conn, *campaign_id).await
         }
+        Proposal::DecideDay {
+            validation_id,
+            approve,
+            ..
+        } => {
+            let (user, coins) = review::worth(conn, settings, *validation_id).await?;
+            if user == requester {
+                return Err(Error::denied(
+                    "own_account",
+                    "Admins can't review their own step records; ask another admin.",
+                ));
+            }
+            Ok((
+                json!({"validation_id": validation_id, "status": "pending", "user_id": user}),
+                json!({"validation_id": validation_id,
+                       "status": if *approve { "approved" } else { "rejected" },
+                       "coins": if *approve { coins } else { 0 }}),
+            ))
+        }
+        Proposal::CancelChallenge { challenge_id } => {
+            let challenge = crate::challenges::inspect(conn, *challenge_id, now).await?;
+            if matches!(
+                challenge.status,
+                crate::challenges::Status::Settled | crate::challenges::Status::Cancelled
+            ) {
+                return Err(Error::conflict(
+                    "challenge_finished",
+                    "The challenge is already settled or cancelled.",
+                ));
+            }
+            Ok((
+                json!({"challenge_id": challenge_id, "status": challenge.status, "pot_coins": challenge.pot_coins}),
+                json!({"challenge_id": challenge_id, "status": "cancelled", "stakes_back": challenge.pot_coins}),
+            ))
+        }
+        Proposal::ReleasePayout { challenge_id } => {
+            let challenge = crate::challenges::inspect(conn, *challenge_id, now).await?;
+            let Some(held) = challenge.payout_held_reason.clone() else {
+                return Err(Error::conflict(
+                    "payout_not_held",
+                    "This challenge has no payout waiting for an admin.",
+                ));
+            };
+            Ok((
+                json!({"challenge_id": challenge_id, "payout_held_reason": held, "pot_coins": challenge.pot_coins}),
+                json!({"challenge_id": challenge_id, "status": "settled"}),
+            ))
+        }
+        Proposal::ReverseGift { gift_id } => {
+            let gift = gifts::inspect(conn, *gift_id).await?;
+            if gift.status != gifts::Status::Pending {
+                return Err(gifts::not_pending());
+            }
+            Ok((
+                json!({"gift_id": gift_id, "status": "pending", "coins": gift.coins, "sender": gift.sender.id}),
+                json!({"gift_id": gift_id, "status": "reversed", "coins_back_to_sender": gift.coins}),
+            ))
+        }
+        Proposal::SetActive { user_id, active } => {
+            let user = users::get(conn, *user_id).await?;
+            Ok((
+                json!({"email": user.email, "is_active": user.is_active}),
+                json!({"email": user.email, "is_active": active}),
+            ))
+        }
     }
 }
 
@@ -294,18 +649,22 @@ fn own_account() -> Error {
 
 /// Records `proposal` as a request of `requester` with `reason`, in the caller's
 /// transaction (an `AuditedTx`, which audits it as `change_request.create`).
-pub async fn request(
+#[allow(clippy::too_many_arguments)]
+async fn request(
     conn: &mut PgConnection,
+    settings: &Settings,
     requester: Uuid,
     proposal: &Proposal,
     reason: &str,
+    waits_because: &str,
+    now: DateTime<Utc>,
 ) -> Result<ChangeRequest> {
-    let (before, after) = describe(conn, requester, proposal).await?;
+    let (before, after) = describe(conn, settings, requester, proposal, now).await?;
     let (entity_type, entity_id, setting_key) = proposal.entity();
     let id = crate::db_query_scalar!(
         r#"INSERT INTO change_requests (kind, entity_type, entity_id, setting_key, payload, before, after, reason,
-                                        requested_by, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+                                        requested_by, expires_at, waits_because)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10), $11)
            RETURNING id"#,
         proposal.kind().as_str(),
         entity_type.as_str(),
@@ -316,7 +675,8 @@ pub async fn request(
         after,
         reason,
         requester,
-        LIFETIME.num_seconds() as f64
+        LIFETIME.num_seconds() as f64,
+        waits_because
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -352,6 +712,7 @@ impl Applied {
 /// (`409 change_request_expired`); and whatever the change itself refuses now.
 pub async fn approve(
     conn: &mut PgConnection,
+    settings: &Settings,
     approver: Uuid,
     id: Uuid,
     note: Option<&str>,
@@ -376,7 +737,16 @@ pub async fn approve(
     }
     let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
     let proposal = Proposal::from_payload(kind, &row.payload)?;
-    let applied = apply(conn, &proposal, row.requested_by, approver, &row.reason).await?;
+    let applied = apply(
+        conn,
+        settings,
+        &proposal,
+        row.requested_by,
+        approver,
+        &row.reason,
+        now,
+    )
+    .await?;
     crate::db_query!(
         "UPDATE change_requests SET status = 'approved', decided_by = $2, decided_at = now(), decision_note = $3
          WHERE id = $1",
@@ -452,13 +822,17 @@ async fn lock_pending(conn: &mut PgConnection, id: Uuid) -> Result<Pending> {
     })
 }
 
-/// Makes the change, checked against the state now.
+/// Makes the change, checked against the state now: the one place every admin action that
+/// moves value or power is applied, alone (`act`) or approved (`approve`).
+#[allow(clippy::too_many_arguments)]
 async fn apply(
     conn: &mut PgConnection,
+    settings: &Settings,
     proposal: &Proposal,
     requester: Uuid,
     approver: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<Applied> {
     match proposal {
         Proposal::Role { user_id, role } => {
@@ -529,6 +903,85 @@ async fn apply(
                 after: json!({"status": after.status, "purse_cents": after.purse_cents}),
             })
         }
+        Proposal::DecideDay {
+            validation_id,
+            approve,
+            note,
+        } => {
+            let decision = if *approve {
+                Decision::Approve
+            } else {
+                Decision::Reject
+            };
+            let (before, after) = review::decide(
+                conn,
+                settings,
+                approver,
+                *validation_id,
+                decision,
+                note,
+                now,
+            )
+            .await?;
+            Ok(Applied {
+                action: if *approve {
+                    "validation.approve"
+                } else {
+                    "validation.reject"
+                },
+                entity_type: EntityType::StepValidation,
+                entity_id: Some(*validation_id),
+                before: json!({"status": before.status}),
+                after: json!(after),
+            })
+        }
+        Proposal::CancelChallenge { challenge_id } => {
+            let before = challenge_entry::cancel_by_admin(conn, *challenge_id, now).await?;
+            let after = crate::challenges::inspect(conn, *challenge_id, now).await?;
+            Ok(Applied {
+                action: "challenge.cancel",
+                entity_type: EntityType::Challenge,
+                entity_id: Some(*challenge_id),
+                before: json!({ "status": before }),
+                after: json!(after),
+            })
+        }
+        Proposal::ReleasePayout { challenge_id } => {
+            settlement::release_held(conn, settings, *challenge_id, now).await?;
+            let after = crate::challenges::inspect(conn, *challenge_id, now).await?;
+            Ok(Applied {
+                action: "challenge.release",
+                entity_type: EntityType::Challenge,
+                entity_id: Some(*challenge_id),
+                before: json!({ "status": "running" }),
+                after: json!(after),
+            })
+        }
+        Proposal::ReverseGift { gift_id } => {
+            let after =
+                gifts::reverse(conn, *gift_id, gifts::Reversal::Admin, Some(approver)).await?;
+            Ok(Applied {
+                action: "gift.reverse",
+                entity_type: EntityType::Gift,
+                entity_id: Some(*gift_id),
+                before: json!({ "status": "pending", "coins": after.coins }),
+                after: json!(after),
+            })
+        }
+        Proposal::SetActive { user_id, active } => {
+            let change = AccountState {
+                is_active: Some(*active),
+                role: None,
+            };
+            let (before, after) = accounts::set_state(conn, *user_id, change).await?;
+            Ok(Applied {
+                action: "user.update",
+                entity_type: EntityType::User,
+                entity_id: Some(*user_id),
+                before: json!(before),
+                after: json!(after),
+            })
+        }
     }
 }
 
@@ -570,7 +1023,8 @@ async fn list_where(
                   (SELECT count(*) FROM users a JOIN mfa_totp t ON t.user_id = a.id AND t.confirmed_at IS NOT NULL
                    WHERE a.role = 'admin' AND a.is_active AND a.deleted_at IS NULL AND a.id <> c.requested_by
                      AND (a.admin_granted_at IS NULL OR a.admin_granted_at <= now() - make_interval(secs => $6)))
-                      AS "approvers_available!"
+                      AS "approvers_available!",
+                  c.waits_because
            FROM change_requests c
            JOIN users r ON r.id = c.requested_by
            LEFT JOIN users d ON d.id = c.decided_by

@@ -241,7 +241,9 @@ pub async fn verdict(
 ) -> Result<std::result::Result<(), Refusal>> {
     let people: Vec<Uuid> = match toward {
         Toward::Person(to) => vec![from, to],
-        Toward::Pot { others, .. } => std::iter::once(from).chain(others.iter().copied()).collect(),
+        Toward::Pot { others, .. } => std::iter::once(from)
+            .chain(others.iter().copied())
+            .collect(),
         Toward::Charity => vec![from],
     };
     let standing = standings(conn, &people).await?;
@@ -768,7 +770,11 @@ mod tests {
     #[test]
     fn a_pot_moves_from_each_loser_to_the_winners_in_proportion() {
         // Three stake 1,000; one wins 3,000: two losers give 1,000 each to the winner.
-        let flows = pair_flows(&[share(1, 1_000, 0), share(2, 1_000, 3_000), share(3, 1_000, 0)]);
+        let flows = pair_flows(&[
+            share(1, 1_000, 0),
+            share(2, 1_000, 3_000),
+            share(3, 1_000, 0),
+        ]);
         assert_eq!(
             flows,
             [

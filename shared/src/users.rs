@@ -364,7 +364,14 @@ pub async fn update_profile(
         return Err(Error::NotFound);
     }
     let user = get(conn, id).await?;
-    remember_contact(conn, id, user.phone.as_deref(), user.country_code.as_deref(), now).await?;
+    remember_contact(
+        conn,
+        id,
+        user.phone.as_deref(),
+        user.country_code.as_deref(),
+        now,
+    )
+    .await?;
     Ok(user)
 }
 

@@ -22,10 +22,10 @@ use super::{
 };
 use crate::input::{self, Checks};
 use crate::ledger;
-use crate::transfers::{self, Channel, Toward};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::social::{friends, people};
+use crate::transfers::{self, Channel, Toward};
 use crate::{Error, Result};
 
 /// A checked new challenge.
@@ -297,7 +297,15 @@ async fn escrow(
             ),
         ));
     }
-    transfers::stake(conn, user, challenge, stake, format!("Stake in {title}"), now).await
+    transfers::stake(
+        conn,
+        user,
+        challenge,
+        stake,
+        format!("Stake in {title}"),
+        now,
+    )
+    .await
 }
 
 /// Creates a challenge with `creator` in it (their stake in escrow) and invites
@@ -372,7 +380,16 @@ pub async fn create(
     .execute(&mut *conn)
     .await?;
     if draft.stake_coins > 0 {
-        escrow(conn, settings, creator, id, draft.stake_coins, &draft.title, now).await?;
+        escrow(
+            conn,
+            settings,
+            creator,
+            id,
+            draft.stake_coins,
+            &draft.title,
+            now,
+        )
+        .await?;
     }
     let alias = people(conn, creator, &[creator])
         .await?
@@ -641,11 +658,7 @@ pub(crate) fn shares(challenge: &Loaded, payouts: &[(Uuid, i64)]) -> Vec<transfe
                 .iter()
                 .find(|p| p.user_id == user_id && p.stake_held)
                 .map_or(0, |p| p.stake_coins),
-            payout: payouts
-                .iter()
-                .filter(|p| p.0 == user_id)
-                .map(|p| p.1)
-                .sum(),
+            payout: payouts.iter().filter(|p| p.0 == user_id).map(|p| p.1).sum(),
         })
         .collect()
 }

@@ -22,9 +22,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::input::{self, Checks};
+use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::transfers::{self, Channel, Toward};
-use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::{Error, Result};
 
 crate::text_enum! {

@@ -29,10 +29,10 @@ use uuid::Uuid;
 
 use crate::input::{self, Checks};
 use crate::ledger;
-use crate::transfers::{self, Channel, Refusal, Toward};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::social::{people, reports, Person};
+use crate::transfers::{self, Channel, Refusal, Toward};
 use crate::{Error, Result};
 
 /// How long a gift waits before the recipient may spend it.
@@ -485,7 +485,7 @@ pub async fn settle_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
     Ok(settled)
 }
 
-fn not_pending() -> Error {
+pub fn not_pending() -> Error {
     Error::conflict(
         "gift_not_pending",
         "Only a pending gift can be reversed; this one has settled or was reversed.",

@@ -133,6 +133,32 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Validation>> 
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+/// Whose day validation `id` holds and the coins approving it would pay them now (what
+/// crediting would pay for its steps, within the day's cap): the size of an approval, for
+/// the admin-power decision.
+pub async fn worth(conn: &mut PgConnection, settings: &Settings, id: Uuid) -> Result<(Uuid, i64)> {
+    let row = crate::db_query!(
+        "SELECT r.user_id, r.steps, r.credited_steps, r.coins_credited
+         FROM step_validations v
+         JOIN step_records r ON r.id = v.step_record_id AND r.recorded_date = v.recorded_date
+         WHERE v.id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok((
+        row.user_id,
+        crediting::coins_for(
+            row.credited_steps,
+            row.steps,
+            row.coins_credited,
+            settings.coins_per_step,
+            settings.max_daily_coins,
+        ),
+    ))
+}
+
 /// Decides a pending validation, in the caller's transaction; returns it before and
 /// after. A second decision is `409 already_reviewed` (concurrent reviews queue on the
 /// record's lock, so only the first finds it pending); a validation of a record that has
