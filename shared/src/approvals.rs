@@ -412,12 +412,14 @@ pub async fn act(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Acted> {
+    // What the change itself refuses comes first (`own_account`, `404`, a finished
+    // challenge...), whoever would apply it.
+    describe(conn, settings, admin, proposal, now).await?;
     match second_admin_needed(conn, settings, admin, proposal, now).await? {
         Some(why) => Ok(Acted::Waiting(
             request(conn, settings, admin, proposal, reason, &why, now).await?,
         )),
         None => {
-            describe(conn, settings, admin, proposal, now).await?;
             let applied = apply(conn, settings, proposal, admin, admin, reason, now).await?;
             if let Some(effect) = effect(conn, settings, admin, proposal, now).await? {
                 record_use(conn, admin, proposal, &effect, now).await?;

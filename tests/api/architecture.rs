@@ -231,6 +231,9 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("mfa_totp", &["accounts::mfa"]),
     ("mfa_recovery_codes", &["accounts::mfa"]),
     ("change_requests", &["approvals"]),
+    ("admin_power_uses", &["approvals"]),
+    ("transfers", &["transfers"]),
+    ("profile_history", &["users"]),
     ("admin_logs", &["audit"]),
     ("step_records", &["steps"]),
     ("step_validations", &["steps"]),
@@ -550,5 +553,130 @@ fn now_comes_from_the_one_clock() {
     assert!(
         readers.is_empty(),
         "the system clock read outside fitkart::clock: {readers:#?}"
+    );
+}
+
+/// Every source file under `roots` outside `except` (path endings), with its code lines
+/// (comments and `#[cfg(test)]` parts left out) numbered from 1.
+fn code_lines(roots: &[&str], except: &[&str]) -> Vec<(String, usize, String)> {
+    let mut lines = Vec::new();
+    for (path, source) in rust_sources(roots) {
+        let shown = path.display().to_string();
+        if except.iter().any(|e| shown.ends_with(e)) {
+            continue;
+        }
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        for (n, line) in code.lines().enumerate() {
+            let line = line.split("//").next().unwrap();
+            lines.push((shown.clone(), n + 1, line.to_owned()));
+        }
+    }
+    lines
+}
+
+/// The transfer gate is the only way coins move from one person toward another: nothing
+/// else posts a gift's, a stake's, a payout's or a donation's ledger rows.
+#[test]
+fn coins_between_people_move_only_through_the_transfer_gate() {
+    let kinds = [
+        "TxType::GiftSent",
+        "TxType::GiftReceived",
+        "TxType::GiftReturned",
+        "TxType::Stake",
+        "TxType::Payout",
+        "TxType::Donation",
+    ];
+    let strays: Vec<String> = code_lines(
+        &["shared/src", "functions/src"],
+        &["shared/src/transfers.rs", "shared/src/ledger.rs"],
+    )
+    .into_iter()
+    .filter(|(_, _, line)| kinds.iter().any(|k| line.contains(k)))
+    .map(|(file, n, line)| format!("{file}:{n}: {}", line.trim()))
+    .collect();
+    assert!(
+        strays.is_empty(),
+        "transfers between people posted outside shared/src/transfers.rs: {strays:#?}"
+    );
+}
+
+/// What one person sees of another goes through the visibility gate: a `Person` (alias,
+/// avatar) is made only there, and a struct that shows another person carries their
+/// steps only as `Visible<...>`, which only a `Sight` fills.
+#[test]
+fn another_persons_steps_reach_a_response_only_through_visibility() {
+    let made_elsewhere: Vec<String> = code_lines(
+        &["shared/src", "functions/src"],
+        &["shared/src/visibility.rs"],
+    )
+    .into_iter()
+    .filter(|(_, _, line)| line.contains("Person {") && !line.contains("struct Person"))
+    .map(|(file, n, line)| format!("{file}:{n}: {}", line.trim()))
+    .collect();
+    assert!(
+        made_elsewhere.is_empty(),
+        "a Person made outside shared/src/visibility.rs: {made_elsewhere:#?}"
+    );
+    // Each struct that holds a `Person` (someone shown to someone else): its step fields.
+    let mut naked = Vec::new();
+    for (path, source) in rust_sources(&["shared/src"]) {
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        for block in code.split("pub struct ").skip(1) {
+            let Some(body) = block.split_once('{').map(|(_, b)| b) else {
+                continue;
+            };
+            let body = body.split("\n}").next().unwrap_or_default();
+            let fields: Vec<&str> = body
+                .lines()
+                .map(|l| l.split("//").next().unwrap().trim())
+                .filter(|l| l.starts_with("pub ") && l.contains(':'))
+                .collect();
+            if !fields.iter().any(|f| f.contains(": Person")) {
+                continue;
+            }
+            let name = block.split(|c: char| !c.is_alphanumeric()).next().unwrap();
+            for field in fields {
+                let (field_name, ty) = field.split_once(':').unwrap();
+                if field_name.contains("steps") && !ty.trim().starts_with("Visible<") {
+                    naked.push(format!("{}: {name}.{}", path.display(), field_name.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        naked.is_empty(),
+        "another person's steps outside Visible<...>: {naked:#?}"
+    );
+}
+
+/// Every admin action that creates coins, returns them or changes who can act is applied
+/// by the admin-power owner (`approvals::apply`), alone or approved: no handler, and no
+/// other module, calls the actions themselves.
+#[test]
+fn admin_power_is_applied_only_by_its_owner() {
+    let actions = [
+        "accounts::admin::adjust(",
+        "admin::adjust(",
+        "review::decide(",
+        "accounts::set_state(",
+        "settings::update(",
+        "campaigns::open(",
+        "cancel_by_admin(",
+        "gifts::reverse(",
+        "release_held(",
+    ];
+    let strays: Vec<String> = code_lines(
+        &["shared/src", "functions/src"],
+        &["shared/src/approvals.rs"],
+    )
+    .into_iter()
+    .filter(|(_, _, line)| {
+        actions.iter().any(|a| line.contains(a)) && !line.contains("pub async fn")
+    })
+    .map(|(file, n, line)| format!("{file}:{n}: {}", line.trim()))
+    .collect();
+    assert!(
+        strays.is_empty(),
+        "admin actions applied outside shared/src/approvals.rs: {strays:#?}"
     );
 }

@@ -18,9 +18,7 @@ use uuid::Uuid;
 async fn established(t: &TestApp, email: &str) -> User {
     let user = t.verified(email).await;
     t.joined_days_ago(user.id, 60).await;
-    for n in 10..24 {
-        t.walked(user.id, days_ago(n), 8_000).await;
-    }
+    t.walked_two_weeks(user.id).await;
     let bonus = t.balance(user.id).await;
     t.grant(user.id, 20_000 - bonus).await;
     user
@@ -28,17 +26,7 @@ async fn established(t: &TestApp, email: &str) -> User {
 
 /// `a` and `b` are friends, as of `days` ago.
 async fn friends_for(t: &TestApp, a: &User, b: &User, days: i32) {
-    t.befriend(a, b).await;
-    sqlx::query(
-        "UPDATE friendships SET created_at = now() - make_interval(days => $3)
-         WHERE (user_a, user_b) = (LEAST($1::uuid, $2::uuid), GREATEST($1::uuid, $2::uuid))",
-    )
-    .bind(a.id)
-    .bind(b.id)
-    .bind(days)
-    .execute(&t.pool)
-    .await
-    .unwrap();
+    t.friends_for(a, b, days).await;
 }
 
 async fn gift(
@@ -272,11 +260,30 @@ async fn pending_gifts_go_back_on_an_admins_reversal_a_fraud_hold_or_an_account_
     assert_eq!(audited, 1);
     assert_eq!(t.wallet(ann.id).await, (20_000, 0, 0));
 
-    // A day of the sender's held for review reverses what they have pending.
+    // A day of the sender's held for review freezes what they send: a new gift is
+    // refused, the pending one waits past its week; a rejection sends it back.
     gift(&t, &ann, &bob, 300, None).await;
     t.sync_days(&ann, None, vec![phone_day(days_ago(1), 60_000)])
         .await;
     pipeline.run(t.app).await;
+    let frozen = gift(&t, &ann, &bob, 100, None).await;
+    assert_eq!((frozen.status, frozen.code()), (409, "transfers_frozen"));
+    assert_eq!(
+        settle_at(&t, fitkart_tests::now() + Duration::days(8)).await,
+        0
+    );
+    let held_day: Uuid = sqlx::query_scalar(
+        "SELECT v.id FROM step_validations v JOIN step_records r ON r.id = v.step_record_id
+         WHERE r.user_id = $1 AND v.status = 'pending'",
+    )
+    .bind(ann.id)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    let rejected = t
+        .review_day(&boss, held_day, "reject", "A phone on a swing.")
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
     let held: Vec<String> = sqlx::query_scalar(
         "SELECT reversed_reason FROM gifts WHERE status = 'reversed' ORDER BY finished_at",
     )

@@ -14,6 +14,7 @@ mod deploy;
 mod four_eyes;
 mod fraud;
 mod fulfilment;
+mod gates;
 mod giving;
 mod hardening;
 mod health;

@@ -237,17 +237,10 @@ async fn each_moment_reaches_each_device_once_even_when_delivered_twice() {
         .fetch_one(&w.t.pool)
         .await
         .unwrap();
+    // Worth 20,000 coins: a second admin approves it.
     let review =
-        w.t.call(
-            admin::review_validation,
-            "POST",
-            "/v1/admin/validations/{id}/review",
-        )
-        .bearer(&boss.access_token)
-        .param("id", held)
-        .json(json!({"decision": "approve", "note": "Marathon day, confirmed."}))
-        .send()
-        .await;
+        w.t.review_day(&boss, held, "approve", "Marathon day, confirmed.")
+            .await;
     assert_eq!(review.status, 200, "{}", review.body);
     let product = w.t.product("Trail Cap", 2_000, 5).await;
     let order = w.t.order(&walker, "k1", &[(product, 1)]).await;

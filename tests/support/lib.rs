@@ -316,6 +316,69 @@ impl TestApp {
         signed_in
     }
 
+    /// Lets one admin do, alone, what otherwise waits for a second: for tests of what an
+    /// admin action does rather than who may take it (tests/api/gates.rs has that).
+    pub async fn lift_admin_budgets(&self) {
+        for key in [
+            "coin_adjust_four_eyes_above",
+            "admin_alone_coins_day",
+            "admin_alone_coins_beneficiary_day",
+        ] {
+            self.set_setting(key, "100000000").await;
+        }
+    }
+
+    /// A second admin of long standing (promoted a month ago), made on first use: who
+    /// approves what one admin may not do alone.
+    pub async fn second_admin(&self) -> User {
+        let email = "second.admin@example.com";
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
+                .bind(email)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        let admin = if exists {
+            self.admin_session(email).await
+        } else {
+            self.admin(email).await
+        };
+        sqlx::query("UPDATE users SET admin_granted_at = now() - interval '30 days' WHERE id = $1")
+            .bind(admin.id)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        admin
+    }
+
+    /// `reviewer` decides held day `validation` ("approve" or "reject") with `note`; an
+    /// approval worth more than one admin moves alone waits for `second_admin`, who
+    /// approves it here. Returns the final answer.
+    pub async fn review_day(
+        &self,
+        reviewer: &User,
+        validation: Uuid,
+        decision: &str,
+        note: &str,
+    ) -> TestResponse {
+        let res = self
+            .call(
+                fitkart_functions::admin::review_validation,
+                "POST",
+                "/v1/admin/validations/{id}/review",
+            )
+            .bearer(&reviewer.access_token)
+            .param("id", validation)
+            .json(json!({ "decision": decision, "note": note }))
+            .send()
+            .await;
+        if res.status != 202 {
+            return res;
+        }
+        let second = self.second_admin().await;
+        self.approve(&second, &res).await
+    }
+
     /// Approves the change request `requested` answered (a `202`) as `approver`, with a
     /// fresh code of their authenticator, the way a second admin does.
     pub async fn approve(&self, approver: &User, requested: &TestResponse) -> TestResponse {
@@ -362,6 +425,38 @@ impl TestApp {
              WHERE id = $1",
         )
         .bind(user)
+        .bind(days)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        // The phone and country it has now, it has had since then.
+        sqlx::query(
+            "UPDATE profile_history SET set_at = now() - make_interval(days => $2) WHERE user_id = $1",
+        )
+        .bind(user)
+        .bind(days)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
+    /// `user` walked 8,000 verified steps on each of the 14 days from 24 to 10 days ago:
+    /// the history an account needs to send coins to others.
+    pub async fn walked_two_weeks(&self, user: Uuid) {
+        for n in 10..24 {
+            self.walked(user, days_ago(n), 8_000).await;
+        }
+    }
+
+    /// `a` and `b` are friends, as of `days` ago.
+    pub async fn friends_for(&self, a: &User, b: &User, days: i32) {
+        self.befriend(a, b).await;
+        sqlx::query(
+            "UPDATE friendships SET created_at = now() - make_interval(days => $3)
+             WHERE (user_a, user_b) = (LEAST($1::uuid, $2::uuid), GREATEST($1::uuid, $2::uuid))",
+        )
+        .bind(a.id)
+        .bind(b.id)
         .bind(days)
         .execute(&self.pool)
         .await

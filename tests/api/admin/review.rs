@@ -30,6 +30,8 @@ async fn approving_credits_exactly_once_rejecting_credits_nothing_and_users_see_
     // A changed coins_per_step (a second admin's approval away, tests/api/four_eyes.rs)
     // is what the approval pays at.
     t.set_setting("coins_per_step", "0.5").await;
+    // What a decision does, not who may make it alone (tests/api/gates.rs).
+    t.lift_admin_budgets().await;
     let review = |id: Uuid, decision: &'static str, note: &'static str| {
         let t = &t;
         let token = boss.access_token.clone();
