@@ -213,7 +213,7 @@ export const formatTime = (t: string | null | undefined) =>
 /** A money-relevant change that waits for a second admin (answered `202`). */
 export type ChangeRequest = {
   id: string;
-  kind: "role" | "coins" | "setting" | "price" | "campaign";
+  kind: "role" | "coins" | "setting" | "price" | "campaign" | "day" | "challenge" | "payout" | "gift" | "account";
   entity_type: string;
   entity_id: string | null;
   setting_key: string | null;
@@ -229,6 +229,8 @@ export type ChangeRequest = {
   decided_at: string | null;
   decision_note: string | null;
   approvers_available: number;
+  /** Why one admin could not apply it alone. */
+  waits_because: string;
 };
 
 export function isChangeRequest(x: unknown): x is ChangeRequest {
@@ -237,9 +239,10 @@ export function isChangeRequest(x: unknown): x is ChangeRequest {
 
 /** What the console says when a change waits for a second admin. */
 export function waitingMessage(request: ChangeRequest): string {
+  const why = `It waits because ${request.waits_because}.`;
   return request.approvers_available > 0
-    ? "Waiting for a second admin: another admin approves it under Approvals, with a code from their authenticator."
-    : "Waiting for a second admin: no other admin can approve it yet (there is only one, or the others became admins less than 7 days ago). It expires in 72 hours.";
+    ? `Waiting for a second admin: ${why} Another admin approves it under Approvals, with a code from their authenticator.`
+    : `Waiting for a second admin: ${why} No other admin can approve it yet (there is only one, or the others became admins less than 7 days ago). It expires in 72 hours.`;
 }
 
 export type Report = {
@@ -276,7 +279,7 @@ export type Standing = {
   id: string;
   alias: string;
   status: "invited" | "accepted" | "declined" | "expired" | "disqualified";
-  steps: number;
+  steps: number | null;
   goal_days_met: number;
   place: number | null;
   succeeded: boolean | null;
@@ -292,6 +295,8 @@ export type Challenge = ChallengeSummary & {
   ends_at: string;
   settles_after: string;
   cancel_reason: string | null;
+  /** Settled, but its payout waits for an admin (the transfer policy held it). */
+  payout_held_reason: string | null;
   finished_at: string | null;
   standings: Standing[];
 };

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use fitkart::jobs::ScheduledEvent;
-use fitkart_functions::{admin, challenges, me};
+use fitkart_functions::{challenges, me};
 use fitkart_tests::{days_ago, phone_day, Pipeline, TestApp, TestResponse, User};
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use fitkart::notifications::delivery;
-use fitkart_functions::{admin, me, notifications as functions};
+use fitkart_functions::{me, notifications as functions};
 use fitkart_tests::sqs::{self, TestQueue};
 use fitkart_tests::{Pipeline, TestApp, TestResponse, User};
 use serde_json::{json, Value};

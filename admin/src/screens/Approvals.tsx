@@ -49,6 +49,11 @@ const KIND: Record<ChangeRequest["kind"], string> = {
   setting: "Setting",
   price: "Reward price",
   campaign: "Open a charity campaign",
+  day: "Held day",
+  challenge: "Cancel a challenge",
+  payout: "Release a held payout",
+  gift: "Reverse a gift",
+  account: "Account status",
 };
 
 function show(value: unknown): string {
@@ -95,6 +100,9 @@ function RequestCard({ request, me, onDone }: { request: ChangeRequest; me: Me; 
       </dl>
       <p>
         <strong>Why:</strong> {request.reason}
+      </p>
+      <p className="waits">
+        <strong>Waits because:</strong> {request.waits_because}
       </p>
       <div className="change" role="table" aria-label="What changes">
         {fields.map((f) => (

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, Challenge, ChallengeSummary, formatNumber, formatTime, query } from "../api";
+import { api, Challenge, ChallengeSummary, ChangeRequest, formatNumber, formatTime, isChangeRequest, query, waitingMessage } from "../api";
 import { Badge, messageOf, More, Notice, useLoad, usePages } from "../components/common";
 
 /**
@@ -84,12 +84,32 @@ function ChallengeDetail({ id, onChanged }: { id: string; onChanged: () => void 
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
+  async function release() {
+    setProblem(null);
+    try {
+      const after = await api<Challenge | ChangeRequest>("POST", `/v1/admin/challenges/${id}/release`, { reason: reason.trim() });
+      if (isChangeRequest(after)) {
+        setDone(`Requested. ${waitingMessage(after)}`);
+      } else {
+        setData(after);
+        setDone("Released: the payout is paid as settled, and the reason is in the audit log.");
+      }
+      onChanged();
+    } catch (e) {
+      setProblem(messageOf(e));
+    }
+  }
+
   async function cancel() {
     setProblem(null);
     try {
-      const after = await api<Challenge>("POST", `/v1/admin/challenges/${id}/cancel`, { reason: reason.trim() });
-      setData(after);
-      setDone("Cancelled: every stake is back in its wallet, and the reason is in the audit log.");
+      const after = await api<Challenge | ChangeRequest>("POST", `/v1/admin/challenges/${id}/cancel`, { reason: reason.trim() });
+      if (isChangeRequest(after)) {
+        setDone(`Requested. ${waitingMessage(after)}`);
+      } else {
+        setData(after);
+        setDone("Cancelled: every stake is back in its wallet, and the reason is in the audit log.");
+      }
       onChanged();
     } catch (e) {
       setProblem(messageOf(e));
@@ -126,6 +146,14 @@ function ChallengeDetail({ id, onChanged }: { id: string; onChanged: () => void 
             <dd>{c.cancel_reason}</dd>
           </>
         )}
+        {c.payout_held_reason && (
+          <>
+            <dt>Payout held</dt>
+            <dd>
+              <Badge tone="warn">held</Badge> {c.payout_held_reason}
+            </dd>
+          </>
+        )}
       </dl>
       <table aria-label="Standings">
         <thead>
@@ -143,7 +171,7 @@ function ChallengeDetail({ id, onChanged }: { id: string; onChanged: () => void 
             <tr key={s.id}>
               <td>{s.alias}</td>
               <td>{s.status}</td>
-              <td className="num">{formatNumber(s.steps)}</td>
+              <td className="num">{s.steps === null ? "hidden" : formatNumber(s.steps)}</td>
               <td>{c.kind === "race" ? (s.place ?? "–") : s.succeeded === null ? "–" : s.succeeded ? "yes" : "no"}</td>
               <td className="num">{formatNumber(s.stake_coins)}</td>
               <td className="num">{s.payout_coins === null ? "–" : formatNumber(s.payout_coins)}</td>
@@ -160,6 +188,11 @@ function ChallengeDetail({ id, onChanged }: { id: string; onChanged: () => void 
           <button disabled={!reason.trim()} onClick={() => void cancel()}>
             Cancel the challenge and return every stake
           </button>
+          {c.payout_held_reason && (
+            <button className="secondary" disabled={!reason.trim()} onClick={() => void release()}>
+              Release the held payout
+            </button>
+          )}
         </div>
       )}
       {problem && <Notice kind="error">{problem}</Notice>}

@@ -323,7 +323,8 @@ function Gifts() {
     const reason = window.prompt("Why reverse this gift (for the audit log)?") ?? "";
     if (!reason.trim()) return;
     try {
-      await api("POST", `/v1/admin/gifts/${gift.id}/reverse`, { reason: reason.trim() });
+      const answer = await api<unknown>("POST", `/v1/admin/gifts/${gift.id}/reverse`, { reason: reason.trim() });
+      if (isChangeRequest(answer)) setProblem(`Requested. ${waitingMessage(answer)}`);
       reload();
     } catch (e) {
       setProblem(messageOf(e));

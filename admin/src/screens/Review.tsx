@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, formatNumber, formatTime, query } from "../api";
+import { api, ChangeRequest, formatNumber, formatTime, isChangeRequest, query, waitingMessage } from "../api";
 import { SeriesChart } from "../components/Chart";
 import { Badge, messageOf, More, Notice, usePages } from "../components/common";
 
@@ -56,8 +56,12 @@ function ValidationCard({ v, onDone }: { v: Validation; onDone: () => void }) {
   async function decide(decision: "approve" | "reject") {
     setError(null);
     try {
-      const after = await api<Validation>("POST", `/v1/admin/validations/${v.id}/review`, { decision, note });
-      setDone(`${decision === "approve" ? "Approved" : "Rejected"}: ${formatNumber(after.record.coins_credited)} coins credited.`);
+      const after = await api<Validation | ChangeRequest>("POST", `/v1/admin/validations/${v.id}/review`, { decision, note });
+      setDone(
+        isChangeRequest(after)
+          ? `Requested. ${waitingMessage(after)}`
+          : `${decision === "approve" ? "Approved" : "Rejected"}: ${formatNumber(after.record.coins_credited)} coins credited.`,
+      );
       setTimeout(onDone, 800);
     } catch (e) {
       setError(messageOf(e));
