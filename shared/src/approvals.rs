@@ -314,8 +314,14 @@ pub async fn second_admin_needed(
         Proposal::OpenCampaign { .. } => {
             return Ok(Some("opening a campaign commits a sponsor's purse".into()))
         }
-        Proposal::SetActive { active: true, .. } => {
-            return Ok(Some("reactivating an account decides who can act".into()))
+        Proposal::SetActive {
+            user_id,
+            active: true,
+        } => {
+            // Only a deactivated account's return needs two; an active one stays as it is.
+            let user = users::get(conn, *user_id).await?;
+            return Ok((!user.is_active)
+                .then(|| "reactivating an account decides who can act".into()));
         }
         Proposal::SetActive { active: false, .. } => return Ok(None),
         Proposal::Setting { key, .. } => {

@@ -620,6 +620,10 @@ fn another_persons_steps_reach_a_response_only_through_visibility() {
     // Each struct that holds a `Person` (someone shown to someone else): its step fields.
     let mut naked = Vec::new();
     for (path, source) in rust_sources(&["shared/src"]) {
+        // The gate itself holds what it decides from.
+        if path.ends_with("visibility.rs") {
+            continue;
+        }
         let code = source.split("#[cfg(test)]").next().unwrap();
         for block in code.split("pub struct ").skip(1) {
             let Some(body) = block.split_once('{').map(|(_, b)| b) else {

@@ -75,13 +75,23 @@ async fn settings_are_typed_validated_and_audited() {
             .unwrap();
     assert_eq!(value, "10000");
 
-    // The daily goal is one admin's to change; a money or defence setting waits for a
-    // second admin (tests/api/four_eyes.rs).
-    let ok = put("daily_step_goal", json!(12000)).await;
-    assert_eq!(ok.status, 200);
-    assert_eq!(ok.body["value"], 12000);
-    assert_eq!(ok.body["needs_second_admin"], false);
-    assert_eq!(ok.body["updated_by_admin_id"], boss.id.to_string());
+    // The daily goal gates the streak and referral bonuses: a money setting, so it waits
+    // for a second admin (the whole flow: tests/api/four_eyes.rs), who applies it.
+    let asked = t
+        .call(admin::update_setting, "PUT", "/v1/admin/settings/{key}")
+        .bearer(&boss.access_token)
+        .param("key", "daily_step_goal")
+        .json(json!({"value": 12000, "reason": "A summer of longer walks"}))
+        .send()
+        .await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    assert!(asked.body["waits_because"]
+        .as_str()
+        .unwrap()
+        .contains("who gets them"));
+    let second = t.second_admin().await;
+    let approved = t.approve(&second, &asked).await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
     let (action, entity, _, changes, ..) = last_audit(&t).await;
     assert_eq!(
         (action.as_str(), entity.as_str()),
