@@ -140,6 +140,8 @@ pub struct Pool {
     slots: Semaphore,
     counter: AtomicU32,
     reports: Arc<StdMutex<VecDeque<Report>>>,
+    /// Invocations that ran past the function's timeout (and were killed).
+    timed_out: AtomicU32,
 }
 
 /// How many warm processes one function may have locally.
@@ -154,7 +156,13 @@ impl Pool {
             slots: Semaphore::new(MAX_INSTANCES),
             counter: AtomicU32::new(0),
             reports: Arc::new(StdMutex::new(VecDeque::new())),
+            timed_out: AtomicU32::new(0),
         })
+    }
+
+    /// How many invocations ran past the timeout so far.
+    pub fn timeouts(&self) -> u32 {
+        self.timed_out.load(Ordering::SeqCst)
     }
 
     /// The reports of the invocations since the last call (the most recent thousand).
@@ -208,6 +216,7 @@ impl Pool {
                     self.spec.logical_id, instance.number, self.spec.timeout
                 );
                 instance.kill();
+                self.timed_out.fetch_add(1, Ordering::SeqCst);
                 Outcome::TimedOut
             }
         }

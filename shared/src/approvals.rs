@@ -420,13 +420,15 @@ pub async fn act(
 ) -> Result<Acted> {
     // What the change itself refuses comes first (`own_account`, `404`, a finished
     // challenge...), whoever would apply it.
-    describe(conn, settings, admin, proposal, now).await?;
-    match second_admin_needed(conn, settings, admin, proposal, now).await? {
+    // Boxed: each is a state machine over every kind of action's domain calls.
+    Box::pin(describe(conn, settings, admin, proposal, now)).await?;
+    match Box::pin(second_admin_needed(conn, settings, admin, proposal, now)).await? {
         Some(why) => Ok(Acted::Waiting(
-            request(conn, settings, admin, proposal, reason, &why, now).await?,
+            Box::pin(request(conn, settings, admin, proposal, reason, &why, now)).await?,
         )),
         None => {
-            let applied = apply(conn, settings, proposal, admin, admin, reason, now).await?;
+            let applied =
+                Box::pin(apply(conn, settings, proposal, admin, admin, reason, now)).await?;
             if let Some(effect) = effect(conn, settings, admin, proposal, now).await? {
                 record_use(conn, admin, proposal, &effect, now).await?;
             }
@@ -745,7 +747,7 @@ pub async fn approve(
     }
     let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
     let proposal = Proposal::from_payload(kind, &row.payload)?;
-    let applied = apply(
+    let applied = Box::pin(apply(
         conn,
         settings,
         &proposal,
@@ -753,7 +755,7 @@ pub async fn approve(
         approver,
         &row.reason,
         now,
-    )
+    ))
     .await?;
     crate::db_query!(
         "UPDATE change_requests SET status = 'approved', decided_by = $2, decided_at = now(), decision_note = $3

@@ -387,3 +387,33 @@ fn deploys_migrate_first_and_money_paths_go_out_as_canaries() {
         assert!(text(&preference["Alarms"]).contains("ErrorsAlarm"), "{id}");
     }
 }
+
+/// A function gives up on the database before Lambda gives up on it: every function's
+/// timeout leaves room for the pool's acquire timeout and the handler's answer margin
+/// (`fitkart::lambda::ANSWER_MARGIN`), and the proxy's borrow timeout, which PgBouncer
+/// reads from here locally (scripts/services.sh), is shorter than every timeout too.
+#[test]
+fn every_function_gives_up_on_the_database_before_its_timeout() {
+    let template = yaml("template.yaml");
+    let globals = &template["Globals"]["Function"];
+    let acquire_ms: u64 = text(&globals["Environment"]["Variables"]["DB_ACQUIRE_TIMEOUT_MS"])
+        .parse()
+        .unwrap();
+    let borrow_s = template["Resources"]["DbProxyTargetGroup"]["Properties"]
+        ["ConnectionPoolConfigurationInfo"]["ConnectionBorrowTimeout"]
+        .as_u64()
+        .unwrap();
+    let margin_ms = fitkart::lambda::ANSWER_MARGIN.as_millis() as u64;
+    for (name, function) in functions(&template) {
+        let timeout_s = function["Properties"]["Timeout"]
+            .as_u64()
+            .or_else(|| globals["Timeout"].as_u64())
+            .unwrap();
+        assert!(
+            timeout_s * 1000 > acquire_ms + margin_ms && timeout_s > borrow_s,
+            "{name}: a {timeout_s} s timeout leaves no room to give up on the database"
+        );
+    }
+    let services = std::fs::read_to_string(root().join("scripts/services.sh")).unwrap();
+    assert!(services.contains("query_wait_timeout = $(proxy_borrow_timeout)"));
+}
