@@ -15,6 +15,7 @@ const BASE = process.env.CONSOLE_URL ?? "http://127.0.0.1:3000";
 const ARTIFACTS = process.env.ARTIFACTS ?? "../artifacts/screenshots";
 const ADMIN = { email: process.env.ADMIN_EMAIL ?? "admin@fitkart.local", password: process.env.ADMIN_PASSWORD ?? "local-admin-password" };
 const DEMO = "demo@fitkart.local";
+const RILEY = "riley@fitkart.local";
 const OPS = { email: "ops@fitkart.local", password: "local-ops-password" };
 
 /** The code the runner's stand-in for an admin's authenticator app shows now. */
@@ -136,18 +137,24 @@ describe("the admin console", { concurrency: false }, () => {
     assert.deepEqual(stored, { local: 0, session: ["fitkart.admin.refresh"] });
   });
 
-  it("approves a held record and the user's wallet grows", async () => {
-    const before = await openUser(DEMO);
+  it("approving a held day worth more than one admin pays waits, and says why", async () => {
+    const before = await openUser(RILEY);
     await page.getByRole("link", { name: "Review queue" }).click();
-    const card = page.getByRole("article", { name: new RegExp(`Record of ${DEMO}`) });
+    const card = page.getByRole("article", { name: new RegExp(`Record of ${RILEY}`) });
     await card.getByText("60,000").first().waitFor();
     await card.locator("canvas").waitFor();
     await shot("02-review-queue");
     await card.getByLabel("Note to the user").fill("Race day confirmed with the organiser.");
     await card.getByRole("button", { name: "Approve and credit" }).click();
-    await card.getByRole("status").filter({ hasText: "Approved" }).waitFor();
-    const after = await openUser(DEMO);
-    assert.ok(after > before, `available coins grew: ${before} -> ${after}`);
+    const waits = card.getByRole("status").filter({ hasText: "Waiting for a second admin" });
+    await waits.waitFor();
+    assert.match(await waits.innerText(), /worth 20000 coins/);
+    assert.equal(await openUser(RILEY), before, "nothing paid yet");
+    // It waits under Approvals, saying why.
+    await page.getByRole("link", { name: "Approvals" }).click();
+    const request = page.getByRole("article", { name: /Held day/ });
+    await request.getByText(/Waits because:/).waitFor();
+    await shot("02b-held-day-waits");
   });
 
   it("moves an order through to shipped with a tracking number", async () => {

@@ -22,6 +22,10 @@ pub const DEMO_EMAIL: &str = "demo@fitkart.local";
 pub const DEMO_PUSH_TOKEN: &str =
     "dec0de0000000000000000000000000000000000000000000000000000f17ca7";
 pub const DEMO_PASSWORD: &str = "local-demo-password";
+/// A walker whose week has a day anti-cheat holds for review: work for the console's review
+/// queue (a day held is a fraud hold, so it is not the demo walker's, who gives coins).
+pub const HELD_EMAIL: &str = "riley@fitkart.local";
+pub const HELD_PASSWORD: &str = "local-riley-password";
 /// The demo walker's friend of two weeks, to send gifts to.
 pub const FRIEND_EMAIL: &str = "sam@fitkart.local";
 pub const FRIEND_PASSWORD: &str = "local-friend-password";
@@ -140,6 +144,7 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
 
     demo_week(&http, base, token).await?;
     order_when_paid(&http, base, token).await?;
+    a_walker_with_a_held_day(&http, base, &pool).await?;
 
     admins(&http, base, &pool).await?;
     stakes_in_the_us(&http, base, &pool, token).await?;
@@ -149,10 +154,9 @@ pub async fn run(base: &str, database_url: &str) -> crate::Result<()> {
     Ok(())
 }
 
-/// The demo walker's phone, registered for pushes before the week is synced (its coins,
-/// the held day and its order updates are pushed to it, printed as [push]), then a
-/// plausible week: distance ~0.75 m a step, ~0.04 kcal a step, daytime hours; and one
-/// 60,000-step day, which anti-cheat holds for the admin's review queue.
+/// The demo walker's phone, registered for pushes before the week is synced (its coins and
+/// its order updates are pushed to it, printed as [push]), then a plausible week:
+/// distance ~0.75 m a step, ~0.04 kcal a step, daytime hours.
 async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Result<()> {
     let device = http
         .post(format!("{base}/v1/me/devices"))
@@ -168,8 +172,19 @@ async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Re
         )));
     }
 
+    let counts: [i64; 7] = [6_480, 8_210, 11_050, 7_340, 9_870, 12_400, 5_120];
+    sync_week(http, base, token, "demo-phone", &counts).await
+}
+
+/// A plausible phone week of `counts` (oldest first, ending today) synced for `token`.
+async fn sync_week(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    device: &str,
+    counts: &[i64; 7],
+) -> crate::Result<()> {
     let today = crate::clock::now().date_naive();
-    let counts: [i64; 7] = [6_480, 8_210, 11_050, 60_000, 9_870, 12_400, 5_120];
     let entries: Vec<Value> = counts
         .iter()
         .enumerate()
@@ -182,7 +197,7 @@ async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Re
     let synced = http
         .post(format!("{base}/v1/steps/sync"))
         .bearer_auth(token)
-        .json(&json!({"device_id": "demo-phone", "entries": entries}))
+        .json(&json!({"device_id": device, "entries": entries}))
         .send()
         .await?;
     if !synced.status().is_success() {
@@ -194,6 +209,35 @@ async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Re
     }
 
     Ok(())
+}
+
+/// Riley, a walker of six weeks whose phone synced a 60,000-step day this week: anti-cheat
+/// holds it for the admins' review queue (worth more than one admin pays alone, so
+/// approving it waits for the second admin).
+async fn a_walker_with_a_held_day(
+    http: &reqwest::Client,
+    base: &str,
+    pool: &sqlx::PgPool,
+) -> crate::Result<()> {
+    let riley = account(http, base, HELD_EMAIL, HELD_PASSWORD, "Riley Walker").await?;
+    confirm_email(http, base, &riley).await?;
+    sqlx::query(
+        "UPDATE users SET created_at = LEAST(created_at, now() - interval '45 days'),
+                          signup_date = LEAST(signup_date, current_date - 45)
+         WHERE lower(email) = $1 AND deleted_at IS NULL",
+    )
+    .bind(HELD_EMAIL)
+    .execute(pool)
+    .await?;
+    let token = riley["tokens"]["access_token"].as_str().unwrap_or_default();
+    sync_week(
+        http,
+        base,
+        token,
+        "riley-phone",
+        &[7_900, 9_150, 60_000, 8_420, 10_300, 6_870, 4_950],
+    )
+    .await
 }
 
 /// The first two admins, as the operator's admin-bootstrap makes them, each with an

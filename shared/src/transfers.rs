@@ -125,19 +125,19 @@ async fn standings(conn: &mut PgConnection, people: &[Uuid]) -> Result<BTreeMap<
         .collect())
 }
 
-/// A fraud hold on `who`: a day held for review, or the account deactivated.
-fn hold(standing: Option<&Standing>, who: &str) -> Option<Refusal> {
+/// A fraud hold on `whose` account ("Your", "Their", "A participant's"): a day held for
+/// review, or the account deactivated.
+fn hold(standing: Option<&Standing>, whose: &str) -> Option<Refusal> {
     match standing {
         None => Some(Refusal::Refused(
             "account_gone",
-            format!("{who} account is gone."),
+            format!("{whose} account is gone."),
         )),
         Some(s) if !s.live => Some(Refusal::Wait(format!(
-            "{who} account is under review; coins can't move until it is decided."
+            "{whose} account is under review; coins can't move until it is decided."
         ))),
         Some(s) if s.held_days > 0 => Some(Refusal::Wait(format!(
-            "A day of {} is held for review; coins can't move until it is decided.",
-            who.to_lowercase()
+            "{whose} account has a day held for review; coins can't move until it is decided."
         ))),
         _ => None,
     }
@@ -280,7 +280,14 @@ pub async fn verdict(
             return Ok(Err(refusal));
         }
     }
-    if !others.is_empty() && !linked(conn, &people).await?.is_empty() {
+    // Only links of the sender's own: two others in a pot who share a phone are each
+    // refused when they join, not the sender.
+    if !others.is_empty()
+        && linked(conn, &people)
+            .await?
+            .iter()
+            .any(|(a, b)| *a == from || *b == from)
+    {
         return Ok(Err(shared_account()));
     }
     let friend = match toward {

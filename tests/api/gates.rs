@@ -109,7 +109,7 @@ async fn laundering_through_a_race_is_refused_at_entry_and_a_real_friend_races_a
     // phone typed another way.
     let newfriend = established(&t, "newfriend@example.com", None).await;
     t.befriend(&main, &newfriend).await;
-    let twin = established(&t, "twin@example.com", Some("555.010.7777")).await;
+    let twin = established(&t, "twin@example.com", Some("555-010-7777")).await;
     t.friends_for(&main, &twin, 40).await;
     // And a real friend of 30 days.
     let friend = established(&t, "friend@example.com", None).await;
@@ -276,6 +276,8 @@ async fn one_admin_cannot_mint_through_review_or_split_adjustments_and_small_one
         .await
         .unwrap();
     let walker = t.verified("walker@example.com").await;
+    // Five days old: its days count, and it is still on probation.
+    t.joined_days_ago(walker.id, 5).await;
     // An invented 45,000-step day, held (a new account's probation).
     t.sync_days(
         &walker,
@@ -413,7 +415,7 @@ async fn hidden_steps_stay_hidden_in_standings_and_on_the_global_board() {
     };
     let seen = challenge(&t, &viewer, id).await;
     assert_eq!(standings(&seen, &hidden)["steps"], Value::Null);
-    assert_eq!(standings(&seen, &hidden)["status"], "expired");
+    assert_eq!(standings(&seen, &hidden)["status"], "invited");
     // The honest twin: a friend who shares and races shows their day.
     assert_eq!(standings(&seen, &open)["steps"], 6_000);
     // After blocking the viewer, not even their alias.

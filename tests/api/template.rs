@@ -396,7 +396,9 @@ fn deploys_migrate_first_and_money_paths_go_out_as_canaries() {
 fn every_function_gives_up_on_the_database_before_its_timeout() {
     let template = yaml("template.yaml");
     let globals = &template["Globals"]["Function"];
-    let acquire_ms: u64 = text(&globals["Environment"]["Variables"]["DB_ACQUIRE_TIMEOUT_MS"])
+    let acquire_ms: u64 = globals["Environment"]["Variables"]["DB_ACQUIRE_TIMEOUT_MS"]
+        .as_str()
+        .unwrap()
         .parse()
         .unwrap();
     let borrow_s = template["Resources"]["DbProxyTargetGroup"]["Properties"]

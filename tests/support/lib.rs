@@ -109,6 +109,10 @@ impl TestApp {
         app_pool: PgPool,
         database: db::TestDatabase,
     ) -> Self {
+        // The functions' own log lines (an internal error's cause, say) in the test's
+        // output, which nextest shows when a test fails.
+        static LOGS: std::sync::Once = std::sync::Once::new();
+        LOGS.call_once(lambda_http::tracing::init_default_subscriber);
         mail::verify_sender().await;
         let link_base = format!("https://{}.app.fitkart.test", Uuid::new_v4().simple());
         if let Some(mail) = config.mail.as_mut() {
