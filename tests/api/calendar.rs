@@ -232,7 +232,7 @@ async fn retention_keeps_what_is_inside_its_window_at_every_edge() {
 /// (the database is given the months it needs first, as the weekly job would have).
 #[tokio::test]
 async fn a_walker_syncs_their_own_today_and_not_their_tomorrow_in_every_zone() {
-    let t = TestApp::new().await;
+    let (t, _pipeline) = TestApp::with_pipeline().await;
     let mut walkers = Vec::new();
     for (n, (zone, _)) in zones().into_iter().enumerate() {
         let email = format!("w{n}@example.com");
