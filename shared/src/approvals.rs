@@ -403,7 +403,7 @@ pub async fn second_admin_needed(
 /// What `act` did: applied now, or recorded as a change request that waits (and why).
 pub enum Acted {
     Applied(Applied),
-    Waiting(ChangeRequest),
+    Waiting(Box<ChangeRequest>),
 }
 
 /// An admin's action that moves value or power, in the caller's audited transaction:
@@ -423,9 +423,9 @@ pub async fn act(
     // Boxed: each is a state machine over every kind of action's domain calls.
     Box::pin(describe(conn, settings, admin, proposal, now)).await?;
     match Box::pin(second_admin_needed(conn, settings, admin, proposal, now)).await? {
-        Some(why) => Ok(Acted::Waiting(
+        Some(why) => Ok(Acted::Waiting(Box::new(
             Box::pin(request(conn, settings, admin, proposal, reason, &why, now)).await?,
-        )),
+        ))),
         None => {
             let applied =
                 Box::pin(apply(conn, settings, proposal, admin, admin, reason, now)).await?;
