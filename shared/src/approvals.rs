@@ -427,9 +427,11 @@ pub async fn act(
             Box::pin(request(conn, settings, admin, proposal, reason, &why, now)).await?,
         ))),
         None => {
+            // Its size as it is before it applies (an approved day is worth nothing after).
+            let effect = Box::pin(effect(conn, settings, admin, proposal, now)).await?;
             let applied =
                 Box::pin(apply(conn, settings, proposal, admin, admin, reason, now)).await?;
-            if let Some(effect) = effect(conn, settings, admin, proposal, now).await? {
+            if let Some(effect) = effect {
                 record_use(conn, admin, proposal, &effect, now).await?;
             }
             Ok(Acted::Applied(applied))

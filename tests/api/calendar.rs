@@ -261,7 +261,7 @@ async fn a_walker_syncs_their_own_today_and_not_their_tomorrow_in_every_zone() {
                     .json(json!({"entries": [{"date": date, "steps": 3_000, "source": "health_kit"}]}))
             };
             let res = sync(today).send().await;
-            assert_eq!(res.status, 200, "{at} {zone}: {}", res.body);
+            assert_eq!(res.status, 202, "{at} {zone}: {}", res.body);
             let res = sync(today + Days::new(1)).send().await;
             assert_eq!(res.status, 422, "{at} {zone}: {}", res.body);
             assert_eq!(res.error_fields(), ["entries[0].date"]);

@@ -61,13 +61,16 @@ async fn watch(database: String, direct: PgPool, stop: Arc<AtomicBool>) -> Peak 
             peak.clients = peak.clients.max(clients);
             peak.servers = peak.servers.max(servers);
         }
-        let everyone: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
+        // Every backend but the test's own direct connections (named apart).
+        let served: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name <> $1",
         )
+        .bind(fitkart_tests::db::TEST_APPLICATION_NAME)
         .fetch_one(&direct)
         .await
         .unwrap();
-        peak.backends = peak.backends.max(everyone - direct.size() as i64);
+        peak.backends = peak.backends.max(served);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     peak

@@ -25,10 +25,15 @@ pub fn admin_url() -> String {
     )
 }
 
+/// The test's own direct connections, named so that a test can tell them from the
+/// functions' (which come through the pooler).
+pub const TEST_APPLICATION_NAME: &str = "fitkart-tests";
+
 fn options(database: &str) -> PgConnectOptions {
     PgConnectOptions::from_str(&admin_url())
         .unwrap()
         .database(database)
+        .application_name(TEST_APPLICATION_NAME)
         .disable_statement_logging()
 }
 
