@@ -426,14 +426,13 @@ pub async fn send_gift(
 ) -> Result<Transaction> {
     let posted = ledger::post(
         conn,
-        &Posting {
-            user_id: sender,
-            amount: -coins,
-            tx_type: TxType::GiftSent,
-            reference: Some((Reference::Gift, gift)),
-            description: "Gift to a friend".into(),
-            coins_per_step: None,
-        },
+        &posting(
+            sender,
+            -coins,
+            TxType::GiftSent,
+            (Reference::Gift, gift),
+            "Gift to a friend",
+        ),
     )
     .await?;
     ledger::move_held_coins(conn, sender, coins, 0).await?;
@@ -478,20 +477,45 @@ pub async fn settle_gift(
     gift: Uuid,
     coins: i64,
 ) -> Result<()> {
+    let received = posting(
+        recipient,
+        coins,
+        TxType::GiftReceived,
+        (Reference::Gift, gift),
+        "Gift from a friend",
+    );
+    finish_gift(conn, sender, coins, received).await
+}
+
+/// A pending gift's hold on the sender's coins released, and `posting` (to the recipient,
+/// or back to the sender) made.
+async fn finish_gift(
+    conn: &mut PgConnection,
+    sender: Uuid,
+    coins: i64,
+    posting: Posting,
+) -> Result<()> {
     ledger::move_held_coins(conn, sender, -coins, 0).await?;
-    ledger::post_many_locked(
-        conn,
-        &[Posting {
-            user_id: recipient,
-            amount: coins,
-            tx_type: TxType::GiftReceived,
-            reference: Some((Reference::Gift, gift)),
-            description: "Gift from a friend".into(),
-            coins_per_step: None,
-        }],
-    )
-    .await?;
+    ledger::post_many_locked(conn, &[posting]).await?;
     Ok(())
+}
+
+/// A ledger row of this module's.
+fn posting(
+    user_id: Uuid,
+    amount: i64,
+    tx_type: TxType,
+    reference: (Reference, Uuid),
+    description: &str,
+) -> Posting {
+    Posting {
+        user_id,
+        amount,
+        tx_type,
+        reference: Some(reference),
+        description: description.to_owned(),
+        coins_per_step: None,
+    }
 }
 
 /// A pending gift goes back to its sender (`gift_returned`), the hold released; it no
@@ -502,19 +526,14 @@ pub async fn return_gift(
     gift: Uuid,
     coins: i64,
 ) -> Result<()> {
-    ledger::move_held_coins(conn, sender, -coins, 0).await?;
-    ledger::post_many_locked(
-        conn,
-        &[Posting {
-            user_id: sender,
-            amount: coins,
-            tx_type: TxType::GiftReturned,
-            reference: Some((Reference::Gift, gift)),
-            description: "Gift returned".into(),
-            coins_per_step: None,
-        }],
-    )
-    .await?;
+    let returned = posting(
+        sender,
+        coins,
+        TxType::GiftReturned,
+        (Reference::Gift, gift),
+        "Gift returned",
+    );
+    finish_gift(conn, sender, coins, returned).await?;
     undo(conn, Channel::Gift, sender, (Reference::Gift, gift)).await
 }
 
@@ -532,14 +551,13 @@ pub async fn stake(
 ) -> Result<()> {
     ledger::post(
         conn,
-        &Posting {
-            user_id: user,
-            amount: -coins,
-            tx_type: TxType::Stake,
-            reference: Some((Reference::Challenge, challenge)),
-            description,
-            coins_per_step: None,
-        },
+        &posting(
+            user,
+            -coins,
+            TxType::Stake,
+            (Reference::Challenge, challenge),
+            &description,
+        ),
     )
     .await?;
     ledger::move_held_coins(conn, user, coins, 0).await?;
@@ -670,13 +688,14 @@ pub async fn pay_out(
     let postings: Vec<Posting> = shares
         .iter()
         .filter(|s| s.payout > 0)
-        .map(|s| Posting {
-            user_id: s.user_id,
-            amount: s.payout,
-            tx_type: TxType::Payout,
-            reference: Some((Reference::Challenge, challenge)),
-            description: description.to_owned(),
-            coins_per_step: None,
+        .map(|s| {
+            posting(
+                s.user_id,
+                s.payout,
+                TxType::Payout,
+                (Reference::Challenge, challenge),
+                description,
+            )
         })
         .collect();
     ledger::post_many_locked(conn, &postings).await?;
@@ -719,14 +738,13 @@ pub async fn donate(
 ) -> Result<Transaction> {
     let posted = ledger::post(
         conn,
-        &Posting {
-            user_id: user,
-            amount: -coins,
-            tx_type: TxType::Donation,
-            reference: Some((Reference::Campaign, campaign)),
-            description: format!("Donation to {charity}"),
-            coins_per_step: None,
-        },
+        &posting(
+            user,
+            -coins,
+            TxType::Donation,
+            (Reference::Campaign, campaign),
+            &format!("Donation to {charity}"),
+        ),
     )
     .await?;
     record(

@@ -501,7 +501,7 @@ fn every_statement_goes_through_the_one_wrapper() {
 }
 
 /// Every `.rs` file under `roots` (relative to the workspace), with its source.
-fn rust_sources(roots: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+pub(crate) fn rust_sources(roots: &[&str]) -> Vec<(std::path::PathBuf, String)> {
     let mut files = Vec::new();
     for root in roots {
         let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root)];

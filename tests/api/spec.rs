@@ -2,41 +2,27 @@
 //! meets is also checked against the operation that answered it: `fitkart_tests::spec`.)
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// The stable codes written in the sources: `Error::conflict("...")`,
 /// `Error::denied("...")` and `code: "..."` (the variants built by hand), with the files
 /// that write them.
 fn codes_in_the_sources() -> BTreeMap<String, BTreeSet<String>> {
     let mut codes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for root in ["shared/src", "functions/src"] {
-        let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root)];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let source = std::fs::read_to_string(&path).unwrap();
-                let code = source.split("#[cfg(test)]").next().unwrap();
-                for opener in ["Error::conflict(", "Error::denied(", "code: \""] {
-                    for (i, _) in code.match_indices(opener) {
-                        let rest = code[i + opener.len()..].trim_start();
-                        let rest = rest.strip_prefix('"').unwrap_or(rest);
-                        let literal: String = rest
-                            .chars()
-                            .take_while(|c| {
-                                c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'
-                            })
-                            .collect();
-                        if !literal.is_empty() && rest[literal.len()..].starts_with('"') {
-                            codes
-                                .entry(literal)
-                                .or_default()
-                                .insert(path.display().to_string());
-                        }
-                    }
+    for (path, source) in super::architecture::rust_sources(&["shared/src", "functions/src"]) {
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        for opener in ["Error::conflict(", "Error::denied(", "code: \""] {
+            for (i, _) in code.match_indices(opener) {
+                let rest = code[i + opener.len()..].trim_start();
+                let rest = rest.strip_prefix('"').unwrap_or(rest);
+                let literal: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if !literal.is_empty() && rest[literal.len()..].starts_with('"') {
+                    codes
+                        .entry(literal)
+                        .or_default()
+                        .insert(path.display().to_string());
                 }
             }
         }
