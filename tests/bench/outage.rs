@@ -145,7 +145,7 @@ async fn outage(options: &Options, seconds: u64, clients: usize) -> Result<(), S
 
     // The consumers drain what the syncs queued, then the ledger is checked.
     tokio::time::sleep(Duration::from_secs(if bench::tiny() { 2 } else { 15 })).await;
-    let reconciled = running.pools["OpsReconcileFunction"]
+    let reconciled = running.pools["WalletReconcileFunction"]
         .invoke(axum::body::Bytes::from_static(b"{}"))
         .await;
     let consumer_timeouts: Vec<(String, u32)> = running
