@@ -365,6 +365,12 @@ async fn a_friend_of_two_weeks(
             .send()
             .await?;
     }
+    // Sam lives in the US too, so the two can race for a stake.
+    http.patch(format!("{base}/v1/me"))
+        .bearer_auth(friend_token)
+        .json(&json!({ "country_code": "US" }))
+        .send()
+        .await?;
     sqlx::query(
         "UPDATE friendships f SET created_at = LEAST(f.created_at, now() - interval '14 days')
          FROM users a, users b
@@ -373,13 +379,33 @@ async fn a_friend_of_two_weeks(
     .bind([DEMO_EMAIL, FRIEND_EMAIL])
     .execute(pool)
     .await?;
-    earlier_weeks(pool).await
+    // Both of long standing, as the transfer policy wants of people who give each other
+    // coins (gifts, stakes): weeks old, their country and phone held since then.
+    sqlx::query(
+        "UPDATE users SET created_at = LEAST(created_at, now() - interval '45 days'),
+                          signup_date = LEAST(signup_date, current_date - 45)
+         WHERE lower(email) = $1 AND deleted_at IS NULL",
+    )
+    .bind(FRIEND_EMAIL)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "UPDATE profile_history h SET set_at = LEAST(h.set_at, now() - interval '45 days')
+         FROM users u WHERE u.id = h.user_id AND lower(u.email) = ANY($1) AND u.deleted_at IS NULL",
+    )
+    .bind([DEMO_EMAIL, FRIEND_EMAIL])
+    .execute(pool)
+    .await?;
+    for email in [DEMO_EMAIL, FRIEND_EMAIL] {
+        earlier_weeks(pool, email).await?;
+    }
+    Ok(())
 }
 
-/// Two weeks of the demo walker's days from before the 7 days a phone may sync back, as
-/// an earlier install left them: verified and counted in the walker's totals and boards
+/// Two weeks of `email`'s days from before the 7 days a phone may sync back, as an
+/// earlier install left them: verified and counted in the walker's totals and boards
 /// (moved the way crediting moves them), their coins not carried over. Once only.
-async fn earlier_weeks(pool: &sqlx::PgPool) -> crate::Result<()> {
+async fn earlier_weeks(pool: &sqlx::PgPool, email: &str) -> crate::Result<()> {
     let mut tx = pool.begin().await?;
     let days: Vec<(uuid::Uuid, chrono::NaiveDate, i64)> = sqlx::query_as(
         "INSERT INTO step_records (user_id, recorded_date, steps, source, first_source, status, is_verified,
@@ -393,7 +419,7 @@ async fn earlier_weeks(pool: &sqlx::PgPool) -> crate::Result<()> {
          ON CONFLICT (user_id, recorded_date) DO NOTHING
          RETURNING user_id, recorded_date, steps",
     )
-    .bind(DEMO_EMAIL)
+    .bind(email)
     .fetch_all(&mut *tx)
     .await?;
     if let Some(&(user, _, _)) = days.first() {
@@ -405,7 +431,7 @@ async fn earlier_weeks(pool: &sqlx::PgPool) -> crate::Result<()> {
             .await?;
         fitkart::leaderboard::count_credited(&mut tx, &days)
             .await
-            .map_err(|e| crate::Error::Seed(format!("the demo walker's earlier weeks: {e}")))?;
+            .map_err(|e| crate::Error::Seed(format!("{email}'s earlier weeks: {e}")))?;
     }
     tx.commit().await?;
     Ok(())
