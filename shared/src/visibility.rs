@@ -174,6 +174,22 @@ impl Sight {
     pub fn board_steps<T>(&self, steps: T) -> Visible<T> {
         Visible(self.on_boards.then_some(steps))
     }
+
+    /// The viewer can learn the subject's steps somewhere: on a page or on a board.
+    pub fn learns_steps(&self) -> bool {
+        self.steps || self.on_boards
+    }
+}
+
+/// The sight of a group's sum (a team's total, score or goal progress) for a viewer who
+/// cannot learn the steps of `hidden` of the people who contributed to it: exactly one,
+/// and the sum less everything else the viewer sees would be that person's steps.
+pub fn of_sum(hidden: usize) -> Sight {
+    if hidden == 1 {
+        Sight::NOTHING
+    } else {
+        Sight::EVERYTHING
+    }
 }
 
 /// The person a viewer with `sight` sees, from the account's own fields (for a channel
@@ -233,9 +249,10 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// How `viewer` sees `subject` with these facts (no facts at all: the account is gone).
-    pub fn seen(self, viewer: Uuid, subject: Uuid) -> Seen {
-        let relation = if subject == viewer {
+    /// Who the viewer is to the subject these facts are about (`myself`: the same
+    /// account); no facts at all: the account is gone.
+    fn relation(&self, myself: bool) -> Relation {
+        if myself {
             Relation::Myself
         } else if self.live != Some(true) {
             Relation::Gone
@@ -247,11 +264,34 @@ impl Facts {
             Relation::Friend
         } else {
             Relation::Stranger
+        }
+    }
+
+    /// What the subject chose to show (an unknown value hides, never shows).
+    fn choices(&self) -> (StepsVisibility, BoardVisibility) {
+        (
+            StepsVisibility::parse(self.steps_visibility.as_deref().unwrap_or_default())
+                .unwrap_or(StepsVisibility::Nobody),
+            BoardVisibility::parse(self.board_visibility.as_deref().unwrap_or_default())
+                .unwrap_or(BoardVisibility::Hidden),
+        )
+    }
+
+    /// The sight these facts give, for a subject the viewer is shown `together` with (a
+    /// teammate: `of_among`) or not.
+    pub fn sight(&self, myself: bool, together: bool) -> Sight {
+        let relation = match self.relation(myself) {
+            Relation::Stranger if together => Relation::Teammate,
+            relation => relation,
         };
-        let steps = StepsVisibility::parse(self.steps_visibility.as_deref().unwrap_or_default())
-            .unwrap_or(StepsVisibility::Nobody);
-        let board = BoardVisibility::parse(self.board_visibility.as_deref().unwrap_or_default())
-            .unwrap_or(BoardVisibility::Hidden);
+        let (steps, board) = self.choices();
+        sight(relation, steps, board)
+    }
+
+    /// How `viewer` sees `subject` with these facts.
+    pub fn seen(self, viewer: Uuid, subject: Uuid) -> Seen {
+        let relation = self.relation(subject == viewer);
+        let (steps, board) = self.choices();
         let sight = sight(relation, steps, board);
         let person = person(
             sight,

@@ -147,8 +147,10 @@ async fn gifts_keep_to_every_rule_and_a_refusal_changes_nothing() {
         "account_too_new"
     );
     t.joined_days_ago(young.id, 60).await;
-    for n in 10..15 {
-        t.walked(young.id, days_ago(n), 8_000).await;
+    let latest = days_ago(10);
+    for n in 0..5 {
+        t.walked(young.id, latest - chrono::Days::new(n), 8_000)
+            .await;
     }
     assert_eq!(
         gift(&t, &young, &bob, 100, None).await.code(),

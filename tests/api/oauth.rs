@@ -200,6 +200,10 @@ async fn forged_misdirected_and_stale_id_tokens_are_refused() {
             sign(&k, &with("iss", json!("https://evil.example"))),
         ),
         ("expired", sign(&k, &with("exp", json!(now - 3_600)))),
+        (
+            "issued an hour from now",
+            sign(&k, &with("iat", json!(now + 3_600))),
+        ),
         ("HS256 with the public key as secret", confused),
         ("alg none", none),
         ("garbage", "not-a-jwt".into()),

@@ -538,6 +538,96 @@ async fn a_team_scores_the_average_of_its_active_members_each_day_capped() {
 }
 
 #[tokio::test]
+async fn a_teams_sums_are_withheld_wherever_they_would_give_away_one_hidden_walker() {
+    let t = TestApp::new().await;
+    let owner = t.register("owner@example.com").await;
+    let shy = t.register("shy@example.com").await;
+    let team = create_team(&t, &owner, "team", "Two Feet").await;
+    let id = team.body["id"].as_str().unwrap().to_owned();
+    join(&t, &owner, &id, &shy).await;
+    assert_eq!(
+        privacy(&t, &shy, json!({ "steps_visibility": "nobody" }))
+            .await
+            .status,
+        200
+    );
+    let today = fitkart_tests::now().date_naive();
+    t.walked(owner.id, today, 10_000).await;
+    t.walked(shy.id, today, 4_000).await;
+    let rank = || async {
+        leaderboard::rank(
+            t.app,
+            ScheduledEvent {
+                scheduled_time: Some(fitkart_tests::now()),
+            },
+        )
+        .await
+        .unwrap()
+    };
+    rank().await;
+    let page = |who: &User| {
+        t.call(social::get_team, "GET", "/v1/teams/{id}")
+            .bearer(&who.access_token)
+            .param("id", &id)
+            .send()
+    };
+    let board = |who: &User| {
+        t.call(social::team_board, "GET", "/v1/boards/teams")
+            .bearer(&who.access_token)
+            .send()
+    };
+    // The owner sees their own 10,000 and the team's average of 7,000: the shy member's
+    // 4,000 would be 2 x 7,000 - 10,000. Neither the page nor the board tells it.
+    let seen = page(&owner).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(
+        (
+            seen.body["totals_withheld"].clone(),
+            seen.body["score"].clone(),
+            seen.body["total_steps"].clone()
+        ),
+        (json!(true), Value::Null, Value::Null)
+    );
+    let on_board = board(&owner).await;
+    assert_eq!(on_board.status, 200, "{}", on_board.body);
+    assert_eq!(
+        (
+            on_board.body["mine"][0]["rank"].clone(),
+            on_board.body["mine"][0]["score"].clone()
+        ),
+        (json!(1), Value::Null),
+        "{}",
+        on_board.body
+    );
+    // A stranger sees the owner's week on the global board: the same subtraction.
+    let stranger = t.register("stranger@example.com").await;
+    let from_outside = board(&stranger).await;
+    assert_eq!(from_outside.body["items"][0]["name"], "Two Feet");
+    assert_eq!(from_outside.body["items"][0]["score"], Value::Null);
+    // The shy member sees everything of their own team: only the owner is someone else,
+    // and the owner shares.
+    assert_eq!(page(&shy).await.body["score"], 7_000);
+    assert_eq!(board(&shy).await.body["mine"][0]["score"], 7_000);
+
+    // A second hidden walker: no one's steps follow from the sum any more.
+    let quiet = t.register("quiet@example.com").await;
+    join(&t, &owner, &id, &quiet).await;
+    privacy(&t, &quiet, json!({ "steps_visibility": "nobody" })).await;
+    t.walked(quiet.id, today, 7_000).await;
+    rank().await;
+    let seen = page(&owner).await;
+    assert_eq!(
+        (
+            seen.body["totals_withheld"].clone(),
+            seen.body["score"].clone()
+        ),
+        (json!(false), json!(7_000))
+    );
+    assert_eq!(board(&owner).await.body["mine"][0]["score"], 7_000);
+    assert_eq!(board(&stranger).await.body["items"][0]["score"], 7_000);
+}
+
+#[tokio::test]
 async fn teams_hold_fifty_people_and_a_person_three_teams() {
     let t = TestApp::new().await;
     let owner = t.register("owner@example.com").await;

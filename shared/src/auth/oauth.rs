@@ -38,6 +38,10 @@ pub struct IdClaims {
     pub email_verified: Option<serde_json::Value>,
     pub name: Option<String>,
     pub nonce: Option<String>,
+    /// Seconds since the epoch after which the token is no longer accepted.
+    pub exp: i64,
+    /// Seconds since the epoch when the provider issued it.
+    pub iat: i64,
 }
 
 impl IdClaims {
@@ -46,6 +50,9 @@ impl IdClaims {
             || matches!(&self.email_verified, Some(serde_json::Value::String(s)) if s == "true")
     }
 }
+
+/// Seconds of disagreement allowed between the provider's clock and ours.
+const ID_TOKEN_LEEWAY_SECONDS: i64 = 60;
 
 /// Verifies an ID token from `provider`. Any failure of the token itself is
 /// `401 invalid_id_token`; an unreachable key endpoint is a `503`.
@@ -76,10 +83,15 @@ pub async fn verify(
     validation.set_audience(audiences);
     validation.set_issuer(provider.issuers());
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-    validation.leeway = 60;
+    // Time is checked below against the app's clock (the library reads the system's).
+    validation.validate_exp = false;
     let claims = decode::<IdClaims>(token, &key, &validation)
         .map_err(|_| Error::InvalidIdToken)?
         .claims;
+    let now = app.now().timestamp();
+    if claims.exp + ID_TOKEN_LEEWAY_SECONDS < now || claims.iat - ID_TOKEN_LEEWAY_SECONDS > now {
+        return Err(Error::InvalidIdToken);
+    }
     if let Some(expected) = nonce {
         if claims.nonce.as_deref() != Some(expected) {
             return Err(Error::InvalidIdToken);

@@ -19,7 +19,7 @@ use super::{lock_people, Person};
 use crate::input::Checks;
 use crate::leaderboard::Period;
 use crate::notifications::{self, Kind, Notice};
-use crate::visibility::{self, Sight, Visible};
+use crate::visibility::{self, Visible};
 use crate::{input, Error, Result};
 
 crate::text_enum! {
@@ -634,13 +634,9 @@ pub async fn page(
     let hidden_walkers = rows
         .iter()
         .filter(|r| r.capped > 0)
-        .filter(|r| !seen.get(&r.user_id).is_some_and(|s| s.sight.steps))
+        .filter(|r| !seen.get(&r.user_id).is_some_and(|s| s.sight.learns_steps()))
         .count();
-    let sight = if hidden_walkers == 1 {
-        Sight::NOTHING
-    } else {
-        Sight::EVERYTHING
-    };
+    let sight = visibility::of_sum(hidden_walkers);
     Ok(Page {
         team,
         period,
@@ -714,7 +710,10 @@ pub struct BoardEntry {
     pub name: String,
     pub members: i64,
     pub active_members: i64,
-    pub score: i64,
+    /// `null` where exactly one of the team's walkers this period is someone whose steps
+    /// the viewer cannot learn (the score times the walkers, less what the viewer sees,
+    /// would be theirs): the rank still stands.
+    pub score: Visible<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -758,8 +757,11 @@ pub async fn board(
         limit,
         viewer
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let mine: Vec<Uuid> = rows.iter().filter(|r| r.mine).map(|r| r.team_id).collect();
+    let shown: Vec<Uuid> = rows.iter().map(|r| r.team_id).collect();
+    let hidden = hidden_walkers(conn, viewer, &shown, &mine, period.board(), start).await?;
     let mut board = Board {
         kind,
         period,
@@ -769,13 +771,14 @@ pub async fn board(
         mine: Vec::new(),
     };
     for r in rows {
+        let sum = visibility::of_sum(hidden.get(&r.team_id).copied().unwrap_or(0));
         let entry = BoardEntry {
             rank: r.rank,
             team_id: r.team_id,
             name: shown_name(&r.name, r.name_hidden_at),
             members: r.members,
             active_members: i64::from(r.active),
-            score: r.score,
+            score: sum.steps(r.score),
         };
         if r.mine {
             board.mine.push(entry.clone());
@@ -785,6 +788,56 @@ pub async fn board(
         }
     }
     Ok(board)
+}
+
+/// For each of `teams`, how many of its walkers in the period starting `start` the viewer
+/// cannot learn the steps of (`Sight::learns_steps`; the viewer's own `mine` teams show
+/// them together). Counted by kind of walker, not one by one: a board of 100 clubs reads
+/// a handful of rows per club, and `visibility` still decides each kind.
+async fn hidden_walkers(
+    conn: &mut PgConnection,
+    viewer: Uuid,
+    teams: &[Uuid],
+    mine: &[Uuid],
+    board: Period,
+    start: NaiveDate,
+) -> Result<std::collections::HashMap<Uuid, usize>> {
+    let kinds = crate::db_query!(
+        r#"SELECT m.team_id AS "team_id!", m.user_id = $1 AS "myself!", f.live, f.friend,
+                  f.blocked_by_viewer, f.blocked_viewer, f.steps_visibility, f.board_visibility,
+                  count(*) AS "walkers!"
+           FROM team_members m
+           JOIN leaderboard_totals t ON t.period = $3 AND t.period_start = $4 AND t.user_id = m.user_id
+                                    AND t.capped_steps > 0
+           LEFT JOIN LATERAL visibility_facts($1, m.user_id) f ON true
+           WHERE m.team_id = ANY($2)
+           GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"#,
+        viewer,
+        teams,
+        board.as_str(),
+        start
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut hidden = std::collections::HashMap::new();
+    for kind in kinds {
+        let facts = visibility::Facts {
+            live: kind.live,
+            friend: kind.friend,
+            blocked_by_viewer: kind.blocked_by_viewer,
+            blocked_viewer: kind.blocked_viewer,
+            steps_visibility: kind.steps_visibility,
+            board_visibility: kind.board_visibility,
+            ..Default::default()
+        };
+        if !facts
+            .sight(kind.myself, mine.contains(&kind.team_id))
+            .learns_steps()
+        {
+            *hidden.entry(kind.team_id).or_default() += kind.walkers as usize;
+        }
+    }
+    Ok(hidden)
 }
 
 /// An account that leaves: out of every team (owned ones handed over or archived), and
