@@ -234,7 +234,11 @@ impl TestApp {
             .await;
         assert_eq!(res.status, 201, "enrolment refused: {}", res.body);
         let secret = res.body["secret"].as_str().unwrap().to_owned();
-        let code = fitkart::accounts::mfa::current_code(&secret, self.now(), -1).unwrap();
+        // The current step's code: still accepted if the step turns before it arrives
+        // (the verifier takes one step either side). `fresh_code` goes on after it.
+        let step = self.now().timestamp() / 30;
+        used_totp_steps().insert(secret.clone(), step);
+        let code = fitkart::accounts::mfa::code_at_step(&secret, step).unwrap();
         let res = self
             .call(
                 fitkart_functions::me::confirm_authenticator,
@@ -263,21 +267,17 @@ impl TestApp {
     /// would; when that would be two steps ahead, the app's clock is moved on to the next
     /// step rather than the test waiting for it.
     pub async fn fresh_code(&self, user: &User) -> String {
-        use std::collections::HashMap;
-        use std::sync::Mutex;
-        static LAST: Mutex<Option<HashMap<String, i64>>> = Mutex::new(None);
         let secret = user
             .totp_secret
             .as_deref()
             .expect("an admin with an authenticator");
         let now_step = || self.now().timestamp() / 30;
         let step = {
-            let mut last = LAST.lock().unwrap();
-            let last = last.get_or_insert_with(HashMap::new);
-            // Enrolment used the step before now.
-            let used = last.get(secret).copied().unwrap_or(now_step() - 1);
+            let mut used_steps = used_totp_steps();
+            // An authenticator enrolled elsewhere: as if its last code were a step ago.
+            let used = used_steps.get(secret).copied().unwrap_or(now_step() - 1);
             let step = used.max(now_step() - 1) + 1;
-            last.insert(secret.to_owned(), step);
+            used_steps.insert(secret.to_owned(), step);
             step
         };
         if step > now_step() + 1 {
@@ -804,6 +804,16 @@ pub const PASSWORD: &str = "correct horse battery";
 /// Now by the process's clock: the system's, shifted as the whole stack is in the
 /// shifted-clock run (`fitkart::clock`). A test that sets its app's clock reads
 /// `TestApp::now` instead.
+/// The last time step whose code each authenticator secret has used (a step is accepted
+/// once per account), across the tests of this process.
+fn used_totp_steps() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, i64>> {
+    static USED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, i64>>> =
+        std::sync::OnceLock::new();
+    USED.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     fitkart::clock::Clock::from_env().now()
 }
