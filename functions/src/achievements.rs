@@ -1,12 +1,11 @@
 //! `/v1/achievements`: every achievement with the caller's progress.
 
-use fitkart::http::{caller, ok, Request, Response};
+use fitkart::http::{caller_tx, ok, Request, Response};
 use fitkart::{achievements, App, Result};
 use serde_json::json;
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json!({ "items": achievements::list_for(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)

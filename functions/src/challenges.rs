@@ -5,8 +5,8 @@ use fitkart::approvals::Proposal as AdminAction;
 use fitkart::challenges::entry::{self, Draft, Proposal};
 use fitkart::challenges::{self, settlement, Status};
 use fitkart::http::{
-    admin, admin_actor, caller, json, json_body, no_content, ok, page_request, parse_query,
-    path_id, Page, Request, Response, StatusCode,
+    admin, admin_actor, caller, caller_tx, json, json_body, no_content, ok, page_request,
+    parse_query, path_id, Page, Request, Response, StatusCode,
 };
 use fitkart::jobs::ScheduledEvent;
 use fitkart::{App, Result};
@@ -53,17 +53,15 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": challenges::mine(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
@@ -82,9 +80,8 @@ pub async fn accept(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn decline(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     entry::decline(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
@@ -92,9 +89,8 @@ pub async fn decline(app: &App, req: Request) -> Result<Response> {
 
 /// `POST /v1/challenges/{id}/cancel`: the creator, before the start; every stake back.
 pub async fn cancel(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     entry::cancel_by_creator(&mut tx, me.user_id, id, app.now()).await?;
     let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;

@@ -9,8 +9,8 @@ use fitkart::giving::campaigns::{self, Draft};
 use fitkart::giving::gifts::{self, NewGift};
 use fitkart::giving::payouts;
 use fitkart::http::{
-    admin, admin_actor, caller, json, json_body, ok, page_request, parse_query, path_id, Page,
-    Request, Response, StatusCode,
+    admin, admin_actor, caller, caller_tx, json, json_body, ok, page_request, parse_query, path_id,
+    Page, Request, Response, StatusCode,
 };
 use fitkart::input::{self, Checks};
 use fitkart::jobs::ScheduledEvent;
@@ -45,34 +45,30 @@ pub async fn send_gift(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list_gifts(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": gifts::mine(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn get_gift(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let out = gifts::get(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn list_campaigns(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": campaigns::open_for(&mut tx, me.user_id, app.now()).await? });
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn get_campaign(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let out = campaigns::page(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;
     ok(&out)
@@ -120,8 +116,7 @@ pub async fn donate(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn my_donations(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": campaigns::donations_of(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)

@@ -1,16 +1,15 @@
 //! `/v1/leaderboard` and the leaderboard ranking job.
 
-use fitkart::http::{caller, ok, parse_query, query_param, Request, Response};
+use fitkart::http::{caller_tx, ok, parse_query, query_param, Request, Response};
 use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::leaderboard::{self, Period};
 use fitkart::{App, Result};
 use serde_json::{json, Value};
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let period = parse_query(&req, "period", Period::parse)?.unwrap_or(Period::Weekly);
     let limit = leaderboard::parse_limit(query_param(&req, "limit")?)?;
-    let mut tx = app.db().await?.begin().await?;
     let out = leaderboard::read(&mut tx, period, me.user_id, limit).await?;
     tx.commit().await?;
     ok(&out)

@@ -9,6 +9,7 @@ pub mod challenges;
 pub mod fallback;
 pub mod giving;
 pub mod health;
+pub mod home;
 pub mod leaderboard;
 pub mod me;
 pub mod notifications;

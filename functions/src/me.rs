@@ -3,7 +3,8 @@
 
 use fitkart::accounts;
 use fitkart::http::{
-    accepted, bearer, caller, json, json_body, meta, no_content, ok, Request, Response, StatusCode,
+    accepted, bearer, caller, caller_tx, json, json_body, meta, no_content, ok, Request, Response,
+    StatusCode,
 };
 use fitkart::input::{self, patch, Checks};
 use fitkart::users::{self, ProfilePatch};
@@ -13,8 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = users::get(&mut tx, me.user_id).await?;
     tx.commit().await?;
     ok(&out)
@@ -87,9 +87,8 @@ impl PatchBody {
 /// `PATCH /v1/me`. A new time zone applies from the next local midnight, at most one
 /// change per 24 hours (`409 timezone_change_too_soon`, and nothing else changes).
 pub async fn update(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let patch = json_body::<PatchBody>(&req)?.parse()?;
-    let mut tx = app.db().await?.begin().await?;
     let user = users::update_profile(&mut tx, me.user_id, patch, app.now()).await?;
     tx.commit().await?;
     ok(&user)
@@ -182,8 +181,7 @@ pub async fn confirm_authenticator(app: &App, req: Request) -> Result<Response> 
 }
 
 pub async fn delete(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let endpoints = accounts::delete(&mut tx, me.user_id, app.now()).await?;
     tx.commit().await?;
     fitkart::notifications::devices::delete_endpoints(app, &endpoints).await;
@@ -191,9 +189,8 @@ pub async fn delete(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn stats(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
     let goal = app.settings().await?.daily_step_goal;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = fitkart::stats::me(&mut tx, me.user_id, goal, app.now()).await?;
     tx.commit().await?;
     ok(&out)
@@ -201,8 +198,7 @@ pub async fn stats(app: &App, req: Request) -> Result<Response> {
 
 /// Everything held about the caller, as a download.
 pub async fn export(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let document = fitkart::export::export(&mut tx, me.user_id).await?;
     tx.commit().await?;
     let mut response = ok(&document)?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use fitkart::http::{
-    caller, json, json_body, no_content, ok, path_id, Request, Response, StatusCode,
+    caller, caller_tx, json, json_body, no_content, ok, path_id, Request, Response, StatusCode,
 };
 use fitkart::input::patch;
 use fitkart::jobs::ScheduledEvent;
@@ -38,8 +38,7 @@ pub async fn register_device(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list_devices(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": devices::list(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
@@ -53,8 +52,7 @@ pub async fn delete_device(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn get_preferences(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = preferences::get(&mut tx, me.user_id).await?;
     tx.commit().await?;
     ok(&out)
@@ -72,11 +70,10 @@ struct PreferencesBody {
 
 /// `PATCH /v1/me/notifications`: switch kinds on or off, set or clear quiet hours.
 pub async fn update_preferences(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let body: PreferencesBody = json_body(&req)?;
     let quiet_hours = body.quiet_hours.map(Option::unwrap_or_default);
     let changes = preferences::Changes::check(body.kinds, quiet_hours)?;
-    let mut tx = app.db().await?.begin().await?;
     let out = preferences::update(&mut tx, me.user_id, &changes).await?;
     tx.commit().await?;
     ok(&out)

@@ -2,8 +2,8 @@
 //! and cancelling one through the shared order state machine.
 
 use fitkart::http::{
-    caller, header, json, json_body, ok, page_request, parse_query, path_id, Page, Request,
-    Response, StatusCode,
+    caller, caller_tx, header, json, json_body, ok, page_request, parse_query, path_id, Page,
+    Request, Response, StatusCode,
 };
 use fitkart::orders::{self, workflow, Address, NewOrder, Status};
 use fitkart::shopify::fulfilment;
@@ -75,10 +75,9 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let page = page_request(&req)?;
     let status = parse_query(&req, "status", Status::parse)?;
-    let mut tx = app.db().await?.begin().await?;
     let (orders, next_cursor) = orders::list(
         &mut tx,
         Some(me.user_id),
@@ -94,18 +93,16 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let out = orders::get(&mut tx, Some(me.user_id), id).await?.order;
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn cancel(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let moved = workflow::cancel_by_owner(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     ok(&moved.after.order)

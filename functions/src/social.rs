@@ -4,8 +4,8 @@
 
 use fitkart::audit::{AuditedTx, EntityType, Entry};
 use fitkart::http::{
-    admin, admin_actor, caller, json, json_body, meta, no_content, ok, page_request, parse_query,
-    path_id, query_param, Page, Request, Response, StatusCode,
+    admin, admin_actor, caller, caller_tx, json, json_body, meta, no_content, ok, page_request,
+    parse_query, path_id, query_param, Page, Request, Response, StatusCode,
 };
 use fitkart::input::{self, patch, Checks};
 use fitkart::ratelimit::{self, Limit};
@@ -63,17 +63,15 @@ pub async fn create_invite(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list_invites(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": codes::list(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn revoke_invite(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     codes::revoke(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
@@ -116,17 +114,15 @@ pub async fn redeem_invite(app: &App, req: Request) -> Result<Response> {
 // ------------------------------------------------------------------ friends
 
 pub async fn list_friend_requests(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = friends::requests(&mut tx, me.user_id).await?;
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn accept_friend_request(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let friend = friends::accept(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     ok(&json_value!({ "friend": friend }))
@@ -134,17 +130,15 @@ pub async fn accept_friend_request(app: &App, req: Request) -> Result<Response> 
 
 /// `DELETE /v1/friend-requests/{id}`: declined by the person asked, or withdrawn.
 pub async fn delete_friend_request(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     friends::drop_request(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
 }
 
 pub async fn list_friends(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let items = friends::list(&mut tx, me.user_id).await?;
     let out = Page {
         items,
@@ -155,9 +149,8 @@ pub async fn list_friends(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn remove_friend(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     friends::remove(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
@@ -165,9 +158,8 @@ pub async fn remove_friend(app: &App, req: Request) -> Result<Response> {
 
 /// `GET /v1/boards/friends?period=today|week|last_7_days` (default: week).
 pub async fn friend_board(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let period = parse_query(&req, "period", BoardPeriod::parse)?.unwrap_or(BoardPeriod::Week);
-    let mut tx = app.db().await?.begin().await?;
     let out = friends::board(&mut tx, me.user_id, period).await?;
     tx.commit().await?;
     ok(&out)
@@ -180,28 +172,25 @@ struct BlockBody {
 }
 
 pub async fn block(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let body: BlockBody = json_body(&req)?;
     let other =
         Uuid::parse_str(&body.user_id).map_err(|_| Error::invalid("user_id", "must be an id"))?;
-    let mut tx = app.db().await?.begin().await?;
     let blocked = friends::block(&mut tx, me.user_id, other).await?;
     tx.commit().await?;
     json(StatusCode::CREATED, &blocked)
 }
 
 pub async fn list_blocks(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": friends::blocked(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
 }
 
 pub async fn unblock(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     friends::unblock(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
@@ -210,8 +199,7 @@ pub async fn unblock(app: &App, req: Request) -> Result<Response> {
 // ------------------------------------------------------------------ privacy, reports
 
 pub async fn get_privacy(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = profiles::get(&mut tx, me.user_id).await?;
     tx.commit().await?;
     ok(&out)
@@ -316,8 +304,7 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn list_teams(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let out = json_value!({ "items": teams::mine(&mut tx, me.user_id).await? });
     tx.commit().await?;
     ok(&out)
@@ -325,10 +312,9 @@ pub async fn list_teams(app: &App, req: Request) -> Result<Response> {
 
 /// `GET /v1/teams/{id}?period=weekly|monthly`: the team's page, for its members.
 pub async fn get_team(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
-    let mut tx = app.db().await?.begin().await?;
     let today = users::local_today(&mut tx, me.user_id, app.now()).await?;
     let out = teams::page(&mut tx, me.user_id, id, period, today).await?;
     tx.commit().await?;
@@ -350,18 +336,16 @@ pub async fn update_team(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn leave_team(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     teams::leave(&mut tx, me.user_id, id).await?;
     tx.commit().await?;
     no_content()
 }
 
 pub async fn remove_member(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let (team, member) = (path_id(&req, "id")?, path_id(&req, "user_id")?);
-    let mut tx = app.db().await?.begin().await?;
     teams::remove(&mut tx, me.user_id, team, member).await?;
     tx.commit().await?;
     no_content()
@@ -375,11 +359,10 @@ struct MemberBody {
 
 /// `PATCH /v1/teams/{id}/members/{user_id}`: the owner names an admin (or takes it back).
 pub async fn update_member(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let (team, member) = (path_id(&req, "id")?, path_id(&req, "user_id")?);
     let body: MemberBody = json_body(&req)?;
     let role = Role::parse(&body.role).map_err(|e| Error::invalid("role", e))?;
-    let mut tx = app.db().await?.begin().await?;
     teams::set_role(&mut tx, me.user_id, team, member, role).await?;
     tx.commit().await?;
     no_content()
@@ -393,12 +376,11 @@ struct OwnerBody {
 
 /// `POST /v1/teams/{id}/owner`: the owner hands the team over.
 pub async fn transfer_team(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let team = path_id(&req, "id")?;
     let body: OwnerBody = json_body(&req)?;
     let to =
         Uuid::parse_str(&body.user_id).map_err(|_| Error::invalid("user_id", "must be an id"))?;
-    let mut tx = app.db().await?.begin().await?;
     let moved = teams::transfer(&mut tx, me.user_id, team, to).await?;
     tx.commit().await?;
     ok(&moved)
@@ -406,11 +388,10 @@ pub async fn transfer_team(app: &App, req: Request) -> Result<Response> {
 
 /// `GET /v1/boards/teams?kind=team|club&period=weekly|monthly&limit=`.
 pub async fn team_board(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let kind = parse_query(&req, "kind", TeamKind::parse)?.unwrap_or(TeamKind::Team);
     let period = parse_query(&req, "period", GoalPeriod::parse)?.unwrap_or(GoalPeriod::Weekly);
     let limit = fitkart::leaderboard::parse_limit(query_param(&req, "limit")?)?;
-    let mut tx = app.db().await?.begin().await?;
     let today = users::local_today(&mut tx, me.user_id, app.now()).await?;
     let out = teams::board(&mut tx, me.user_id, kind, period, today, limit).await?;
     tx.commit().await?;

@@ -96,6 +96,21 @@ pub async fn caller(app: &App, req: &Request) -> Result<Caller> {
         .map(|(caller, _)| caller)
 }
 
+/// The transaction an authenticated request runs in.
+pub type RequestTx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// The caller of an authenticated route and the one transaction the request runs in, the
+/// caller's check its first statement: one pool checkout and one transaction per request
+/// where `caller` and a `begin` of its own take two (through RDS Proxy each is a round
+/// trip). The token is verified before anything touches the database, so a bad one costs
+/// no connection.
+pub async fn caller_tx(app: &App, req: &Request) -> Result<(Caller, RequestTx)> {
+    let claims = app.jwt().await?.verify(bearer_token(req)?, app.now())?;
+    let mut tx = app.db().await?.begin().await?;
+    let caller = auth::caller_of(&mut tx, &claims).await?;
+    Ok((caller, tx))
+}
+
 /// The caller of an admin route: `401` as above, `403` unless an admin by token and database.
 pub async fn admin(app: &App, req: &Request) -> Result<Caller> {
     auth::authenticate_admin(app, bearer_token(req)?).await

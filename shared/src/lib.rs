@@ -17,6 +17,7 @@ pub mod db_token;
 pub mod error;
 pub mod export;
 pub mod giving;
+pub mod home;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;

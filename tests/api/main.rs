@@ -18,6 +18,7 @@ mod gates;
 mod giving;
 mod hardening;
 mod health;
+mod home;
 mod housekeeping;
 mod input;
 mod leaderboard;

@@ -49,17 +49,25 @@ const HOT_ROUTES: &[HotRoute] = &[
         query: "",
         per_walker_day: 4.0,
     },
+    // Each app open reads its home screen in one call; the profile and the wallet have
+    // screens of their own, visited now and then.
+    HotRoute {
+        method: "GET",
+        path: "/v1/home",
+        query: "",
+        per_walker_day: APP_OPENS_PER_DAY,
+    },
     HotRoute {
         method: "GET",
         path: "/v1/me",
         query: "",
-        per_walker_day: 3.0,
+        per_walker_day: 0.5,
     },
     HotRoute {
         method: "GET",
         path: "/v1/wallet",
         query: "",
-        per_walker_day: 3.0,
+        per_walker_day: 1.0,
     },
     HotRoute {
         method: "GET",
@@ -86,6 +94,66 @@ const HOT_ROUTES: &[HotRoute] = &[
         per_walker_day: 0.0,
     },
 ];
+
+/// App opens per daily walker and day.
+const APP_OPENS_PER_DAY: f64 = 3.0;
+
+/// What an app open read before `GET /v1/home`: the home screen's parts, a route each.
+const HOME_SCREEN_BEFORE: &[(&str, &str)] = &[
+    ("/v1/me", ""),
+    ("/v1/wallet", ""),
+    ("/v1/steps", ""),
+    ("/v1/me/stats", ""),
+    ("/v1/boards/friends", ""),
+    ("/v1/challenges", ""),
+    ("/v1/friend-requests", ""),
+];
+
+/// The database work of a set of requests, from `pg_stat_statements` (which counts every
+/// statement as it finishes, whichever connection ran it).
+#[derive(Clone, Copy, Default)]
+struct DbWork {
+    /// Statements other than BEGIN, COMMIT and ROLLBACK.
+    statements: f64,
+    /// Explicit transactions (BEGINs); a statement outside one is a transaction of its own.
+    transactions: f64,
+}
+
+impl DbWork {
+    /// All of it in this database so far.
+    async fn so_far(db: &sqlx::PgPool) -> Result<Self, String> {
+        let (statements, transactions): (f64, f64) = sqlx::query_as(
+            r"SELECT COALESCE(sum(calls) FILTER (WHERE query !~* '^\s*(begin|commit|rollback)'), 0)::float8,
+                     COALESCE(sum(calls) FILTER (WHERE query ~* '^\s*begin'), 0)::float8
+              FROM pg_stat_statements
+              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND query NOT ILIKE '%pg_stat_statements%'",
+        )
+        .fetch_one(db)
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(DbWork {
+            statements,
+            transactions,
+        })
+    }
+
+    /// The work since `before`, per request of `requests`.
+    fn per_request(self, before: DbWork, requests: usize) -> Self {
+        let n = requests.max(1) as f64;
+        DbWork {
+            statements: (self.statements - before.statements) / n,
+            transactions: (self.transactions - before.transactions) / n,
+        }
+    }
+
+    /// Round trips to the database: an unnamed statement takes two (parse and describe,
+    /// then bind and execute), BEGIN and COMMIT one each. A statement outside a transaction
+    /// is counted as one of its own, so at least one transaction per request.
+    fn round_trips(self) -> f64 {
+        2.0 * self.statements + 2.0 * self.transactions
+    }
+}
 
 /// Percentile (0-100) of sorted values.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -215,6 +283,10 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
     let db = sqlx::PgPool::connect(&options.database_url)
         .await
         .map_err(|e| e.to_string())?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&db)
+        .await
+        .map_err(|e| e.to_string())?;
     // The walker below syncs far more often than a person: lift the sync limit, and start
     // every function afresh so that none holds the old setting in its cache.
     sqlx::query("UPDATE settings SET value = '10000' WHERE key = 'syncs_per_user_hour'")
@@ -254,6 +326,7 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
     let today = fitkart_tests::now().date_naive();
     let mut rows: Vec<(String, f64, Measured)> = Vec::new();
     let mut named_rows: Vec<(String, Measured, Measured)> = Vec::new();
+    let mut work_rows: Vec<(String, f64, DbWork)> = Vec::new();
     for hot in HOT_ROUTES {
         let route = routes
             .iter()
@@ -278,7 +351,14 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
                                            "calories": steps as f64 * 0.04, "hourly_steps": hourly}]});
             http_event(route, "", &token, &body.to_string())
         };
+        let before = DbWork::so_far(&db).await?;
         let unnamed = Measured::of(&measure(pool, &event, 0, samples).await?);
+        if hot.path == "/v1/steps/sync" {
+            // A sync's work includes the validation and crediting it queues.
+            wait_for_pipeline(&db).await;
+        }
+        let work = DbWork::so_far(&db).await?.per_request(before, samples + 5);
+        work_rows.push((format!("{} {}", hot.method, hot.path), unnamed.p50_ms, work));
         // The cost of unnamed statements: the same function with statements named and
         // kept per connection (sqlx's default), connected directly, in the same run.
         let spec = &pool.spec;
@@ -305,6 +385,21 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
             hot.per_walker_day,
             unnamed,
         ));
+    }
+
+    // An app open as it was before `GET /v1/home`: the home screen's parts, a call each.
+    let mut before_home: Vec<(String, Measured, DbWork)> = Vec::new();
+    for (path, query) in HOME_SCREEN_BEFORE {
+        let route = routes
+            .iter()
+            .find(|r| r.route.method == "GET" && r.route.path == *path)
+            .ok_or(format!("no route GET {path}"))?;
+        let pool = &running.pools[&route.function];
+        let event = http_event(route, query, &token, "");
+        let before = DbWork::so_far(&db).await?;
+        let measured = Measured::of(&drive(pool, &event, samples).await?);
+        let work = DbWork::so_far(&db).await?.per_request(before, samples + 5);
+        before_home.push((format!("GET {path}"), measured, work));
     }
 
     // The pipeline behind the syncs. One walker's syncs re-version one record, which a
@@ -334,6 +429,14 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
     let sqs_ms = local_sqs_latency(samples).await?;
 
     print_table(&rows, &baseline, (&validate, &credit, records), drained);
+    print_round_trips(&work_rows, &baseline);
+    let home = rows
+        .iter()
+        .zip(&work_rows)
+        .find(|((name, _, _), _)| name == "GET /v1/home")
+        .map(|((_, _, m), (_, _, w))| (m.clone(), *w))
+        .ok_or("GET /v1/home was not measured")?;
+    print_app_open(&before_home, &home);
     println!("unnamed statements (every statement parsed with its execution, as a transaction pooler needs) against named ones kept per connection (sqlx's default), same functions, same run:");
     for (route, unnamed, named) in &named_rows {
         println!(
@@ -348,6 +451,51 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
          sync's duration includes one SendMessage, a validation batch's one SendMessageBatch per ten records (ten at a time)"
     );
     Ok(())
+}
+
+/// Each hot route's database work per request, beside its p50.
+fn print_round_trips(rows: &[(String, f64, DbWork)], baseline: &Measured) {
+    println!();
+    println!("database work per request (pg_stat_statements; round trips = 2 per unnamed statement + BEGIN + COMMIT):");
+    println!(
+        "  {:<28} {:>8} {:>8} {:>11} {:>12} {:>12}",
+        "route", "p50 ms", "x hello", "statements", "transactions", "round trips"
+    );
+    for (route, p50, work) in rows {
+        println!(
+            "  {route:<28} {p50:>8.2} {:>8.1} {:>11.1} {:>12.1} {:>12.1}",
+            p50 / baseline.p50_ms,
+            work.statements,
+            work.transactions,
+            work.round_trips()
+        );
+    }
+    println!("  (POST /v1/steps/sync counts the validation and crediting it queues, per sync)");
+}
+
+/// What an app open costs: the home screen's parts a call each, as before, against one
+/// `GET /v1/home`, at `APP_OPENS_PER_DAY` opens per daily walker.
+fn print_app_open(before: &[(String, Measured, DbWork)], home: &(Measured, DbWork)) {
+    let opens = APP_OPENS_PER_DAY * DAILY_WALKERS * DAYS_PER_MONTH;
+    let cost = |m: &Measured| opens * (m.lambda_cost() + HTTP_API_PER_REQUEST);
+    let calls = before.len();
+    let p50: f64 = before.iter().map(|(_, m, _)| m.p50_ms).sum();
+    let dollars: f64 = before.iter().map(|(_, m, _)| cost(m)).sum();
+    let trips: f64 = before.iter().map(|(_, _, w)| w.round_trips()).sum();
+    println!();
+    println!("an app open ({APP_OPENS_PER_DAY} a day per walker), monthly at {DAILY_WALKERS} daily walkers:");
+    println!(
+        "  before: {calls} calls ({}), p50s adding up to {p50:.2} ms, {trips:.0} database round trips: ${dollars:.0} a month (API Gateway ${:.0})",
+        before.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>().join(", "),
+        opens * calls as f64 * HTTP_API_PER_REQUEST
+    );
+    println!(
+        "  now: 1 call (GET /v1/home), p50 {:.2} ms, {:.0} database round trips: ${:.0} a month (API Gateway ${:.0})",
+        home.0.p50_ms,
+        home.1.round_trips(),
+        cost(&home.0),
+        opens * HTTP_API_PER_REQUEST
+    );
 }
 
 /// The local SQS emulator's latency for a `SendMessageBatch` of ten, p50 over `samples`:

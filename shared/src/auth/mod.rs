@@ -5,6 +5,7 @@
 pub mod oauth;
 
 use secrecy::SecretString;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::accounts::password::{self as passwords, Credentials};
@@ -243,27 +244,31 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 /// on the one row every authenticated request reads.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
     let claims = app.jwt().await?.verify(bearer, app.now())?;
+    let mut conn = app.db().await?.acquire().await?;
+    let caller = caller_of(&mut conn, &claims).await?;
+    Ok((caller, claims))
+}
+
+/// The live account behind verified `claims`, read on `conn` (which may be the request's
+/// own transaction: `http::caller_tx`).
+pub async fn caller_of(conn: &mut PgConnection, claims: &jwt::Claims) -> Result<Caller> {
     let account = crate::db_query!(
         r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
            WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
         claims.sub
     )
-    .fetch_optional(app.db().await?)
+    .fetch_optional(conn)
     .await?
     .ok_or(Error::Unauthorized)?;
     if account.credential_version != claims.cv {
         return Err(Error::Unauthorized);
     }
-    let second_factor = claims.amr.iter().any(|m| m == jwt::amr::OTP);
-    Ok((
-        Caller {
-            user_id: claims.sub,
-            role: account.role,
-            email_verified: account.email_verified,
-            second_factor,
-        },
-        claims,
-    ))
+    Ok(Caller {
+        user_id: claims.sub,
+        role: account.role,
+        email_verified: account.email_verified,
+        second_factor: claims.amr.iter().any(|m| m == jwt::amr::OTP),
+    })
 }
 
 /// An admin route's guard: the token must say admin *and* the account must still be one,

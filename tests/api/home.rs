@@ -1,0 +1,153 @@
+//! `GET /v1/home`: the app's home screen in one call, each part exactly what its own route
+//! answers.
+
+use std::future::Future;
+
+use fitkart::http::{Request, Response};
+use fitkart::App;
+use fitkart_functions::{challenges, home, me, social, wallet};
+use fitkart_tests::{TestApp, User};
+use serde_json::{json, Value};
+
+/// `GET path` as `user` through `handler`: the body of its `200`.
+async fn get<H, Fut>(t: &TestApp, user: &User, handler: H, path: &str) -> Value
+where
+    H: Fn(&'static App, Request) -> Fut + Copy,
+    Fut: Future<Output = fitkart::Result<Response>>,
+{
+    let res = t
+        .call(handler, "GET", path)
+        .bearer(&user.access_token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    res.body
+}
+
+async fn challenge(t: &TestApp, creator: &User, invitee: &User, title: &str) -> Value {
+    let res = t
+        .call(challenges::create, "POST", "/v1/challenges")
+        .bearer(&creator.access_token)
+        .json(
+            json!({ "template": "custom", "kind": "goal", "days": 2, "title": title,
+                      "goal_steps": 5_000, "goal_days": 1, "invitees": [invitee.id] }),
+        )
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.body["id"].clone()
+}
+
+fn ids(list: &Value) -> Vec<Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn one_call_brings_what_six_routes_answer_and_nothing_more_of_other_people() {
+    let t = TestApp::new().await;
+    let ann = t.verified("ann@example.com").await;
+    let bob = t.verified("bob@example.com").await;
+    let cat = t.verified("cat@example.com").await;
+    t.befriend(&ann, &bob).await;
+    // Cat asks to be Ann's friend; Ann has not answered.
+    let link = t
+        .call(social::create_invite, "POST", "/v1/invites")
+        .bearer(&ann.access_token)
+        .json(json!({}))
+        .send()
+        .await;
+    let asked = t
+        .call(social::redeem_invite, "POST", "/v1/redemptions")
+        .bearer(&cat.access_token)
+        .json(json!({ "code": link.body["code"] }))
+        .send()
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    t.walked(ann.id, t.today(), 6_000).await;
+    t.walked(bob.id, t.today(), 9_000).await;
+    // Ann competes in her own challenge and is invited to Bob's.
+    let hers = challenge(&t, &ann, &bob, "Ann's two days").await;
+    let his = challenge(&t, &bob, &ann, "Bob's two days").await;
+
+    let home = get(&t, &ann, home::get, "/v1/home").await;
+    assert_eq!(home["me"], get(&t, &ann, me::get, "/v1/me").await);
+    assert_eq!(
+        home["wallet"],
+        get(&t, &ann, wallet::get, "/v1/wallet").await
+    );
+    assert_eq!(home["today"]["date"], json!(t.today()));
+    assert_eq!(home["today"]["record"]["steps"], 6_000);
+    assert_eq!(home["today"]["record"]["status"], "verified");
+    assert_eq!(
+        home["streak"]["current_days"], 0,
+        "6,000 is below the daily goal"
+    );
+    assert!(home["daily_step_goal"].as_i64().unwrap() > 6_000);
+    let board = get(&t, &ann, social::friend_board, "/v1/boards/friends").await;
+    assert_eq!(home["friends"]["items"], board["items"]);
+    assert_eq!(home["friends"]["total"], 2);
+    assert_eq!(home["friends"]["items"][0]["steps"], 9_000);
+    assert_eq!(ids(&home["challenges"]), vec![hers]);
+    assert_eq!(ids(&home["invitations"]), vec![his.clone()]);
+    let listed = get(&t, &ann, challenges::list, "/v1/challenges").await;
+    assert!(ids(&listed["items"]).contains(&his));
+    let requests = get(
+        &t,
+        &ann,
+        social::list_friend_requests,
+        "/v1/friend-requests",
+    )
+    .await;
+    assert_eq!(home["friend_requests"], requests["incoming"]);
+    assert_eq!(home["friend_requests"].as_array().unwrap().len(), 1);
+
+    // Bob hides his steps from everyone: the home screen's board hides them as the board does.
+    let private = t
+        .call(social::update_privacy, "PATCH", "/v1/me/privacy")
+        .bearer(&bob.access_token)
+        .json(json!({ "steps_visibility": "nobody" }))
+        .send()
+        .await;
+    assert_eq!(private.status, 200, "{}", private.body);
+    let home = get(&t, &ann, home::get, "/v1/home").await;
+    let bob_row = home["friends"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["me"] == false)
+        .unwrap()
+        .clone();
+    assert_eq!(bob_row["steps"], Value::Null);
+    assert_eq!(
+        home["friends"]["items"],
+        get(&t, &ann, social::friend_board, "/v1/boards/friends").await["items"]
+    );
+    // A walker with nothing yet: an empty day, no one on the board but themselves.
+    let dan = t.verified("dan@example.com").await;
+    let home = get(&t, &dan, home::get, "/v1/home").await;
+    assert_eq!(home["today"]["record"], Value::Null);
+    assert_eq!(home["friends"]["total"], 1);
+    assert_eq!(home["challenges"], json!([]));
+    assert_eq!(home["invitations"], json!([]));
+}
+
+#[tokio::test]
+async fn the_home_screen_is_the_callers_only() {
+    let t = TestApp::new().await;
+    let res = t.call(home::get, "GET", "/v1/home").send().await;
+    assert_eq!(res.status, 401, "{}", res.body);
+    assert_eq!(
+        res.header("content-type").unwrap(),
+        "application/problem+json"
+    );
+    let res = t
+        .call(home::get, "GET", "/v1/home")
+        .bearer("not-a-token")
+        .send()
+        .await;
+    assert_eq!(res.status, 401, "{}", res.body);
+}
