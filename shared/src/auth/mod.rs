@@ -5,7 +5,6 @@
 pub mod oauth;
 
 use secrecy::SecretString;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::accounts::password::{self as passwords, Credentials};
@@ -244,20 +243,22 @@ pub async fn logout(app: &App, refresh_token: &str) -> Result<()> {
 /// on the one row every authenticated request reads.
 pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claims)> {
     let claims = app.jwt().await?.verify(bearer, app.now())?;
-    let mut conn = app.db().await?.acquire().await?;
-    let caller = caller_of(&mut conn, &claims).await?;
+    let caller = caller_of(app.db().await?, &claims).await?;
     Ok((caller, claims))
 }
 
-/// The live account behind verified `claims`, read on `conn` (which may be the request's
-/// own transaction: `http::caller_tx`).
-pub async fn caller_of(conn: &mut PgConnection, claims: &jwt::Claims) -> Result<Caller> {
+/// The live account behind verified `claims`, read in the request's own transaction
+/// (`http::caller_tx`) or, given the pool, in a short one of its own.
+pub async fn caller_of(
+    on: impl Into<crate::db::Target<'_>>,
+    claims: &jwt::Claims,
+) -> Result<Caller> {
     let account = crate::db_query!(
         r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
            WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
         claims.sub
     )
-    .fetch_optional(conn)
+    .fetch_optional(on)
     .await?
     .ok_or(Error::Unauthorized)?;
     if account.credential_version != claims.cv {
