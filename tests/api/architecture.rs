@@ -10,6 +10,7 @@ const FLOORS: &[&[&str]] = &[
     &["lambda", "http"],
     &["auth"],
     &["approvals"],
+    &["home"],
     &[
         "accounts",
         "steps",
