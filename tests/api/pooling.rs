@@ -10,6 +10,7 @@ use std::time::Duration;
 use fitkart_functions::me;
 use fitkart_tests::{db, phone_day, Pipeline, TestApp};
 use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
@@ -86,7 +87,13 @@ async fn forty_clients_share_four_backends_through_the_pooler_without_an_error()
     let emails: Vec<String> = (0..CLIENTS)
         .map(|i| format!("walker{i}@example.com"))
         .collect();
-    let users = join_all(emails.iter().map(|email| t.verified(email))).await;
+    // The accounts are the setting, not the load: made as many at a time as there are
+    // backends, so that no sign-up (a password hash each, slow in a debug build on a busy
+    // machine) waits past the borrow timeout before the load begins.
+    let users: Vec<_> = stream::iter(emails.iter().map(|email| t.verified(email)))
+        .buffered(BACKENDS as usize)
+        .collect()
+        .await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch(t.database.name().to_owned(), t.pool.clone(), stop.clone());
