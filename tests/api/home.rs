@@ -54,19 +54,7 @@ async fn one_call_brings_what_six_routes_answer_and_nothing_more_of_other_people
     let cat = t.verified("cat@example.com").await;
     t.befriend(&ann, &bob).await;
     // Cat asks to be Ann's friend; Ann has not answered.
-    let link = t
-        .call(social::create_invite, "POST", "/v1/invites")
-        .bearer(&ann.access_token)
-        .json(json!({}))
-        .send()
-        .await;
-    let asked = t
-        .call(social::redeem_invite, "POST", "/v1/redemptions")
-        .bearer(&cat.access_token)
-        .json(json!({ "code": link.body["code"] }))
-        .send()
-        .await;
-    assert_eq!(asked.status, 201, "{}", asked.body);
+    t.friend_request(&ann, &cat).await;
     t.walked(ann.id, t.today(), 6_000).await;
     t.walked(bob.id, t.today(), 9_000).await;
     // Ann competes in her own challenge and is invited to Bob's.

@@ -691,9 +691,8 @@ impl TestApp {
         .unwrap()
     }
 
-    /// `a` and `b` become friends the way people do: `b` redeems `a`'s invite link and `a`
-    /// accepts the request.
-    pub async fn befriend(&self, a: &User, b: &User) {
+    /// `b` asks to be `a`'s friend through a link of `a`'s; `a` has not answered.
+    pub async fn friend_request(&self, a: &User, b: &User) {
         use fitkart_functions::social;
         let link = self
             .call(social::create_invite, "POST", "/v1/invites")
@@ -709,6 +708,13 @@ impl TestApp {
             .send()
             .await;
         assert_eq!(asked.status, 201, "{}", asked.body);
+    }
+
+    /// `a` and `b` become friends the way people do: `b` redeems `a`'s invite link and `a`
+    /// accepts the request.
+    pub async fn befriend(&self, a: &User, b: &User) {
+        use fitkart_functions::social;
+        self.friend_request(a, b).await;
         let requests = self
             .call(social::list_friend_requests, "GET", "/v1/friend-requests")
             .bearer(&a.access_token)
