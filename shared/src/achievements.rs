@@ -92,12 +92,16 @@ pub async fn unlock(
            members AS (
                SELECT u.id, (now() AT TIME ZONE user_timezone(u.*))::date AS today, u.total_steps + q.steps AS total_steps
                FROM users u JOIN UNNEST($1::uuid[], $3::int8[]) AS q(id, steps) ON q.id = u.id
+               WHERE u.id = ANY($1)
            ),
            credited AS MATERIALIZED (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
                FROM UNNEST($5::uuid[], $6::date[]) AS c(user_id, day)
                JOIN step_records r ON r.user_id = c.user_id AND r.recorded_date = c.day
-               WHERE r.status = 'verified' AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
+               -- The credited keys on the table itself: found by the (user, day) key in the
+               -- credited days' months, where the join alone hashed every row of the window.
+               WHERE r.user_id = ANY($5) AND r.recorded_date = ANY($6)
+                 AND r.status = 'verified' AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
            ),
            -- Users whose runs of goal days may have changed: every member when evaluating
            -- everything, else those with a credited day at the goal.

@@ -179,14 +179,16 @@ pub async fn post_many_locked(
                    ledger_seq = ledger_seq + t.n,
                    last_updated = now()
                FROM totals t
-               WHERE wallets.user_id = t.user_id AND wallets.available_coins + t.amount >= 0
+               -- `= ANY`: the wallets by key, where the join alone let the planner hash them all.
+               WHERE wallets.user_id = t.user_id AND wallets.user_id = ANY($1)
+                 AND wallets.available_coins + t.amount >= 0
                RETURNING wallets.user_id, wallets.available_coins - t.amount AS opening, wallets.ledger_seq - t.n AS seq,
                          wallets.available_coins, wallets.total_earned, wallets.total_spent
            ), cache AS (
                UPDATE users SET total_coins = w.available_coins,
                                 lifetime_coins_earned = w.total_earned,
                                 lifetime_coins_spent = w.total_spent
-               FROM w WHERE users.id = w.user_id
+               FROM w WHERE users.id = w.user_id AND users.id = ANY($1)
            ), chained AS (
                SELECT i.*, w.opening + sum(i.amount) OVER (PARTITION BY i.user_id ORDER BY i.ord) AS after,
                       w.seq + row_number() OVER (PARTITION BY i.user_id ORDER BY i.ord) AS user_seq

@@ -200,7 +200,9 @@ pub async fn touch_sync(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) ->
 pub async fn add_steps(conn: &mut PgConnection, ids: &[Uuid], steps: &[i64]) -> Result<()> {
     crate::db_query!(
         r#"UPDATE users u SET total_steps = u.total_steps + q.steps, updated_at = now()
-           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps) WHERE u.id = q.id"#,
+           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, steps)
+           -- `u.id = ANY`: the accounts by key, where the join alone let the planner hash them all.
+           WHERE u.id = q.id AND u.id = ANY($1)"#,
         ids,
         steps
     )

@@ -230,7 +230,9 @@ async fn pay(
     crate::db_query!(
         r#"UPDATE step_records r SET credited_steps = r.verified_steps, coins_credited = r.coins_credited + q.coins,
                                      updated_at = now()
-           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins) WHERE r.id = q.id AND r.recorded_date = ANY($3)"#,
+           FROM UNNEST($1::uuid[], $2::int8[]) AS q(id, coins)
+           -- By key (`r.id = ANY`), in the batch's months only: a join alone hashed every row.
+           WHERE r.id = q.id AND r.id = ANY($1) AND r.recorded_date = ANY($3)"#,
         &record_ids,
         &record_coins,
         &record_days

@@ -424,6 +424,8 @@ impl VerdictRows {
         // primary key's right edge instead of landing on random pages, and the held
         // days' notices can name theirs without reading them back.
         let validation_ids: Vec<Uuid> = self.ids.iter().map(|_| Uuid::now_v7()).collect();
+        let first_day = self.dates.iter().min().copied().unwrap_or_default();
+        let last_day = self.dates.iter().max().copied().unwrap_or_default();
         let mut tx = conn.begin().await?;
         let changed = crate::db_query!(
             r#"WITH q AS (
@@ -443,6 +445,11 @@ impl VerdictRows {
                    FROM q
                    WHERE r.id = q.id AND r.recorded_date = q.day AND r.version = q.version
                      AND r.validated_version IS DISTINCT FROM q.version
+                     -- The batch's keys and span of days as conditions on the table itself:
+                     -- the months outside the span are pruned (by the planner, or by the
+                     -- executor for a generic plan) and each record is found by its key,
+                     -- where a join alone let the planner hash every row of every month.
+                     AND r.id = ANY($1) AND r.recorded_date BETWEEN $16 AND $17
                    RETURNING q.*, r.reasons AS reason_list, r.verified_steps > r.credited_steps AS owed
                ),
                v AS (
@@ -478,6 +485,8 @@ impl VerdictRows {
             &validation_ids,
             &self.features,
             anticheat::features::N as i64,
+            first_day,
+            last_day,
         )
         .fetch_all(&mut *tx)
         .await?;
