@@ -44,8 +44,8 @@ pub struct Crediting<'a> {
     /// Per user of the evaluation (same order): steps being credited in this transaction,
     /// not yet added to the user's lifetime total.
     pub steps: &'a [i64],
-    /// The records being credited, as (user, day).
-    pub days: &'a [(Uuid, NaiveDate)],
+    /// The records being credited, by key (id, day).
+    pub records: &'a [(Uuid, NaiveDate)],
 }
 
 /// Unlocks every achievement the users now meet, without paying: the caller posts
@@ -71,8 +71,8 @@ pub async fn unlock(
         Some(c) => (c.steps, false),
         None => (&no_steps[..], true),
     };
-    let (credited_users, credited_days): (Vec<Uuid>, Vec<NaiveDate>) =
-        crediting.map_or_else(Default::default, |c| c.days.iter().copied().unzip());
+    let (credited_records, credited_days): (Vec<Uuid>, Vec<NaiveDate>) =
+        crediting.map_or_else(Default::default, |c| c.records.iter().copied().unzip());
     Ok(crate::db_query_as!(
         Unlock,
         r#"WITH goal AS (SELECT $7::int8 AS steps),
@@ -96,11 +96,10 @@ pub async fn unlock(
            ),
            credited AS MATERIALIZED (
                SELECT r.user_id, r.recorded_date, r.verified_steps, r.hourly_steps
-               FROM UNNEST($5::uuid[], $6::date[]) AS c(user_id, day)
-               JOIN step_records r ON r.user_id = c.user_id AND r.recorded_date = c.day
-               -- The credited keys on the table itself: found by the (user, day) key in the
-               -- credited days' months, where the join alone hashed every row of the window.
-               WHERE r.user_id = ANY($5) AND r.recorded_date = ANY($6)
+               FROM step_records r
+               -- By their keys, in the credited days' months: no join for the planner to
+               -- misjudge (a join with the keys as a list scanned the list once per row).
+               WHERE r.id = ANY($5) AND r.recorded_date = ANY($6)
                  AND r.status = 'verified' AND r.recorded_date BETWEEN current_date - $2::int AND current_date + 1
            ),
            -- Users whose runs of goal days may have changed: every member when evaluating
@@ -177,7 +176,7 @@ pub async fn unlock(
         WINDOW_DAYS,
         steps,
         everything,
-        &credited_users,
+        &credited_records,
         &credited_days,
         goal
     )

@@ -195,10 +195,10 @@ async fn pay(
     // that their bonuses go out in the same statement as the coins (lifetime-step
     // criteria count the steps being credited here).
     ledger::lock_wallets(&mut *conn, &user_ids).await?;
-    let credited_days: Vec<(Uuid, NaiveDate)> = owed().map(|(user, d)| (user, d.date)).collect();
+    let credited: Vec<(Uuid, NaiveDate)> = owed().map(|(_, d)| (d.record_id, d.date)).collect();
     let crediting = achievements::Crediting {
         steps: &user_steps,
-        days: &credited_days,
+        records: &credited,
     };
     let unlocks = achievements::unlock(
         &mut *conn,
