@@ -219,6 +219,10 @@ fn constraint_error(name: &str) -> Option<Error> {
 /// down or starting (57P01-57P03: a restart, a failover), out of connections (53300), or
 /// the transaction lost a race it can simply run again (40001 serialization failure,
 /// 40P01 deadlock). A retry later succeeds; a person need not look.
+/// The SQLSTATE `live_caller` (migration `live_caller`) raises for a token whose account
+/// is gone, inactive or at another credential version.
+const LIVE_CALLER_REFUSED: &str = "FK401";
+
 fn transient_sqlstate(code: &str) -> bool {
     code.starts_with("08")
         || matches!(
@@ -249,6 +253,10 @@ impl From<sqlx::Error> for Error {
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => Error::Unavailable(e.to_string()),
+            // `live_caller` refused the token's account (see `auth::begin_as`).
+            sqlx::Error::Database(db) if db.code().as_deref() == Some(LIVE_CALLER_REFUSED) => {
+                Error::Unauthorized
+            }
             sqlx::Error::Database(db) if db.code().is_some_and(|c| transient_sqlstate(&c)) => {
                 Error::Unavailable(e.to_string())
             }

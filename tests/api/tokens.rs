@@ -199,3 +199,21 @@ async fn a_key_rotation_keeps_tokens_of_the_previous_key_valid() {
     let stranger = sign(&claims(user.id), "a-key-that-was-never-ours-0123456789");
     assert_eq!(status_with(&t, &stranger).await.0, 401);
 }
+
+/// The caller check travels in one message with the request's BEGIN (`auth::begin_as`): a
+/// refused token must leave its connection outside any transaction, ready for whoever
+/// comes next on it (here the pool's only connection).
+#[tokio::test]
+async fn a_refused_token_leaves_its_connection_ready_for_the_next_request() {
+    let t = TestApp::with_pool_size(fitkart_tests::test_config(), 1).await;
+    let walker = t.register("steady@example.com").await;
+    let paused = t.register("paused-walker@example.com").await;
+    t.deactivate(paused.id).await;
+    for _ in 0..3 {
+        assert_eq!(
+            status_with(&t, &paused.access_token).await,
+            (401, "unauthorized".into())
+        );
+        assert_eq!(status_with(&t, &walker.access_token).await.0, 200);
+    }
+}

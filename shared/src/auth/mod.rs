@@ -247,29 +247,44 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<(Caller, jwt::Claim
     Ok((caller, claims))
 }
 
-/// The live account behind verified `claims`, read in the request's own transaction
-/// (`http::caller_tx`) or, given the pool, in a short one of its own.
+/// The live account behind verified `claims` (`live_caller`, in the database: the one
+/// definition of an account a token may act for), `401` otherwise.
 pub async fn caller_of(
     on: impl Into<crate::db::Target<'_>>,
     claims: &jwt::Claims,
 ) -> Result<Caller> {
     let account = crate::db_query!(
-        r#"SELECT role AS "role: Role", email_verified, credential_version FROM users
-           WHERE id = $1 AND deleted_at IS NULL AND is_active"#,
-        claims.sub
+        r#"SELECT role AS "role!: Role", email_verified AS "email_verified!" FROM live_caller($1, $2)"#,
+        claims.sub,
+        claims.cv
     )
-    .fetch_optional(on)
-    .await?
-    .ok_or(Error::Unauthorized)?;
-    if account.credential_version != claims.cv {
-        return Err(Error::Unauthorized);
-    }
+    .fetch_one(on)
+    .await?;
     Ok(Caller {
         user_id: claims.sub,
         role: account.role,
         email_verified: account.email_verified,
         second_factor: claims.amr.iter().any(|m| m == jwt::amr::OTP),
     })
+}
+
+/// The account a walker's request acts for: its token verified, and the account found
+/// live by the statement that began the request's transaction (`begin_as`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Account {
+    pub user_id: Uuid,
+}
+
+/// The statement that begins a request's transaction with its caller check, sent as one
+/// message (the simple protocol): one round trip where a `BEGIN` and a check of their own
+/// took three (sqlx sends each parameterised statement in two). The check comes first,
+/// so a refused token (`live_caller` raises `FK401`, the API's `401`) stops the message
+/// before its `BEGIN` and leaves the connection outside any transaction. The values are
+/// written into the text, which is safe only because both are typed, checked values (a
+/// UUID and an integer from a verified token): nothing a client wrote reaches it.
+pub fn begin_as(claims: &jwt::Claims) -> String {
+    let (user, version): (Uuid, i32) = (claims.sub, claims.cv);
+    format!("SELECT FROM live_caller('{user}', {version}); BEGIN")
 }
 
 /// An admin route's guard: the token must say admin *and* the account must still be one,
