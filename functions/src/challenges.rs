@@ -69,10 +69,10 @@ pub async fn get(app: &App, req: Request) -> Result<Response> {
 
 /// `POST /v1/challenges/{id}/accept`: the caller's stake (if any) goes into escrow.
 pub async fn accept(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let id = path_id(&req, "id")?;
+    // The settings before the request's connection: a function's pool may hold one.
     let settings = app.settings().await?;
-    let mut tx = app.db().await?.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
+    let id = path_id(&req, "id")?;
     entry::accept(&mut tx, &settings, me.user_id, id, app.now()).await?;
     let out = challenges::get(&mut tx, me.user_id, id, app.now()).await?;
     tx.commit().await?;

@@ -151,14 +151,12 @@ pub async fn mfa_status(app: &App, req: Request) -> Result<Response> {
 /// `POST /v1/me/mfa/totp`: a new authenticator secret, as an `otpauth://` URI and its QR
 /// code, waiting for its first code (`POST /v1/me/mfa/totp/confirm`).
 pub async fn enrol_authenticator(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
-    let pool = app.db().await?;
-    let mut tx = pool.begin().await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let user = users::get(&mut tx, me.user_id).await?;
     tx.commit().await?;
     json(
         StatusCode::CREATED,
-        &accounts::mfa::begin(pool, me.user_id, &user.email).await?,
+        &accounts::mfa::begin(app.db().await?, me.user_id, &user.email).await?,
     )
 }
 

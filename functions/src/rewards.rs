@@ -1,13 +1,12 @@
 //! `/v1/rewards`: the catalog (the hourly Shopify sync that fills it is in `shopify`).
 
-use fitkart::http::{caller, ok, page_request, parse_query, path_id, Page, Request, Response};
+use fitkart::http::{caller_tx, ok, page_request, parse_query, path_id, Page, Request, Response};
 use fitkart::{input, rewards, App, Result};
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
-    caller(app, &req).await?;
+    let (_, mut tx) = caller_tx(app, &req).await?;
     let page = page_request(&req)?;
     let category = parse_query(&req, "category", |c| input::text(c, 64))?;
-    let mut tx = app.db().await?.begin().await?;
     let (items, next_cursor) = rewards::list(
         &mut tx,
         category.as_deref(),
@@ -21,9 +20,8 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
 }
 
 pub async fn get(app: &App, req: Request) -> Result<Response> {
-    caller(app, &req).await?;
+    let (_, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
-    let mut tx = app.db().await?.begin().await?;
     let out = rewards::get(&mut tx, id).await?;
     tx.commit().await?;
     ok(&out)

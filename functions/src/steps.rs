@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::Days;
 use fitkart::http::{
-    caller, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
+    caller, caller_tx, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
 };
 use fitkart::input::{self, Checks};
 use fitkart::jobs::{self, ScheduledEvent};
@@ -171,11 +171,10 @@ struct AppealBody {
 }
 
 pub async fn appeal(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     let id = path_id(&req, "id")?;
     let body: AppealBody = json_body(&req)?;
     let message = input::text(&body.message, 1_000).map_err(|m| Error::invalid("message", m))?;
-    let mut tx = app.db().await?.begin().await?;
     let record = steps::appeal(&mut tx, me.user_id, id, &message).await?;
     tx.commit().await?;
     json(StatusCode::ACCEPTED, &record)
