@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use chrono::Days;
 use fitkart::http::{
-    caller, caller_tx, json, json_body, ok, path_id, query_param, Request, Response, StatusCode,
+    caller, caller_tx, json, json_body, ok, parse_query, path_id, query_param, Request, Response,
+    StatusCode,
 };
 use fitkart::input::{self, Checks};
 use fitkart::jobs::{self, ScheduledEvent};
@@ -115,8 +116,16 @@ impl EntryBody {
     }
 }
 
+/// `POST /v1/steps/sync`; with `include=home`, the answer also carries the home screen as
+/// `GET /v1/home` gives it, read after the sync: an app that syncs when it opens gets its
+/// home in the same call (the gateway bills per request).
 pub async fn sync(app: &App, req: Request) -> Result<Response> {
     let me = caller(app, &req).await?;
+    let with_home = parse_query(&req, "include", |v| match v {
+        "home" => Ok(()),
+        _ => Err("must be home".to_owned()),
+    })?
+    .is_some();
     let body: SyncBody = json_body(&req)?;
     let mut checks = Checks::default();
     if !(1..=31).contains(&body.entries.len()) {
@@ -146,11 +155,21 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
         .collect();
     checks.finish()?;
     let records = sync_days(app, me.user_id, device_id, entries).await?;
-    json(StatusCode::ACCEPTED, &json!({ "records": records }))
+    if !with_home {
+        return json(StatusCode::ACCEPTED, &json!({ "records": records }));
+    }
+    let goal = app.settings().await?.daily_step_goal;
+    let mut tx = app.db().await?.begin().await?;
+    let home = fitkart::home::get(&mut tx, me.user_id, goal, app.now()).await?;
+    tx.commit().await?;
+    json(
+        StatusCode::ACCEPTED,
+        &json!({ "records": records, "home": home }),
+    )
 }
 
 pub async fn list(app: &App, req: Request) -> Result<Response> {
-    let me = caller(app, &req).await?;
+    let (me, mut tx) = caller_tx(app, &req).await?;
     // Tomorrow in UTC is today somewhere: the default window covers every time zone.
     let (from, to) = input::date_range(
         query_param(&req, "from")?,
@@ -158,7 +177,6 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
         app.now().date_naive() + Days::new(1),
         30,
     )?;
-    let mut tx = app.db().await?.begin().await?;
     let out = json!({ "items": steps::list(&mut tx, me.user_id, from, to).await? });
     tx.commit().await?;
     ok(&out)

@@ -139,3 +139,53 @@ async fn the_home_screen_is_the_callers_only() {
         .await;
     assert_eq!(res.status, 401, "{}", res.body);
 }
+
+/// An app that syncs when it opens asks for its home in the same call: the sync is stored
+/// and queued as ever, and the answer carries the home as `GET /v1/home` gives it, today's
+/// record as just synced. Anything else asked for is refused before the sync is stored.
+#[tokio::test]
+async fn a_sync_brings_the_home_screen_when_asked() {
+    let t = TestApp::new().await;
+    let ann = t.verified("ann@example.com").await;
+    let bob = t.verified("bob@example.com").await;
+    t.befriend(&ann, &bob).await;
+    t.walked(bob.id, t.today(), 9_000).await;
+    let entry =
+        json!({ "entries": [{ "date": t.today(), "steps": 4_321, "source": "health_connect" }] });
+
+    let refused = t
+        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
+        .bearer(&ann.access_token)
+        .query("include", "wallet")
+        .json(entry.clone())
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.error_fields(), ["include"]);
+    let home = get(&t, &ann, home::get, "/v1/home").await;
+    assert_eq!(
+        home["today"]["record"],
+        Value::Null,
+        "the refused sync stored nothing"
+    );
+
+    let res = t
+        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
+        .bearer(&ann.access_token)
+        .query("include", "home")
+        .json(entry.clone())
+        .send()
+        .await;
+    assert_eq!(res.status, 202, "{}", res.body);
+    assert_eq!(res.body["records"][0]["steps"], 4_321);
+    let home = &res.body["home"];
+    assert_eq!(home["today"]["record"]["steps"], 4_321);
+    assert_eq!(home["today"]["record"]["id"], res.body["records"][0]["id"]);
+    assert_eq!(home["friends"]["items"][0]["steps"], 9_000);
+    // The same as the home route answers now, and the same sync without the option
+    // answers the records alone.
+    assert_eq!(*home, get(&t, &ann, home::get, "/v1/home").await);
+    let plain = t.sync(&ann, entry).await;
+    assert_eq!(plain.status, 202, "{}", plain.body);
+    assert_eq!(plain.body.get("home"), None);
+}

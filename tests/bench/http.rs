@@ -43,19 +43,26 @@ struct HotRoute {
 }
 
 const HOT_ROUTES: &[HotRoute] = &[
+    // Each app open syncs and reads its home screen in one call; the app also syncs once
+    // in the background. The profile, wallet, history, boards and rewards have screens of
+    // their own, visited now and then; `GET /v1/home` refreshes a home without new steps.
+    HotRoute {
+        method: "POST",
+        path: "/v1/steps/sync",
+        query: "include=home",
+        per_walker_day: APP_OPENS_PER_DAY,
+    },
     HotRoute {
         method: "POST",
         path: "/v1/steps/sync",
         query: "",
-        per_walker_day: 4.0,
+        per_walker_day: 1.0,
     },
-    // Each app open reads its home screen in one call; the profile and the wallet have
-    // screens of their own, visited now and then.
     HotRoute {
         method: "GET",
         path: "/v1/home",
         query: "",
-        per_walker_day: APP_OPENS_PER_DAY,
+        per_walker_day: 0.0,
     },
     HotRoute {
         method: "GET",
@@ -94,6 +101,16 @@ const HOT_ROUTES: &[HotRoute] = &[
         per_walker_day: 0.0,
     },
 ];
+
+impl HotRoute {
+    /// How the route is named in the tables: method, path and query.
+    fn label(&self) -> String {
+        match self.query {
+            "" => format!("{} {}", self.method, self.path),
+            query => format!("{} {}?{query}", self.method, self.path),
+        }
+    }
+}
 
 /// App opens per daily walker and day.
 const APP_OPENS_PER_DAY: f64 = 3.0;
@@ -356,7 +373,7 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
             let body = json!({"entries": [{"date": today, "steps": steps, "source": "health_connect",
                                            "distance_km": steps as f64 * 0.00075,
                                            "calories": steps as f64 * 0.04, "hourly_steps": hourly}]});
-            http_event(route, "", &token, &body.to_string())
+            http_event(route, hot.query, &token, &body.to_string())
         };
         let before = DbWork::so_far(&db).await?;
         let unnamed = Measured::of(&measure(pool, &event, 0, samples).await?);
@@ -365,7 +382,7 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
             wait_for_pipeline(&db).await;
         }
         let work = DbWork::so_far(&db).await?.per_request(before, samples + 5);
-        work_rows.push((format!("{} {}", hot.method, hot.path), unnamed.p50_ms, work));
+        work_rows.push((hot.label(), unnamed.p50_ms, work));
         // The cost of unnamed statements: the same function with statements named and
         // kept per connection (sqlx's default), connected directly, in the same run.
         let spec = &pool.spec;
@@ -382,16 +399,8 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
         });
         let named = Measured::of(&measure(&named_pool, &event, samples + 5, samples).await?);
         named_pool.kill_all();
-        named_rows.push((
-            format!("{} {}", hot.method, hot.path),
-            unnamed.clone(),
-            named,
-        ));
-        rows.push((
-            format!("{} {}", hot.method, hot.path),
-            hot.per_walker_day,
-            unnamed,
-        ));
+        named_rows.push((hot.label(), unnamed.clone(), named));
+        rows.push((hot.label(), hot.per_walker_day, unnamed));
     }
 
     // An app open as it was before `GET /v1/home`: the home screen's parts, a call each.
@@ -437,17 +446,21 @@ async fn http_cost(options: &Options, samples: usize) -> Result<(), String> {
 
     print_table(&rows, &baseline, (&validate, &credit, records), drained);
     print_round_trips(&work_rows, &baseline);
-    let home = rows
-        .iter()
-        .zip(&work_rows)
-        .find(|((name, _, _), _)| name == "GET /v1/home")
-        .map(|((_, _, m), (_, _, w))| (m.clone(), *w))
-        .ok_or("GET /v1/home was not measured")?;
-    print_app_open(&before_home, &home);
+    let measured = |label: &str| {
+        rows.iter()
+            .zip(&work_rows)
+            .find(|((name, _, _), _)| name == label)
+            .map(|((_, _, m), (_, _, w))| (label.to_owned(), m.clone(), *w))
+            .ok_or(format!("{label} was not measured"))
+    };
+    // Before: the open's sync, then the home screen's parts a call each.
+    let mut before_open = vec![measured("POST /v1/steps/sync")?];
+    before_open.extend(before_home);
+    print_app_open(&before_open, &measured("POST /v1/steps/sync?include=home")?);
     println!("unnamed statements (every statement parsed with its execution, as a transaction pooler needs) against named ones kept per connection (sqlx's default), same functions, same run:");
     for (route, unnamed, named) in &named_rows {
         println!(
-            "  {route:<28} p50 {:>6.2} ms vs {:>6.2} ms named: {:.2}x",
+            "  {route:<40} p50 {:>6.2} ms vs {:>6.2} ms named: {:.2}x",
             unnamed.p50_ms,
             named.p50_ms,
             unnamed.p50_ms / named.p50_ms
@@ -465,12 +478,12 @@ fn print_round_trips(rows: &[(String, f64, DbWork)], baseline: &Measured) {
     println!();
     println!("database work per request (pg_stat_statements; round trips = 2 per unnamed statement + BEGIN + COMMIT, the caller check riding with the BEGIN):");
     println!(
-        "  {:<28} {:>8} {:>8} {:>11} {:>12} {:>12}",
+        "  {:<40} {:>8} {:>8} {:>11} {:>12} {:>12}",
         "route", "p50 ms", "x hello", "statements", "transactions", "round trips"
     );
     for (route, p50, work) in rows {
         println!(
-            "  {route:<28} {p50:>8.2} {:>8.1} {:>11.1} {:>12.1} {:>12.1}",
+            "  {route:<40} {p50:>8.2} {:>8.1} {:>11.1} {:>12.1} {:>12.1}",
             p50 / baseline.p50_ms,
             work.statements,
             work.transactions,
@@ -480,9 +493,9 @@ fn print_round_trips(rows: &[(String, f64, DbWork)], baseline: &Measured) {
     println!("  (POST /v1/steps/sync counts the validation and crediting it queues, per sync)");
 }
 
-/// What an app open costs: the home screen's parts a call each, as before, against one
-/// `GET /v1/home`, at `APP_OPENS_PER_DAY` opens per daily walker.
-fn print_app_open(before: &[(String, Measured, DbWork)], home: &(Measured, DbWork)) {
+/// What an app open costs: its sync and the home screen's parts a call each, as before,
+/// against one sync that brings the home, at `APP_OPENS_PER_DAY` opens per daily walker.
+fn print_app_open(before: &[(String, Measured, DbWork)], now: &(String, Measured, DbWork)) {
     let opens = APP_OPENS_PER_DAY * DAILY_WALKERS * DAYS_PER_MONTH;
     let cost = |m: &Measured| opens * (m.lambda_cost() + HTTP_API_PER_REQUEST);
     let calls = before.len();
@@ -497,10 +510,11 @@ fn print_app_open(before: &[(String, Measured, DbWork)], home: &(Measured, DbWor
         opens * calls as f64 * HTTP_API_PER_REQUEST
     );
     println!(
-        "  now: 1 call (GET /v1/home), p50 {:.2} ms, {:.0} database round trips: ${:.0} a month (API Gateway ${:.0})",
-        home.0.p50_ms,
-        home.1.round_trips(),
-        cost(&home.0),
+        "  now: 1 call ({}), p50 {:.2} ms, {:.0} database round trips: ${:.0} a month (API Gateway ${:.0})",
+        now.0,
+        now.1.p50_ms,
+        now.2.round_trips(),
+        cost(&now.1),
         opens * HTTP_API_PER_REQUEST
     );
 }
@@ -654,7 +668,7 @@ fn print_table(
         baseline.invocations, DAILY_WALKERS, DAYS_PER_MONTH
     );
     println!(
-        "{:<30} {:>8} {:>8} {:>8} {:>7} {:>7} {:>6} {:>10} {:>12} {:>12} {:>12}",
+        "{:<40} {:>8} {:>8} {:>8} {:>7} {:>7} {:>6} {:>10} {:>12} {:>12} {:>12}",
         "route",
         "p50 ms",
         "p99 ms",
@@ -674,7 +688,7 @@ fn print_table(
         let api = calls * HTTP_API_PER_REQUEST;
         total += lambda + api;
         println!(
-            "{name:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.1} {:>10.3e} {:>12.0} {:>12.0} {:>12.0}",
+            "{name:<40} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.1} {:>10.3e} {:>12.0} {:>12.0} {:>12.0}",
             m.p50_ms,
             m.p99_ms,
             m.p50_ms / baseline.p50_ms,
@@ -688,10 +702,11 @@ fn print_table(
         );
     }
     // The pipeline: its invocations and SQS requests per sync, at the syncs' rate.
-    let sync_rate = rows
+    let sync_rate: f64 = rows
         .iter()
-        .find(|(name, _, _)| name.ends_with("/v1/steps/sync"))
-        .map_or(0.0, |(_, per_day, _)| *per_day);
+        .filter(|(name, _, _)| name.starts_with("POST /v1/steps/sync"))
+        .map(|(_, per_day, _)| *per_day)
+        .sum();
     for (name, reports) in [
         ("steps-validate (batches)", validate),
         ("steps-credit (batches)", credit),
@@ -702,7 +717,7 @@ fn print_table(
         let lambda = monthly(sync_rate) * per_sync * m.lambda_cost();
         total += lambda;
         println!(
-            "{name:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.2} {:>10.3e} {:>12.0} {:>12} {:>12.0}",
+            "{name:<40} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7} {:>6.2} {:>10.3e} {:>12.0} {:>12} {:>12.0}",
             m.p50_ms,
             m.p99_ms,
             m.p50_ms / baseline.p50_ms,
@@ -725,13 +740,13 @@ fn print_table(
     let sqs = monthly(sync_rate) * sqs_per_sync * SQS_PER_REQUEST;
     total += sqs;
     println!(
-        "{:<30} {:>76} {:>12.0}",
+        "{:<40} {:>76} {:>12.0}",
         format!("SQS ({sqs_per_sync:.2} requests per sync)"),
         "",
         sqs
     );
     println!(
-        "{:<30} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7}",
+        "{:<40} {:>8.2} {:>8.2} {:>8.1} {:>7} {:>7}",
         "hello-world (baseline)",
         baseline.p50_ms,
         baseline.p99_ms,
