@@ -145,7 +145,7 @@ async fn the_home_screen_is_the_callers_only() {
 /// record as just synced. Anything else asked for is refused before the sync is stored.
 #[tokio::test]
 async fn a_sync_brings_the_home_screen_when_asked() {
-    let t = TestApp::new().await;
+    let (t, _pipeline) = TestApp::with_pipeline().await;
     let ann = t.verified("ann@example.com").await;
     let bob = t.verified("bob@example.com").await;
     t.befriend(&ann, &bob).await;
