@@ -473,3 +473,46 @@ async fn banded_ranks_equal_a_full_ranking_through_ties_band_edges_and_moves() {
     .unwrap();
     assert_eq!(bands_total, published);
 }
+
+/// The board shows the first `limit` walkers the caller may see. It reads a few entries
+/// per one shown first, and the whole published top when those hold too few visible
+/// ones: seven walkers at the top hidden from boards leave the same board either way.
+#[tokio::test]
+async fn hidden_walkers_at_the_top_leave_the_first_visible_ones_shown() {
+    let t = TestApp::new().await;
+    t.app.clock.set("2027-03-10T12:00:00Z".parse().unwrap());
+    let today = t.today();
+    let mut users = Vec::new();
+    for i in 0..10_i64 {
+        let user = t.register(&format!("walker{i}@example.com")).await;
+        t.walked(user.id, today, 20_000 - 1_000 * i).await;
+        users.push(user);
+    }
+    for hidden in &users[..7] {
+        let res = t
+            .call(
+                fitkart_functions::social::update_privacy,
+                "PATCH",
+                "/v1/me/privacy",
+            )
+            .bearer(&hidden.access_token)
+            .json(serde_json::json!({ "leaderboard_visibility": "hidden" }))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+    rank(t.app, ScheduledEvent::default()).await.unwrap();
+    let viewer = &users[9];
+    // Two shown: the first read (six entries) finds none visible; the whole top is read.
+    assert_eq!(
+        ranks(&board(&t, viewer, "weekly", 2).await),
+        [(8, 13_000), (9, 12_000)]
+    );
+    // Ten: the first read takes the whole top at once; the three visible are shown.
+    assert_eq!(
+        ranks(&board(&t, viewer, "weekly", 10).await),
+        [(8, 13_000), (9, 12_000), (10, 11_000)]
+    );
+    // One of the visible: the first read (three entries) finds none; the whole top does.
+    assert_eq!(ranks(&board(&t, viewer, "weekly", 1).await), [(8, 13_000)]);
+}
