@@ -422,28 +422,14 @@ async fn read_top(
     fetch: i64,
 ) -> Result<(Board, i64)> {
     // The board's cached top entries with what `visibility` decides from, and the
-    // caller's own rank; who of them this caller sees is decided below.
+    // caller's own rank (`leaderboard_top`, a function so that its plan is kept on the
+    // backend: planning the statement took longer than running it); who of them this
+    // caller sees is decided below.
     let rows = crate::db_query!(
-        r#"WITH board AS (
-               SELECT period_start, ranked_at FROM leaderboards
-               WHERE period = $1 ORDER BY period_start DESC LIMIT 1
-           )
-           SELECT board.period_start, board.ranked_at, e.is_me, e.rank, e.user_id, e.total_steps,
-                  f.live, f.friend, f.blocked_by_viewer, f.blocked_viewer, f.steps_visibility,
-                  f.board_visibility, f.alias, f.full_name, f.avatar_url
-           FROM board LEFT JOIN LATERAL (
-               (SELECT false AS is_me, lc.rank, lc.user_id, lc.total_steps
-                FROM leaderboard_cache lc
-                WHERE lc.period = $1 AND lc.week_starts_at = board.period_start
-                ORDER BY lc.rank, lc.user_id LIMIT $3)
-               UNION ALL
-               (SELECT true, leaderboard_rank($1, board.period_start, t.user_id), t.user_id, t.ranked_steps
-                FROM leaderboard_totals t
-                JOIN users u ON u.id = t.user_id AND u.is_active AND u.deleted_at IS NULL
-                WHERE t.period = $1 AND t.period_start = board.period_start AND t.user_id = $2
-                  AND t.ranked_steps IS NOT NULL)
-           ) e ON true
-           LEFT JOIN LATERAL visibility_facts($2, e.user_id) f ON e.user_id IS NOT NULL"#,
+        r#"SELECT period_start AS "period_start!", ranked_at AS "ranked_at!", is_me, rank, user_id,
+                  total_steps, live, friend, blocked_by_viewer, blocked_viewer, steps_visibility,
+                  board_visibility, alias, full_name, avatar_url
+           FROM leaderboard_top($1, $2, $3)"#,
         period.as_str(),
         me,
         fetch
