@@ -387,10 +387,7 @@ async fn hidden_steps_stay_hidden_in_standings_and_on_the_global_board() {
     t.friends_for(&viewer, &hidden, 30).await;
     t.friends_for(&viewer, &open, 30).await;
     let privacy = t
-        .call(social::update_privacy, "PATCH", "/v1/me/privacy")
-        .bearer(&hidden.access_token)
-        .json(json!({ "steps_visibility": "nobody" }))
-        .send()
+        .privacy(&hidden, json!({ "steps_visibility": "nobody" }))
         .await;
     assert_eq!(privacy.status, 200, "{}", privacy.body);
 

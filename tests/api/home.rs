@@ -95,10 +95,7 @@ async fn one_call_brings_what_six_routes_answer_and_nothing_more_of_other_people
 
     // Bob hides his steps from everyone: the home screen's board hides them as the board does.
     let private = t
-        .call(social::update_privacy, "PATCH", "/v1/me/privacy")
-        .bearer(&bob.access_token)
-        .json(json!({ "steps_visibility": "nobody" }))
-        .send()
+        .privacy(&bob, json!({ "steps_visibility": "nobody" }))
         .await;
     assert_eq!(private.status, 200, "{}", private.body);
     let home = get(&t, &ann, home::get, "/v1/home").await;
@@ -153,13 +150,14 @@ async fn a_sync_brings_the_home_screen_when_asked() {
     let entry =
         json!({ "entries": [{ "date": t.today(), "steps": 4_321, "source": "health_connect" }] });
 
-    let refused = t
-        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&ann.access_token)
-        .query("include", "wallet")
-        .json(entry.clone())
-        .send()
-        .await;
+    let sync_asking = |include: &'static str| {
+        t.call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
+            .bearer(&ann.access_token)
+            .query("include", include)
+            .json(entry.clone())
+            .send()
+    };
+    let refused = sync_asking("wallet").await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.error_fields(), ["include"]);
     let home = get(&t, &ann, home::get, "/v1/home").await;
@@ -169,13 +167,7 @@ async fn a_sync_brings_the_home_screen_when_asked() {
         "the refused sync stored nothing"
     );
 
-    let res = t
-        .call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
-        .bearer(&ann.access_token)
-        .query("include", "home")
-        .json(entry.clone())
-        .send()
-        .await;
+    let res = sync_asking("home").await;
     assert_eq!(res.status, 202, "{}", res.body);
     assert_eq!(res.body["records"][0]["steps"], 4_321);
     let home = &res.body["home"];

@@ -490,14 +490,10 @@ async fn hidden_walkers_at_the_top_leave_the_first_visible_ones_shown() {
     }
     for hidden in &users[..7] {
         let res = t
-            .call(
-                fitkart_functions::social::update_privacy,
-                "PATCH",
-                "/v1/me/privacy",
+            .privacy(
+                hidden,
+                serde_json::json!({ "leaderboard_visibility": "hidden" }),
             )
-            .bearer(&hidden.access_token)
-            .json(serde_json::json!({ "leaderboard_visibility": "hidden" }))
-            .send()
             .await;
         assert_eq!(res.status, 200, "{}", res.body);
     }

@@ -77,14 +77,6 @@ async fn board(t: &TestApp, user: &User, period: &str) -> Value {
     res.body
 }
 
-async fn privacy(t: &TestApp, user: &User, body: Value) -> TestResponse {
-    t.call(social::update_privacy, "PATCH", "/v1/me/privacy")
-        .bearer(&user.access_token)
-        .json(body)
-        .send()
-        .await
-}
-
 #[tokio::test]
 async fn a_friend_link_asks_its_owner_and_both_agreeing_makes_friends() {
     let t = TestApp::new().await;
@@ -349,7 +341,7 @@ async fn the_friend_board_ranks_verified_steps_and_a_private_walker_shows_no_num
 
     // Cat shows her steps to nobody: on Ann's board without numbers, last.
     assert_eq!(
-        privacy(&t, &cat, json!({ "steps_visibility": "nobody" }))
+        t.privacy(&cat, json!({ "steps_visibility": "nobody" }))
             .await
             .status,
         200
@@ -384,19 +376,19 @@ async fn the_global_board_shows_aliases_and_never_a_hidden_walker() {
         t.walked(user.id, days_ago(0), steps).await;
     }
     assert_eq!(
-        privacy(&t, &ann, json!({ "alias": "Trail Ann" }))
+        t.privacy(&ann, json!({ "alias": "Trail Ann" }))
             .await
             .status,
         200
     );
     assert_eq!(
-        privacy(&t, &bob, json!({ "leaderboard_visibility": "hidden" }))
+        t.privacy(&bob, json!({ "leaderboard_visibility": "hidden" }))
             .await
             .status,
         200
     );
     assert_eq!(
-        privacy(&t, &cat, json!({ "leaderboard_visibility": "friends" }))
+        t.privacy(&cat, json!({ "leaderboard_visibility": "friends" }))
             .await
             .status,
         200
@@ -546,7 +538,7 @@ async fn a_teams_sums_are_withheld_wherever_they_would_give_away_one_hidden_walk
     let id = team.body["id"].as_str().unwrap().to_owned();
     join(&t, &owner, &id, &shy).await;
     assert_eq!(
-        privacy(&t, &shy, json!({ "steps_visibility": "nobody" }))
+        t.privacy(&shy, json!({ "steps_visibility": "nobody" }))
             .await
             .status,
         200
@@ -612,7 +604,8 @@ async fn a_teams_sums_are_withheld_wherever_they_would_give_away_one_hidden_walk
     // A second hidden walker: no one's steps follow from the sum any more.
     let quiet = t.register("quiet@example.com").await;
     join(&t, &owner, &id, &quiet).await;
-    privacy(&t, &quiet, json!({ "steps_visibility": "nobody" })).await;
+    t.privacy(&quiet, json!({ "steps_visibility": "nobody" }))
+        .await;
     t.walked(quiet.id, today, 7_000).await;
     rank().await;
     let seen = page(&owner).await;
@@ -703,7 +696,7 @@ async fn reports_reach_the_admins_with_a_snapshot_and_their_action_is_audited() 
     let reporter = t.register("reporter@example.com").await;
     let troll = t.register("troll@example.com").await;
     assert_eq!(
-        privacy(&t, &troll, json!({ "alias": "Rude Name" }))
+        t.privacy(&troll, json!({ "alias": "Rude Name" }))
             .await
             .status,
         200
@@ -717,7 +710,7 @@ async fn reports_reach_the_admins_with_a_snapshot_and_their_action_is_audited() 
     assert_eq!(filed.status, 201, "{}", filed.body);
     assert_eq!(filed.body["snapshot_name"], "Rude Name");
     // The alias changes; the report keeps what was seen.
-    privacy(&t, &troll, json!({ "alias": "Nice Name" })).await;
+    t.privacy(&troll, json!({ "alias": "Nice Name" })).await;
 
     let boss = t.admin("boss@example.com").await;
     let queue = t

@@ -567,6 +567,19 @@ impl TestApp {
         tx.commit().await.unwrap();
     }
 
+    /// `PATCH /v1/me/privacy` as `user`, with any body.
+    pub async fn privacy(&self, user: &User, body: Value) -> TestResponse {
+        self.call(
+            fitkart_functions::social::update_privacy,
+            "PATCH",
+            "/v1/me/privacy",
+        )
+        .bearer(&user.access_token)
+        .json(body)
+        .send()
+        .await
+    }
+
     /// `POST /v1/steps/sync` as `user`, with any body.
     pub async fn sync(&self, user: &User, body: Value) -> TestResponse {
         self.call(fitkart_functions::steps::sync, "POST", "/v1/steps/sync")
