@@ -35,6 +35,8 @@ struct PatchBody {
     profile_picture_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::not_null")]
+    counts_pushes: Option<bool>,
 }
 
 impl PatchBody {
@@ -80,6 +82,7 @@ impl PatchBody {
             bio,
             profile_picture_url,
             timezone,
+            counts_pushes: self.counts_pushes,
         })
     }
 }

@@ -12,6 +12,7 @@ use fitkart::input::{self, Checks};
 use fitkart::jobs::{self, ScheduledEvent};
 use fitkart::queue::{self, Message};
 use fitkart::steps::crediting::{self, CreditRecord};
+use fitkart::steps::provenance::{self, DeviceType, RecordingMethod, SourceShare};
 use fitkart::steps::sync::{requeue_stale, sync_days, DayEntry};
 use fitkart::steps::{self, anomaly, validation, Source, ValidateRecord};
 use fitkart::{App, Error, Result};
@@ -38,6 +39,75 @@ struct EntryBody {
     hourly_steps: Option<Vec<i64>>,
     manual_steps: Option<i64>,
     sync_token: Option<String>,
+    pushes: Option<i64>,
+    hourly_pushes: Option<Vec<i64>>,
+    sources: Option<Vec<SourceBody>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceBody {
+    app_id: String,
+    device_type: String,
+    recording_method: String,
+    steps: i64,
+    pushes: Option<i64>,
+    hourly_steps: Option<Vec<i64>>,
+}
+
+/// A count of 0..=200,000.
+fn count(value: i64) -> Result<i64, String> {
+    if (0..=200_000).contains(&value) {
+        Ok(value)
+    } else {
+        Err("must be between 0 and 200000".into())
+    }
+}
+
+/// 24 hourly counts (local hours 0-23) adding up to `total` (`what`: steps or pushes).
+fn hours(hours: Vec<i64>, total: Option<i64>, what: &str) -> Result<Vec<i32>, String> {
+    if hours.len() != 24 {
+        return Err(format!(
+            "must have 24 hourly counts (local hours 0-23), got {}",
+            hours.len()
+        ));
+    }
+    if hours.iter().any(|h| !(0..=200_000).contains(h)) {
+        return Err("hourly counts must be between 0 and 200000".into());
+    }
+    let sum: i64 = hours.iter().sum();
+    match total {
+        Some(total) if sum != total => Err(format!(
+            "hourly counts add up to {sum}, not to {what} ({total})"
+        )),
+        _ => Ok(hours.into_iter().map(|h| h as i32).collect()),
+    }
+}
+
+impl SourceBody {
+    fn parse(self, at: &str, checks: &mut Checks) -> Option<SourceShare> {
+        let field = |name: &str| format!("{at}.{name}");
+        // An app id as the platform reports it: a bundle id or a package name.
+        let app_id = checks.field(field("app_id"), input::opaque(&self.app_id, 200));
+        let device_type = checks.field(field("device_type"), DeviceType::parse(&self.device_type));
+        let recording_method = checks.field(
+            field("recording_method"),
+            RecordingMethod::parse(&self.recording_method),
+        );
+        let steps = checks.field(field("steps"), count(self.steps));
+        let pushes = checks.optional(field("pushes"), self.pushes, count);
+        let hourly_steps = checks.optional(field("hourly_steps"), self.hourly_steps, |h| {
+            hours(h, Some(self.steps), "steps")
+        });
+        Some(SourceShare {
+            app_id: app_id?,
+            device_type: device_type?,
+            recording_method: recording_method?,
+            steps: steps?,
+            pushes,
+            hourly_steps,
+        })
+    }
 }
 
 fn decimal(value: f64, max: f64, places: u32) -> Result<Decimal, String> {
@@ -53,14 +123,7 @@ impl EntryBody {
     fn parse(self, at: &str, checks: &mut Checks) -> Option<DayEntry> {
         let field = |name: &str| format!("{at}.{name}");
         let date = checks.field(field("date"), input::date(&self.date));
-        let steps = checks.field(
-            field("steps"),
-            if (0..=200_000).contains(&self.steps) {
-                Ok(self.steps)
-            } else {
-                Err("must be between 0 and 200000".into())
-            },
-        );
+        let steps = checks.field(field("steps"), count(self.steps));
         let source = checks.field(field("source"), Source::parse(&self.source));
         let distance_km = checks.optional(field("distance_km"), self.distance_km, |d| {
             decimal(d, 500.0, 3)
@@ -72,25 +135,28 @@ impl EntryBody {
             0..=1_000 => Ok(h as i32),
             _ => Err("must be between 0 and 1000".into()),
         });
-        let hourly_steps = checks.optional(field("hourly_steps"), self.hourly_steps, |hours| {
-            if hours.len() != 24 {
-                return Err(format!(
-                    "must have 24 hourly counts (local hours 0-23), got {}",
-                    hours.len()
-                ));
-            }
-            if hours.iter().any(|h| !(0..=200_000).contains(h)) {
-                return Err("hourly counts must be between 0 and 200000".into());
-            }
-            let sum: i64 = hours.iter().sum();
-            if sum != self.steps {
-                return Err(format!(
-                    "hourly counts add up to {sum}, not to steps ({})",
-                    self.steps
-                ));
-            }
-            Ok(hours.into_iter().map(|h| h as i32).collect::<Vec<_>>())
+        let hourly_steps = checks.optional(field("hourly_steps"), self.hourly_steps, |h| {
+            hours(h, Some(self.steps), "steps")
         });
+        let pushes = checks.optional(field("pushes"), self.pushes, count);
+        let hourly_pushes = checks.optional(field("hourly_pushes"), self.hourly_pushes, |h| {
+            hours(h, pushes, "pushes")
+        });
+        if hourly_pushes.is_some() && self.pushes.is_none() {
+            checks.fail(field("hourly_pushes"), "needs pushes, the day's total");
+        }
+        let sources: Option<Vec<SourceShare>> = self.sources.map(|sources| {
+            sources
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.parse(&field(&format!("sources[{i}]")), checks))
+                .collect()
+        });
+        if let Some(sources) = &sources {
+            if let Err(why) = provenance::check(self.steps, pushes, sources) {
+                checks.fail(field("sources"), why);
+            }
+        }
         let manual_steps = checks.field(
             field("manual_steps"),
             match self.manual_steps.unwrap_or(0) {
@@ -112,6 +178,9 @@ impl EntryBody {
             hourly_steps,
             manual_steps: manual_steps?,
             sync_token,
+            pushes,
+            hourly_pushes,
+            sources,
         })
     }
 }

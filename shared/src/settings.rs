@@ -25,6 +25,9 @@ pub enum Kind {
     },
     /// A set of ISO 3166-1 alpha-2 country codes (empty: none), stored as "DE,US".
     Countries,
+    /// A set of app ids (bundle ids, package names), each matching itself or, ending in
+    /// `*`, every id it begins; stored as "com.a,com.b*".
+    Writers,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +93,48 @@ pub struct Countries(pub Vec<String>);
 impl Countries {
     pub fn contains(&self, code: &str) -> bool {
         self.0.iter().any(|c| c == code)
+    }
+}
+
+/// The apps whose steps are paid without a look (`step_writers_allowed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writers(pub Vec<String>);
+
+impl Writers {
+    /// Whether `app_id` is one of the writers, or begins with a `prefix*` entry.
+    pub fn allows(&self, app_id: &str) -> bool {
+        self.0.iter().any(|w| match w.strip_suffix('*') {
+            Some(prefix) => app_id.starts_with(prefix),
+            None => app_id == w,
+        })
+    }
+}
+
+impl SettingValue for Writers {
+    fn parse(_: Kind, raw: &str) -> Result<Self, String> {
+        let mut ids: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let id = w.strip_suffix('*').unwrap_or(w);
+                let ok = !id.is_empty()
+                    && id.len() <= 200
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+                if ok {
+                    Ok(w.to_owned())
+                } else {
+                    Err(format!(
+                        "{w:?} is not an app id (letters, digits, . _ -, an optional trailing *)"
+                    ))
+                }
+            })
+            .collect::<Result<_, String>>()?;
+        ids.sort();
+        ids.dedup();
+        Ok(Writers(ids))
     }
 }
 
@@ -192,6 +237,10 @@ settings! {
     transfer_pair_coins_30d: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "60000", four_eyes;
     admin_alone_coins_day: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "5000", four_eyes;
     admin_alone_coins_beneficiary_day: i64 = Kind::Int { min: 0, max: 1_000_000_000 }, default "2000", four_eyes;
+    step_writers_allowed: Writers = Kind::Writers, default "android,com.apple.health*,com.fitbit.FitbitMobile,com.garmin.android.apps.connectmobile,com.garmin.connect.mobile,com.google.android.apps.fitness,com.google.android.healthconnect.controller,com.huawei.health,com.ouraring.oura,com.sec.android.app.shealth,com.withings.wiscale2,com.xiaomi.wearable", four_eyes;
+    push_step_equivalents: Decimal = Kind::Decimal { min: "0", max: "10" }, default "1.8", four_eyes;
+    anti_cheat_max_pushes_per_minute: i64 = Kind::Int { min: 10, max: 400 }, default "110", four_eyes;
+    anti_cheat_review_pushes: i64 = Kind::Int { min: 1_000, max: 200_000 }, default "20000", four_eyes;
 }
 
 impl Settings {
@@ -225,11 +274,13 @@ pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, S
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::Bool(b) => b.to_string(),
-        serde_json::Value::Array(items) if def.kind == Kind::Countries => items
-            .iter()
-            .map(|i| i.as_str().ok_or("must be a list of country codes"))
-            .collect::<Result<Vec<&str>, &str>>()?
-            .join(","),
+        serde_json::Value::Array(items) if matches!(def.kind, Kind::Countries | Kind::Writers) => {
+            items
+                .iter()
+                .map(|i| i.as_str().ok_or("must be a list of strings"))
+                .collect::<Result<Vec<&str>, &str>>()?
+                .join(",")
+        }
         _ => return Err("must be a string, number or boolean".into()),
     };
     match def.kind {
@@ -237,6 +288,7 @@ pub fn validate(def: &SettingDef, value: &serde_json::Value) -> Result<String, S
         Kind::Bool => bool::parse(def.kind, &raw).map(|b| b.to_string()),
         Kind::Decimal { .. } => Decimal::parse(def.kind, &raw).map(|d| d.to_string()),
         Kind::Countries => Countries::parse(def.kind, &raw).map(|c| c.0.join(",")),
+        Kind::Writers => Writers::parse(def.kind, &raw).map(|w| w.0.join(",")),
     }
 }
 
@@ -291,6 +343,12 @@ impl Setting {
                 Value::String(raw),
                 Some(json!(min)),
                 Some(json!(max)),
+            ),
+            Some(Kind::Writers) => (
+                "app_ids",
+                json!(raw.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>()),
+                None,
+                None,
             ),
             Some(Kind::Countries) => (
                 "countries",

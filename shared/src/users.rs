@@ -46,6 +46,8 @@ pub struct User {
     pub role: Role,
     pub referral_code: Option<String>,
     pub total_steps: i64,
+    /// Wheelchair pushes count as step equivalents (`steps::provenance`).
+    pub counts_pushes: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub last_synced_at: Option<DateTime<Utc>>,
@@ -67,7 +69,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
         r#"SELECT id, email, full_name, phone, country_code, profile_picture_url, bio,
                   user_timezone(users.*) AS "timezone!",
                   auth_provider, email_verified, role AS "role: Role", referral_code, total_steps,
-                  created_at, last_login_at, last_synced_at,
+                  counts_pushes, created_at, last_login_at, last_synced_at,
                   CASE WHEN next_timezone_from > now() THEN next_timezone END AS next_timezone,
                   CASE WHEN next_timezone_from > now() THEN next_timezone_from END AS next_timezone_from,
                   is_active, credential_version
@@ -113,6 +115,23 @@ pub async fn local_today(
     .await?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
     Ok(now.with_timezone(&tz).date_naive())
+}
+
+/// The user's local date today (as `local_today`) and whether they count wheelchair
+/// pushes: what a sync needs of its account, in one read.
+pub async fn local_today_and_pushes(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(chrono::NaiveDate, bool)> {
+    let row = crate::db_query!(
+        r#"SELECT user_timezone(users.*) AS "tz!", counts_pushes FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_one(conn)
+    .await?;
+    let tz: chrono_tz::Tz = row.tz.parse().unwrap_or(chrono_tz::UTC);
+    Ok((now.with_timezone(&tz).date_naive(), row.counts_pushes))
 }
 
 /// Ends every credential issued before now: the account's credential version moves on, so
@@ -327,6 +346,7 @@ pub struct ProfilePatch {
     pub bio: Option<Option<String>>,
     pub profile_picture_url: Option<Option<String>>,
     pub timezone: Option<String>,
+    pub counts_pushes: Option<bool>,
 }
 
 /// Applies a profile change; a time-zone change waits for the next local day
@@ -347,6 +367,7 @@ pub async fn update_profile(
                country_code = CASE WHEN $5 THEN $6 ELSE country_code END,
                bio = CASE WHEN $7 THEN $8 ELSE bio END,
                profile_picture_url = CASE WHEN $9 THEN $10 ELSE profile_picture_url END,
+               counts_pushes = COALESCE($11, counts_pushes),
                updated_at = now()
            WHERE id = $1 AND deleted_at IS NULL"#,
         id,
@@ -359,6 +380,7 @@ pub async fn update_profile(
         patch.bio.flatten(),
         patch.profile_picture_url.is_some(),
         patch.profile_picture_url.flatten(),
+        patch.counts_pushes,
     )
     .execute(&mut *conn)
     .await?;

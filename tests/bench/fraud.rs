@@ -26,7 +26,7 @@ use fitkart::settings::Settings;
 use fitkart::steps::anticheat::synthetic::{
     split_syncs, Cohort, Strategy, World, DAYS, STRATEGIES, SYNC_HOUR,
 };
-use fitkart::steps::sync::{record_days, DayEntry};
+use fitkart::steps::sync::{record_days, Counting, DayEntry};
 use fitkart::steps::validation;
 use fitkart::steps::ValidateRecord;
 use fitkart::steps::{anomaly, crediting};
@@ -192,7 +192,12 @@ async fn simulate(
                 &mut tx,
                 &settings,
                 ids[*i],
-                world.date(day),
+                Counting {
+                    today: world.date(day),
+                    push_rate: world.accounts[*i]
+                        .counts_pushes
+                        .then_some(settings.push_step_equivalents),
+                },
                 sync_time(world, day, nth),
                 world.accounts[*i].device.as_deref(),
                 entries,
@@ -255,6 +260,12 @@ async fn create_accounts(pool: &PgPool, world: &World, settings: &Settings) -> V
         .await
         .unwrap();
         // The account joined on its sign-up day (a run cannot wait five weeks).
+        sqlx::query("UPDATE users SET counts_pushes = $2 WHERE id = $1")
+            .bind(id)
+            .bind(account.counts_pushes)
+            .execute(pool)
+            .await
+            .unwrap();
         sqlx::query("UPDATE users SET created_at = $2 WHERE id = $1")
             .bind(id)
             .bind(sync_time(world, account.signup, 0) - chrono::Duration::hours(1))

@@ -12,6 +12,7 @@
 pub mod anomaly;
 pub mod anticheat;
 pub mod crediting;
+pub mod provenance;
 pub mod review;
 pub mod sync;
 pub mod validation;
@@ -19,10 +20,12 @@ pub mod validation;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{Error, Result};
+use provenance::SourceShare;
 
 /// A day's typed-in part is part of the day.
 pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint {
@@ -66,6 +69,17 @@ pub struct StepRecord {
     pub calories: Option<Decimal>,
     pub heart_points: Option<i32>,
     pub source: Source,
+    /// Where the steps came from: each app, device type and recording method with its
+    /// count, as the sync reported them (none from an app that sends no breakdown).
+    pub sources: Option<Json<Vec<SourceShare>>>,
+    /// The device that synced the day.
+    pub device_id: Option<String>,
+    /// Steps typed in by hand: they earn only with an admin's approval.
+    pub manual_steps: i64,
+    /// Wheelchair pushes the platform counted, and their step equivalents inside `steps`
+    /// (0 unless the walker counts pushes).
+    pub pushes: Option<i32>,
+    pub push_steps: i32,
     pub status: Status,
     pub verified_steps: i64,
     pub coins_credited: i64,
@@ -159,7 +173,8 @@ pub async fn list(
     Ok(crate::db_query_as!(
         StepRecord,
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
-                  source AS "source: Source", status AS "status: Status",
+                  source AS "source: Source", provenance AS "sources: Json<Vec<SourceShare>>", device_id,
+                  manual_steps, pushes, push_steps, status AS "status: Status",
                   verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
            FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3
            ORDER BY recorded_date"#,
@@ -177,7 +192,8 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Ste
     crate::db_query_as!(
         StepRecord,
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
-                  source AS "source: Source", status AS "status: Status",
+                  source AS "source: Source", provenance AS "sources: Json<Vec<SourceShare>>", device_id,
+                  manual_steps, pushes, push_steps, status AS "status: Status",
                   verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
            FROM step_records WHERE id = $1 AND user_id = $2"#,
         id,

@@ -86,6 +86,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Validation>> 
                       'id', r.id, 'date', r.recorded_date, 'steps', r.steps, 'source', r.source,
                       'distance_km', r.distance, 'calories', r.calories, 'heart_points', r.heart_points,
                       'hourly_steps', r.hourly_steps, 'manual_steps', r.manual_steps, 'device_id', r.device_id,
+                      'sources', r.provenance, 'pushes', r.pushes, 'push_steps', r.push_steps,
                       'status', r.status, 'verified_steps', r.verified_steps, 'coins_credited', r.coins_credited,
                       'appeal_message', r.appeal_message, 'created_at', r.created_at, 'updated_at', r.updated_at
                   ) AS "record!",

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::provenance::{self, SourceShare};
 use super::{Source, Status, ValidateRecord};
 use crate::error::During;
 use crate::error::FieldError;
@@ -29,6 +30,40 @@ pub struct DayEntry {
     pub hourly_steps: Option<Vec<i32>>,
     pub manual_steps: i64,
     pub sync_token: Option<String>,
+    /// Wheelchair pushes the platform counted (the day's de-duplicated total).
+    pub pushes: Option<i64>,
+    pub hourly_pushes: Option<Vec<i32>>,
+    /// The day's breakdown by source (`provenance`), already checked against the totals.
+    pub sources: Option<Vec<SourceShare>>,
+}
+
+impl DayEntry {
+    /// A day of `steps` from `source`, with nothing else said about it.
+    pub fn new(date: NaiveDate, steps: i64, source: Source) -> Self {
+        Self {
+            date,
+            steps,
+            source,
+            distance_km: None,
+            calories: None,
+            heart_points: None,
+            hourly_steps: None,
+            manual_steps: 0,
+            sync_token: None,
+            pushes: None,
+            hourly_pushes: None,
+            sources: None,
+        }
+    }
+}
+
+/// How an account's days count: in its calendar, with or without wheelchair pushes.
+#[derive(Debug, Clone, Copy)]
+pub struct Counting {
+    /// The account's local date now.
+    pub today: NaiveDate,
+    /// Step equivalents of a push, when the walker counts pushes.
+    pub push_rate: Option<Decimal>,
 }
 
 /// A summary of one synced day in the sync response.
@@ -68,12 +103,16 @@ pub async fn sync_days(
     let limit = Limit::per_hour("steps_sync", settings.syncs_per_user_hour);
     ratelimit::hit(pool, limit, &user_id.to_string(), now).await?;
     let mut tx = pool.begin().await?;
-    let today = users::local_today(&mut tx, user_id, now).await?;
+    let (today, counts_pushes) = users::local_today_and_pushes(&mut tx, user_id, now).await?;
+    let counting = Counting {
+        today,
+        push_rate: counts_pushes.then_some(settings.push_step_equivalents),
+    };
     let rows = record_days(
         &mut tx,
         &settings,
         user_id,
-        today,
+        counting,
         now,
         device_id.as_deref(),
         &entries,
@@ -137,7 +176,7 @@ fn check_dates(entries: &[DayEntry], today: NaiveDate, settings: &Settings) -> R
 }
 
 /// The database half of a sync, in the caller's transaction: checks the dates against
-/// `today`, upserts the days in one statement (a day only changes when its numbers do; a
+/// the account's `today`, counts each day (pushes, hand-typed sources), upserts the days in one statement (a day only changes when its numbers do; a
 /// change makes a new version that awaits validation), notes the device, and returns the
 /// batch's records. `at` is when the sync happens (it dates first reports, for
 /// late-backfill scoring).
@@ -145,15 +184,20 @@ pub async fn record_days(
     conn: &mut PgConnection,
     settings: &Settings,
     user_id: Uuid,
-    today: NaiveDate,
+    counting: Counting,
     at: DateTime<Utc>,
     device_id: Option<&str>,
     entries: &[DayEntry],
 ) -> Result<Vec<SyncRow>> {
+    let today = counting.today;
     check_dates(entries, today, settings)?;
     // The last day still on time: a sync of a day after it is a late one.
     let late_before = today - chrono::Days::new(settings.anti_cheat_late_backfill_days as u64);
-    upsert_days(conn, user_id, at, device_id, late_before, entries).await?;
+    let days: Vec<CountedDay> = entries
+        .iter()
+        .map(|e| CountedDay::of(e, counting.push_rate))
+        .collect();
+    upsert_days(conn, user_id, at, device_id, late_before, &days).await?;
     users::touch_sync(conn, user_id, at).await?;
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
     if let Some(device_id) = device_id {
@@ -161,6 +205,49 @@ pub async fn record_days(
         note_device(conn, user_id, device_id, at, last_day).await?;
     }
     synced_rows(conn, user_id, &dates).await
+}
+
+/// A reported day as it is recorded: pushes converted for a walker who counts them, and
+/// hand-typed sources counted as manual steps.
+struct CountedDay<'a> {
+    entry: &'a DayEntry,
+    steps: i64,
+    hourly_steps: Option<Vec<i32>>,
+    push_steps: i64,
+    manual_steps: i64,
+}
+
+impl<'a> CountedDay<'a> {
+    fn of(entry: &'a DayEntry, push_rate: Option<Decimal>) -> Self {
+        let counted = provenance::count(
+            entry.steps,
+            entry.hourly_steps.as_deref(),
+            entry.pushes,
+            entry.hourly_pushes.as_deref(),
+            push_rate,
+        );
+        // Typed-in steps never earn without an admin, however they arrive: flagged by the
+        // client, or by the platform on one of the day's sources.
+        let typed = entry.sources.as_deref().map_or(0, provenance::manual_part);
+        Self {
+            entry,
+            steps: counted.steps,
+            hourly_steps: counted.hourly_steps,
+            push_steps: counted.push_steps,
+            manual_steps: entry.manual_steps.max(typed).min(entry.steps),
+        }
+    }
+}
+
+/// An array literal (`{1,2,3}`): arrays of arrays do not UNNEST row by row, so each day's
+/// hours travel as text.
+fn array_literal(values: Option<&[i32]>) -> Option<String> {
+    values.map(|h| {
+        format!(
+            "{{{}}}",
+            h.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+        )
+    })
 }
 
 /// The reported days, upserted in one statement with their place in the validation
@@ -171,28 +258,34 @@ async fn upsert_days(
     at: DateTime<Utc>,
     device_id: Option<&str>,
     late_before: NaiveDate,
-    entries: &[DayEntry],
+    days: &[CountedDay<'_>],
 ) -> Result<()> {
-    let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
-    let steps: Vec<i64> = entries.iter().map(|e| e.steps).collect();
-    let distances: Vec<Option<Decimal>> = entries.iter().map(|e| e.distance_km).collect();
-    let calories: Vec<Option<Decimal>> = entries.iter().map(|e| e.calories).collect();
-    let heart_points: Vec<Option<i32>> = entries.iter().map(|e| e.heart_points).collect();
-    let sources: Vec<String> = entries.iter().map(|e| e.source.to_string()).collect();
-    let sync_tokens: Vec<Option<String>> = entries.iter().map(|e| e.sync_token.clone()).collect();
-    // Arrays of arrays do not UNNEST row by row; each day's hours travel as an array literal.
-    let hourly: Vec<Option<String>> = entries
+    let dates: Vec<NaiveDate> = days.iter().map(|d| d.entry.date).collect();
+    let steps: Vec<i64> = days.iter().map(|d| d.steps).collect();
+    let distances: Vec<Option<Decimal>> = days.iter().map(|d| d.entry.distance_km).collect();
+    let calories: Vec<Option<Decimal>> = days.iter().map(|d| d.entry.calories).collect();
+    let heart_points: Vec<Option<i32>> = days.iter().map(|d| d.entry.heart_points).collect();
+    let sources: Vec<String> = days.iter().map(|d| d.entry.source.to_string()).collect();
+    let sync_tokens: Vec<Option<String>> =
+        days.iter().map(|d| d.entry.sync_token.clone()).collect();
+    let hourly: Vec<Option<String>> = days
         .iter()
-        .map(|e| {
-            e.hourly_steps.as_ref().map(|h| {
-                format!(
-                    "{{{}}}",
-                    h.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
-                )
-            })
-        })
+        .map(|d| array_literal(d.hourly_steps.as_deref()))
         .collect();
-    let manual: Vec<i64> = entries.iter().map(|e| e.manual_steps).collect();
+    let manual: Vec<i64> = days.iter().map(|d| d.manual_steps).collect();
+    let pushes: Vec<Option<i32>> = days
+        .iter()
+        .map(|d| d.entry.pushes.map(|p| p as i32))
+        .collect();
+    let hourly_pushes: Vec<Option<String>> = days
+        .iter()
+        .map(|d| array_literal(d.entry.hourly_pushes.as_deref()))
+        .collect();
+    let push_steps: Vec<i32> = days.iter().map(|d| d.push_steps as i32).collect();
+    let provenance: Vec<Option<serde_json::Value>> = days
+        .iter()
+        .map(|d| d.entry.sources.as_ref().map(|s| serde_json::json!(s)))
+        .collect();
 
     // A count dropping by more than 10% lowers the day (less is a platform merging a
     // watch's and a phone's counts); the first lowering's level and the lowest level are
@@ -203,16 +296,24 @@ async fn upsert_days(
         r#"WITH versioned AS (
            INSERT INTO step_records AS r (user_id, recorded_date, steps, distance, calories, heart_points, source,
                                         first_source, sync_token, hourly_steps, manual_steps, device_id, created_at,
-                                        updated_at, on_time_steps)
+                                        updated_at, on_time_steps, provenance, pushes, hourly_pushes, push_steps,
+                                        hours_hash)
            SELECT $1, e.day, e.steps, e.distance, e.calories, e.heart_points, e.source, e.source, e.sync_token,
-                  e.hourly::int[], e.manual, $11, $12, $12, CASE WHEN e.day >= $13 THEN e.steps END
+                  e.hourly::int[], e.manual, $11, $12, $12, CASE WHEN e.day >= $13 THEN e.steps END,
+                  e.provenance, e.pushes, e.hourly_pushes::int[], e.push_steps,
+                  -- Hours worth comparing across accounts: a small day's hours are alike by chance.
+                  CASE WHEN e.steps >= 2000 AND e.hourly IS NOT NULL THEN hashtextextended(e.hourly::int[]::text, 0) END
            FROM UNNEST($2::date[], $3::int8[], $4::numeric[], $5::numeric[], $6::int4[], $7::text[], $8::text[],
-                       $9::text[], $10::int8[])
-                AS e(day, steps, distance, calories, heart_points, source, sync_token, hourly, manual)
+                       $9::text[], $10::int8[], $14::jsonb[], $15::int4[], $16::text[], $17::int4[])
+                AS e(day, steps, distance, calories, heart_points, source, sync_token, hourly, manual, provenance,
+                     pushes, hourly_pushes, push_steps)
            ON CONFLICT (user_id, recorded_date) DO UPDATE SET
                steps = EXCLUDED.steps, distance = EXCLUDED.distance, calories = EXCLUDED.calories,
                heart_points = EXCLUDED.heart_points, source = EXCLUDED.source, sync_token = EXCLUDED.sync_token,
                hourly_steps = EXCLUDED.hourly_steps, manual_steps = EXCLUDED.manual_steps,
+               provenance = EXCLUDED.provenance, pushes = EXCLUDED.pushes,
+               hourly_pushes = EXCLUDED.hourly_pushes, push_steps = EXCLUDED.push_steps,
+               hours_hash = EXCLUDED.hours_hash,
                device_id = COALESCE(EXCLUDED.device_id, r.device_id),
                lowered_from = CASE WHEN EXCLUDED.steps < r.steps * 0.9
                                    THEN COALESCE(r.lowered_from, r.steps) ELSE r.lowered_from END,
@@ -225,10 +326,15 @@ async fn upsert_days(
            -- A day an admin rejected stays rejected, whatever is synced for it later: for the
            -- challenges and gifts it touched, and for its coins.
            WHERE r.status <> 'rejected'
-             AND (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps)
+             -- A second device of the account does not lower a day: each phone's platform
+             -- sees only what it recorded, so the larger total counts, never the sum.
+             AND NOT (EXCLUDED.device_id <> r.device_id AND EXCLUDED.steps < r.steps) IS TRUE
+             AND (r.steps, r.distance, r.calories, r.heart_points, r.source, r.hourly_steps, r.manual_steps,
+                  r.provenance, r.pushes, r.hourly_pushes)
                  IS DISTINCT FROM
                  (EXCLUDED.steps, EXCLUDED.distance, EXCLUDED.calories, EXCLUDED.heart_points, EXCLUDED.source,
-                  EXCLUDED.hourly_steps, EXCLUDED.manual_steps)
+                  EXCLUDED.hourly_steps, EXCLUDED.manual_steps, EXCLUDED.provenance, EXCLUDED.pushes,
+                  EXCLUDED.hourly_pushes)
            RETURNING r.id, r.recorded_date, r.user_id, r.version
            )
            INSERT INTO validation_queue AS q (step_record_id, recorded_date, user_id, version, queued_at)
@@ -248,6 +354,10 @@ async fn upsert_days(
         device_id,
         at,
         late_before,
+        &provenance as &[Option<serde_json::Value>],
+        &pushes as &[Option<i32>],
+        &hourly_pushes as &[Option<String>],
+        &push_steps,
     )
     .execute(&mut *conn)
     .await

@@ -136,6 +136,11 @@ struct Record {
     verified_steps: i64,
     credited_steps: i64,
     on_time_steps: Option<i64>,
+    provenance: Option<serde_json::Value>,
+    pushes: Option<i32>,
+    hourly_pushes: Option<Vec<i32>>,
+    push_steps: i32,
+    hours_hash: Option<i64>,
 }
 
 impl Record {
@@ -169,7 +174,8 @@ impl Record {
                       COALESCE(r.first_source, r.source) AS "first_source!: Source", r.manual_steps,
                       r.hourly_steps, r.lowered_from, r.lowered_to, r.device_id,
                       ((r.created_at AT TIME ZONE user_timezone(u.*))::date - r.recorded_date) AS "days_late!",
-                      r.status AS "status: Status", r.verified_steps, r.credited_steps, r.on_time_steps
+                      r.status AS "status: Status", r.verified_steps, r.credited_steps, r.on_time_steps,
+                      r.provenance, r.pushes, r.hourly_pushes, r.push_steps, r.hours_hash
                FROM step_records r JOIN users u ON u.id = r.user_id
                WHERE r.id = ANY($1) AND r.recorded_date = ANY($2)"#,
             ids,
@@ -180,13 +186,14 @@ impl Record {
     }
 }
 
-/// What the rules need to know around the records of a batch, read in three set-based
-/// statements: each user's baseline, the devices' earlier accounts, and the high days
-/// near each day.
+/// What the rules need to know around the records of a batch, read in four set-based
+/// statements: each user's baseline, the devices' earlier accounts, the high days near
+/// each day, and other accounts with the same hours on the same day.
 struct Surroundings {
     baselines: HashMap<(Uuid, NaiveDate), Baseline>,
     earlier_on_device: HashMap<(Uuid, NaiveDate), i64>,
     high_days_nearby: HashMap<(Uuid, NaiveDate), i64>,
+    same_hours: HashMap<(Uuid, NaiveDate), i64>,
 }
 
 impl Surroundings {
@@ -219,10 +226,16 @@ impl Surroundings {
                                FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "with_distance!",
                       COALESCE(array_agg(GREATEST(h.steps - COALESCE(h.on_time_steps, h.steps), 0)
                                          ORDER BY h.recorded_date DESC)
-                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "late_growth!"
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "late_growth!",
+                      COALESCE(array_agg(COALESCE(h.main_writer, '') ORDER BY h.recorded_date DESC)
+                               FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "main_writers!"
                FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
                LEFT JOIN LATERAL (
-                   SELECT recorded_date, steps, verified_steps, status, hourly_steps, distance, on_time_steps
+                   SELECT recorded_date, steps, verified_steps, status, hourly_steps, distance, on_time_steps,
+                          -- The app that recorded most of the day (`provenance::main_writer`).
+                          (SELECT w.value->>'app_id' FROM jsonb_array_elements(s.provenance) WITH ORDINALITY w
+                           WHERE (w.value->>'steps')::int8 > 0
+                           ORDER BY (w.value->>'steps')::int8 DESC, w.ordinality LIMIT 1) AS main_writer
                    FROM step_records s
                    WHERE s.user_id = q.user_id AND s.recorded_date < q.day
                      AND s.recorded_date >= q.day - 120 AND s.recorded_date BETWEEN $3::date - 120 AND $4::date
@@ -246,6 +259,7 @@ impl Surroundings {
                     hourly_steps: parse_hours(&h.hours[i]),
                     has_distance: h.with_distance[i],
                     late_growth: h.late_growth[i],
+                    main_writer: Some(h.main_writers[i].clone()).filter(|w| !w.is_empty()),
                 })
                 .collect();
             let verified_days: Vec<i64> = days
@@ -317,10 +331,32 @@ impl Surroundings {
         .map(|h| ((h.user_id, h.day), h.others))
         .collect();
 
+        // Other accounts whose same day has exactly these hours (`hours_hash`, kept for
+        // days of 2,000 steps or more).
+        let hashes: Vec<Option<i64>> = todo.iter().map(|r| r.hours_hash).collect();
+        let same_hours = crate::db_query!(
+            r#"SELECT q.user_id AS "user_id!", q.day AS "day!", count(DISTINCT s.user_id) AS "others!"
+               FROM UNNEST($1::uuid[], $2::date[], $3::int8[]) AS q(user_id, day, hash)
+               JOIN step_records s ON s.recorded_date = q.day AND s.hours_hash = q.hash
+                                  AND s.user_id <> q.user_id AND s.recorded_date BETWEEN $4 AND $5
+               GROUP BY q.user_id, q.day"#,
+            &user_ids,
+            &dates,
+            &hashes as &[Option<i64>],
+            first_day,
+            last_day
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|h| ((h.user_id, h.day), h.others))
+        .collect();
+
         Ok(Self {
             baselines,
             earlier_on_device,
             high_days_nearby,
+            same_hours,
         })
     }
 
@@ -350,6 +386,19 @@ impl Surroundings {
             on_time_steps: r.on_time_steps,
             verified_before: r.verified_steps,
             version: r.version,
+            sources: r
+                .provenance
+                .clone()
+                .and_then(|p| serde_json::from_value(p).ok()),
+            // Pushes count only for a walker who counts them (their equivalents are in
+            // the day).
+            pushes: if r.push_steps > 0 {
+                i64::from(r.pushes.unwrap_or(0))
+            } else {
+                0
+            },
+            hourly_pushes: r.hourly_pushes.clone().filter(|_| r.push_steps > 0),
+            accounts_with_same_hours: self.same_hours.get(&key).copied().unwrap_or(0),
         }
     }
 }

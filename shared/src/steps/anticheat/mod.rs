@@ -15,6 +15,7 @@ pub mod synthetic;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::provenance::SourceShare;
 use super::Source;
 use crate::settings::Settings;
 pub use rules::RULES;
@@ -61,6 +62,15 @@ pub struct DayFacts {
     pub verified_before: i64,
     /// The day's version: 1 for its first report, one more for each change.
     pub version: i32,
+    /// The day's breakdown by source, when the app sent one (`steps::provenance`).
+    pub sources: Option<Vec<SourceShare>>,
+    /// Wheelchair pushes the day counts (0 for a walker who does not count them) and
+    /// their hours.
+    pub pushes: i64,
+    pub hourly_pushes: Option<Vec<i32>>,
+    /// Other accounts whose same day has exactly these hourly counts (days of 2,000 steps
+    /// or more): one script's output, or one phone's data, sent to several accounts.
+    pub accounts_with_same_hours: i64,
 }
 
 /// One of the walker's recent days, as the walker features read it.
@@ -73,6 +83,8 @@ pub struct RecentDay {
     pub has_distance: bool,
     /// Steps the day gained from syncs after it was late (0 when none, or not known).
     pub late_growth: i64,
+    /// The app that recorded most of the day, when its sync said (`provenance::main_writer`).
+    pub main_writer: Option<String>,
 }
 
 impl Default for RecentDay {
@@ -84,6 +96,7 @@ impl Default for RecentDay {
             hourly_steps: None,
             has_distance: true,
             late_growth: 0,
+            main_writer: None,
         }
     }
 }
@@ -154,6 +167,10 @@ impl Default for DayFacts {
             on_time_steps: None,
             verified_before: 0,
             version: 1,
+            sources: None,
+            pushes: 0,
+            hourly_pushes: None,
+            accounts_with_same_hours: 0,
         }
     }
 }
@@ -164,8 +181,11 @@ impl DayFacts {
         (self.date - self.signup_date).num_days()
     }
 
+    /// A day typed in by hand: its source says so, or most of it (at least 1,000 steps)
+    /// came from sources that recorded by hand, however the day was labelled.
     pub fn is_manual(&self) -> bool {
         self.source == Source::Manual
+            || (self.manual_steps >= 1_000 && self.manual_steps * 2 >= self.steps)
     }
 }
 

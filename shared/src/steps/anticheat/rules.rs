@@ -32,6 +32,10 @@ pub const RULES: &[Rule] = &[
     Rule::detection("late_increase", late_increase),
     Rule::detection("steady_hours", steady_hours),
     Rule::detection("hovering_under_limits", hovering_under_limits),
+    Rule::detection("unlisted_writer", unlisted_writer),
+    Rule::detection("provenance_shift", provenance_shift),
+    Rule::detection("same_hours_as_other_accounts", same_hours_as_other_accounts),
+    Rule::detection("implausible_pushes", implausible_pushes),
 ];
 
 /// Recent days with hourly counts that make a day without them stand out.
@@ -56,7 +60,18 @@ const STEADY_VARIATION: f64 = 0.15;
 /// one to be held: once is chance, three times in two weeks is aim.
 const HOVERING_DAYS: usize = 2;
 
-/// Manual entries (`source = manual`) never earn without an admin's approval.
+/// Steps from apps outside the allow-list below this share of the day (and this many)
+/// pass: a small app's few steps are noise, a faker app's are the day.
+const UNLISTED_SHARE: f64 = 0.1;
+const UNLISTED_MIN_STEPS: i64 = 1_000;
+/// A new main writer counts against a day this far above the walker's usual day.
+const SHIFT_SPIKE: f64 = 2.0;
+const SHIFT_MIN_STEPS: i64 = 12_000;
+/// Recent days with a known main writer before a new one means anything.
+const SHIFT_RECENT_DAYS: usize = 5;
+
+/// Manual entries (`source = manual`, or most of a day from sources that recorded by
+/// hand) never earn without an admin's approval.
 fn manual_entry(day: &DayFacts, _: &Settings) -> Option<Finding> {
     day.is_manual().then_some(())?;
     Finding::points(
@@ -434,12 +449,107 @@ fn hovering_under_limits(day: &DayFacts, settings: &Settings) -> Option<Finding>
     )
 }
 
+/// Steps written by an app FitKart does not know (`step_writers_allowed`): step-faker
+/// apps write plausible hours under their own id, bridge apps re-write typed-in steps
+/// without the manual flag. Held for a person, who can add a real app to the list.
+fn unlisted_writer(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    let sources = day.sources.as_deref()?;
+    let (steps, apps) = crate::steps::provenance::unlisted(sources, &settings.step_writers_allowed);
+    let share = steps as f64 / day.steps.max(1) as f64;
+    (steps >= UNLISTED_MIN_STEPS && share >= UNLISTED_SHARE).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{} of the day's steps came from an app we don't know yet ({}); an admin will check it.",
+            fmt(steps.min(day.steps)),
+            apps.join(", ")
+        ),
+    )
+}
+
+/// The day's main writer is an app the walker did not use on any of their recent days,
+/// and the day is far above their usual one: a new phone or watch at the walker's usual
+/// level is just a new device.
+fn provenance_shift(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    let writer = crate::steps::provenance::main_writer(day.sources.as_deref()?)?;
+    let known: Vec<&str> = day
+        .recent_days
+        .iter()
+        .take(14)
+        .filter_map(|d| d.main_writer.as_deref())
+        .collect();
+    (known.len() >= SHIFT_RECENT_DAYS && !known.contains(&writer)).then_some(())?;
+    let usual = usual_day(&day.recent_verified_days);
+    (usual > 0.0 && day.steps as f64 >= SHIFT_SPIKE * usual && day.steps >= SHIFT_MIN_STEPS)
+        .then_some(())?;
+    Finding::points(
+        40,
+        format!(
+            "{} steps came mostly from {}, which none of your recent days came from, at over twice your usual {}.",
+            fmt(day.steps),
+            writer,
+            fmt(usual.round() as i64)
+        ),
+    )
+}
+
+/// The same 24 hourly counts on another account's same day: people's hours never match
+/// to the step, a script's or a copied phone's always do.
+fn same_hours_as_other_accounts(day: &DayFacts, _: &Settings) -> Option<Finding> {
+    (day.accounts_with_same_hours > 0).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "This day's hourly counts are exactly those of {} other account{} on the same day; an admin will check it.",
+            day.accounts_with_same_hours,
+            if day.accounts_with_same_hours == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+/// Push cadence is not step cadence: everyday wheeling is 30-60 pushes a minute in
+/// bouts; a whole hour above `anti_cheat_max_pushes_per_minute`, or a day above
+/// `anti_cheat_review_pushes`, is a device on something else.
+fn implausible_pushes(day: &DayFacts, settings: &Settings) -> Option<Finding> {
+    if day.pushes == 0 {
+        return None;
+    }
+    let hour_limit = settings.anti_cheat_max_pushes_per_minute * 60;
+    if let Some((hour, pushes)) = day.hourly_pushes.as_ref().and_then(|h| {
+        h.iter()
+            .enumerate()
+            .find(|(_, p)| i64::from(**p) > hour_limit)
+    }) {
+        return Finding::points(
+            100,
+            format!(
+                "{} pushes between {:02}:00 and {:02}:00 is more than {} pushes a minute for a whole hour.",
+                fmt(i64::from(*pushes)),
+                hour,
+                hour + 1,
+                settings.anti_cheat_max_pushes_per_minute
+            ),
+        );
+    }
+    (day.pushes > settings.anti_cheat_review_pushes).then_some(())?;
+    Finding::points(
+        60,
+        format!(
+            "{} pushes in one day is more than we credit without a look ({}); an admin will review it.",
+            fmt(day.pushes),
+            fmt(settings.anti_cheat_review_pushes)
+        ),
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     //! One table per rule: days that trip it and the nearest days that don't, with the
     //! seeded thresholds.
 
     use super::*;
+    use crate::steps::anticheat::RecentDay;
+    use crate::steps::provenance::{DeviceType, RecordingMethod, SourceShare};
 
     /// An active commuter: 24 hours summing to `steps`, mostly daytime, never flat.
     pub fn daytime_hours(steps: i64) -> Vec<i32> {
@@ -500,7 +610,23 @@ pub(crate) mod tests {
                     },
                     Some(100),
                 ),
+                (
+                    "most of it typed into Health, sent as phone data",
+                    DayFacts {
+                        manual_steps: 6_000,
+                        ..phone_day(9_000)
+                    },
+                    Some(100),
+                ),
                 ("from a phone", phone_day(4_000), None),
+                (
+                    "a phone day with a short walk typed in",
+                    DayFacts {
+                        manual_steps: 1_200,
+                        ..phone_day(9_000)
+                    },
+                    None,
+                ),
             ],
         );
     }
@@ -968,6 +1094,182 @@ pub(crate) mod tests {
             &[
                 ("four days late", late(4), Some(15)),
                 ("three days late", late(3), None),
+            ],
+        );
+    }
+
+    fn source(app: &str, device: DeviceType, method: RecordingMethod, steps: i64) -> SourceShare {
+        SourceShare {
+            app_id: app.into(),
+            device_type: device,
+            recording_method: method,
+            steps,
+            pushes: None,
+            hourly_steps: None,
+        }
+    }
+
+    /// A phone day whose steps `app` recorded automatically on a phone.
+    fn written_by(app: &str, steps: i64) -> DayFacts {
+        DayFacts {
+            sources: Some(vec![source(
+                app,
+                DeviceType::Phone,
+                RecordingMethod::Automatic,
+                steps,
+            )]),
+            ..phone_day(steps)
+        }
+    }
+
+    #[test]
+    fn unlisted_writer() {
+        let watch_and_faker = DayFacts {
+            sources: Some(vec![
+                source(
+                    "com.apple.health.W",
+                    DeviceType::Watch,
+                    RecordingMethod::Automatic,
+                    3_000,
+                ),
+                source(
+                    "com.fakesteps.pro",
+                    DeviceType::Phone,
+                    RecordingMethod::Active,
+                    9_000,
+                ),
+            ]),
+            ..phone_day(11_000)
+        };
+        let small_extra = DayFacts {
+            sources: Some(vec![
+                source(
+                    "com.apple.health.W",
+                    DeviceType::Watch,
+                    RecordingMethod::Automatic,
+                    9_000,
+                ),
+                source(
+                    "com.tiny.app",
+                    DeviceType::Phone,
+                    RecordingMethod::Automatic,
+                    800,
+                ),
+            ]),
+            ..phone_day(9_000)
+        };
+        table(
+            "unlisted_writer",
+            &[
+                (
+                    "a faker app",
+                    written_by("com.fakesteps.pro", 14_000),
+                    Some(60),
+                ),
+                (
+                    "a bridge app re-writing typed steps",
+                    written_by("com.bridge.sync", 15_000),
+                    Some(60),
+                ),
+                ("beside a watch", watch_and_faker, Some(60)),
+                (
+                    "the iPhone's own steps",
+                    written_by("com.apple.health.8F2A-11", 14_000),
+                    None,
+                ),
+                (
+                    "Health Connect's own steps",
+                    written_by("android", 14_000),
+                    None,
+                ),
+                ("a few steps from a small app", small_extra, None),
+                ("no breakdown (an older app)", phone_day(14_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn provenance_shift() {
+        let with_history = |day: DayFacts, writer: &str| DayFacts {
+            recent_days: (1..=10)
+                .map(|d| RecentDay {
+                    date: day.date - chrono::Days::new(d),
+                    steps: 8_000,
+                    main_writer: Some(writer.into()),
+                    ..RecentDay::default()
+                })
+                .collect(),
+            ..day
+        };
+        table(
+            "provenance_shift",
+            &[
+                (
+                    "a new writer at three times the usual day",
+                    with_history(written_by("com.garmin.connect.mobile", 26_000), "android"),
+                    Some(40),
+                ),
+                (
+                    "a new watch at the usual level",
+                    with_history(written_by("com.garmin.connect.mobile", 8_500), "android"),
+                    None,
+                ),
+                (
+                    "the usual writer on a big day",
+                    with_history(written_by("android", 26_000), "android"),
+                    None,
+                ),
+                (
+                    "no recent provenance to compare with",
+                    written_by("com.garmin.connect.mobile", 26_000),
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn same_hours_as_other_accounts() {
+        let copied = DayFacts {
+            accounts_with_same_hours: 3,
+            ..phone_day(12_000)
+        };
+        table(
+            "same_hours_as_other_accounts",
+            &[
+                ("three other accounts, the same hours", copied, Some(60)),
+                ("hours of its own", phone_day(12_000), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn implausible_pushes() {
+        let pusher = |pushes: i64, busiest_hour: i32| {
+            let mut hours = vec![0; 24];
+            hours[10] = busiest_hour;
+            hours[14] = (pushes - i64::from(busiest_hour)) as i32;
+            DayFacts {
+                pushes,
+                hourly_pushes: Some(hours),
+                ..phone_day(0)
+            }
+        };
+        let untimed = DayFacts {
+            pushes: 24_000,
+            ..phone_day(0)
+        };
+        table(
+            "implausible_pushes",
+            &[
+                (
+                    "an hour at 120 pushes a minute",
+                    pusher(9_000, 7_200),
+                    Some(100),
+                ),
+                ("a day of 24,000 pushes", untimed, Some(60)),
+                ("an active day of wheeling", pusher(6_000, 3_300), None),
+                ("a walker's day", phone_day(9_000), None),
             ],
         );
     }

@@ -119,6 +119,8 @@ pub struct Account {
     /// Steps of a counted day that were really walked (a late inflation's on-time count):
     /// not fraud, so neither attempted nor paid fraud.
     pub walked: HashMap<NaiveDate, i64>,
+    /// A wheelchair user who counts pushes (`steps::provenance`).
+    pub counts_pushes: bool,
 }
 
 pub struct World {
@@ -268,15 +270,11 @@ fn phone_entry(
     kcal_per_step: f64,
 ) -> DayEntry {
     DayEntry {
-        date,
-        steps,
-        source: Source::HealthConnect,
         distance_km: stride_m.map(|s| decimal(steps as f64 * s / 1000.0, 3)),
         calories: Some(decimal(steps as f64 * kcal_per_step, 2)),
         heart_points: None,
         hourly_steps: hours,
-        manual_steps: 0,
-        sync_token: None,
+        ..DayEntry::new(date, steps, Source::HealthConnect)
     }
 }
 
@@ -408,6 +406,7 @@ fn honest(world: &mut World, rng: &mut StdRng, established: usize, new: usize) {
             history,
             counted,
             walked: HashMap::new(),
+            counts_pushes: false,
         });
     }
 }
@@ -462,6 +461,7 @@ fn established_fraud(
         history,
         counted,
         walked: HashMap::new(),
+        counts_pushes: false,
     });
 }
 
@@ -624,6 +624,7 @@ fn backfill(world: &mut World, rng: &mut StdRng) {
         history: Vec::new(),
         counted,
         walked: HashMap::new(),
+        counts_pushes: false,
     });
 }
 
@@ -655,6 +656,7 @@ fn device_ring(world: &mut World, rng: &mut StdRng, phone: String) {
                 (0..DAYS).map(|d| world.date(d)).collect()
             },
             walked: HashMap::new(),
+            counts_pushes: false,
         });
     }
 }
@@ -674,6 +676,7 @@ fn referral_ring(world: &mut World, rng: &mut StdRng, phone: String) {
         history,
         counted: Vec::new(),
         walked: HashMap::new(),
+        counts_pushes: false,
     });
     for _ in 0..10 {
         let joined = rng.random_range(5..DAYS - 6);
@@ -690,6 +693,7 @@ fn referral_ring(world: &mut World, rng: &mut StdRng, phone: String) {
             history: Vec::new(),
             counted,
             walked: HashMap::new(),
+            counts_pushes: false,
         });
     }
 }
@@ -712,6 +716,7 @@ fn just_under(world: &mut World, rng: &mut StdRng, variant: usize, device: Strin
             history: Vec::new(),
             counted,
             walked: HashMap::new(),
+            counts_pushes: false,
         });
         return;
     }
@@ -764,6 +769,7 @@ fn late_inflation(world: &mut World, rng: &mut StdRng, device: String) {
         history,
         counted,
         walked,
+        counts_pushes: false,
     });
 }
 
@@ -1036,11 +1042,21 @@ fn facts(
                 late_growth: d
                     .on_time_steps
                     .map_or(0, |on_time| (d.entry.steps - on_time).max(0)),
+                main_writer: d
+                    .entry
+                    .sources
+                    .as_deref()
+                    .and_then(crate::steps::provenance::main_writer)
+                    .map(str::to_owned),
             })
             .collect(),
         on_time_steps: r.on_time_steps,
         verified_before: r.verified_steps,
         version: r.version,
+        sources: r.entry.sources.clone(),
+        pushes: 0,
+        hourly_pushes: None,
+        accounts_with_same_hours: 0,
     }
 }
 
