@@ -549,6 +549,31 @@ pub async fn list_anomaly_models(app: &App, req: Request) -> Result<Response> {
     ok(&json!({ "items": items, "weight": settings.anomaly_model_weight }))
 }
 
+/// `GET /v1/admin/step-writers`: the apps that wrote steps, per week, over the last
+/// `weeks` (1-12, default 4), each marked allowed or not by `step_writers_allowed`.
+pub async fn step_writers(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let weeks = parse_query(&req, "weeks", |w| match w.parse::<u64>() {
+        Ok(n @ 1..=12) => Ok(n),
+        _ => Err("must be a whole number of weeks from 1 to 12".to_owned()),
+    })?
+    .unwrap_or(4);
+    let settings = app.settings().await?;
+    // Tomorrow in UTC is today somewhere: the window covers every time zone's today.
+    let to = app.now().date_naive() + chrono::Days::new(1);
+    let from = to - chrono::Days::new(7 * weeks);
+    let mut tx = app.db().await?.begin().await?;
+    let items = fitkart::steps::provenance::writers_report(
+        &mut tx,
+        &settings.step_writers_allowed,
+        from,
+        to,
+    )
+    .await?;
+    tx.commit().await?;
+    ok(&json!({ "items": items, "from": from, "to": to }))
+}
+
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {
     admin(app, &req).await?;
     let (from, to) = input::date_range(

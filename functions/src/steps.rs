@@ -251,6 +251,14 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
     ok(&out)
 }
 
+/// `GET /v1/steps/devices`: the devices the caller synced from.
+pub async fn devices(app: &App, req: Request) -> Result<Response> {
+    let (me, mut tx) = caller_tx(app, &req).await?;
+    let items = provenance::devices(&mut tx, me.user_id).await?;
+    tx.commit().await?;
+    ok(&json!({ "items": items }))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppealBody {

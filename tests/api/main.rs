@@ -30,6 +30,7 @@ mod outage;
 mod partitioning;
 mod pipeline;
 mod pooling;
+mod provenance;
 mod routing;
 mod schema;
 mod shopify;

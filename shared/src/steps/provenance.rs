@@ -33,11 +33,14 @@
 //! (boards, challenges, achievements and coins read one number) and kept apart as
 //! `push_steps`; push cadence has its own limits (`implausible_pushes`).
 
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 
 use crate::settings::Writers;
+use crate::Result;
 
 crate::text_enum! {
     /// The kind of device a source recorded on (Health Connect's `Device.type`, HealthKit's
@@ -206,6 +209,88 @@ pub fn count(
         hourly_steps: hours,
         push_steps: push_total,
     }
+}
+
+/// A device an account synced from, as its owner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub device_id: String,
+    pub first_used_at: DateTime<Utc>,
+    /// The latest day synced from it.
+    pub last_day: NaiveDate,
+    /// Whether this account was the device's first: days a later account syncs from a
+    /// device another account used within `shared_device_days` are held (one device, one
+    /// earner), so a phone handed on earns for its new owner only after that.
+    pub first_account: bool,
+}
+
+/// The devices `user_id` synced from, first used first.
+pub async fn devices(conn: &mut PgConnection, user_id: uuid::Uuid) -> Result<Vec<Device>> {
+    crate::db_query_as!(
+        Device,
+        r#"SELECT d.device_id, d.first_used_at, d.last_day,
+                  NOT EXISTS (SELECT 1 FROM device_accounts o
+                              WHERE o.device_id = d.device_id AND o.user_id <> d.user_id
+                                AND o.first_used_at < d.first_used_at) AS "first_account!"
+           FROM device_accounts d WHERE d.user_id = $1 ORDER BY d.first_used_at, d.device_id"#,
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(Into::into)
+}
+
+/// One app's week in the writers report.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriterWeek {
+    /// The Monday of the week (of the days' dates).
+    pub week: NaiveDate,
+    pub app_id: String,
+    /// Whether `step_writers_allowed` lets its steps through.
+    pub allowed: bool,
+    pub accounts: i64,
+    pub days: i64,
+    pub steps: i64,
+    pub device_types: Vec<String>,
+    pub recording_methods: Vec<String>,
+}
+
+/// Every app that wrote steps into synced days from `from` to `to`, per week, most
+/// accounts first: what admins read to grow the allow-list (a new watch brand) or to
+/// spot a faker app spreading.
+pub async fn writers_report(
+    conn: &mut PgConnection,
+    allowed: &Writers,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<WriterWeek>> {
+    let rows = crate::db_query!(
+        r#"SELECT date_trunc('week', r.recorded_date)::date AS "week!", w.value->>'app_id' AS "app_id!",
+                  count(DISTINCT r.user_id) AS "accounts!", count(*) AS "days!",
+                  sum((w.value->>'steps')::int8)::int8 AS "steps!",
+                  array_agg(DISTINCT w.value->>'device_type') AS "device_types!",
+                  array_agg(DISTINCT w.value->>'recording_method') AS "recording_methods!"
+           FROM step_records r CROSS JOIN LATERAL jsonb_array_elements(r.provenance) w
+           WHERE r.recorded_date BETWEEN $1 AND $2 AND r.provenance IS NOT NULL
+           GROUP BY 1, 2 ORDER BY 1 DESC, 3 DESC, 2"#,
+        from,
+        to
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| WriterWeek {
+            allowed: allowed.allows(&r.app_id),
+            week: r.week,
+            app_id: r.app_id,
+            accounts: r.accounts,
+            days: r.days,
+            steps: r.steps,
+            device_types: r.device_types,
+            recording_methods: r.recording_methods,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -67,6 +67,8 @@ const UNLISTED_MIN_STEPS: i64 = 1_000;
 /// A new main writer counts against a day this far above the walker's usual day.
 const SHIFT_SPIKE: f64 = 2.0;
 const SHIFT_MIN_STEPS: i64 = 12_000;
+/// Other accounts with a day's exact hours for it to be one script's output.
+const SAME_HOURS_OTHER_ACCOUNTS: i64 = 2;
 /// Recent days with a known main writer before a new one means anything.
 const SHIFT_RECENT_DAYS: usize = 5;
 
@@ -493,10 +495,11 @@ fn provenance_shift(day: &DayFacts, _: &Settings) -> Option<Finding> {
     )
 }
 
-/// The same 24 hourly counts on another account's same day: people's hours never match
-/// to the step, a script's or a copied phone's always do.
+/// The same 24 hourly counts on two or more other accounts' same day: people's hours never
+/// match to the step, a script's always do. (One other account is a phone two people
+/// share, which `shared_device` judges by the device.)
 fn same_hours_as_other_accounts(day: &DayFacts, _: &Settings) -> Option<Finding> {
-    (day.accounts_with_same_hours > 0).then_some(())?;
+    (day.accounts_with_same_hours >= SAME_HOURS_OTHER_ACCOUNTS).then_some(())?;
     Finding::points(
         60,
         format!(
@@ -1238,6 +1241,14 @@ pub(crate) mod tests {
             "same_hours_as_other_accounts",
             &[
                 ("three other accounts, the same hours", copied, Some(60)),
+                (
+                    "one other account (a shared phone: the device's rule)",
+                    DayFacts {
+                        accounts_with_same_hours: 1,
+                        ..phone_day(12_000)
+                    },
+                    None,
+                ),
                 ("hours of its own", phone_day(12_000), None),
             ],
         );
