@@ -1,5 +1,5 @@
 //! The fraud benchmark: a simulated population (`fitkart::steps::anticheat::synthetic`:
-//! honest walkers and thirteen scripted cheats) syncing five weeks of days through the
+//! honest walkers and seventeen scripted cheats) syncing five weeks of days through the
 //! real code (accounts::create, steps::sync::record_days, the validation and crediting
 //! consumers' domain calls, referrals) against a throwaway Postgres, then per cheat the
 //! share of attempted fraudulent coins that were paid, and the share of honest days held.
@@ -275,6 +275,11 @@ async fn create_accounts(pool: &PgPool, world: &World, settings: &Settings) -> V
         // Its verified past: what earlier runs of the pipeline left (credited long ago;
         // only the baseline matters here, so no coins are posted for it).
         let dates: Vec<NaiveDate> = account.history.iter().map(|d| d.date).collect();
+        let provenance: Vec<Option<serde_json::Value>> = account
+            .history
+            .iter()
+            .map(|d| d.sources.as_ref().map(|s| serde_json::json!(s)))
+            .collect();
         let steps: Vec<i64> = account.history.iter().map(|d| d.steps).collect();
         let hours: Vec<String> = account
             .history
@@ -294,16 +299,17 @@ async fn create_accounts(pool: &PgPool, world: &World, settings: &Settings) -> V
         sqlx::query(
             "INSERT INTO step_records (user_id, recorded_date, steps, hourly_steps, source, first_source, status,
                                        is_verified, verified_steps, version, validated_version, device_id, created_at,
-                                       on_time_steps, distance)
+                                       on_time_steps, distance, provenance)
              SELECT $1, d, s, h::int[], 'health_connect', 'health_connect', 'verified', true, s, 1, 1, $5,
-                    d + time '21:00', s, s * 0.00072
-             FROM UNNEST($2::date[], $3::int8[], $4::text[]) AS h(d, s, h)",
+                    d + time '21:00', s, s * 0.00072, p
+             FROM UNNEST($2::date[], $3::int8[], $4::text[], $6::jsonb[]) AS h(d, s, h, p)",
         )
         .bind(id)
         .bind(&dates)
         .bind(&steps)
         .bind(&hours)
         .bind(&account.device)
+        .bind(&provenance)
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -515,6 +521,7 @@ fn print(
     for (label, cohort) in [
         ("established", Cohort::Established),
         ("new (since sign-up)", Cohort::New),
+        ("pushers (wheelchair)", Cohort::Pusher),
     ] {
         let (t, m) = (of(rules, cohort), of(with_model, cohort));
         println!(

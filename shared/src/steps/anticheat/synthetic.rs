@@ -25,6 +25,7 @@ use rust_decimal::Decimal;
 
 use super::{features, DayFacts, RecentDay};
 use crate::settings::Settings;
+use crate::steps::provenance::{DeviceType, RecordingMethod, SourceShare};
 use crate::steps::sync::DayEntry;
 use crate::steps::Source;
 
@@ -74,9 +75,21 @@ pub enum Strategy {
     /// A real walker's day synced on time (about 6,000, paid), then re-synced five days
     /// later as 19,000 with a fresh hourly shape.
     LateInflation,
+    /// A step-faker app writing plausible days (11-16k, hours of a day's rhythm) into the
+    /// phone's health store under its own app id.
+    FakerApp,
+    /// A bridge app re-writing 15,000 typed-in steps a day as its own automatic records,
+    /// without the manual flag (and without hours).
+    BridgeApp,
+    /// One operator's eight accounts on eight emulated phones, each fed the same generated
+    /// day under the platform's own origin (`android`, spoofed on a rooted device).
+    FakerFarm,
+    /// A walker whose phone counted their days, then a watch on a swing: 18 hours at about
+    /// 1,100 ±5% recorded by the watch's app.
+    WatchSwing,
 }
 
-pub const STRATEGIES: [Strategy; 13] = [
+pub const STRATEGIES: [Strategy; 17] = [
     Strategy::Backfill,
     Strategy::DeviceRing,
     Strategy::ReferralRing,
@@ -90,6 +103,10 @@ pub const STRATEGIES: [Strategy; 13] = [
     Strategy::Swing,
     Strategy::NoisySwing,
     Strategy::LateInflation,
+    Strategy::FakerApp,
+    Strategy::BridgeApp,
+    Strategy::FakerFarm,
+    Strategy::WatchSwing,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,6 +115,8 @@ pub enum Cohort {
     New,
     /// A device or referral ring's leader: real steps, counted nowhere.
     RingOwner,
+    /// Established walkers who use a wheelchair and count pushes.
+    Pusher,
     Fraud(Strategy),
 }
 
@@ -278,6 +297,115 @@ fn phone_entry(
     }
 }
 
+/// One source of a simulated day.
+fn source(app: &str, device: DeviceType, steps: i64, pushes: Option<i64>) -> SourceShare {
+    SourceShare {
+        app_id: app.to_owned(),
+        device_type: device,
+        recording_method: RecordingMethod::Automatic,
+        steps,
+        pushes,
+        hourly_steps: None,
+    }
+}
+
+/// Where an honest walker's steps come from: their phone's app (a new phone's from the
+/// day they switch), and a watch for some, whose records overlap the phone's (the
+/// platform's total removes the overlap; the sources add up to more).
+struct Kit {
+    phone: &'static str,
+    watch: Option<&'static str>,
+    /// (first sim day, the new phone's app).
+    new_phone: Option<(i64, &'static str)>,
+    /// An app that sends no breakdown (an older release).
+    sends_sources: bool,
+}
+
+const PHONE_APPS: [&str; 3] = [
+    "android",
+    "com.google.android.apps.fitness",
+    "com.sec.android.app.shealth",
+];
+const WATCH_APPS: [&str; 3] = [
+    "com.garmin.android.apps.connectmobile",
+    "com.fitbit.FitbitMobile",
+    "com.sec.android.app.shealth",
+];
+
+impl Kit {
+    fn draw(rng: &mut StdRng) -> Self {
+        let phone = PHONE_APPS[rng.random_range(0..PHONE_APPS.len())];
+        let watch = rng
+            .random_bool(0.3)
+            .then(|| WATCH_APPS[rng.random_range(0..WATCH_APPS.len())]);
+        let new_phone = rng.random_bool(0.1).then(|| {
+            let other = PHONE_APPS
+                .iter()
+                .copied()
+                .find(|a| *a != phone)
+                .unwrap_or("android");
+            (rng.random_range(5..DAYS - 5), other)
+        });
+        Self {
+            phone,
+            watch,
+            new_phone,
+            sends_sources: rng.random_bool(0.8),
+        }
+    }
+
+    /// The phone's own app only, always sending sources: a cheat's warm-up.
+    fn phone_only() -> Self {
+        Self {
+            phone: "android",
+            watch: None,
+            new_phone: None,
+            sends_sources: true,
+        }
+    }
+
+    /// `entry` with its sources, as the walker's app reports them.
+    fn dress(&self, world: &World, mut entry: DayEntry) -> DayEntry {
+        if !self.sends_sources {
+            return entry;
+        }
+        let phone = match self.new_phone {
+            Some((from, app)) if world.day(entry.date) >= from => app,
+            _ => self.phone,
+        };
+        let steps = entry.steps;
+        entry.sources = Some(match self.watch {
+            Some(watch) => vec![
+                source(
+                    watch,
+                    DeviceType::Watch,
+                    (steps as f64 * 0.9).round() as i64,
+                    None,
+                ),
+                source(
+                    phone,
+                    DeviceType::Phone,
+                    (steps as f64 * 0.6).round() as i64,
+                    None,
+                ),
+            ],
+            None => vec![source(phone, DeviceType::Phone, steps, None)],
+        });
+        entry
+    }
+
+    fn dress_all(&self, world: &World, account: &mut Account) {
+        for (_, entries) in &mut account.syncs {
+            for entry in entries.iter_mut() {
+                *entry = self.dress(world, entry.clone());
+            }
+        }
+        for entry in &mut account.history {
+            *entry = self.dress(world, entry.clone());
+        }
+    }
+}
+
 /// A cheat's phone: its own stride and calories per step, as a real phone estimates them
 /// from the owner's height and weight.
 #[derive(Clone, Copy)]
@@ -335,6 +463,19 @@ fn partial(entry: &DayEntry) -> DayEntry {
         out.distance_km = entry.distance_km.map(|d| (d * scale).round_dp(3));
         out.calories = entry.calories.map(|c| (c * scale).round_dp(2));
     }
+    if let Some(hours) = &mut out.hourly_pushes {
+        for h in hours.iter_mut().skip(SYNC_HOUR) {
+            *h = 0;
+        }
+        let pushes: i64 = hours.iter().map(|h| i64::from(*h)).sum();
+        out.pushes = Some(pushes);
+        if let Some(sources) = &mut out.sources {
+            for s in sources.iter_mut() {
+                s.steps = out.steps;
+                s.pushes = Some(pushes);
+            }
+        }
+    }
     out
 }
 
@@ -351,6 +492,17 @@ fn honest_syncs(
     let days: BTreeMap<i64, DayEntry> = (backfill_from..DAYS)
         .map(|d| (d, walker.day(rng, world.date(d))))
         .collect();
+    evening_syncs(&days, first_sync, period, backfill_from)
+}
+
+/// Syncs of `days` every `period` days from `first_sync` in the evening: the days since
+/// the last complete report (at most a week back) and today's partial count.
+fn evening_syncs(
+    days: &BTreeMap<i64, DayEntry>,
+    first_sync: i64,
+    period: i64,
+    backfill_from: i64,
+) -> Vec<(i64, Vec<DayEntry>)> {
     let mut syncs = Vec::new();
     let mut next_unreported = backfill_from;
     let mut day = first_sync;
@@ -392,7 +544,7 @@ fn honest(world: &mut World, rng: &mut StdRng, established: usize, new: usize) {
         } else {
             history(world, rng, &walker)
         };
-        world.push(Account {
+        let mut account = Account {
             cohort: if is_new {
                 Cohort::New
             } else {
@@ -407,7 +559,87 @@ fn honest(world: &mut World, rng: &mut StdRng, established: usize, new: usize) {
             counted,
             walked: HashMap::new(),
             counts_pushes: false,
+        };
+        Kit::draw(rng).dress_all(world, &mut account);
+        world.push(account);
+    }
+    pushers(world, rng, established / 20);
+}
+
+/// Wheelchair users who count pushes: a few steps a day (transfers, a standing frame), and
+/// pushes log-normal around their own median (itself around 2,800) over waking hours in
+/// bouts, recorded by a watch; syncing every evening. Their history before the run is
+/// as the records keep it: the pushes' step equivalents inside the steps.
+fn pushers(world: &mut World, rng: &mut StdRng, count: usize) {
+    let rate = Settings::defaults().push_step_equivalents;
+    for i in 0..count {
+        let median = log_normal(rng, 2_800.0, 0.35);
+        let mut weights = BASE_RHYTHM;
+        for w in &mut weights {
+            *w *= rng.random_range(0.5..1.5);
+        }
+        let watch = format!("com.apple.health.{:08X}", rng.random::<u32>());
+        let day_of = |rng: &mut StdRng, date: NaiveDate| {
+            let pushes = ((median * log_normal(rng, 1.0, 0.3)) as i64).clamp(300, 12_000);
+            let noisy: Vec<f64> = weights
+                .iter()
+                .map(|w| w * log_normal(rng, 1.0, 0.4))
+                .collect();
+            let hourly_pushes = spread(pushes, &noisy);
+            let steps = rng.random_range(0..200);
+            let mut hourly_steps = vec![0; 24];
+            hourly_steps[8] = steps as i32;
+            DayEntry {
+                source: Source::HealthKit,
+                distance_km: Some(decimal(pushes as f64 * 1.1 / 1000.0, 3)),
+                calories: Some(decimal(pushes as f64 * 0.06, 2)),
+                hourly_steps: Some(hourly_steps),
+                pushes: Some(pushes),
+                hourly_pushes: Some(hourly_pushes),
+                sources: Some(vec![source(&watch, DeviceType::Watch, steps, Some(pushes))]),
+                ..DayEntry::new(date, steps, Source::HealthKit)
+            }
+        };
+        let days: BTreeMap<i64, DayEntry> =
+            (0..DAYS).map(|d| (d, day_of(rng, world.date(d)))).collect();
+        let syncs = evening_syncs(&days, 0, 1, 0);
+        let history = (-HISTORY_DAYS..0)
+            .map(|d| recorded(&day_of(rng, world.date(d)), Some(rate)))
+            .collect();
+        world.push(Account {
+            cohort: Cohort::Pusher,
+            signup: -120,
+            device: Some(format!("pusher-phone-{i}")),
+            referred_by: None,
+            email_verified: true,
+            syncs,
+            history,
+            counted: (0..DAYS).map(|d| world.date(d)).collect(),
+            walked: HashMap::new(),
+            counts_pushes: true,
         });
+    }
+}
+
+/// A day as its record keeps it once counted: pushes in the steps at `push_rate` (for a
+/// walker who counts them), hand-typed sources in the manual steps (`sync::record_days`).
+pub fn recorded(entry: &DayEntry, push_rate: Option<Decimal>) -> DayEntry {
+    let counted = crate::steps::provenance::count(
+        entry.steps,
+        entry.hourly_steps.as_deref(),
+        entry.pushes,
+        entry.hourly_pushes.as_deref(),
+        push_rate,
+    );
+    let typed = entry
+        .sources
+        .as_deref()
+        .map_or(0, crate::steps::provenance::manual_part);
+    DayEntry {
+        steps: counted.steps,
+        hourly_steps: counted.hourly_steps,
+        manual_steps: entry.manual_steps.max(typed).min(entry.steps),
+        ..entry.clone()
     }
 }
 
@@ -443,14 +675,23 @@ fn established_fraud(
         stride_m: walker.stride_m,
         kcal_per_step: walker.kcal_per_step,
     };
+    let kit = Kit::phone_only();
     let mut syncs = honest_syncs(rng, world, &walker, 0, 1, 0);
     syncs.retain(|(d, _)| *d < WARM_UP);
+    for (_, entries) in &mut syncs {
+        for entry in entries.iter_mut() {
+            *entry = kit.dress(world, entry.clone());
+        }
+    }
     let farmed: Vec<(i64, Vec<DayEntry>)> = (WARM_UP..DAYS)
         .map(|d| (d, fraud(rng, &phone, world.date(d))))
         .collect();
     syncs.extend(farmed);
     let counted = (WARM_UP..DAYS).map(|d| world.date(d)).collect();
-    let history = history(world, rng, &walker);
+    let history = history(world, rng, &walker)
+        .into_iter()
+        .map(|e| kit.dress(world, e))
+        .collect();
     world.push(Account {
         cohort: Cohort::Fraud(strategy),
         signup: -60,
@@ -593,6 +834,102 @@ fn fraud(world: &mut World, rng: &mut StdRng, per_strategy: usize) {
             },
         );
         late_inflation(world, rng, device("inflater"));
+        established_fraud(
+            world,
+            rng,
+            Strategy::FakerApp,
+            device("faker"),
+            |rng, phone, date| {
+                let steps = rng.random_range(11_000..16_000);
+                let weights: Vec<f64> = BASE_RHYTHM
+                    .iter()
+                    .map(|w| w * log_normal(rng, 1.0, 0.3))
+                    .collect();
+                let mut day = phone.hours(date, spread(steps, &weights));
+                day.sources = Some(vec![source(
+                    "com.stepcounter.fakewalk",
+                    DeviceType::Phone,
+                    steps,
+                    None,
+                )]);
+                vec![day]
+            },
+        );
+        established_fraud(
+            world,
+            rng,
+            Strategy::BridgeApp,
+            device("bridge"),
+            |_, phone, date| {
+                let mut day = phone.day(date, 15_000, None, true);
+                day.source = Source::HealthKit;
+                day.sources = Some(vec![source(
+                    "com.healthsync.bridge",
+                    DeviceType::Phone,
+                    15_000,
+                    None,
+                )]);
+                vec![day]
+            },
+        );
+        faker_farm(world, rng, &device("farm"));
+        established_fraud(
+            world,
+            rng,
+            Strategy::WatchSwing,
+            device("watch-swing"),
+            |rng, phone, date| {
+                let mut day = swing_day(rng, phone, date, 5, 18, 1_100.0, 0.05);
+                day.sources = Some(vec![source(
+                    "com.garmin.android.apps.connectmobile",
+                    DeviceType::Watch,
+                    day.steps,
+                    None,
+                )]);
+                vec![day]
+            },
+        );
+    }
+}
+
+/// Eight accounts on eight emulated phones, each given the same generated day, written
+/// under the platform's own origin: no app id gives it away, the identical hours do.
+fn faker_farm(world: &mut World, rng: &mut StdRng, device: &str) {
+    let phone = Phone::draw(rng);
+    let days: Vec<DayEntry> = (0..DAYS)
+        .map(|d| {
+            let steps = rng.random_range(10_000..14_000);
+            let weights: Vec<f64> = BASE_RHYTHM
+                .iter()
+                .map(|w| w * log_normal(rng, 1.0, 0.3))
+                .collect();
+            let mut day = phone.hours(world.date(d), spread(steps, &weights));
+            day.sources = Some(vec![source("android", DeviceType::Phone, steps, None)]);
+            day
+        })
+        .collect();
+    for member in 0..8 {
+        let walker = Walker::draw(rng);
+        let kit = Kit::phone_only();
+        let history = history(world, rng, &walker)
+            .into_iter()
+            .map(|e| kit.dress(world, e))
+            .collect();
+        let syncs = (WARM_UP..DAYS)
+            .map(|d| (d, vec![days[d as usize].clone()]))
+            .collect();
+        world.push(Account {
+            cohort: Cohort::Fraud(Strategy::FakerFarm),
+            signup: -60,
+            device: Some(format!("{device}-{member}")),
+            referred_by: None,
+            email_verified: true,
+            syncs,
+            history,
+            counted: (WARM_UP..DAYS).map(|d| world.date(d)).collect(),
+            walked: HashMap::new(),
+            counts_pushes: false,
+        });
     }
 }
 
@@ -852,6 +1189,7 @@ pub fn labelled(world: &World, settings: &Settings) -> Vec<Labelled> {
             by_day.entry(day).or_default().push((i, entries));
         }
     }
+    let mut same_hours: HashMap<(NaiveDate, Vec<i32>), Vec<usize>> = HashMap::new();
     let mut out = Vec::new();
     for (day, syncs) in by_day {
         for (i, entries) in syncs {
@@ -871,13 +1209,29 @@ pub fn labelled(world: &World, settings: &Settings) -> Vec<Labelled> {
                     }
                 }
             }
+            let push_rate = account
+                .counts_pushes
+                .then_some(settings.push_step_equivalents);
             for entry in entries {
+                let entry = recorded(&entry, push_rate);
                 let days = &mut records[i];
                 let changed = upsert(days, &entry, day, world, settings);
                 if !changed {
                     continue;
                 }
-                let facts = facts(world, i, &records[i], &devices, entry.date, settings);
+                let mut facts = facts(world, i, &records[i], &devices, entry.date, settings);
+                // Accounts whose day had these very hours (`same_hours_as_other_accounts`).
+                if let Some(hours) = entry.hourly_steps.clone().filter(|_| entry.steps >= 2_000) {
+                    let seen = same_hours.entry((entry.date, hours)).or_default();
+                    if !seen.contains(&i) {
+                        seen.push(i);
+                    }
+                    facts.accounts_with_same_hours = seen.len() as i64 - 1;
+                }
+                if push_rate.is_some() {
+                    facts.pushes = entry.pushes.unwrap_or(0);
+                    facts.hourly_pushes = entry.hourly_pushes.clone();
+                }
                 let verdict = super::score(&facts, settings, None);
                 let fraud = matches!(account.cohort, Cohort::Fraud(_))
                     && account.counted.contains(&entry.date);
