@@ -143,6 +143,8 @@ describe("the admin console", { concurrency: false }, () => {
     await page.getByRole("link", { name: "Review queue" }).click();
     const card = page.getByRole("article", { name: new RegExp(`Record of ${RILEY}`) });
     await card.getByText("60,000").first().waitFor();
+    // Where the held day's steps came from: the watch and the phone, each with its count.
+    await card.getByRole("list", { name: "Sources" }).getByText("com.garmin.android.apps.connectmobile (watch, automatic): 54,000 steps").waitFor();
     await card.locator("canvas").waitFor();
     await shot("02-review-queue");
     await card.getByLabel("Note to the user").fill("Race day confirmed with the organiser.");

@@ -176,7 +176,9 @@ async fn demo_week(http: &reqwest::Client, base: &str, token: &str) -> crate::Re
     sync_week(http, base, token, "demo-phone", &counts).await
 }
 
-/// A plausible phone week of `counts` (oldest first, ending today) synced for `token`.
+/// A plausible phone week of `counts` (oldest first, ending today) synced for `token`,
+/// with its sources: a watch and the phone both counting (the platform's total removes
+/// their overlap).
 async fn sync_week(
     http: &reqwest::Client,
     base: &str,
@@ -191,7 +193,12 @@ async fn sync_week(
         .map(|(i, steps)| {
             json!({"date": today - Days::new(6 - i as u64), "steps": steps, "source": "health_connect",
                    "hourly_steps": daytime_hours(*steps),
-                   "distance_km": *steps as f64 * 0.00075, "calories": *steps as f64 * 0.04})
+                   "distance_km": *steps as f64 * 0.00075, "calories": *steps as f64 * 0.04,
+                   "sources": [
+                       {"app_id": "com.garmin.android.apps.connectmobile", "device_type": "watch",
+                        "recording_method": "automatic", "steps": steps * 9 / 10},
+                       {"app_id": "android", "device_type": "phone",
+                        "recording_method": "automatic", "steps": steps * 6 / 10}]})
         })
         .collect();
     let synced = http

@@ -397,7 +397,11 @@ async fn a_referrer_earns_at_most_the_monthly_cap_and_referees_still_get_theirs(
             &pipeline,
             &referee,
             Some(&device),
-            (1..=3).map(|d| phone_day(days_ago(d), 10_000)).collect(),
+            // Three people, three walks of their own (the same hours on three accounts
+            // would be one script's).
+            (1..=3)
+                .map(|d| phone_day(days_ago(d), 10_000 + 37 * i))
+                .collect(),
         )
         .await;
         assert_eq!(referral_bonuses(&t, referee.id).await, 1, "{email}");

@@ -23,6 +23,7 @@ async fn me_returns_the_callers_profile() {
             "auth_provider",
             "bio",
             "country_code",
+            "counts_pushes",
             "created_at",
             "email",
             "email_verified",

@@ -162,7 +162,7 @@ async fn steps_from_an_unknown_app_are_held_and_shown_to_admins_and_a_known_app_
     );
 
     // The review queue shows the admin where the held day's steps came from.
-    let boss = t.admin_session("boss@example.com").await;
+    let boss = t.admin("boss@example.com").await;
     let queue = t
         .call(admin::list_validations, "GET", "/v1/admin/validations")
         .bearer(&boss.access_token)

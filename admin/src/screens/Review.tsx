@@ -4,6 +4,7 @@ import { SeriesChart } from "../components/Chart";
 import { Badge, messageOf, More, Notice, usePages } from "../components/common";
 
 type Day = { date: string; steps: number; verified_steps: number; status: string };
+type Source = { app_id: string; device_type: string; recording_method: string; steps: number; pushes?: number };
 type Validation = {
   id: string;
   status: string;
@@ -14,7 +15,8 @@ type Validation = {
   appealed_at: string | null;
   reviewed_at: string | null;
   review_note: string | null;
-  record: { id: string; date: string; steps: number; source: string; distance_km: number | null; device_id: string | null; appeal_message: string | null; coins_credited: number };
+  record: { id: string; date: string; steps: number; source: string; distance_km: number | null; device_id: string | null; appeal_message: string | null; coins_credited: number;
+    sources: Source[] | null; manual_steps: number; pushes: number | null; push_steps: number };
   user: { id: string; email: string; full_name: string };
   history: Day[];
 };
@@ -90,9 +92,36 @@ function ValidationCard({ v, onDone }: { v: Validation; onDone: () => void }) {
         <dd>{v.record.distance_km ?? "—"} km</dd>
         <dt>Device</dt>
         <dd>{v.record.device_id ?? "—"}</dd>
+        {v.record.push_steps > 0 && (
+          <>
+            <dt>Pushes</dt>
+            <dd>
+              {formatNumber(v.record.pushes ?? 0)} ({formatNumber(v.record.push_steps)} steps of the day)
+            </dd>
+          </>
+        )}
+        {v.record.manual_steps > 0 && (
+          <>
+            <dt>Typed in</dt>
+            <dd>{formatNumber(v.record.manual_steps)} steps</dd>
+          </>
+        )}
         <dt>Held since</dt>
         <dd>{formatTime(v.created_at)}</dd>
       </dl>
+      <h3>Where the steps came from</h3>
+      {v.record.sources ? (
+        <ul className="sources" aria-label="Sources">
+          {v.record.sources.map((s, i) => (
+            <li key={i}>
+              <code>{s.app_id}</code> ({s.device_type}, {s.recording_method}): {formatNumber(s.steps)} steps
+              {s.pushes ? `, ${formatNumber(s.pushes)} pushes` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>The app sent no breakdown: the day is its total alone.</p>
+      )}
       <h3>Reasons</h3>
       <ul className="reasons">
         {v.reasons.map((r) => (

@@ -13,7 +13,7 @@ async fn settings_are_typed_validated_and_audited() {
         .await;
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), fitkart::settings::REGISTRY.len());
-    assert_eq!(items.len(), 46);
+    assert_eq!(items.len(), 50);
     let goal = items
         .iter()
         .find(|s| s["key"] == "daily_step_goal")
