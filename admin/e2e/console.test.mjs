@@ -463,6 +463,9 @@ describe("the admin console", { concurrency: false }, () => {
     await page.getByText("Active accounts").waitFor();
     // The anomaly model's place on the screen (none is trained in a fresh stack).
     await page.getByText("No anomaly model trained yet").waitFor();
+    // The apps the seeded walkers' days came from, allowed by the list.
+    const writers = page.getByRole("article", { name: "Step writers" });
+    await writers.getByRole("row").filter({ hasText: "com.garmin.android.apps.connectmobile" }).filter({ hasText: "watch" }).first().waitFor();
     await shot("08-stats");
   });
 

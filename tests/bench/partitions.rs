@@ -113,10 +113,85 @@ async fn main() {
     );
 
     let per_record = sizes(&pool, records).await;
+    provenance_cost(&pool).await;
     plans(&pool, today).await;
     let vacuum = vacuum_a_month(&pool, today).await;
     let retire = retire_a_month(&pool, today).await;
     project(&per_record, vacuum, retire);
+}
+
+/// What a day's breakdown by source costs: the generated records as an app without a
+/// breakdown syncs them, against the same records with one source (a phone) and with two
+/// (a watch and a phone, as synced: `step_records.provenance`), their hours' hash and its
+/// index; bytes per record and the year of a million walkers.
+async fn provenance_cost(pool: &PgPool) {
+    let variants = [
+        ("no breakdown (an older app)", "NULL::jsonb"),
+        (
+            "one source (the phone)",
+            r#"jsonb_build_array(jsonb_build_object('app_id', 'com.apple.health.3A1F0C2E-5B7D-4C11-9E0A-1D2B3C4D5E6F',
+                 'device_type', 'phone', 'recording_method', 'automatic', 'steps', steps))"#,
+        ),
+        (
+            "two sources (a watch and the phone)",
+            r#"jsonb_build_array(
+                 jsonb_build_object('app_id', 'com.garmin.android.apps.connectmobile', 'device_type', 'watch',
+                                    'recording_method', 'automatic', 'steps', steps * 9 / 10),
+                 jsonb_build_object('app_id', 'android', 'device_type', 'phone',
+                                    'recording_method', 'automatic', 'steps', steps * 6 / 10))"#,
+        ),
+    ];
+    println!(
+        "
+provenance per step record (the newest month's records, copied three ways):"
+    );
+    let mut base = 0.0;
+    for (i, (label, provenance)) in variants.iter().enumerate() {
+        let hash = if i == 0 {
+            "NULL::int8"
+        } else {
+            "hashtextextended(hourly_steps::text, 0)"
+        };
+        sqlx::raw_sql(&format!(
+            "DROP TABLE IF EXISTS provenance_probe;
+             CREATE TABLE provenance_probe (LIKE step_records INCLUDING DEFAULTS);
+             INSERT INTO provenance_probe
+             SELECT (r).* FROM (
+                 SELECT jsonb_populate_record(r, jsonb_build_object('provenance', {provenance},
+                                                                     'hours_hash', {hash})) AS r
+                 FROM step_records r
+                 WHERE recorded_date >= (SELECT max(recorded_date) - 29 FROM step_records)
+             ) x;
+             CREATE INDEX ON provenance_probe (recorded_date, hours_hash) WHERE hours_hash IS NOT NULL;
+             VACUUM ANALYZE provenance_probe;"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+        let (rows, heap, index): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM provenance_probe), pg_relation_size('provenance_probe'),
+                    COALESCE((SELECT sum(pg_relation_size(indexrelid))::int8 FROM pg_index
+                              WHERE indrelid = 'provenance_probe'::regclass), 0)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let per = (heap + index) as f64 / rows.max(1) as f64;
+        if i == 0 {
+            base = per;
+        }
+        println!(
+            "    {label:<40} heap {:>6.1} + hours index {:>5.1} = {per:>6.1} B/record ({:+.1}); a year of 1M walkers: {}",
+            heap as f64 / rows.max(1) as f64,
+            index as f64 / rows.max(1) as f64,
+            per - base,
+            gb(per * 365e6)
+        );
+    }
+    sqlx::raw_sql("DROP TABLE provenance_probe")
+        .execute(pool)
+        .await
+        .unwrap();
 }
 
 /// Bytes per record of each part of step_records (all months) and step_validations, and

@@ -50,7 +50,8 @@ async fn world(
 
     // The world: users with wallets who joined before their first day (days before
     // sign-up earn nothing) and past the new-account probation, and `days` realistic days
-    // each, as a sync leaves them.
+    // each, as a sync from a current app leaves them: with a breakdown by source (a watch
+    // and the phone) and the fingerprint of its hours the cross-account rule looks up.
     sqlx::query(
         "INSERT INTO users (email, full_name, password_hash, referral_code, created_at)
          SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x', 'B' || g,
@@ -67,9 +68,16 @@ async fn world(
         .await
         .unwrap();
     sqlx::query(
-        "INSERT INTO step_records (user_id, recorded_date, steps, distance, calories, source, device_id)
+        "INSERT INTO step_records (user_id, recorded_date, steps, distance, calories, source, device_id, provenance,
+                                   hours_hash)
          SELECT u.id, current_date - d, s.steps, round(s.steps * 0.00075, 3), round(s.steps * 0.04, 2),
-                'health_connect', 'device-' || u.id
+                'health_connect', 'device-' || u.id,
+                jsonb_build_array(
+                    jsonb_build_object('app_id', 'com.garmin.android.apps.connectmobile', 'device_type', 'watch',
+                                       'recording_method', 'automatic', 'steps', s.steps * 9 / 10),
+                    jsonb_build_object('app_id', 'android', 'device_type', 'phone',
+                                       'recording_method', 'automatic', 'steps', s.steps * 6 / 10)),
+                hashtextextended(u.id::text || d, 0)
          FROM users u CROSS JOIN generate_series(0, $1::int - 1) d
          -- Referencing both d and u makes the planner draw a number per row, not per day.
          CROSS JOIN LATERAL (SELECT 3000 + (random() * 9000)::int + (d * 0) + (u.created_at IS NULL)::int AS steps) s",

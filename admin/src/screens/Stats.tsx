@@ -21,6 +21,65 @@ type AnomalyModel = {
 };
 type Models = { weight: number; items: AnomalyModel[] };
 
+type WriterWeek = {
+  week: string;
+  app_id: string;
+  allowed: boolean;
+  accounts: number;
+  days: number;
+  steps: number;
+  device_types: string[];
+  recording_methods: string[];
+};
+
+/** The apps that wrote synced steps, per week: the allow-list's work (step_writers_allowed). */
+function StepWriters() {
+  const { data, error } = useLoad(() => api<{ items: WriterWeek[] }>("GET", "/v1/admin/step-writers"), []);
+  if (error) return <Notice kind="error">{error}</Notice>;
+  if (!data) return null;
+  return (
+    <article className="card" aria-label="Step writers">
+      <header>
+        <strong>Apps that wrote steps, last four weeks</strong>
+      </header>
+      {data.items.length === 0 ? (
+        <p className="empty">No synced day named its sources yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Week of</th>
+              <th>App</th>
+              <th>Allowed</th>
+              <th>Accounts</th>
+              <th>Days</th>
+              <th>Steps</th>
+              <th>Devices</th>
+              <th>Recorded</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.items.map((w) => (
+              <tr key={`${w.week} ${w.app_id}`}>
+                <td>{w.week}</td>
+                <td>
+                  <code>{w.app_id}</code>
+                </td>
+                <td>{w.allowed ? "yes" : "no: its days are held"}</td>
+                <td>{formatNumber(w.accounts)}</td>
+                <td>{formatNumber(w.days)}</td>
+                <td>{formatNumber(w.steps)}</td>
+                <td>{w.device_types.join(", ")}</td>
+                <td>{w.recording_methods.join(", ")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </article>
+  );
+}
+
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 const percent = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)}%`);
 
@@ -108,6 +167,7 @@ export function Stats() {
         </>
       )}
       <ModelSummary />
+      <StepWriters />
     </section>
   );
 }
