@@ -456,5 +456,12 @@ async fn pushes_count_as_steps_for_a_walker_who_chooses_it_within_push_limits() 
         "{raced}"
     );
     assert_eq!(record(&t, &other, day).await["coins_credited"], 100);
+    // Boards, challenges and achievements read the credited steps: the pushes are in them.
+    let profile = t
+        .call(me::get, "GET", "/v1/me")
+        .bearer(&pusher.access_token)
+        .send()
+        .await;
+    assert_eq!(profile.body["total_steps"], 5_500, "{}", profile.body);
     fitkart_tests::ledger::assert_invariants(&t.pool).await;
 }
