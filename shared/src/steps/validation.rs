@@ -200,6 +200,7 @@ impl Surroundings {
     async fn load(conn: &mut PgConnection, settings: &Settings, todo: &[&Record]) -> Result<Self> {
         let user_ids: Vec<Uuid> = todo.iter().map(|r| r.user_id).collect();
         let dates: Vec<NaiveDate> = todo.iter().map(|r| r.recorded_date).collect();
+        let with_sources: Vec<bool> = todo.iter().map(|r| r.provenance.is_some()).collect();
         let devices: Vec<Option<String>> = todo.iter().map(|r| r.device_id.clone()).collect();
         // The batch's span of days, as constants the planner prunes months with (a bound
         // that depends on each row alone is only applied after every month is opened).
@@ -227,15 +228,21 @@ impl Surroundings {
                       COALESCE(array_agg(GREATEST(h.steps - COALESCE(h.on_time_steps, h.steps), 0)
                                          ORDER BY h.recorded_date DESC)
                                FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "late_growth!",
-                      COALESCE(array_agg(COALESCE(h.main_writer, '') ORDER BY h.recorded_date DESC)
+                      -- The app that recorded most of each of the latest days
+                      -- (`provenance::main_writer`), only where the rule reads it: for a
+                      -- scored day with sources, its `WRITER_DAYS` latest days.
+                      COALESCE(array_agg(COALESCE(
+                                   CASE WHEN q.with_sources AND h.nth <= $6 THEN
+                                       (SELECT w.value->>'app_id'
+                                        FROM jsonb_array_elements(h.provenance) WITH ORDINALITY w
+                                        WHERE (w.value->>'steps')::int8 > 0
+                                        ORDER BY (w.value->>'steps')::int8 DESC, w.ordinality LIMIT 1)
+                                   END, '') ORDER BY h.recorded_date DESC)
                                FILTER (WHERE h.recorded_date IS NOT NULL), '{}') AS "main_writers!"
-               FROM UNNEST($1::uuid[], $2::date[]) AS q(user_id, day)
+               FROM UNNEST($1::uuid[], $2::date[], $5::bool[]) AS q(user_id, day, with_sources)
                LEFT JOIN LATERAL (
                    SELECT recorded_date, steps, verified_steps, status, hourly_steps, distance, on_time_steps,
-                          -- The app that recorded most of the day (`provenance::main_writer`).
-                          (SELECT w.value->>'app_id' FROM jsonb_array_elements(s.provenance) WITH ORDINALITY w
-                           WHERE (w.value->>'steps')::int8 > 0
-                           ORDER BY (w.value->>'steps')::int8 DESC, w.ordinality LIMIT 1) AS main_writer
+                          provenance, row_number() OVER (ORDER BY s.recorded_date DESC) AS nth
                    FROM step_records s
                    WHERE s.user_id = q.user_id AND s.recorded_date < q.day
                      AND s.recorded_date >= q.day - 120 AND s.recorded_date BETWEEN $3::date - 120 AND $4::date
@@ -245,7 +252,9 @@ impl Surroundings {
             &user_ids,
             &dates,
             first_day,
-            last_day
+            last_day,
+            &with_sources,
+            anticheat::WRITER_DAYS as i64,
         )
         .fetch_all(&mut *conn)
         .await?

@@ -282,6 +282,9 @@ pub fn median(values: &[i64]) -> Option<f64> {
     })
 }
 
+/// The walker's latest days whose main writer `provenance_shift` compares a day's with.
+pub const WRITER_DAYS: usize = 14;
+
 /// Fewer verified days than this and a personal baseline means little.
 pub const MIN_BASELINE_DAYS: usize = 7;
 

@@ -477,7 +477,7 @@ fn provenance_shift(day: &DayFacts, _: &Settings) -> Option<Finding> {
     let known: Vec<&str> = day
         .recent_days
         .iter()
-        .take(14)
+        .take(super::WRITER_DAYS)
         .filter_map(|d| d.main_writer.as_deref())
         .collect();
     (known.len() >= SHIFT_RECENT_DAYS && !known.contains(&writer)).then_some(())?;
