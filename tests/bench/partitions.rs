@@ -162,12 +162,16 @@ provenance per step record (the newest month's records, copied three ways):"
                  FROM step_records r
                  WHERE recorded_date >= (SELECT max(recorded_date) - 29 FROM step_records)
              ) x;
-             CREATE INDEX ON provenance_probe (recorded_date, hours_hash) WHERE hours_hash IS NOT NULL;
-             VACUUM ANALYZE provenance_probe;"
+             CREATE INDEX ON provenance_probe (recorded_date, hours_hash) WHERE hours_hash IS NOT NULL;"
         ))
         .execute(pool)
         .await
         .unwrap();
+        // Its own statement: VACUUM cannot run in the implicit transaction of a batch.
+        sqlx::raw_sql("VACUUM ANALYZE provenance_probe")
+            .execute(pool)
+            .await
+            .unwrap();
         let (rows, heap, index): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM provenance_probe), pg_relation_size('provenance_probe'),
                     COALESCE((SELECT sum(pg_relation_size(indexrelid))::int8 FROM pg_index
