@@ -150,7 +150,8 @@ provenance per step record (the newest month's records, copied three ways):"
         let hash = if i == 0 {
             "NULL::int8"
         } else {
-            "hashtextextended(hourly_steps::text, 0)"
+            // Each record's own fingerprint (the generated hours repeat; people's do not).
+            "hashtextextended(id::text || hourly_steps::text, 0)"
         };
         sqlx::raw_sql(&format!(
             "DROP TABLE IF EXISTS provenance_probe;
@@ -334,6 +335,8 @@ async fn plans(pool: &PgPool, today: NaiveDate) {
                 .bind(dates.clone())
                 .bind(today)
                 .bind(today)
+                .bind(vec![true; users.len()])
+                .bind(fitkart::steps::anticheat::WRITER_DAYS as i64)
         })
         .await,
     );
