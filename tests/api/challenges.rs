@@ -312,9 +312,14 @@ async fn a_goal_is_shared_by_those_who_meet_it_and_when_nobody_does_every_stake_
         w.accepted(&cat, id).await;
         w.t.challenge_moved_back(id, 3).await;
     }
-    // Ann and Cat walk 10,000 on both days, Bob on one.
-    for (who, second) in [(&ann, 10_500), (&bob, 4_000), (&cat, 12_000)] {
-        w.walk(who, days_ago(2), 11_000).await;
+    // Ann and Cat walk 10,000 on both days, Bob on one (each their own walk: the same
+    // hours on three accounts would be one script's, and held).
+    for (who, first, second) in [
+        (&ann, 11_000, 10_500),
+        (&bob, 11_100, 4_000),
+        (&cat, 11_200, 12_000),
+    ] {
+        w.walk(who, days_ago(2), first).await;
         w.walk(who, days_ago(1), second).await;
     }
     w.job(fitkart_tests::now()).await;
