@@ -107,14 +107,7 @@ pub async fn local_today(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<chrono::NaiveDate> {
-    let tz = crate::db_query_scalar!(
-        r#"SELECT user_timezone(users.*) AS "tz!" FROM users WHERE id = $1"#,
-        id
-    )
-    .fetch_one(conn)
-    .await?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
-    Ok(now.with_timezone(&tz).date_naive())
+    Ok(local_today_and_pushes(conn, id, now).await?.0)
 }
 
 /// The user's local date today (as `local_today`) and whether they count wheelchair

@@ -209,16 +209,16 @@ pub async fn record_days(
 
 /// A reported day as it is recorded: pushes converted for a walker who counts them, and
 /// hand-typed sources counted as manual steps.
-struct CountedDay<'a> {
-    entry: &'a DayEntry,
-    steps: i64,
-    hourly_steps: Option<Vec<i32>>,
-    push_steps: i64,
-    manual_steps: i64,
+pub(crate) struct CountedDay<'a> {
+    pub entry: &'a DayEntry,
+    pub steps: i64,
+    pub hourly_steps: Option<Vec<i32>>,
+    pub push_steps: i64,
+    pub manual_steps: i64,
 }
 
 impl<'a> CountedDay<'a> {
-    fn of(entry: &'a DayEntry, push_rate: Option<Decimal>) -> Self {
+    pub fn of(entry: &'a DayEntry, push_rate: Option<Decimal>) -> Self {
         let counted = provenance::count(
             entry.steps,
             entry.hourly_steps.as_deref(),

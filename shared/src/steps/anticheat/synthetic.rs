@@ -621,24 +621,14 @@ fn pushers(world: &mut World, rng: &mut StdRng, count: usize) {
     }
 }
 
-/// A day as its record keeps it once counted: pushes in the steps at `push_rate` (for a
-/// walker who counts them), hand-typed sources in the manual steps (`sync::record_days`).
+/// A day as its record keeps it once counted (`sync::record_days`): pushes in the steps at
+/// `push_rate` (for a walker who counts them), hand-typed sources in the manual steps.
 pub fn recorded(entry: &DayEntry, push_rate: Option<Decimal>) -> DayEntry {
-    let counted = crate::steps::provenance::count(
-        entry.steps,
-        entry.hourly_steps.as_deref(),
-        entry.pushes,
-        entry.hourly_pushes.as_deref(),
-        push_rate,
-    );
-    let typed = entry
-        .sources
-        .as_deref()
-        .map_or(0, crate::steps::provenance::manual_part);
+    let counted = crate::steps::sync::CountedDay::of(entry, push_rate);
     DayEntry {
         steps: counted.steps,
         hourly_steps: counted.hourly_steps,
-        manual_steps: entry.manual_steps.max(typed).min(entry.steps),
+        manual_steps: counted.manual_steps,
         ..entry.clone()
     }
 }
