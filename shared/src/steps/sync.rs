@@ -175,6 +175,33 @@ fn check_dates(entries: &[DayEntry], today: NaiveDate, settings: &Settings) -> R
     }
 }
 
+/// The most a day may count (steps and pushes' step equivalents together).
+const MAX_DAY_STEPS: i64 = 200_000;
+
+/// Every counted day within `MAX_DAY_STEPS`: pushes counted as steps can take a day past
+/// what its steps alone were checked against.
+fn check_counted(days: &[CountedDay<'_>]) -> Result<()> {
+    let errors: Vec<FieldError> = days
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.steps > MAX_DAY_STEPS)
+        .map(|(i, d)| {
+            FieldError::new(
+                format!("entries[{i}].pushes"),
+                format!(
+                    "with pushes counted as steps the day comes to {} steps, more than {MAX_DAY_STEPS}",
+                    d.steps
+                ),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 /// The database half of a sync, in the caller's transaction: checks the dates against
 /// the account's `today`, counts each day (pushes, hand-typed sources), upserts the days in one statement (a day only changes when its numbers do; a
 /// change makes a new version that awaits validation), notes the device, and returns the
@@ -197,6 +224,7 @@ pub async fn record_days(
         .iter()
         .map(|e| CountedDay::of(e, counting.push_rate))
         .collect();
+    check_counted(&days)?;
     upsert_days(conn, user_id, at, device_id, late_before, &days).await?;
     users::touch_sync(conn, user_id, at).await?;
     let dates: Vec<NaiveDate> = entries.iter().map(|e| e.date).collect();
