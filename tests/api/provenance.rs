@@ -417,9 +417,9 @@ async fn pushes_count_as_steps_for_a_walker_who_chooses_it_within_push_limits() 
     let day = days_ago(1);
     // Pushes that take a day past 200,000 steps once counted are refused, and nothing stored.
     let mut beyond = wheeling(days_ago(3), 1_200);
-    beyond["steps"] = json!(190_000);
-    beyond["hourly_steps"][8] = json!(190_000);
-    beyond["sources"][0]["steps"] = json!(190_000);
+    beyond["steps"] = json!(199_000);
+    beyond["hourly_steps"][8] = json!(199_000);
+    beyond["sources"][0]["steps"] = json!(199_000);
     let res = t.sync(&pusher, json!({"entries": [beyond]})).await;
     assert_eq!(
         (res.status, res.error_fields()),
