@@ -14,6 +14,7 @@ use fitkart::http::{
     admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
     query_param, Page, Request, Response, StatusCode,
 };
+use fitkart::i18n::Text;
 use fitkart::orders::{self, workflow, Change, Status};
 use fitkart::rewards::{self, ProductChanges};
 use fitkart::shopify::fulfilment;
@@ -175,7 +176,7 @@ pub async fn update_user(app: &App, req: Request) -> Result<Response> {
     if id == actor.admin_id {
         return Err(Error::denied(
             "own_account",
-            "Admins can't change their own account here; ask another admin.",
+            Text::new("problem-own-account-change"),
         ));
     }
     let reason = reason.unwrap_or_default();

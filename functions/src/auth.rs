@@ -54,13 +54,15 @@ impl RegisterBody {
             country_code,
             timezone: timezone.map(|tz| tz.name().to_owned()),
             referral_code,
+            locale: Default::default(),
         })
     }
 }
 
 pub async fn register(app: &App, req: Request) -> Result<Response> {
     limit_source(app, &req, "ip:register").await?;
-    let input = json_body::<RegisterBody>(&req)?.parse()?;
+    let mut input = json_body::<RegisterBody>(&req)?.parse()?;
+    input.locale = fitkart::http::locale(&req);
     let session = auth::register(app, input, meta(&req).source_ip.as_deref()).await?;
     json(StatusCode::CREATED, &session)
 }
@@ -201,6 +203,7 @@ pub async fn oauth_google(app: &App, req: Request) -> Result<Response> {
         &body.id_token,
         body.nonce.as_deref(),
         None,
+        fitkart::http::locale(&req),
     )
     .await
 }
@@ -219,6 +222,7 @@ pub async fn oauth_apple(app: &App, req: Request) -> Result<Response> {
         &body.id_token,
         body.nonce.as_deref(),
         full_name.as_deref(),
+        fitkart::http::locale(&req),
     )
     .await
 }
@@ -229,9 +233,10 @@ async fn oauth_sign_in(
     id_token: &str,
     nonce: Option<&str>,
     full_name: Option<&str>,
+    locale: fitkart::i18n::Locale,
 ) -> Result<Response> {
     let claims = oauth::verify(app, provider, id_token, nonce).await?;
-    let (session, created) = oauth::sign_in(app, provider, &claims, full_name).await?;
+    let (session, created) = oauth::sign_in(app, provider, &claims, full_name, locale).await?;
     json(
         if created {
             StatusCode::CREATED

@@ -44,6 +44,7 @@ pub async fn create(app: &App, req: Request) -> Result<Response> {
             invitees: body.invitees,
         },
         settings.challenge_max_stake,
+        fitkart::http::locale(&req),
     )?;
     let mut tx = app.db().await?.begin().await?;
     let id = entry::create(&mut tx, &settings, me.user_id, &draft, app.now()).await?;

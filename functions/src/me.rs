@@ -6,6 +6,7 @@ use fitkart::http::{
     accepted, bearer, caller, caller_tx, json, json_body, meta, no_content, ok, Request, Response,
     StatusCode,
 };
+use fitkart::i18n::Locale;
 use fitkart::input::{self, patch, Checks};
 use fitkart::users::{self, ProfilePatch};
 use fitkart::{App, Error, Result};
@@ -37,6 +38,8 @@ struct PatchBody {
     timezone: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::not_null")]
     counts_pushes: Option<bool>,
+    #[serde(default, deserialize_with = "patch::not_null")]
+    locale: Option<String>,
 }
 
 impl PatchBody {
@@ -74,6 +77,7 @@ impl PatchBody {
             self.profile_picture_url,
             input::https_url,
         );
+        let locale = checks.optional("locale", self.locale, |l| Locale::choose(&l));
         checks.finish()?;
         Ok(ProfilePatch {
             full_name,
@@ -83,6 +87,7 @@ impl PatchBody {
             profile_picture_url,
             timezone,
             counts_pushes: self.counts_pushes,
+            locale,
         })
     }
 }
@@ -92,9 +97,19 @@ impl PatchBody {
 pub async fn update(app: &App, req: Request) -> Result<Response> {
     let (me, mut tx) = caller_tx(app, &req).await?;
     let patch = json_body::<PatchBody>(&req)?.parse()?;
+    let chosen = patch.locale;
     let user = users::update_profile(&mut tx, me.user_id, patch, app.now()).await?;
     tx.commit().await?;
-    ok(&user)
+    let mut response = ok(&user)?;
+    // The answer to a change of language is already in the new one (unless the request
+    // asked for another); the access token carries the old one until it is refreshed.
+    if let (Some(locale), None) = (chosen, fitkart::http::header(&req, "accept-language")) {
+        response.headers_mut().insert(
+            http::header::CONTENT_LANGUAGE,
+            http::HeaderValue::from_static(fitkart::i18n::content_language(locale)),
+        );
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ use fitkart::http::{
     admin, admin_actor, caller, caller_tx, json, json_body, meta, no_content, ok, page_request,
     parse_query, path_id, query_param, Page, Request, Response, StatusCode,
 };
+use fitkart::i18n::Text;
 use fitkart::input::{self, patch, Checks};
 use fitkart::ratelimit::{self, Limit};
 use fitkart::social::friends::{self, BoardPeriod, Redeemed};
@@ -47,7 +48,7 @@ pub async fn create_invite(app: &App, req: Request) -> Result<Response> {
             _ => {
                 return Err(Error::denied(
                     "not_allowed",
-                    "Only the team's owner and admins make its invite links.",
+                    Text::new("problem-not-allowed-invite-links"),
                 ))
             }
         }

@@ -17,6 +17,8 @@ pub struct Unlock {
     pub user_id: Uuid,
     pub achievement_id: Uuid,
     pub name: String,
+    /// The catalog names it (`achievement-<code>`) in the walker's language.
+    pub code: String,
     pub reward_coins: i64,
 }
 
@@ -169,7 +171,7 @@ pub async fn unlock(
                RETURNING user_id, achievement_id
            )
            SELECT unlocked.user_id AS "user_id!", unlocked.achievement_id AS "achievement_id!", a.name AS "name!",
-                  a.reward_coins AS "reward_coins!"
+                  a.code AS "code!", a.reward_coins AS "reward_coins!"
            FROM unlocked JOIN achievements a ON a.id = unlocked.achievement_id
            ORDER BY unlocked.user_id, a.display_order"#,
         user_ids,
@@ -209,7 +211,7 @@ pub async fn announce(conn: &mut PgConnection, unlocks: &[Unlock]) -> Result<()>
                 format!("achievement:{}:{}", u.user_id, u.achievement_id),
                 u.user_id,
                 Kind::AchievementUnlocked,
-                serde_json::json!({ "name": u.name, "bonus_coins": u.reward_coins }),
+                serde_json::json!({ "code": u.code, "name": u.name, "bonus_coins": u.reward_coins }),
             )
         })
         .collect();

@@ -32,6 +32,7 @@ use crate::accounts::{self, AccountState};
 use crate::audit::{EntityType, Entry};
 use crate::challenges::{entry as challenge_entry, settlement};
 use crate::giving::{campaigns, gifts};
+use crate::i18n::Text;
 use crate::rewards::{self, ProductChanges};
 use crate::settings::{self, Guard, Settings};
 use crate::steps::review::{self, Decision};
@@ -535,7 +536,7 @@ async fn describe(
             if wallet.available_coins + amount < 0 {
                 return Err(Error::conflict(
                     "insufficient_coins",
-                    "Not enough coins for this.",
+                    Text::new("problem-insufficient-coins"),
                 ));
             }
             Ok((
@@ -574,7 +575,7 @@ async fn describe(
             if user == requester {
                 return Err(Error::denied(
                     "own_account",
-                    "Admins can't review their own step records; ask another admin.",
+                    Text::new("problem-own-account-review"),
                 ));
             }
             Ok((
@@ -592,7 +593,7 @@ async fn describe(
             ) {
                 return Err(Error::conflict(
                     "challenge_finished",
-                    "The challenge is already settled or cancelled.",
+                    Text::new("problem-challenge-finished"),
                 ));
             }
             Ok((
@@ -605,7 +606,7 @@ async fn describe(
             let Some(held) = challenge.payout_held_reason.clone() else {
                 return Err(Error::conflict(
                     "payout_not_held",
-                    "This challenge has no payout waiting for an admin.",
+                    Text::new("problem-payout-not-held"),
                 ));
             };
             Ok((
@@ -653,10 +654,7 @@ async fn check_setting(
 }
 
 fn own_account() -> Error {
-    Error::denied(
-        "own_account",
-        "Admins can't adjust their own coins; ask another admin.",
-    )
+    Error::denied("own_account", Text::new("problem-own-account-coins"))
 }
 
 /// Records `proposal` as a request of `requester` with `reason`, in the caller's
@@ -734,7 +732,7 @@ pub async fn approve(
     if row.requested_by == approver {
         return Err(Error::denied(
             "own_request",
-            "You asked for this change; another admin must approve it.",
+            Text::new("problem-own-request"),
         ));
     }
     let granted_at =
@@ -744,7 +742,7 @@ pub async fn approve(
     if granted_at.is_some_and(|at| at > now - NEW_ADMIN_WAIT) {
         return Err(Error::denied(
             "recently_promoted",
-            "Admins can approve changes once they have been an admin for 7 days.",
+            Text::new("problem-recently-promoted"),
         ));
     }
     let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
@@ -817,13 +815,13 @@ async fn lock_pending(conn: &mut PgConnection, id: Uuid) -> Result<Pending> {
     if row.status != "pending" {
         return Err(Error::conflict(
             "already_decided",
-            format!("This change request was {} already.", row.status),
+            Text::new("problem-already-decided").arg("status", row.status),
         ));
     }
     if row.expired {
         return Err(Error::conflict(
             "change_request_expired",
-            "This change request expired (72 hours); ask for the change again.",
+            Text::new("problem-change-request-expired"),
         ));
     }
     Ok(Pending {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::i18n::{Locale, Text};
+
 /// One reason a request was rejected, tied to the JSON path of the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -44,7 +46,7 @@ pub enum Error {
     Forbidden,
     /// A refusal with its own stable code (`email_unverified`, `self_action`...).
     #[error("{detail}")]
-    Denied { code: &'static str, detail: String },
+    Denied { code: &'static str, detail: Text },
     #[error("not found")]
     NotFound,
     /// A path the API has, asked with a method it does not have; `allow` lists the ones it
@@ -53,10 +55,10 @@ pub enum Error {
     MethodNotAllowed { allow: Vec<String> },
     /// A business conflict with its own stable code (`email_taken`, `insufficient_coins`...).
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: &'static str, detail: Text },
     /// A semantic refusal that is not about one field (`idempotency_key_reused`).
     #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Unprocessable { code: &'static str, detail: Text },
     #[error("too many requests")]
     TooManyRequests { retry_after: Duration },
     /// A dependency (Postgres, SQS, a JWKS endpoint) cannot be reached right now: `503`
@@ -76,18 +78,13 @@ impl Error {
         Error::Internal(e.into())
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Error::Conflict {
-            code,
-            detail: detail.into(),
-        }
+    /// A business conflict; `detail` is the catalog message a walker reads.
+    pub fn conflict(code: &'static str, detail: Text) -> Self {
+        Error::Conflict { code, detail }
     }
 
-    pub fn denied(code: &'static str, detail: impl Into<String>) -> Self {
-        Error::Denied {
-            code,
-            detail: detail.into(),
-        }
+    pub fn denied(code: &'static str, detail: Text) -> Self {
+        Error::Denied { code, detail }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -164,35 +161,38 @@ impl Error {
         }
     }
 
-    /// What the client is told. Internal causes are never part of it.
+    /// What the client is told, in English (logs, event results). Internal causes are
+    /// never part of it.
     pub fn detail(&self) -> String {
+        self.detail_text().render(Locale::En)
+    }
+
+    /// The `detail` of the problem as a catalog message, for the caller's locale.
+    pub fn detail_text(&self) -> Text {
         match self {
-            Error::BadRequest(d) => d.clone(),
-            Error::Validation(_) => "The request has invalid fields.".into(),
-            Error::PayloadTooLarge => "The request body is larger than 64 KiB.".into(),
-            Error::Unauthorized => "A valid access token is required.".into(),
-            Error::InvalidCredentials => "The email or password is incorrect.".into(),
-            Error::InvalidRefreshToken => {
-                "The refresh token is invalid, expired or already used.".into()
+            Error::BadRequest(reason) => {
+                Text::new("problem-bad-request").arg("reason", reason.as_str())
             }
-            Error::InvalidIdToken => "The identity token could not be verified.".into(),
-            Error::InvalidSignature => "The webhook signature does not match its body.".into(),
-            Error::Forbidden => "You are not allowed to do this.".into(),
-            Error::NotFound => "The resource does not exist.".into(),
+            Error::Validation(_) => Text::new("problem-validation-failed"),
+            Error::PayloadTooLarge => Text::new("problem-payload-too-large"),
+            Error::Unauthorized => Text::new("problem-unauthorized"),
+            Error::InvalidCredentials => Text::new("problem-invalid-credentials"),
+            Error::InvalidRefreshToken => Text::new("problem-invalid-refresh-token"),
+            Error::InvalidIdToken => Text::new("problem-invalid-id-token"),
+            Error::InvalidSignature => Text::new("problem-invalid-signature"),
+            Error::Forbidden => Text::new("problem-forbidden"),
+            Error::NotFound => Text::new("problem-not-found"),
             Error::MethodNotAllowed { allow } => {
-                format!("This path allows only {}.", allow.join(", "))
+                Text::new("problem-method-not-allowed").arg("allow", allow.join(", "))
             }
             Error::Conflict { detail, .. }
             | Error::Unprocessable { detail, .. }
             | Error::Denied { detail, .. } => detail.clone(),
             Error::TooManyRequests { retry_after } => {
-                format!(
-                    "Too many attempts; try again in {} seconds.",
-                    retry_after.as_secs().max(1)
-                )
+                Text::new("problem-too-many-requests").arg("seconds", retry_after.as_secs().max(1))
             }
-            Error::Unavailable(_) => "A dependency is temporarily unavailable; retry later.".into(),
-            Error::Internal(_) => "An unexpected error occurred.".into(),
+            Error::Unavailable(_) => Text::new("problem-service-unavailable"),
+            Error::Internal(_) => Text::new("problem-internal"),
         }
     }
 }

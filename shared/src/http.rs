@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Caller};
 use crate::error::FieldError;
+use crate::i18n::{self, Locale};
 use crate::ratelimit;
 use crate::{App, Error, Result};
 
@@ -132,6 +133,34 @@ pub async fn admin_actor(app: &App, req: &Request) -> Result<crate::audit::Actor
     })
 }
 
+/// The language of a response: what `Accept-Language` asks for when we speak it (a
+/// request may override the walker's choice), else the walker's own (the `locale` claim
+/// of their access token), else English.
+pub fn locale(req: &Request) -> Locale {
+    header(req, "accept-language")
+        .and_then(i18n::from_accept_language)
+        .or_else(|| token_locale(req))
+        .unwrap_or_default()
+}
+
+/// The `locale` claim of the bearer token, read without checking the signature: it only
+/// chooses the language of the answer (the handler verifies the token before anything
+/// else), so a forged one buys nothing but words in another language.
+fn token_locale(req: &Request) -> Option<Locale> {
+    use base64::Engine;
+    let token = bearer_token(req).ok()?;
+    let payload = token.split('.').nth(1)?;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    #[derive(serde::Deserialize)]
+    struct LocaleClaim {
+        locale: Option<String>,
+    }
+    let claim: LocaleClaim = serde_json::from_slice(&claims).ok()?;
+    Locale::parse(&claim.locale?).ok()
+}
+
 fn bearer_token(req: &Request) -> Result<&str> {
     let header = req
         .headers()
@@ -251,12 +280,12 @@ pub struct Page<T> {
 }
 
 /// The RFC 9457 response for `err`. Internal causes never reach the body.
-pub fn problem(err: &Error) -> Response {
+pub fn problem(err: &Error, locale: Locale) -> Response {
     #[derive(Serialize)]
     struct Problem<'a> {
         #[serde(rename = "type")]
         kind: &'static str,
-        title: &'static str,
+        title: String,
         status: u16,
         code: &'static str,
         detail: String,
@@ -266,10 +295,15 @@ pub fn problem(err: &Error) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = Problem {
         kind: "about:blank",
-        title: status.canonical_reason().unwrap_or("Error"),
+        title: i18n::render(
+            locale,
+            &format!("problem-status-{}", status.as_u16()),
+            None,
+            &Default::default(),
+        ),
         status: status.as_u16(),
         code: err.code(),
-        detail: err.detail(),
+        detail: err.detail_text().render(locale),
         errors: match err {
             Error::Validation(errors) => Some(errors),
             _ => None,
@@ -277,7 +311,11 @@ pub fn problem(err: &Error) -> Response {
     };
     let mut builder = http::Response::builder()
         .status(status)
-        .header(http::header::CONTENT_TYPE, "application/problem+json");
+        .header(http::header::CONTENT_TYPE, "application/problem+json")
+        .header(
+            http::header::CONTENT_LANGUAGE,
+            i18n::content_language(locale),
+        );
     match err {
         Error::TooManyRequests { retry_after } => {
             builder = builder.header(

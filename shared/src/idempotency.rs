@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 
 /// A client's key: 1 to 255 visible ASCII characters (a UUID is typical).
@@ -115,7 +116,7 @@ async fn replay(
     if stored.request_hash != fingerprint {
         return Err(Error::Unprocessable {
             code: "idempotency_key_reused",
-            detail: "This Idempotency-Key was used for a different request.".into(),
+            detail: Text::new("problem-idempotency-key-reused"),
         });
     }
     let (Some(status), Some(body)) = (stored.status_code, stored.response_body) else {

@@ -29,6 +29,10 @@ pub struct Claims {
     /// How the session was proven; admin routes need `otp` in it.
     #[serde(default)]
     pub amr: Vec<String>,
+    /// The account's language when the token was issued (`http::locale` reads it); a
+    /// change applies from the next token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// The `amr` values FitKart issues.
@@ -51,6 +55,8 @@ pub struct Grant {
     pub role: Role,
     pub credential_version: i32,
     pub amr: Vec<String>,
+    /// The account's language, carried so a problem can be told in it without a query.
+    pub locale: String,
 }
 
 pub struct JwtKeys {
@@ -108,6 +114,7 @@ impl JwtKeys {
             exp: now + self.ttl.as_secs() as i64,
             cv: grant.credential_version,
             amr: grant.amr.clone(),
+            locale: Some(grant.locale.clone()),
         };
         let token =
             encode(&Header::new(ALGORITHM), &claims, &self.encoding).map_err(Error::internal)?;

@@ -91,6 +91,7 @@ where
     Fut: Future<Output = Result<Response>>,
 {
     let meta = web::meta(&req);
+    let locale = web::locale(&req);
     let deadline = req.lambda_context_ref().map(|c| c.deadline());
     let span = tracing::info_span!(
         "http",
@@ -124,9 +125,20 @@ where
                     serde_json::json!({}),
                 );
             }
-            web::problem(&err)
+            web::problem(&err, locale)
         }
     };
+    // Every answer says its language; a handler that answered in another (a walker who
+    // just changed theirs) said so itself.
+    if !response
+        .headers()
+        .contains_key(http::header::CONTENT_LANGUAGE)
+    {
+        response.headers_mut().insert(
+            http::header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(crate::i18n::content_language(locale)),
+        );
+    }
     if let Ok(id) = HeaderValue::from_str(&meta.request_id) {
         response.headers_mut().insert("x-request-id", id);
     }

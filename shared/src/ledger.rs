@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 
 /// No balance goes below zero: the wallet's and the ledger row's CHECKs stand for this.
@@ -25,7 +26,10 @@ pub const CONSTRAINTS: &[crate::error::Constraint] = &[
 ];
 
 fn insufficient_coins() -> Error {
-    Error::conflict("insufficient_coins", "Not enough coins for this.")
+    Error::conflict(
+        "insufficient_coins",
+        Text::new("problem-insufficient-coins"),
+    )
 }
 
 crate::text_enum! {
@@ -227,7 +231,10 @@ pub async fn post_many_locked(
     .fetch_one(conn)
     .await?;
     Err(if wallets as usize == users.len() {
-        Error::conflict("insufficient_coins", "Not enough coins for this.")
+        Error::conflict(
+            "insufficient_coins",
+            Text::new("problem-insufficient-coins"),
+        )
     } else {
         Error::NotFound
     })

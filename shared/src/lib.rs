@@ -20,6 +20,7 @@ pub mod giving;
 pub mod home;
 pub mod housekeeping;
 pub mod http;
+pub mod i18n;
 pub mod idempotency;
 pub mod input;
 pub mod jobs;

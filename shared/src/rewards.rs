@@ -7,12 +7,13 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{pagination, Error, Result};
 
 /// Stock never goes below zero.
 pub const CONSTRAINTS: &[crate::error::Constraint] = &[crate::error::Constraint {
     name: "reward_products_stock_quantity_check",
-    refusal: || Error::conflict("out_of_stock", "Not enough stock for this product."),
+    refusal: || Error::conflict("out_of_stock", Text::new("problem-out-of-stock")),
 }];
 
 /// A product as users see it (`Product` in openapi.yaml).

@@ -60,6 +60,7 @@ pub async fn pair(
         role: user.role,
         credential_version: user.credential_version,
         amr: amr.to_vec(),
+        locale: user.locale.clone(),
     };
     let (access_token, expires_in) = app.jwt().await?.issue(user.id, &grant, now)?;
     Ok(Tokens {

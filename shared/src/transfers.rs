@@ -29,6 +29,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::ledger::{self, Posting, Reference, Transaction, TxType};
 use crate::settings::Settings;
 use crate::{Error, Result};
@@ -70,12 +71,12 @@ pub enum Toward<'a> {
 }
 
 /// Why a transfer may not happen now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
     /// Not now (a hold being decided): a pending transfer waits.
-    Wait(String),
+    Wait(Text),
     /// Never as asked: the error says why.
-    Refused(&'static str, String),
+    Refused(&'static str, Text),
 }
 
 impl Refusal {
@@ -125,20 +126,20 @@ async fn standings(conn: &mut PgConnection, people: &[Uuid]) -> Result<BTreeMap<
         .collect())
 }
 
-/// A fraud hold on `whose` account ("Your", "Their", "A participant's"): a day held for
+/// A fraud hold on `whose` account (`yours`, `theirs`, `participant`'s): a day held for
 /// review, or the account deactivated.
 fn hold(standing: Option<&Standing>, whose: &str) -> Option<Refusal> {
     match standing {
         None => Some(Refusal::Refused(
             "account_gone",
-            format!("{whose} account is gone."),
+            Text::new("problem-account-gone").arg("whose", whose),
         )),
-        Some(s) if !s.live => Some(Refusal::Wait(format!(
-            "{whose} account is under review; coins can't move until it is decided."
-        ))),
-        Some(s) if s.held_days > 0 => Some(Refusal::Wait(format!(
-            "{whose} account has a day held for review; coins can't move until it is decided."
-        ))),
+        Some(s) if !s.live => Some(Refusal::Wait(
+            Text::new("problem-account-under-review").arg("whose", whose),
+        )),
+        Some(s) if s.held_days > 0 => Some(Refusal::Wait(
+            Text::new("problem-account-day-held").arg("whose", whose),
+        )),
         _ => None,
     }
 }
@@ -177,12 +178,7 @@ pub async fn linked(conn: &mut PgConnection, people: &[Uuid]) -> Result<Vec<(Uui
 }
 
 fn shared_account() -> Refusal {
-    Refusal::Refused(
-        "shared_account",
-        "Accounts that share a device, a phone number or a shipping address can't move coins \
-         to each other."
-            .into(),
-    )
+    Refusal::Refused("shared_account", Text::new("problem-shared-account"))
 }
 
 /// Coins that moved in the window before `now`: out of `from`, into `to`, and from `from`
@@ -224,7 +220,10 @@ async fn flows(
 fn over(limit: i64, what: &str) -> Refusal {
     Refusal::Refused(
         "transfer_limit_reached",
-        format!("{what} at most {limit} coins in any {WINDOW_DAYS} days."),
+        Text::new("problem-transfer-limit-reached")
+            .arg("what", what)
+            .arg("limit", limit)
+            .arg("days", WINDOW_DAYS),
     )
 }
 
@@ -253,7 +252,7 @@ pub async fn verdict(
         if !s.email_verified {
             return Ok(Err(Refusal::Refused(
                 "email_unverified",
-                "Confirm your email address before moving coins to others.".into(),
+                Text::new("problem-email-unverified-transfers"),
             )));
         }
         let needs_history = matches!(channel, Channel::Gift | Channel::Stake);
@@ -263,20 +262,19 @@ pub async fn verdict(
         {
             return Ok(Err(Refusal::Refused(
                 "account_too_new",
-                format!(
-                    "Coins go to other people from accounts of at least {SENDER_AGE_DAYS} days \
-                     with {SENDER_VERIFIED_DAYS} verified days of steps."
-                ),
+                Text::new("problem-account-too-new")
+                    .arg("days", SENDER_AGE_DAYS)
+                    .arg("verified_days", SENDER_VERIFIED_DAYS),
             )));
         }
     }
-    if let Some(refusal) = hold(sender, "Your") {
+    if let Some(refusal) = hold(sender, "yours") {
         return Ok(Err(refusal));
     }
     // The other side: held, gone, linked, a friend for long enough.
     let others: Vec<Uuid> = people.iter().copied().filter(|p| *p != from).collect();
     for other in &others {
-        if let Some(refusal) = hold(standing.get(other), "Their") {
+        if let Some(refusal) = hold(standing.get(other), "theirs") {
             return Ok(Err(refusal));
         }
     }
@@ -307,13 +305,13 @@ pub async fn verdict(
             None => {
                 return Ok(Err(Refusal::Refused(
                     "not_friends",
-                    "Coins go only to friends.".into(),
+                    Text::new("problem-not-friends"),
                 )))
             }
             Some(since) if since > now - Duration::days(FRIENDS_FOR_DAYS) => {
                 return Ok(Err(Refusal::Refused(
                     "friendship_too_new",
-                    format!("Coins go to friends of at least {FRIENDS_FOR_DAYS} days."),
+                    Text::new("problem-friendship-too-new").arg("days", FRIENDS_FOR_DAYS),
                 )))
             }
             Some(_) => {}
@@ -326,23 +324,17 @@ pub async fn verdict(
     };
     let flows = flows(conn, from, to, now).await?;
     if flows.out + coins > settings.transfer_sender_coins_30d {
-        return Ok(Err(over(
-            settings.transfer_sender_coins_30d,
-            "You can move",
-        )));
+        return Ok(Err(over(settings.transfer_sender_coins_30d, "you")));
     }
     if to.is_some() {
         if flows.into + coins > settings.transfer_recipient_coins_30d {
             return Ok(Err(over(
                 settings.transfer_recipient_coins_30d,
-                "A person can receive",
+                "recipient",
             )));
         }
         if flows.pair + coins > settings.transfer_pair_coins_30d {
-            return Ok(Err(over(
-                settings.transfer_pair_coins_30d,
-                "Two people can move between them",
-            )));
+            return Ok(Err(over(settings.transfer_pair_coins_30d, "pair")));
         }
     }
     Ok(Ok(()))
@@ -638,9 +630,10 @@ pub async fn payout_hold(
     let standing = standings(conn, &people).await?;
     for person in &people {
         if let Some(Refusal::Wait(why) | Refusal::Refused(_, why)) =
-            hold(standing.get(person), "A participant's")
+            hold(standing.get(person), "participant")
         {
-            return Ok(Some(why));
+            // Held payouts are an admin's to decide: the console reads English.
+            return Ok(Some(why.to_string()));
         }
     }
     let links = linked(conn, &people).await?;

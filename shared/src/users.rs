@@ -7,22 +7,18 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 
 /// The refusals `users`' constraints stand for (`error::Constraint`).
 pub const CONSTRAINTS: &[crate::error::Constraint] = &[
     crate::error::Constraint {
         name: "users_email_key",
-        refusal: || Error::conflict("email_taken", "An account with this email already exists."),
+        refusal: || Error::conflict("email_taken", Text::new("problem-email-taken")),
     },
     crate::error::Constraint {
         name: "users_provider_id_key",
-        refusal: || {
-            Error::conflict(
-                "account_exists",
-                "An account for this sign-in already exists.",
-            )
-        },
+        refusal: || Error::conflict("account_exists", Text::new("problem-account-exists")),
     },
 ];
 
@@ -48,6 +44,8 @@ pub struct User {
     pub total_steps: i64,
     /// Wheelchair pushes count as step equivalents (`steps::provenance`).
     pub counts_pushes: bool,
+    /// The walker's language (`i18n::Locale`): mails, pushes and answers are in it.
+    pub locale: String,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub last_synced_at: Option<DateTime<Utc>>,
@@ -62,6 +60,12 @@ pub struct User {
     pub credential_version: i32,
 }
 
+impl User {
+    pub fn locale(&self) -> crate::i18n::Locale {
+        crate::i18n::Locale::from_stored(&self.locale)
+    }
+}
+
 /// A live (not deleted) user.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
     crate::db_query_as!(
@@ -69,7 +73,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<User> {
         r#"SELECT id, email, full_name, phone, country_code, profile_picture_url, bio,
                   user_timezone(users.*) AS "timezone!",
                   auth_provider, email_verified, role AS "role: Role", referral_code, total_steps,
-                  counts_pushes, created_at, last_login_at, last_synced_at,
+                  counts_pushes, locale, created_at, last_login_at, last_synced_at,
                   CASE WHEN next_timezone_from > now() THEN next_timezone END AS next_timezone,
                   CASE WHEN next_timezone_from > now() THEN next_timezone_from END AS next_timezone_from,
                   is_active, credential_version
@@ -275,10 +279,8 @@ pub async fn change_timezone(
         if allowed > now {
             return Err(Error::conflict(
                 "timezone_change_too_soon",
-                format!(
-                    "Your time zone changed less than 24 hours ago; you can change it again after {}.",
-                    allowed.format("%Y-%m-%d %H:%M UTC")
-                ),
+                Text::new("problem-timezone-change-too-soon")
+                    .arg("after", allowed.format("%Y-%m-%d %H:%M UTC").to_string()),
             ));
         }
     }
@@ -340,6 +342,7 @@ pub struct ProfilePatch {
     pub profile_picture_url: Option<Option<String>>,
     pub timezone: Option<String>,
     pub counts_pushes: Option<bool>,
+    pub locale: Option<crate::i18n::Locale>,
 }
 
 /// Applies a profile change; a time-zone change waits for the next local day
@@ -361,6 +364,7 @@ pub async fn update_profile(
                bio = CASE WHEN $7 THEN $8 ELSE bio END,
                profile_picture_url = CASE WHEN $9 THEN $10 ELSE profile_picture_url END,
                counts_pushes = COALESCE($11, counts_pushes),
+               locale = COALESCE($12, locale),
                updated_at = now()
            WHERE id = $1 AND deleted_at IS NULL"#,
         id,
@@ -374,6 +378,7 @@ pub async fn update_profile(
         patch.profile_picture_url.is_some(),
         patch.profile_picture_url.flatten(),
         patch.counts_pushes,
+        patch.locale.map(|l| l.as_str()),
     )
     .execute(&mut *conn)
     .await?;

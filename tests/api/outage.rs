@@ -48,6 +48,7 @@ async fn token(app: &App) -> String {
         role: Role::User,
         credential_version: 0,
         amr: vec!["pwd".into()],
+        locale: "en".into(),
     };
     app.jwt()
         .await

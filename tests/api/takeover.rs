@@ -477,7 +477,7 @@ async fn a_terminated_database_connection_is_a_503_with_retry_after_not_a_500() 
         "{err}"
     );
     assert!(err.is_transient());
-    let response = fitkart::http::problem(&err);
+    let response = fitkart::http::problem(&err, fitkart::i18n::Locale::En);
     assert_eq!(response.status(), 503);
     assert_eq!(
         response.headers().get("retry-after").unwrap(),

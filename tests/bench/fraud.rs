@@ -254,6 +254,7 @@ async fn create_accounts(pool: &PgPool, world: &World, settings: &Settings) -> V
                 provider: None,
                 email_verified: account.email_verified,
                 now: fitkart_tests::now(),
+                locale: Default::default(),
             },
             settings.new_user_bonus_coins,
         )

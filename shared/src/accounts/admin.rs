@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::ledger::{self, Posting, Reference, Transaction, TxType};
 use crate::social::{profiles, reports, teams};
 use crate::users::{self, Role, User};
@@ -137,7 +138,7 @@ pub async fn adjust(
     if user_id == admin_id {
         return Err(Error::denied(
             "own_account",
-            "Admins can't adjust their own coins; ask another admin.",
+            Text::new("problem-own-account-coins"),
         ));
     }
     users::get(conn, user_id).await?;
@@ -186,7 +187,7 @@ pub async fn resolve_report(
     if target == Some(admin) && action != Action::Dismiss {
         return Err(Error::denied(
             "own_account",
-            "Admins can't act on reports about themselves; ask another admin.",
+            Text::new("problem-own-account-reports"),
         ));
     }
     let after = reports::handle(conn, id, admin, action).await?;

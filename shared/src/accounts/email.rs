@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::password::{self, Credentials};
 use super::tokens::{self, Purpose};
+use crate::i18n::Text;
 use crate::input::Email;
 use crate::mail::{self, Template};
 use crate::ratelimit::{self, Limit, MailRequest};
@@ -35,12 +36,14 @@ pub async fn send_verification(
     email: &str,
 ) -> Result<()> {
     let config = mail::config(app)?;
-    let token = tokens::issue(conn, user_id, Purpose::VerifyEmail, email).await?;
+    let token = tokens::issue(&mut *conn, user_id, Purpose::VerifyEmail, email).await?;
     let link = mail::link(config, "verify-email", &token);
+    let reader = mail::reader(&mut *conn, user_id, app.now()).await?;
     let mail = mail::render(
         Template::VerifyEmail,
         email,
         &[("name", name), ("email", email), ("link", &link)],
+        &reader,
     );
     mail::send(app, &mail).await
 }
@@ -54,7 +57,7 @@ pub async fn resend(app: &App, user_id: Uuid, source_ip: Option<&str>) -> Result
     if user.email_verified {
         return Err(Error::conflict(
             "already_verified",
-            "Your email is already confirmed.",
+            Text::new("problem-already-verified"),
         ));
     }
     ratelimit::hit(pool, RESEND, &user_id.to_string(), app.now()).await?;
@@ -111,10 +114,12 @@ pub async fn verify(app: &App, token: &SecretString) -> Result<User> {
             .await?;
             // The address is a credential: whoever was signed in must prove it again.
             super::end_everything(&mut tx, redeemed.user_id).await?;
+            let reader = mail::reader(&mut tx, redeemed.user_id, app.now()).await?;
             let notice = mail::render(
                 Template::EmailChanged,
                 &account.email,
                 &[("name", &account.full_name), ("email", &redeemed.email)],
+                &reader,
             );
             mail::send(app, &notice).await?;
         }
@@ -160,7 +165,7 @@ pub async fn request_change(
     if taken {
         return Err(Error::conflict(
             "email_taken",
-            "An account with this email already exists.",
+            Text::new("problem-email-taken"),
         ));
     }
     // Two mails go out: the confirmation to the new address and the notice to this one.
@@ -181,6 +186,7 @@ pub async fn request_change(
     let mut tx = pool.begin().await?;
     let token = tokens::issue(&mut tx, user_id, Purpose::ChangeEmail, new_email.as_str()).await?;
     let link = mail::link(config, "verify-email", &token);
+    let reader = mail::reader(&mut tx, user_id, app.now()).await?;
     let mail = mail::render(
         Template::ChangeEmail,
         new_email.as_str(),
@@ -189,6 +195,7 @@ pub async fn request_change(
             ("email", new_email.as_str()),
             ("link", &link),
         ],
+        &reader,
     );
     mail::send(app, &mail).await?;
     // The address the account has now hears of it, with the way to stop it.
@@ -201,6 +208,7 @@ pub async fn request_change(
             ("email", new_email.as_str()),
             ("link", &mail::link(config, "secure-account", &secure)),
         ],
+        &reader,
     );
     mail::send(app, &notice).await?;
     tx.commit().await?;

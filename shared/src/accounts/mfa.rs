@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use totp_rs::{Algorithm, Secret, Totp};
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::ratelimit::{self, Limit};
 use crate::secret_token;
 use crate::{Error, Result};
@@ -76,7 +77,7 @@ pub async fn begin(pool: &PgPool, user_id: Uuid, email: &str) -> Result<Enrolmen
     if stored.is_none() {
         return Err(Error::conflict(
             "mfa_already_enrolled",
-            "An authenticator is already set up for this account.",
+            Text::new("problem-mfa-already-enrolled"),
         ));
     }
     enrolment(&secret, email)
@@ -109,12 +110,7 @@ pub async fn confirm(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| {
-        Error::conflict(
-            "mfa_not_started",
-            "Start setting up an authenticator first (POST /v1/me/mfa/totp).",
-        )
-    })?;
+    .ok_or_else(|| Error::conflict("mfa_not_started", Text::new("problem-mfa-not-started")))?;
     let step = totp(&pending.secret, &pending.email)?
         .check(&normalise_digits(code), unix_seconds(now))
         .ok_or_else(invalid_code)?;
@@ -249,16 +245,12 @@ pub async fn verify(
 fn invalid_code() -> Error {
     Error::Unprocessable {
         code: "invalid_mfa_code",
-        detail: "That code is not right (or was used already); enter the current code from your authenticator app."
-            .into(),
+        detail: Text::new("problem-invalid-mfa-code"),
     }
 }
 
 fn not_enrolled() -> Error {
-    Error::conflict(
-        "mfa_not_enrolled",
-        "No authenticator is set up for this account yet (POST /v1/me/mfa/totp).",
-    )
+    Error::conflict("mfa_not_enrolled", Text::new("problem-mfa-not-enrolled"))
 }
 
 /// "123 456" and "123-456" are how apps show a code; people type it either way.

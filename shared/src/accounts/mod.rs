@@ -14,6 +14,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::users::{self, Role};
 use crate::{idempotency, leaderboard, notifications, orders, ratelimit, sessions, social};
@@ -35,6 +36,8 @@ pub struct NewAccount<'a> {
     pub email_verified: bool,
     /// When it is made, by the clock: its phone and country count from then.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The language it signed up in (`Accept-Language`).
+    pub locale: crate::i18n::Locale,
 }
 
 /// Inserts the account, its wallet and the new-user bonus: an account never exists
@@ -50,9 +53,9 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
         user_id = crate::db_query_scalar!(
             r#"INSERT INTO users (email, password_hash, full_name, phone, country_code, timezone,
                                   referral_code, referred_by_user_id, last_login_at, auth_provider,
-                                  provider_id, email_verified, signup_date)
+                                  provider_id, email_verified, signup_date, locale)
                VALUES ($1, $2, $3, $4, $5, $6::text, $7, $8, now(), $9, $10, $11,
-                       (now() AT TIME ZONE $6::text)::date)
+                       (now() AT TIME ZONE $6::text)::date, $12)
                ON CONFLICT (referral_code) DO NOTHING
                RETURNING id"#,
             account.email,
@@ -66,6 +69,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount<'_>, bonus: i6
             auth_provider,
             provider_id,
             account.email_verified,
+            account.locale.as_str(),
         )
         .fetch_optional(&mut *conn)
         .await?;
@@ -261,7 +265,7 @@ pub async fn set_state(
         if others == 0 {
             return Err(Error::conflict(
                 "last_admin",
-                "This is the last active admin; make another admin first.",
+                Text::new("problem-last-admin"),
             ));
         }
     }
@@ -315,7 +319,7 @@ pub async fn bootstrap_admin(conn: &mut PgConnection, email: &str) -> Result<Uui
     if admins >= BOOTSTRAP_ADMINS {
         return Err(Error::conflict(
             "admin_exists",
-            "The first admins exist already; another admin is made by a change request a second admin approves (PATCH /v1/admin/users/{id}).",
+            Text::new("problem-admin-exists"),
         ));
     }
     let id = crate::db_query_scalar!(

@@ -115,6 +115,7 @@ pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result
     let config = mail::config(app)?;
     let token = tokens::issue(&mut tx, account.id, Purpose::ResetPassword, &account.email).await?;
     let link = mail::link(config, "reset-password", &token);
+    let reader = mail::reader(&mut tx, account.id, app.now()).await?;
     let mail = mail::render(
         Template::ResetPassword,
         &account.email,
@@ -123,6 +124,7 @@ pub async fn forgot(app: &App, email: &Email, source_ip: Option<&str>) -> Result
             ("email", &account.email),
             ("link", &link),
         ],
+        &reader,
     );
     mail::send(app, &mail).await?;
     tx.commit().await?;
@@ -188,7 +190,8 @@ async fn notify_changed(
     email: &str,
 ) -> Result<()> {
     let config = mail::config(app)?;
-    let secure = tokens::issue(conn, user_id, Purpose::SecureAccount, email).await?;
+    let secure = tokens::issue(&mut *conn, user_id, Purpose::SecureAccount, email).await?;
+    let reader = mail::reader(conn, user_id, app.now()).await?;
     let notice = mail::render(
         Template::PasswordChanged,
         email,
@@ -197,6 +200,7 @@ async fn notify_changed(
             ("email", email),
             ("link", &mail::link(config, "secure-account", &secure)),
         ],
+        &reader,
     );
     mail::send(app, &notice).await
 }

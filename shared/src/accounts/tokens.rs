@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::secret_token;
 use crate::{Error, Result};
 
@@ -80,7 +81,7 @@ pub struct Redeemed {
 fn invalid() -> Error {
     Error::Unprocessable {
         code: "invalid_token",
-        detail: "This link is invalid, was already used or has expired; ask for a new one.".into(),
+        detail: Text::new("problem-invalid-token"),
     }
 }
 

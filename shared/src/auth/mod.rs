@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::accounts::password::{self as passwords, Credentials};
 use crate::accounts::{self, NewAccount};
+use crate::i18n::Text;
 use crate::input::{Email, Password};
 use crate::jwt;
 use crate::password_hash;
@@ -36,7 +37,7 @@ impl Caller {
         } else {
             Err(Error::denied(
                 "email_unverified",
-                "Confirm your email address before redeeming coins; we sent you a link.",
+                Text::new("problem-email-unverified"),
             ))
         }
     }
@@ -52,6 +53,8 @@ pub struct Registration {
     pub country_code: Option<String>,
     pub timezone: Option<String>,
     pub referral_code: Option<String>,
+    /// The language the person signed up in (`Accept-Language`).
+    pub locale: crate::i18n::Locale,
 }
 
 /// Creates an account with its wallet, the new-user bonus and a first session, and mails
@@ -74,7 +77,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
     if taken {
         return Err(Error::conflict(
             "email_taken",
-            "An account with this email already exists.",
+            Text::new("problem-email-taken"),
         ));
     }
     // The verification mail counts like every other (an address nobody owns bounces).
@@ -120,6 +123,7 @@ pub async fn register(app: &App, input: Registration, source_ip: Option<&str>) -
             provider: None,
             email_verified: false,
             now: app.now(),
+            locale: input.locale,
         },
         settings.new_user_bonus_coins,
     )
@@ -298,8 +302,7 @@ pub async fn authenticate_admin(app: &App, bearer: &str) -> Result<Caller> {
     if !caller.second_factor {
         return Err(Error::denied(
             "mfa_required",
-            "Admin routes need a second factor: enrol an authenticator app (POST /v1/me/mfa/totp) \
-             or sign in with its code (POST /v1/auth/mfa).",
+            Text::new("problem-mfa-required"),
         ));
     }
     Ok(caller)

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::accounts::{self, NewAccount};
+use crate::i18n::Text;
 use crate::sessions::{self, Session};
 use crate::{App, Error, Result};
 
@@ -108,6 +109,7 @@ pub async fn sign_in(
     provider: Provider,
     claims: &IdClaims,
     full_name: Option<&str>,
+    locale: crate::i18n::Locale,
 ) -> Result<(Session, bool)> {
     let settings = app.settings().await?;
     let mut tx = app.db().await?.begin().await?;
@@ -130,6 +132,7 @@ pub async fn sign_in(
                 claims,
                 full_name,
                 app.now(),
+                locale,
             )
             .await?
         }
@@ -152,6 +155,7 @@ async fn first_sign_in(
     claims: &IdClaims,
     full_name: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
+    locale: crate::i18n::Locale,
 ) -> Result<(Uuid, bool)> {
     let email = claims
         .email
@@ -168,10 +172,12 @@ async fn first_sign_in(
     .fetch_optional(&mut *conn)
     .await?;
     let (user_id, created) = match same_email {
-        Some(_) if !verified => return Err(Error::conflict(
-            "email_taken",
-            "An account with this email exists; sign in with its password to link this sign-in.",
-        )),
+        Some(_) if !verified => {
+            return Err(Error::conflict(
+                "email_taken",
+                Text::new("problem-email-taken-link-sign-in"),
+            ))
+        }
         Some(user) if !user.is_active => return Err(Error::InvalidCredentials),
         Some(user) if user.email_verified => (user.id, false),
         Some(user) => {
@@ -202,6 +208,7 @@ async fn first_sign_in(
                 provider: Some((provider.as_str(), &claims.sub)),
                 email_verified: verified,
                 now,
+                locale,
             };
             (accounts::create(conn, &account, bonus).await?, true)
         }

@@ -20,6 +20,7 @@ use super::{
     lock_person, Kind, Loaded, ParticipantStatus, Status, Template, INVITATION_HOURS, MAX_ACTIVE,
     MAX_DAYS, MAX_PEOPLE,
 };
+use crate::i18n::{Locale, Text};
 use crate::input::{self, Checks};
 use crate::ledger;
 use crate::notifications::{self, Kind as NoticeKind, Notice};
@@ -56,7 +57,8 @@ pub struct Proposal {
 
 impl Draft {
     /// Checks every field at once (one `422` naming each bad one).
-    pub fn check(p: Proposal, max_stake: i64) -> Result<Draft> {
+    /// `locale`: the creator's language, which a template's title is written in.
+    pub fn check(p: Proposal, max_stake: i64, locale: Locale) -> Result<Draft> {
         let mut checks = Checks::default();
         let template = checks.field("template", Template::parse(&p.template));
         let kind = match (template, p.kind) {
@@ -140,7 +142,7 @@ impl Draft {
                     }
                 }),
             ),
-            (None, Some(t)) => Some(t.title().to_owned()),
+            (None, Some(t)) => Some(t.title(locale)),
             (None, None) => None,
         };
         let stake_coins = checks.field(
@@ -216,7 +218,7 @@ async fn check_active(conn: &mut PgConnection, user: Uuid) -> Result<()> {
     if active >= MAX_ACTIVE {
         return Err(Error::conflict(
             "too_many_challenges",
-            format!("You are in {MAX_ACTIVE} challenges already; finish one first."),
+            Text::new("problem-too-many-challenges").arg("limit", MAX_ACTIVE),
         ));
     }
     Ok(())
@@ -240,8 +242,7 @@ async fn check_stake_rules(
     if !country.is_some_and(|c| settings.challenge_stake_countries.contains(c)) {
         return Err(Error::denied(
             "stakes_not_available",
-            "Coin stakes are not offered in your country (or your profile names none); \
-             challenges without a stake are.",
+            Text::new("problem-stakes-not-available"),
         ));
     }
     let this_week = crate::db_query_scalar!(
@@ -255,10 +256,8 @@ async fn check_stake_rules(
     if this_week >= settings.challenge_stakes_per_week {
         return Err(Error::conflict(
             "stake_limit_reached",
-            format!(
-                "You joined {} staked challenges in the last 7 days, the most allowed.",
-                settings.challenge_stakes_per_week
-            ),
+            Text::new("problem-stake-limit-reached")
+                .arg("limit", settings.challenge_stakes_per_week),
         ));
     }
     transfers::check(
@@ -290,11 +289,9 @@ async fn escrow(
     if stake > settings.challenge_max_stake || stake.saturating_mul(4) > available {
         return Err(Error::conflict(
             "stake_too_large",
-            format!(
-                "A stake may be at most a quarter of your available coins ({}) and at most {}.",
-                available / 4,
-                settings.challenge_max_stake
-            ),
+            Text::new("problem-stake-too-large")
+                .arg("quarter", available / 4)
+                .arg("max", settings.challenge_max_stake),
         ));
     }
     transfers::stake(
@@ -415,10 +412,7 @@ pub async fn create(
 }
 
 fn invitation_closed() -> Error {
-    Error::conflict(
-        "invitation_closed",
-        "This invitation is no longer open: it expired, was answered, or the challenge started or was cancelled.",
-    )
+    Error::conflict("invitation_closed", Text::new("problem-invitation-closed"))
 }
 
 /// `me` accepts their invitation to challenge `id`; a stake goes into escrow. Accepting
@@ -541,13 +535,13 @@ pub async fn cancel_by_creator(
     if challenge.creator_id != me {
         return Err(Error::denied(
             "not_allowed",
-            "Only the challenge's creator cancels it.",
+            Text::new("problem-not-allowed-cancel-challenge"),
         ));
     }
     if challenge.status != Status::Open {
         return Err(Error::conflict(
             "challenge_started",
-            "The challenge has started (or is over); it can no longer be cancelled.",
+            Text::new("problem-challenge-started"),
         ));
     }
     cancel(conn, &challenge, CancelReason::Creator, now).await
@@ -564,7 +558,7 @@ pub async fn cancel_by_admin(
     if matches!(challenge.status, Status::Settled | Status::Cancelled) {
         return Err(Error::conflict(
             "challenge_finished",
-            "The challenge is already settled or cancelled.",
+            Text::new("problem-challenge-finished"),
         ));
     }
     cancel(conn, &challenge, CancelReason::Admin, now).await?;

@@ -108,14 +108,13 @@ impl Template {
         }
     }
 
-    pub fn title(self) -> &'static str {
-        match self {
-            Template::DailyShowdown => "Daily Showdown",
-            Template::WeekendWarrior => "Weekend Warrior",
-            Template::WorkweekHustle => "Workweek Hustle",
-            Template::OneOnOne => "7-day competition",
-            Template::Custom => "Challenge",
-        }
+    /// The template's name in `locale`: a new challenge's title unless it is given one.
+    pub fn title(self, locale: crate::i18n::Locale) -> String {
+        crate::i18n::Text::named(format!(
+            "challenge-template-{}",
+            self.as_str().replace('_', "-")
+        ))
+        .render(locale)
     }
 
     /// The first day, given the creator's local today: the next local day, or the next

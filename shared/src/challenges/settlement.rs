@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::entry::{self, CancelReason};
 use super::{Kind, Loaded, ParticipantStatus, Status};
+use crate::i18n::Text;
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
 use crate::transfers;
@@ -442,14 +443,14 @@ pub async fn release_held(
     if challenge.payout_held_reason.is_none() || challenge.status != Status::Running {
         return Err(Error::conflict(
             "payout_not_held",
-            "This challenge has no payout waiting for an admin.",
+            Text::new("problem-payout-not-held"),
         ));
     }
     match settle(conn, settings, &challenge, now, true).await? {
         Settled::Paid => Ok(()),
         _ => Err(Error::conflict(
             "challenge_undecided",
-            "A day in the challenge is still to be reviewed; decide it first.",
+            Text::new("problem-challenge-undecided"),
         )),
     }
 }

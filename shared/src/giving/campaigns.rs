@@ -21,6 +21,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::input::{self, Checks};
 use crate::notifications::{self, Kind as NoticeKind, Notice};
 use crate::settings::Settings;
@@ -376,7 +377,7 @@ pub async fn describe_opening(
     if c.status != Status::Draft.as_str() {
         return Err(Error::conflict(
             "campaign_not_draft",
-            "Only a draft campaign is opened.",
+            Text::new("problem-campaign-not-draft"),
         ));
     }
     let what = json!({ "title": c.title, "charity": c.charity_name, "registration": c.charity_registration,
@@ -398,7 +399,7 @@ pub async fn open(conn: &mut PgConnection, id: Uuid) -> Result<(Campaign, Campai
     if before.status != Status::Draft.as_str() {
         return Err(Error::conflict(
             "campaign_not_draft",
-            "Only a draft campaign is opened.",
+            Text::new("problem-campaign-not-draft"),
         ));
     }
     crate::db_query!(
@@ -443,7 +444,7 @@ pub async fn donate(
     if now < c.starts_at || now >= c.ends_at {
         return Err(Error::conflict(
             "campaign_closed",
-            "This campaign is not taking donations now.",
+            Text::new("problem-campaign-closed"),
         ));
     }
     if let Some(team) = team {
@@ -471,21 +472,16 @@ pub async fn donate(
     if c.raised_cents + cents > c.purse_cents {
         return Err(Error::conflict(
             "purse_exhausted",
-            format!(
-                "The sponsor's purse has {} cents left; give fewer coins.",
-                c.purse_cents - c.raised_cents
-            ),
+            Text::new("problem-purse-exhausted").arg("cents", c.purse_cents - c.raised_cents),
         ));
     }
     let mine = given_this_month(conn, id, user, now).await?;
     if mine + cents > c.monthly_cap_cents {
         return Err(Error::conflict(
             "monthly_cap_reached",
-            format!(
-                "Each person raises at most {} cents a month here; {} left this month.",
-                c.monthly_cap_cents,
-                (c.monthly_cap_cents - mine).max(0)
-            ),
+            Text::new("problem-monthly-cap-reached")
+                .arg("cap", c.monthly_cap_cents)
+                .arg("left", (c.monthly_cap_cents - mine).max(0)),
         ));
     }
     // The policy every coin between people (or to a charity) passes.

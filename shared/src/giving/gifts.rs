@@ -27,6 +27,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::input::{self, Checks};
 use crate::ledger;
 use crate::notifications::{self, Kind as NoticeKind, Notice};
@@ -331,23 +332,24 @@ pub async fn send(
     if counts.sent_today >= SENT_PER_DAY {
         return Err(Error::conflict(
             "gift_limit_reached",
-            format!("You sent {SENT_PER_DAY} gifts in the last 24 hours, the most allowed."),
+            Text::new("problem-gift-limit-reached").arg("limit", SENT_PER_DAY),
         ));
     }
     if counts.received_today >= RECEIVED_PER_DAY {
         return Err(Error::conflict(
             "recipient_gift_limit_reached",
-            "Your friend received as many gifts as they may in 24 hours; try tomorrow.",
+            Text::new("problem-recipient-gift-limit-reached"),
         ));
     }
     if counts.sent_this_month + gift.coins > settings.gift_max_coins_month {
         return Err(Error::conflict(
             "monthly_gift_limit_reached",
-            format!(
-                "Gifts of at most {} coins in any 30 days; {} left now.",
-                settings.gift_max_coins_month,
-                (settings.gift_max_coins_month - counts.sent_this_month).max(0)
-            ),
+            Text::new("problem-monthly-gift-limit-reached")
+                .arg("limit", settings.gift_max_coins_month)
+                .arg(
+                    "left",
+                    (settings.gift_max_coins_month - counts.sent_this_month).max(0),
+                ),
         ));
     }
     let id = crate::db_query_scalar!(
@@ -486,10 +488,7 @@ pub async fn settle_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
 }
 
 pub fn not_pending() -> Error {
-    Error::conflict(
-        "gift_not_pending",
-        "Only a pending gift can be reversed; this one has settled or was reversed.",
-    )
+    Error::conflict("gift_not_pending", Text::new("problem-gift-not-pending"))
 }
 
 /// Reverses pending gift `id`: the coins go back to the sender (`gift_returned`) and the

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 
 /// One charity's line of a month's report.
@@ -124,7 +125,7 @@ pub async fn mark_paid(
     if month + Months::new(1) > now.date_naive() {
         return Err(Error::conflict(
             "month_not_over",
-            "A month is paid once it is over.",
+            Text::new("problem-month-not-over"),
         ));
     }
     // One payout per charity at a time, so two admins cannot both record it.
@@ -142,16 +143,15 @@ pub async fn mark_paid(
     if line.paid.is_some() {
         return Err(Error::conflict(
             "already_paid",
-            "This charity's month is marked paid already.",
+            Text::new("problem-already-paid"),
         ));
     }
     if !line.payable {
         return Err(Error::conflict(
             "below_minimum_payout",
-            format!(
-                "{} cents is below the minimum payout of {minimum}; it carries to the next month.",
-                line.owed_cents
-            ),
+            Text::new("problem-below-minimum-payout")
+                .arg("cents", line.owed_cents)
+                .arg("minimum", minimum),
         ));
     }
     crate::db_query!(

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{render, Delivery, Kind, Notice};
+use crate::i18n::Locale;
 use crate::queue::{self, Message};
 use crate::{App, Error, Result};
 
@@ -117,7 +118,8 @@ struct Claimed {
 async fn deliver(app: &App, key: &str) -> Result<String> {
     let mut tx = app.db().await?.begin().await?;
     let Some(row) = crate::db_query!(
-        "SELECT kind, data, finished_at FROM notifications WHERE key = $1 FOR UPDATE",
+        "SELECT n.kind, n.data, n.finished_at, u.locale FROM notifications n JOIN users u ON u.id = n.user_id
+         WHERE n.key = $1 FOR UPDATE OF n",
         key
     )
     .fetch_optional(&mut *tx)
@@ -146,7 +148,7 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
     tx.commit().await?;
 
     let kind = Kind::parse(&row.kind).map_err(Error::internal)?;
-    let message = payload(key, kind, &row.data)?;
+    let message = payload(key, kind, &row.data, Locale::from_stored(&row.locale))?;
     let sns = app.sns().await;
     let (mut sent, mut removed, mut retry) = (0, 0, 0);
     for device in &claimed {
@@ -213,8 +215,8 @@ async fn deliver(app: &App, key: &str) -> Result<String> {
 
 /// The SNS message (`MessageStructure=json`): an APNs alert and an FCM notification with
 /// the same words, and the notification's kind and key for the app to route on.
-pub fn payload(key: &str, kind: Kind, data: &Value) -> Result<String> {
-    let (title, body) = render(kind, data);
+pub fn payload(key: &str, kind: Kind, data: &Value, locale: Locale) -> Result<String> {
+    let (title, body) = render(kind, data, locale);
     let apns = json!({
         "aps": { "alert": { "title": title, "body": body }, "sound": "default" },
         "kind": kind.as_str(), "key": key,
@@ -306,6 +308,7 @@ mod tests {
             "order:1:shipped",
             Kind::OrderUpdated,
             &json!({"order_code": "FK-1", "status": "shipped"}),
+            Locale::En,
         )
         .unwrap();
         let outer: Value = serde_json::from_str(&message).unwrap();

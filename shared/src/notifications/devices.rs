@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::input::Checks;
 use crate::{input, App, Error, Result};
 
@@ -106,7 +107,7 @@ pub async fn register(app: &App, user_id: Uuid, device: &NewDevice) -> Result<De
         {
             return Err(Error::Unprocessable {
                 code: "invalid_token",
-                detail: "The push service refused this token.".into(),
+                detail: Text::new("problem-invalid-push-token"),
             })
         }
         Err(e) => {

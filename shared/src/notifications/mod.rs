@@ -20,7 +20,9 @@ pub mod preferences;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+
+use crate::i18n::{self, Locale};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -160,219 +162,109 @@ pub fn order_notice(
     })
 }
 
-/// The title and body a person reads, from a notification's facts.
-pub fn render(kind: Kind, data: &Value) -> (String, String) {
-    let text = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
-    let number = |key: &str| data[key].as_i64().unwrap_or_default();
-    let date = data["date"]
+/// The title and body a person reads in `locale`, from a notification's facts: each kind
+/// (and variant) is a `push-<kind>` message of the catalogs with a `.title` attribute.
+pub fn render(kind: Kind, data: &Value, locale: Locale) -> (String, String) {
+    let (id, mut args) = message(kind, data);
+    // Lists and names of their own: rendered in the same language, then passed in.
+    if let Some(Value::Array(reasons)) = args.get("reasons") {
+        let words: Vec<String> = reasons
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|reason| i18n::render(locale, reason, None, &Map::new()))
+            .collect();
+        args.insert("reasons".into(), json!(words.join(" ")));
+    }
+    if let Some(code) = data["code"]
         .as_str()
-        .and_then(|d| d.parse::<NaiveDate>().ok())
-        .map(|d| d.format("%A, %B %-d").to_string())
-        .unwrap_or_else(|| "that day".into());
-    match kind {
-        Kind::CoinsCredited => (
-            "Coins earned".into(),
-            format!("+{} coins for your steps on {date}.", number("coins")),
-        ),
+        .filter(|_| kind == Kind::AchievementUnlocked)
+    {
+        let id = format!("achievement-{}", code.replace('_', "-"));
+        if i18n::has(Locale::En, &id) {
+            args.insert(
+                "name".into(),
+                json!(i18n::render(locale, &id, None, &Map::new())),
+            );
+        }
+    }
+    (
+        i18n::render(locale, id, Some("title"), &args),
+        i18n::render(locale, id, None, &args),
+    )
+}
+
+/// The catalog message of a notification and its arguments.
+fn message(kind: Kind, data: &Value) -> (&'static str, Map<String, Value>) {
+    let mut args = data.as_object().cloned().unwrap_or_default();
+    let text = |key: &str| data[key].as_str().unwrap_or_default();
+    let id = match kind {
+        Kind::CoinsCredited => "push-coins-credited",
         Kind::DayHeld => {
-            let reasons: Vec<&str> = data["reasons"]
+            // The reasons a day was held, each a catalog message of its own.
+            let reasons: Vec<String> = data["rules"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
+                .map(|rule| format!("reason-{}", rule.replace('_', "-")))
                 .collect();
-            let why = if reasons.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", reasons.join(" "))
-            };
-            (
-                "A day is being checked".into(),
-                format!(
-                    "Your steps on {date} are held for a quick review.{why} We'll tell you how it went."
-                ),
-            )
+            args.insert("reasons".into(), json!(reasons));
+            "push-day-held"
         }
-        Kind::ReviewDecided if data["approved"] == true => (
-            "Review done: approved".into(),
-            format!("Your steps on {date} were approved and the coins are yours."),
-        ),
-        Kind::ReviewDecided => (
-            "Review done".into(),
-            format!("Your steps on {date} were not approved: {}", text("note")),
-        ),
+        Kind::ReviewDecided if data["approved"] == true => "push-review-approved",
+        Kind::ReviewDecided => "push-review-rejected",
         Kind::AchievementUnlocked => {
-            let bonus = number("bonus_coins");
-            let reward = if bonus > 0 {
-                format!(" +{bonus} coins.")
+            // Achievements of the catalog are named in the walker's language; one an
+            // admin added later keeps the name it was given.
+            args.insert("bonus".into(), data["bonus_coins"].clone());
+            "push-achievement-unlocked"
+        }
+        Kind::OrderUpdated => match (
+            text("status"),
+            data["carrier"].is_string(),
+            data["tracking_number"].is_string(),
+        ) {
+            ("shipped", true, true) => "push-order-shipped-carrier",
+            ("shipped", false, true) => "push-order-shipped-tracking",
+            ("shipped", _, _) => "push-order-shipped",
+            ("delivered", _, _) => "push-order-delivered",
+            ("cancelled", _, _) => "push-order-cancelled",
+            ("refunded", _, _) => "push-order-refunded",
+            _ => "push-order-confirmed",
+        },
+        Kind::StreakAtRisk => {
+            let left = (data["goal"].as_i64().unwrap_or_default()
+                - data["steps_today"].as_i64().unwrap_or_default())
+            .max(0);
+            args.insert("left".into(), json!(left));
+            if data["freeze_held"] == true {
+                "push-streak-freeze"
             } else {
-                String::new()
-            };
-            (
-                "Achievement unlocked".into(),
-                format!("{}!{reward}", text("name")),
-            )
-        }
-        Kind::OrderUpdated => {
-            let code = text("order_code");
-            match data["status"].as_str().unwrap_or_default() {
-                "shipped" => {
-                    let tracking =
-                        match (data["carrier"].as_str(), data["tracking_number"].as_str()) {
-                            (Some(carrier), Some(number)) => {
-                                format!(" with {carrier}, tracking {number}")
-                            }
-                            (None, Some(number)) => format!(", tracking {number}"),
-                            _ => String::new(),
-                        };
-                    (
-                        "Your reward is on its way".into(),
-                        format!("Order {code} shipped{tracking}."),
-                    )
-                }
-                "delivered" => (
-                    "Delivered".into(),
-                    format!("Order {code} was delivered. Enjoy!"),
-                ),
-                "cancelled" => (
-                    "Order cancelled".into(),
-                    format!("Order {code} was cancelled and your coins are back."),
-                ),
-                "refunded" => (
-                    "Order refunded".into(),
-                    format!("Your coins for order {code} are back."),
-                ),
-                _ => (
-                    "Order confirmed".into(),
-                    format!("Order {code} is confirmed and being prepared."),
-                ),
+                "push-streak-at-risk"
             }
         }
-        Kind::StreakAtRisk if data["freeze_held"] == true => (
-            "Your streak is safe, for now".into(),
-            format!(
-                "Your streak freeze covers today if you miss it; {} more steps keep the freeze for later.",
-                (number("goal") - number("steps_today")).max(0)
-            ),
-        ),
-        Kind::StreakAtRisk => (
-            "Keep your streak going".into(),
-            format!(
-                "You're on a {}-day streak: {} more steps today keep it alive.",
-                number("streak_days"),
-                (number("goal") - number("steps_today")).max(0)
-            ),
-        ),
-        Kind::ChallengeInvited => {
-            let stake = match number("stake_coins") {
-                0 => String::new(),
-                coins => format!(" for a stake of {coins} coins"),
-            };
-            (
-                "You're challenged".into(),
-                format!("{} invites you to {}{stake}.", text("alias"), text("title")),
-            )
-        }
-        Kind::ChallengeStarted => (
-            "The challenge is on".into(),
-            format!("{} has started. Every verified step counts!", text("title")),
-        ),
-        Kind::ChallengeOvertaken => (
-            "You've been overtaken".into(),
-            format!(
-                "{} passed you in {}. Time for a walk?",
-                text("alias"),
-                text("title")
-            ),
-        ),
-        Kind::ChallengeEnded if data["cancelled"] == true => (
-            "Challenge cancelled".into(),
-            format!("{} was cancelled; any stake is back in your wallet.", text("title")),
-        ),
-        Kind::ChallengeEnded => (
-            "The challenge is over".into(),
-            format!(
-                "{} has ended. Results are final once late syncs and reviews are in.",
-                text("title")
-            ),
-        ),
-        Kind::GiftArrived => (
-            "A gift for you".into(),
-            format!(
-                "{} sent you {} coins. They're yours to spend in 7 days.",
-                text("alias"),
-                number("coins")
-            ),
-        ),
-        Kind::GiftSettled => (
-            "Your gift is ready".into(),
-            format!("{} gifted coins are now in your wallet.", number("coins")),
-        ),
-        Kind::GiftReversed if data["to_sender"] == true => (
-            "Gift returned".into(),
-            format!(
-                "Your gift of {} coins was returned to your wallet.",
-                number("coins")
-            ),
-        ),
-        Kind::GiftReversed => (
-            "Gift withdrawn".into(),
-            format!(
-                "A pending gift of {} coins to you was withdrawn.",
-                number("coins")
-            ),
-        ),
-        Kind::CampaignGoalReached => (
-            "Goal reached!".into(),
-            format!(
-                "{} for {} reached its goal. Thank you for giving!",
-                text("title"),
-                text("charity")
-            ),
-        ),
-        Kind::ChallengeResult => {
-            let title = text("title");
-            let coins = number("payout_coins");
-            match data["result"].as_str().unwrap_or_default() {
-                "won" => ("You won!".into(), format!("You won {title}: +{coins} coins.")),
-                "goal_met" => (
-                    "Goal met".into(),
-                    format!("You met the goal of {title}: +{coins} coins."),
-                ),
-                "stake_returned" => (
-                    "Stake returned".into(),
-                    format!("{title} is settled and your {coins} coins are back."),
-                ),
-                _ => (
-                    "Challenge settled".into(),
-                    format!("{title} is settled. Better luck next time!"),
-                ),
-            }
-        }
-        Kind::FriendRequest => (
-            "Someone wants to walk with you".into(),
-            format!(
-                "{} used your invite link. Accept to be friends.",
-                text("alias")
-            ),
-        ),
-        Kind::FriendAccepted => (
-            "New friend".into(),
-            format!("{} accepted: you're friends now.", text("alias")),
-        ),
-        Kind::TeamJoined => (
-            "Welcome to the team".into(),
-            format!("You joined {}.", text("team")),
-        ),
-        Kind::TeamGoalReached => (
-            "Team goal reached".into(),
-            format!(
-                "{} walked {} steps together and reached its goal!",
-                text("team"),
-                number("steps")
-            ),
-        ),
-    }
+        Kind::ChallengeInvited => "push-challenge-invited",
+        Kind::ChallengeStarted => "push-challenge-started",
+        Kind::ChallengeOvertaken => "push-challenge-overtaken",
+        Kind::ChallengeEnded if data["cancelled"] == true => "push-challenge-cancelled",
+        Kind::ChallengeEnded => "push-challenge-ended",
+        Kind::GiftArrived => "push-gift-arrived",
+        Kind::GiftSettled => "push-gift-settled",
+        Kind::GiftReversed if data["to_sender"] == true => "push-gift-returned",
+        Kind::GiftReversed => "push-gift-withdrawn",
+        Kind::CampaignGoalReached => "push-campaign-goal-reached",
+        Kind::ChallengeResult => match text("result") {
+            "won" => "push-challenge-won",
+            "goal_met" => "push-challenge-goal-met",
+            "stake_returned" => "push-challenge-stake-returned",
+            _ => "push-challenge-lost",
+        },
+        Kind::FriendRequest => "push-friend-request",
+        Kind::FriendAccepted => "push-friend-accepted",
+        Kind::TeamJoined => "push-team-joined",
+        Kind::TeamGoalReached => "push-team-goal-reached",
+    };
+    (id, args)
 }
 
 /// A message on the notification queue: one notification to deliver.
@@ -430,12 +322,12 @@ mod tests {
             (
                 Kind::CoinsCredited,
                 json!({"date": "2026-11-24", "coins": 8200}),
-                "+8200 coins for your steps on Tuesday, November 24.",
+                "+8,200 coins for your steps on Tuesday, November 24.",
             ),
             (
                 Kind::DayHeld,
-                json!({"date": "2026-11-24", "reasons": ["62,000 steps is far above your usual day."]}),
-                "Your steps on Tuesday, November 24 are held for a quick review. 62,000 steps is far above your usual day. We'll tell you how it went.",
+                json!({"date": "2026-11-24", "rules": ["personal_spike"]}),
+                "Your steps on Tuesday, November 24 are held for a quick review. This day is far above your usual day. We'll tell you how it went.",
             ),
             (
                 Kind::ReviewDecided,
@@ -455,7 +347,7 @@ mod tests {
             (
                 Kind::StreakAtRisk,
                 json!({"streak_days": 6, "steps_today": 3000, "goal": 10000}),
-                "You're on a 6-day streak: 7000 more steps today keep it alive.",
+                "You're on a 6-day streak: 7,000 more steps today keep it alive.",
             ),
             (
                 Kind::ChallengeInvited,
@@ -470,7 +362,7 @@ mod tests {
             (
                 Kind::ChallengeResult,
                 json!({"title": "Daily Showdown", "result": "won", "payout_coins": 2000}),
-                "You won Daily Showdown: +2000 coins.",
+                "You won Daily Showdown: +2,000 coins.",
             ),
             (
                 Kind::ChallengeResult,
@@ -494,7 +386,7 @@ mod tests {
             ),
         ];
         for (kind, data, body) in cases {
-            assert_eq!(render(kind, &data).1, body, "{kind:?}");
+            assert_eq!(render(kind, &data, Locale::En).1, body, "{kind:?}");
         }
     }
 

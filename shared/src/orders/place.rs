@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{load, NewOrder, Order};
+use crate::i18n::Text;
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::{Error, FieldError, Result};
 
@@ -81,7 +82,9 @@ async fn reserve_stock(conn: &mut PgConnection, order: &NewOrder) -> Result<i64>
         if *stock < line.quantity {
             return Err(Error::conflict(
                 "out_of_stock",
-                format!("Only {stock} of {name} left in stock."),
+                Text::new("problem-out-of-stock-left")
+                    .arg("left", *stock)
+                    .arg("product", name.as_str()),
             ));
         }
         total += price * line.quantity as i64;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Actor, AdminOrder, Status};
 use crate::audit::{self, ActorKind, AuditedTx, EntityType, Entry};
+use crate::i18n::Text;
 use crate::ledger::{self, Posting, Reference, TxType};
 use crate::{achievements, notifications, Error, Result};
 
@@ -315,7 +316,7 @@ fn permit(actor: Actor, order: &Locked, from: Status, to: Status, change: &Chang
         Actor::Admin(admin) if admin == order.user_id => {
             return Err(Error::denied(
                 "own_account",
-                "Admins can't change their own orders; ask another admin.",
+                Text::new("problem-own-account-orders"),
             ))
         }
         Actor::Admin(_) | Actor::Shopify | Actor::System => {
@@ -331,7 +332,9 @@ fn permit(actor: Actor, order: &Locked, from: Status, to: Status, change: &Chang
     } else {
         Err(Error::conflict(
             "invalid_transition",
-            format!("An order that is {from} cannot become {to}."),
+            Text::new("problem-invalid-transition")
+                .arg("from", from.as_str())
+                .arg("to", to.as_str()),
         ))
     }
 }

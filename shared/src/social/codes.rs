@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 
 crate::text_enum! {
@@ -86,10 +87,7 @@ fn digest(code: &str) -> Vec<u8> {
 }
 
 fn too_many() -> Error {
-    Error::conflict(
-        "too_many_invites",
-        "You have 10 invite links already; revoke one or wait for one to expire.",
-    )
+    Error::conflict("too_many_invites", Text::new("problem-too-many-invites"))
 }
 
 /// Makes a code for `owner` (a team's, for `team_id`). `link_base` is the app's link

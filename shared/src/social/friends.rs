@@ -13,6 +13,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{lock_people, people, Person};
+use crate::i18n::Text;
 use crate::notifications::{self, Kind, Notice};
 use crate::visibility::{self, Relation, Visible};
 use crate::{Error, Result};
@@ -25,7 +26,7 @@ pub const MAX_FRIENDS: i64 = 200;
 pub fn invalid_code() -> Error {
     Error::Unprocessable {
         code: "invalid_code",
-        detail: "This invite link is not valid.".into(),
+        detail: Text::new("problem-invalid-code"),
     }
 }
 
@@ -128,7 +129,7 @@ pub async fn request(
     if are_friends(conn, from, to).await? {
         return Err(Error::conflict(
             "already_friends",
-            "You are friends already.",
+            Text::new("problem-already-friends"),
         ));
     }
     let theirs = crate::db_query_scalar!(
@@ -183,11 +184,13 @@ async fn befriend(
     asker: Uuid,
     request: Option<Uuid>,
 ) -> Result<Person> {
-    for (who, whose) in [(me, "You have"), (asker, "They have")] {
+    for (who, whose) in [(me, "yours"), (asker, "theirs")] {
         if friend_count(conn, who).await? >= MAX_FRIENDS {
             return Err(Error::conflict(
                 "friend_limit",
-                format!("{whose} {MAX_FRIENDS} friends already, the most there can be."),
+                Text::new("problem-friend-limit")
+                    .arg("whose", whose)
+                    .arg("limit", MAX_FRIENDS),
             ));
         }
     }
@@ -208,13 +211,14 @@ async fn befriend(
     .await?;
     let both = people(conn, me, &[me, asker]).await?;
     let accepter = person(&both, me)?;
+    let friends = friend_count(conn, asker).await?;
     notifications::record(
         conn,
         &[Notice::new(
             format!("friend_accepted:{}", request.unwrap_or(me)),
             asker,
             Kind::FriendAccepted,
-            serde_json::json!({ "alias": accepter.alias }),
+            serde_json::json!({ "alias": accepter.alias, "friends": friends }),
         )],
     )
     .await?;

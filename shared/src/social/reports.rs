@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::input::Checks;
 use crate::{input, Error, Result};
 
@@ -263,7 +264,7 @@ pub async fn handle(
         get(conn, id).await?;
         return Err(Error::conflict(
             "already_handled",
-            "This report was handled already.",
+            Text::new("problem-already-handled"),
         ));
     }
     get(conn, id).await

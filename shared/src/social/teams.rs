@@ -16,6 +16,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{lock_people, Person};
+use crate::i18n::Text;
 use crate::input::Checks;
 use crate::leaderboard::Period;
 use crate::notifications::{self, Kind, Notice};
@@ -209,10 +210,9 @@ async fn check_room_for(conn: &mut PgConnection, user: Uuid, kind: TeamKind) -> 
     if count >= PER_PERSON {
         return Err(Error::conflict(
             "team_limit",
-            format!(
-                "You are in {PER_PERSON} {}s already, the most there can be.",
-                kind.as_str()
-            ),
+            Text::new("problem-team-limit")
+                .arg("limit", PER_PERSON)
+                .arg("kind", kind.as_str()),
         ));
     }
     Ok(())
@@ -267,7 +267,7 @@ pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team>
     if already {
         return Err(Error::conflict(
             "already_member",
-            "You are in this team already.",
+            Text::new("problem-already-member"),
         ));
     }
     check_room_for(conn, user, team.kind).await?;
@@ -280,11 +280,9 @@ pub async fn join(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Team>
     if members >= team.kind.max_members() {
         return Err(Error::conflict(
             "team_full",
-            format!(
-                "This {} has {} members, the most there can be.",
-                team.kind.as_str(),
-                team.kind.max_members()
-            ),
+            Text::new("problem-team-full")
+                .arg("kind", team.kind.as_str())
+                .arg("limit", team.kind.max_members()),
         ));
     }
     crate::db_query!(
@@ -398,7 +396,7 @@ pub async fn remove(conn: &mut PgConnection, actor: Uuid, team: Uuid, member: Uu
     if !allowed || actor == member {
         return Err(Error::denied(
             "not_allowed",
-            "Only the owner, or an admin for members, removes people; to go, leave.",
+            Text::new("problem-not-allowed-remove-member"),
         ));
     }
     take_out(conn, team, member).await
@@ -413,7 +411,7 @@ async fn require_owner(conn: &mut PgConnection, actor: Uuid, team: Uuid) -> Resu
         Role::Owner => Ok(()),
         _ => Err(Error::denied(
             "not_allowed",
-            "Only the team's owner can do that.",
+            Text::new("problem-not-allowed-team-owner"),
         )),
     }
 }
@@ -492,7 +490,7 @@ pub async fn update(
         Role::Member => {
             return Err(Error::denied(
                 "not_allowed",
-                "Only the team's owner and admins can change it.",
+                Text::new("problem-not-allowed-team-edit"),
             ))
         }
     }

@@ -24,6 +24,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::i18n::Text;
 use crate::{Error, Result};
 use provenance::SourceShare;
 
@@ -224,13 +225,13 @@ pub async fn appeal(
     if record.appealed_at.is_some() {
         return Err(Error::conflict(
             "already_appealed",
-            "This record was already appealed.",
+            Text::new("problem-already-appealed"),
         ));
     }
     if !matches!(record.status, Status::Suspicious | Status::Rejected) {
         return Err(Error::conflict(
             "not_appealable",
-            "Only held or rejected records can be appealed.",
+            Text::new("problem-not-appealable"),
         ));
     }
     crate::db_query!(

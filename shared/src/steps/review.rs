@@ -12,6 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{crediting, RecordKey};
+use crate::i18n::Text;
 use crate::notifications::{self, Kind, Notice};
 use crate::settings::Settings;
 use crate::{pagination, Error, Result};
@@ -188,20 +189,17 @@ pub async fn decide(
     if target.user_id == admin_id {
         return Err(Error::denied(
             "own_account",
-            "Admins can't review their own step records; ask another admin.",
+            Text::new("problem-own-account-review"),
         ));
     }
     if target.status != "pending" {
         return Err(Error::conflict(
             "already_reviewed",
-            format!("This validation was already {}.", target.status),
+            Text::new("problem-already-reviewed").arg("status", target.status),
         ));
     }
     if target.version != target.record_version {
-        return Err(Error::conflict(
-            "outdated",
-            "The record changed after this validation; review its latest validation instead.",
-        ));
+        return Err(Error::conflict("outdated", Text::new("problem-outdated")));
     }
     let before = load(conn, &[id]).await?.remove(0);
     let approve = decision == Decision::Approve;

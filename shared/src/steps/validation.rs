@@ -563,7 +563,7 @@ impl VerdictRows {
                     format!("day_held:{}", validation_ids[i]),
                     self.users[i],
                     Kind::DayHeld,
-                    serde_json::json!({ "date": self.dates[i], "reasons": self.reasons[i] }),
+                    serde_json::json!({ "date": self.dates[i], "reasons": self.reasons[i], "rules": self.rules[i] }),
                 )
             })
             .collect();

@@ -1,0 +1,70 @@
+push-coins-credited = {DATE($date)}の歩数で+{$coins}コイン。
+    .title = コインを獲得しました
+push-day-held = {DATE($date)}の歩数を確認しています。{$reasons}結果はお知らせします。
+    .title = 1日分を確認中です
+push-review-approved = {DATE($date)}の歩数が承認され、コインはあなたのものです。
+    .title = 確認完了：承認
+push-review-rejected = {DATE($date)}の歩数は承認されませんでした：{$note}
+    .title = 確認完了
+push-achievement-unlocked = {$name}！{ $bonus ->
+        [0] {""}
+       *[other] +{$bonus}コイン。
+    }
+    .title = 実績を解除しました
+push-order-confirmed = 注文{$order_code}を確認し、準備しています。
+    .title = 注文を確認しました
+push-order-shipped = 注文{$order_code}を発送しました。
+    .title = ご褒美を発送しました
+push-order-shipped-tracking = 注文{$order_code}を発送しました。追跡番号{$tracking_number}。
+    .title = ご褒美を発送しました
+push-order-shipped-carrier = 注文{$order_code}を{$carrier}で発送しました。追跡番号{$tracking_number}。
+    .title = ご褒美を発送しました
+push-order-delivered = 注文{$order_code}が届きました。お楽しみください！
+    .title = 配達完了
+push-order-cancelled = 注文{$order_code}はキャンセルされ、コインは戻りました。
+    .title = 注文キャンセル
+push-order-refunded = 注文{$order_code}のコインが戻りました。
+    .title = 注文の返金
+push-streak-freeze = 今日歩けなくても連続記録の保護がカバーします。あと{$left}歩で保護を残せます。
+    .title = 連続記録はひとまず安全です
+push-streak-at-risk = {$streak_days}日連続中です。今日あと{$left}歩で記録が続きます。
+    .title = 連続記録を続けましょう
+push-challenge-invited = { $stake_coins ->
+        [0] {$alias}さんから{$title}に招待されました。
+       *[other] {$alias}さんから{$title}に招待されました（賭け金{$stake_coins}コイン）。
+    }
+    .title = チャレンジの招待
+push-challenge-started = {$title}が始まりました。確認された一歩一歩が数えられます！
+    .title = チャレンジ開始
+push-challenge-overtaken = {$alias}さんが{$title}であなたを追い抜きました。少し歩きませんか？
+    .title = 追い抜かれました
+push-challenge-cancelled = {$title}は中止されました。賭け金はウォレットに戻りました。
+    .title = チャレンジ中止
+push-challenge-ended = {$title}が終了しました。遅れた同期と確認がそろうと結果が確定します。
+    .title = チャレンジ終了
+push-challenge-won = {$title}で優勝しました：+{$payout_coins}コイン。
+    .title = 優勝！
+push-challenge-goal-met = {$title}の目標を達成しました：+{$payout_coins}コイン。
+    .title = 目標達成
+push-challenge-stake-returned = {$title}が精算され、{$payout_coins}コインが戻りました。
+    .title = 賭け金の返却
+push-challenge-lost = {$title}が精算されました。次回に期待しましょう！
+    .title = チャレンジ精算
+push-gift-arrived = {$alias}さんから{$coins}コインが届きました。7日後に使えます。
+    .title = ギフトが届きました
+push-gift-settled = 贈られた{$coins}コインがウォレットに入りました。
+    .title = ギフトが使えます
+push-gift-returned = {$coins}コインのギフトがウォレットに戻りました。
+    .title = ギフトの返却
+push-gift-withdrawn = あなたへの保留中のギフト{$coins}コインが取り消されました。
+    .title = ギフトの取り消し
+push-campaign-goal-reached = {$charity}のための{$title}が目標に達しました。ご寄付ありがとうございます！
+    .title = 目標達成！
+push-friend-request = {$alias}さんがあなたの招待リンクを使いました。承認すると友達になります。
+    .title = 一緒に歩きたい人がいます
+push-friend-accepted = {$alias}さんが承認し、友達になりました。FitKartの友達は{$friends}人です。
+    .title = 新しい友達
+push-team-joined = {$team}に参加しました。
+    .title = チームへようこそ
+push-team-goal-reached = {$team}はみんなで{$steps}歩を歩き、目標を達成しました！
+    .title = チーム目標達成
