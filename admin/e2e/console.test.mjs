@@ -207,6 +207,8 @@ describe("the admin console", { concurrency: false }, () => {
 
   it("adjusts a user's coins after a confirm step", async () => {
     const before = await openUser(DEMO);
+    // The console is English; each walker's own language is on their page.
+    assert.equal(await page.getByTestId("locale").innerText(), "en");
     await page.getByLabel("Amount (negative for a penalty)").fill("250");
     await page.getByLabel(/^Reason/).fill("Winner of the November step challenge");
     await page.getByRole("button", { name: "Review adjustment" }).click();
@@ -455,6 +457,22 @@ describe("the admin console", { concurrency: false }, () => {
     const shipped = page.getByRole("article").filter({ hasText: "shipped" }).first();
     await shipped.locator("tr.changed").filter({ hasText: "status" }).waitFor();
     await shot("07-audit-log");
+  });
+
+  it("previews a push and a mail in a walker's language", async () => {
+    await page.getByRole("link", { name: "Messages" }).click();
+    await page.getByLabel("Channel").selectOption("push");
+    await page.getByLabel("Message").selectOption("friend_accepted");
+    await page.getByLabel("Language").selectOption("pl");
+    const preview = page.getByRole("article", { name: "Preview" });
+    // Polish plural: 5 is "many" (osób), not the "few" of 2-4 (osoby).
+    await preview.getByText("Twoja lista znajomych liczy 5 osób.", { exact: false }).waitFor();
+    await page.getByLabel("Channel").selectOption("mail");
+    await page.getByLabel("Message").selectOption("verify_email");
+    await page.getByLabel("Language").selectOption("de");
+    await preview.getByText("Bestätige deine E-Mail-Adresse für FitKart").waitFor();
+    await preview.getByText("Hallo Ann,", { exact: false }).waitFor();
+    await shot("08-messages");
   });
 
   it("charts daily steps and active users over a range", async () => {

@@ -11,6 +11,7 @@ import { Approvals } from "./screens/Approvals";
 import { Reports } from "./screens/Reports";
 import { Challenges } from "./screens/Challenges";
 import { Giving } from "./screens/Giving";
+import { Messages } from "./screens/Messages";
 
 const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React.JSX.Element }[] = [
   { path: "review", label: "Review queue", view: Review },
@@ -20,6 +21,7 @@ const SCREENS: { path: string; label: string; view: (props: { me: Me }) => React
   { path: "reports", label: "Reports", view: Reports },
   { path: "challenges", label: "Challenges", view: Challenges },
   { path: "giving", label: "Giving", view: Giving },
+  { path: "messages", label: "Messages", view: Messages },
   { path: "settings", label: "Settings", view: Settings },
   { path: "audit", label: "Audit log", view: AuditLog },
   { path: "stats", label: "Stats", view: Stats },

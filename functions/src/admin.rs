@@ -14,12 +14,13 @@ use fitkart::http::{
     admin, admin_actor, json, json_body, ok, page_request, parse_query, path_id, path_param,
     query_param, Page, Request, Response, StatusCode,
 };
-use fitkart::i18n::Text;
+use fitkart::i18n::{Locale, Text};
 use fitkart::orders::{self, workflow, Change, Status};
 use fitkart::rewards::{self, ProductChanges};
 use fitkart::shopify::fulfilment;
 use fitkart::steps::review::{self, Decision, QueueStatus};
 use fitkart::users::Role;
+use fitkart::{mail, notifications};
 
 use fitkart::input::{self, Checks};
 use fitkart::{settings, stats, App, Error, Result};
@@ -573,6 +574,29 @@ pub async fn step_writers(app: &App, req: Request) -> Result<Response> {
     .await?;
     tx.commit().await?;
     ok(&json!({ "items": items, "from": from, "to": to }))
+}
+
+/// `GET /v1/admin/previews/{channel}/{name}?locale=`: a mail (`channel` = `mail`,
+/// `name` a template) or a push (`push`, a notification kind) as a walker in `locale`
+/// reads it, from sample facts: the console stays English but shows every language.
+pub async fn preview(app: &App, req: Request) -> Result<Response> {
+    admin(app, &req).await?;
+    let locale = parse_query(&req, "locale", Locale::choose)?.unwrap_or_default();
+    let name = path_param(&req, "name").unwrap_or_default();
+    let body = match path_param(&req, "channel") {
+        Some("mail") => {
+            let template = mail::Template::parse(name).map_err(|_| Error::NotFound)?;
+            let mail = mail::preview(template, locale, app.now());
+            json!({ "locale": locale, "subject": mail.subject, "text": mail.text, "html": mail.html })
+        }
+        Some("push") => {
+            let kind = notifications::Kind::parse(name).map_err(|_| Error::NotFound)?;
+            let (title, body) = notifications::preview(kind, locale);
+            json!({ "locale": locale, "title": title, "body": body })
+        }
+        _ => return Err(Error::NotFound),
+    };
+    ok(&body)
 }
 
 pub async fn daily_stats(app: &App, req: Request) -> Result<Response> {

@@ -53,7 +53,9 @@ pub async fn delete_device(app: &App, req: Request) -> Result<Response> {
 
 pub async fn get_preferences(app: &App, req: Request) -> Result<Response> {
     let (me, mut tx) = caller_tx(app, &req).await?;
-    let out = preferences::get(&mut tx, me.user_id).await?;
+    let out = preferences::get(&mut tx, me.user_id)
+        .await?
+        .in_language(fitkart::http::locale(&req));
     tx.commit().await?;
     ok(&out)
 }
@@ -74,7 +76,9 @@ pub async fn update_preferences(app: &App, req: Request) -> Result<Response> {
     let body: PreferencesBody = json_body(&req)?;
     let quiet_hours = body.quiet_hours.map(Option::unwrap_or_default);
     let changes = preferences::Changes::check(body.kinds, quiet_hours)?;
-    let out = preferences::update(&mut tx, me.user_id, &changes).await?;
+    let out = preferences::update(&mut tx, me.user_id, &changes)
+        .await?
+        .in_language(fitkart::http::locale(&req));
     tx.commit().await?;
     ok(&out)
 }

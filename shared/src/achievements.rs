@@ -231,9 +231,14 @@ pub struct AchievementState {
     pub unlocked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Every active achievement in display order, with whether `user_id` unlocked it.
-pub async fn list_for(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<AchievementState>> {
-    Ok(crate::db_query_as!(
+/// Every active achievement in display order, with whether `user_id` unlocked it, named
+/// in `locale` (the catalog's `achievement-<code>`; one an admin added keeps its own words).
+pub async fn list_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    locale: crate::i18n::Locale,
+) -> Result<Vec<AchievementState>> {
+    let mut states = crate::db_query_as!(
         AchievementState,
         r#"SELECT a.code, a.name, a.description, a.icon_url, a.badge_color, a.reward_coins,
                   ua.unlocked_at IS NOT NULL AS "unlocked!", ua.unlocked_at AS "unlocked_at?"
@@ -244,5 +249,14 @@ pub async fn list_for(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Achi
         user_id
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    for state in &mut states {
+        let id = format!("achievement-{}", state.code.replace('_', "-"));
+        if crate::i18n::has(crate::i18n::Locale::En, &id) {
+            let none = serde_json::Map::new();
+            state.name = crate::i18n::render(locale, &id, None, &none);
+            state.description = Some(crate::i18n::render(locale, &id, Some("description"), &none));
+        }
+    }
+    Ok(states)
 }

@@ -61,6 +61,7 @@ const FLOORS: &[&[&str]] = &[
         "metrics",
         "text_enum",
         "clock",
+        "i18n",
     ],
 ];
 

@@ -21,6 +21,7 @@ mod health;
 mod home;
 mod housekeeping;
 mod input;
+mod language;
 mod leaderboard;
 mod me;
 mod notifications;

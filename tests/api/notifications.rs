@@ -713,3 +713,70 @@ async fn friends_and_teams_push_their_moments_and_each_kind_can_be_muted() {
         Some("muted")
     );
 }
+
+#[tokio::test]
+async fn pushes_speak_the_walkers_language_with_its_own_plural_forms() {
+    let w = world().await;
+    // A German walker's day is held: the push and its reason are German.
+    let greta =
+        w.t.verified_speaking("greta.push@example.com", "de-DE")
+            .await;
+    w.t.joined_days_ago(greta.id, 60).await;
+    let registered = w.register(&greta, "ios", &apns_token()).await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let today = fitkart_tests::now().date_naive();
+    let sync = w
+        .t
+        .sync(
+            &greta,
+            json!({"entries": [{"date": today, "steps": 60_000, "source": "health_kit", "distance_km": 45.0}]}),
+        )
+        .await;
+    assert_eq!(sync.status, 202, "{}", sync.body);
+    w.pipeline.run(w.t.app).await;
+
+    // A Polish walker makes five friends, one after another; each acceptance tells her
+    // how many she has now.
+    let ola =
+        w.t.verified_speaking("ola.push@example.com", "pl-PL,pl;q=0.9")
+            .await;
+    let registered = w.register(&ola, "android", &fcm_token()).await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    for i in 0..5 {
+        let friend = w.t.register(&format!("friend{i}.of.ola@example.com")).await;
+        // Ola uses each friend's link; the friend accepts.
+        w.t.befriend(&friend, &ola).await;
+    }
+
+    w.dispatch_and_deliver_twice(fitkart_tests::now()).await;
+    let gretas = w.pushes(&w.endpoints(greta.id).await[0]).await;
+    let held = gretas
+        .iter()
+        .find(|p| p.2.starts_with("day_held"))
+        .unwrap_or_else(|| panic!("no held-day push: {gretas:?}"));
+    assert_eq!(held.0, "Ein Tag wird geprüft");
+    assert!(held.1.starts_with("Deine Schritte vom "), "{}", held.1);
+    assert!(held.1.contains("werden kurz geprüft"), "{}", held.1);
+    // The reason comes from the German catalog, not the English words of the rule.
+    assert!(
+        held.1.contains(
+            "Dieser Tag hat mehr Schritte, als wir ohne Prüfung durch einen Menschen gutschreiben."
+        ),
+        "{}",
+        held.1
+    );
+
+    let olas = w.pushes(&w.endpoints(ola.id).await[0]).await;
+    let mut counts: Vec<&str> = olas
+        .iter()
+        .filter(|p| p.0 == "Nowy znajomy")
+        .map(|p| p.1.split("liczy ").nth(1).unwrap_or_default())
+        .collect();
+    counts.sort();
+    // Polish: one "osobę", few (2-4) "osoby", many (5+) "osób".
+    assert_eq!(
+        counts,
+        ["1 osobę.", "2 osoby.", "3 osoby.", "4 osoby.", "5 osób."],
+        "{olas:?}"
+    );
+}

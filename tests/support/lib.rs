@@ -164,23 +164,47 @@ impl TestApp {
     /// Registers an account that lives in `timezone` (its days are counted there from
     /// the start).
     pub async fn register_in(&self, email: &str, timezone: &str) -> User {
+        let res = self.sign_up(email, timezone, None).await;
+        assert_eq!(res.status, 201, "register failed: {}", res.body);
+        User::from_session(&res.body)
+    }
+
+    /// Registers an account from a phone set to `accept_language` (the header every
+    /// request of the app carries), and confirms its email.
+    pub async fn verified_speaking(&self, email: &str, accept_language: &str) -> User {
+        let res = self
+            .sign_up(email, "Europe/Berlin", Some(accept_language))
+            .await;
+        assert_eq!(res.status, 201, "register failed: {}", res.body);
+        self.confirm_email(email).await;
+        User::from_session(&res.body)
+    }
+
+    /// `POST /v1/auth/register`, each call from its own source IP.
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        timezone: &str,
+        accept_language: Option<&str>,
+    ) -> TestResponse {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let res = self
+        let mut call = self
             .call(
                 fitkart_functions::auth::register,
                 "POST",
                 "/v1/auth/register",
             )
-            .source_ip(&format!("198.18.{}.{}", (n >> 8) & 255, n & 255))
-            .json(
-                json!({"email": email, "password": PASSWORD, "full_name": "Test Walker",
-                         "timezone": timezone}),
-            )
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "register failed: {}", res.body);
-        User::from_session(&res.body)
+            .source_ip(&format!("198.18.{}.{}", (n >> 8) & 255, n & 255));
+        if let Some(language) = accept_language {
+            call = call.header("accept-language", language);
+        }
+        call.json(
+            json!({"email": email, "password": PASSWORD, "full_name": "Test Walker",
+                     "timezone": timezone}),
+        )
+        .send()
+        .await
     }
 
     /// Registers an account and confirms its email through the mailed link, the way a

@@ -5,7 +5,7 @@ import { Badge, messageOf, More, Notice, useLoad, usePages } from "../components
 type Wallet = { available_coins: number; frozen_coins: number; total_earned: number; total_spent: number };
 type Summary = { id: string; email: string; full_name: string; role: string; is_active: boolean; created_at: string; wallet: Wallet };
 type Transaction = { id: string; amount: number; transaction_type: string; description: string | null; balance_after: number; created_at: string };
-type Detail = Summary & { timezone: string; total_steps: number; last_login_at: string | null; recent_transactions: Transaction[] };
+type Detail = Summary & { timezone: string; locale: string; total_steps: number; last_login_at: string | null; recent_transactions: Transaction[] };
 
 export function Users() {
   const [q, setQ] = useState("");
@@ -131,6 +131,10 @@ function UserDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         <dd>{formatTime(user.last_login_at)}</dd>
         <dt>Total steps</dt>
         <dd>{formatNumber(user.total_steps)}</dd>
+        <dt>Language</dt>
+        <dd data-testid="locale">{user.locale}</dd>
+        <dt>Time zone</dt>
+        <dd>{user.timezone}</dd>
       </dl>
       <div className="wallet" aria-label="Wallet">
         <div>

@@ -173,6 +173,25 @@ fn html_escape(raw: &str) -> String {
     out
 }
 
+/// `template` as a walker in `locale` would read it, with sample facts (the console's
+/// preview): the reader lives in Berlin and the mail is written at `now`.
+pub fn preview(template: Template, locale: Locale, now: DateTime<Utc>) -> Mail {
+    render(
+        template,
+        "ann@example.com",
+        &[
+            ("name", "Ann"),
+            ("email", "ann.new@example.com"),
+            ("link", "https://app.example/preview?token=sample"),
+        ],
+        &Reader {
+            locale,
+            zone: chrono_tz::Europe::Berlin,
+            now,
+        },
+    )
+}
+
 /// The mail settings, or an internal error naming what is missing: only the functions
 /// that send mail are configured for it.
 pub fn config(app: &App) -> Result<&MailConfig> {

@@ -193,6 +193,20 @@ pub fn render(kind: Kind, data: &Value, locale: Locale) -> (String, String) {
     )
 }
 
+/// A notification of `kind` as a walker in `locale` would read it, from sample facts (the
+/// console's preview).
+pub fn preview(kind: Kind, locale: Locale) -> (String, String) {
+    let data = json!({
+        "date": "2026-12-07", "coins": 1234, "rules": ["personal_spike", "night_walking"],
+        "approved": true, "code": "steps_10k", "name": "Ten Thousand", "bonus_coins": 50,
+        "order_code": "FK-2026-00042", "status": "shipped", "carrier": "DHL", "tracking_number": "JD0001",
+        "streak_days": 6, "steps_today": 3000, "goal": 10000, "alias": "Ann W.",
+        "title": "Daily Showdown", "stake_coins": 500, "result": "won", "payout_coins": 2000,
+        "team": "Tuesday Hikers", "steps": 123456, "friends": 5, "charity": "Clean Water Local",
+    });
+    render(kind, &data, locale)
+}
+
 /// The catalog message of a notification and its arguments.
 fn message(kind: Kind, data: &Value) -> (&'static str, Map<String, Value>) {
     let mut args = data.as_object().cloned().unwrap_or_default();

@@ -27,6 +27,22 @@ pub struct Preferences {
     pub quiet_hours: Option<QuietHours>,
     /// The person's time zone (their profile's), which quiet hours are read in.
     pub time_zone: String,
+    /// Every kind's name in the reader's language, for the settings screen.
+    pub labels: BTreeMap<&'static str, String>,
+}
+
+impl Preferences {
+    /// Names each kind in `locale` (`notification-kind-<kind>` of the catalogs).
+    pub fn in_language(mut self, locale: crate::i18n::Locale) -> Self {
+        self.labels = Kind::ALL
+            .iter()
+            .map(|k| {
+                let id = format!("notification-kind-{}", k.as_str().replace('_', "-"));
+                (k.as_str(), crate::i18n::Text::named(id).render(locale))
+            })
+            .collect();
+        self
+    }
 }
 
 /// A checked change: kinds to switch, and quiet hours to set (`Some(None)` clears them).
@@ -116,6 +132,7 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Preferences> 
                 end: end.format("%H:%M").to_string(),
             }),
         time_zone: row.timezone,
+        labels: BTreeMap::new(),
     })
 }
 
