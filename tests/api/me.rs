@@ -31,6 +31,7 @@ async fn me_returns_the_callers_profile() {
             "id",
             "last_login_at",
             "last_synced_at",
+            "locale",
             "next_timezone",
             "next_timezone_from",
             "phone",
@@ -43,6 +44,8 @@ async fn me_returns_the_callers_profile() {
     );
     assert_eq!(body["timezone"], "UTC");
     assert_eq!(body["email"], "me@example.com");
+    // Signed up without Accept-Language: English.
+    assert_eq!(body["locale"], "en");
 }
 
 #[tokio::test]

@@ -577,12 +577,12 @@ async fn the_streak_reminder_comes_at_seven_in_the_evening_local_time_once_a_day
     assert_eq!(pushed.len(), 1);
     assert_eq!(
         pushed[0].1,
-        "You're on a 3-day streak: 6000 more steps today keep it alive."
+        "You're on a 3-day streak: 6,000 more steps today keep it alive."
     );
     let keeper_pushed = w.pushes(&w.endpoints(keeper.id).await[0]).await;
     assert_eq!(
         keeper_pushed[0].1,
-        "Your streak freeze covers today if you miss it; 10000 more steps keep the freeze for later."
+        "Your streak freeze covers today if you miss it; 10,000 more steps keep the freeze for later."
     );
     // Past midnight an undelivered reminder is dropped, never sent late.
     let late = fitkart::notifications::Notice {
