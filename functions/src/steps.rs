@@ -229,7 +229,14 @@ pub async fn sync(app: &App, req: Request) -> Result<Response> {
     }
     let goal = app.settings().await?.daily_step_goal;
     let mut tx = app.db().await?.begin().await?;
-    let home = fitkart::home::get(&mut tx, me.user_id, goal, app.now()).await?;
+    let home = fitkart::home::get(
+        &mut tx,
+        me.user_id,
+        goal,
+        app.now(),
+        fitkart::http::locale(&req),
+    )
+    .await?;
     tx.commit().await?;
     json(
         StatusCode::ACCEPTED,
@@ -246,7 +253,13 @@ pub async fn list(app: &App, req: Request) -> Result<Response> {
         app.now().date_naive() + Days::new(1),
         30,
     )?;
-    let out = json!({ "items": steps::list(&mut tx, me.user_id, from, to).await? });
+    let locale = fitkart::http::locale(&req);
+    let items: Vec<_> = steps::list(&mut tx, me.user_id, from, to)
+        .await?
+        .into_iter()
+        .map(|r| r.in_language(locale))
+        .collect();
+    let out = json!({ "items": items });
     tx.commit().await?;
     ok(&out)
 }
@@ -270,7 +283,9 @@ pub async fn appeal(app: &App, req: Request) -> Result<Response> {
     let id = path_id(&req, "id")?;
     let body: AppealBody = json_body(&req)?;
     let message = input::text(&body.message, 1_000).map_err(|m| Error::invalid("message", m))?;
-    let record = steps::appeal(&mut tx, me.user_id, id, &message).await?;
+    let record = steps::appeal(&mut tx, me.user_id, id, &message)
+        .await?
+        .in_language(fitkart::http::locale(&req));
     tx.commit().await?;
     json(StatusCode::ACCEPTED, &record)
 }

@@ -64,12 +64,16 @@ pub async fn get(
     me: Uuid,
     daily_step_goal: i64,
     now: DateTime<Utc>,
+    locale: crate::i18n::Locale,
 ) -> Result<Home> {
     let profile = users::get(conn, me).await?;
     let tz: chrono_tz::Tz = profile.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = now.with_timezone(&tz).date_naive();
     let wallet = wallet::get(conn, me).await?;
-    let record = steps::list(conn, me, today, today).await?.pop();
+    let record = steps::list(conn, me, today, today)
+        .await?
+        .pop()
+        .map(|r| r.in_language(locale));
     let streak = streaks::of(conn, &[(me, today)], daily_step_goal)
         .await?
         .remove(&me)

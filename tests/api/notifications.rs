@@ -734,6 +734,27 @@ async fn pushes_speak_the_walkers_language_with_its_own_plural_forms() {
         .await;
     assert_eq!(sync.status, 202, "{}", sync.body);
     w.pipeline.run(w.t.app).await;
+    // Her record says why in German too; the reviewers' detailed words stay English.
+    let records =
+        w.t.call(fitkart_functions::steps::list, "GET", "/v1/steps")
+            .bearer(&greta.access_token)
+            .send()
+            .await;
+    let record = &records.body["items"][0];
+    assert_eq!(record["status"], "suspicious", "{record}");
+    assert_eq!(
+        record["reasons_explained"],
+        json!([
+            "Dieser Tag hat mehr Schritte, als wir ohne Prüfung durch einen Menschen gutschreiben."
+        ])
+    );
+    assert!(
+        record["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("steps in one day"),
+        "{record}"
+    );
 
     // A Polish walker makes five friends, one after another; each acceptance tells her
     // how many she has now.

@@ -125,8 +125,16 @@ async fn a_first_google_sign_in_creates_the_account_and_the_next_finds_it() {
     let k = key("g1");
     jwks.publish(&k);
     let token = sign(&k, &google_claims("g-123", "gina@gmail.com", true));
-    let res = google(&t, json!({ "id_token": token })).await;
+    // From a phone set to Spanish: the new account reads Spanish.
+    let res = t
+        .call(oauth_google, "POST", "/v1/auth/oauth/google")
+        .header("accept-language", "es-MX,es;q=0.9")
+        .json(json!({ "id_token": token }))
+        .send()
+        .await;
     assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["user"]["locale"], "es");
+    assert_eq!(res.header("content-language"), Some("es"));
     assert_eq!(res.body["user"]["auth_provider"], "google");
     assert_eq!(res.body["user"]["email_verified"], true);
     assert_eq!(res.body["user"]["full_name"], "Gina Google");
@@ -145,6 +153,8 @@ async fn a_first_google_sign_in_creates_the_account_and_the_next_finds_it() {
     .await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body["user"]["id"], id.to_string());
+    // A later sign-in (from any phone) keeps the account's language.
+    assert_eq!(again.body["user"]["locale"], "es");
     assert_eq!(
         jwks.fetches(),
         1,

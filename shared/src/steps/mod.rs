@@ -85,10 +85,32 @@ pub struct StepRecord {
     pub verified_steps: i64,
     pub coins_credited: i64,
     pub anomaly_score: Option<Decimal>,
+    /// Why steps were held back, in detail, in English (what reviewers read).
     pub reasons: Vec<String>,
+    /// The rules behind `reasons` (`anticheat::rules`).
+    #[serde(skip)]
+    pub rules: Vec<String>,
+    /// One short reason per rule, in the reader's language (`in_language`).
+    pub reasons_explained: Vec<String>,
     pub review_note: Option<String>,
     pub appealed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl StepRecord {
+    /// Fills `reasons_explained`: each rule's short reason in `locale` (`reason-<rule>`
+    /// of the catalogs).
+    pub fn in_language(mut self, locale: crate::i18n::Locale) -> Self {
+        self.reasons_explained = self
+            .rules
+            .iter()
+            .map(|rule| {
+                crate::i18n::Text::named(format!("reason-{}", rule.replace('_', "-")))
+                    .render(locale)
+            })
+            .collect();
+        self
+    }
 }
 
 /// A validation request on the step-validation queue.
@@ -176,7 +198,7 @@ pub async fn list(
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
                   source AS "source: Source", provenance AS "sources: Json<Vec<SourceShare>>", device_id,
                   manual_steps, pushes, push_steps, status AS "status: Status",
-                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+                  verified_steps, coins_credited, anomaly_score, reasons, rules, ARRAY[]::text[] AS "reasons_explained!", review_note, appealed_at, updated_at
            FROM step_records WHERE user_id = $1 AND recorded_date BETWEEN $2 AND $3
            ORDER BY recorded_date"#,
         user_id,
@@ -195,7 +217,7 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Ste
         r#"SELECT id, recorded_date AS date, steps, distance AS distance_km, calories, heart_points,
                   source AS "source: Source", provenance AS "sources: Json<Vec<SourceShare>>", device_id,
                   manual_steps, pushes, push_steps, status AS "status: Status",
-                  verified_steps, coins_credited, anomaly_score, reasons, review_note, appealed_at, updated_at
+                  verified_steps, coins_credited, anomaly_score, reasons, rules, ARRAY[]::text[] AS "reasons_explained!", review_note, appealed_at, updated_at
            FROM step_records WHERE id = $1 AND user_id = $2"#,
         id,
         user_id

@@ -499,6 +499,7 @@ impl VerdictRows {
                        is_verified = NOT q.suspicious,
                        verified_steps = CASE WHEN q.suspicious THEN r.verified_steps ELSE q.verified END,
                        anomaly_score = q.score, reasons = ARRAY(SELECT jsonb_array_elements_text(q.reasons)),
+                       rules = ARRAY(SELECT jsonb_array_elements_text(q.rules)),
                        validated_version = q.version, updated_at = now()
                    FROM q
                    WHERE r.id = q.id AND r.recorded_date = q.day AND r.version = q.version
