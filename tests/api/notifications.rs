@@ -745,7 +745,8 @@ async fn pushes_speak_the_walkers_language_with_its_own_plural_forms() {
     assert_eq!(
         record["reasons_explained"],
         json!([
-            "Dieser Tag hat mehr Schritte, als wir ohne Prüfung durch einen Menschen gutschreiben."
+            "Dieser Tag hat mehr Schritte, als wir ohne Prüfung durch einen Menschen gutschreiben.",
+            "Der Tag kam ohne seine stündlichen Werte, die dein Telefon sonst schickt."
         ])
     );
     assert!(
