@@ -12,7 +12,11 @@ push-review-rejected = Twoje kroki z dnia {DATE($date)} nie zostały zatwierdzon
     .title = Weryfikacja zakończona
 push-achievement-unlocked = {$name}! { $bonus ->
         [0] {""}
-       *[other] +{$bonus} monet.
+       *[other] +{$bonus} { $bonus ->
+            [one] moneta
+            [few] monety
+           *[many] monet
+        }.
     }
     .title = Osiągnięcie odblokowane
 push-order-confirmed = Zamówienie {$order_code} jest potwierdzone i w przygotowaniu.
@@ -29,13 +33,20 @@ push-order-cancelled = Zamówienie {$order_code} zostało anulowane, monety wró
     .title = Zamówienie anulowane
 push-order-refunded = Monety za zamówienie {$order_code} wróciły.
     .title = Zamówienie zwrócone
-push-streak-freeze = Ochrona serii obejmie dzisiejszy dzień, jeśli go opuścisz; jeszcze {$left} kroków i zostanie na później.
+push-streak-freeze = Ochrona serii obejmie dzisiejszy dzień, jeśli go opuścisz; do zachowania jej na później brakuje kroków: {$left}.
     .title = Twoja seria jest na razie bezpieczna
-push-streak-at-risk = Twoja seria trwa {$streak_days} dni: jeszcze {$left} kroków dzisiaj i trwa dalej.
+push-streak-at-risk = Twoja seria trwa już { $streak_days ->
+        [one] {$streak_days} dzień
+       *[other] {$streak_days} dni
+    }: brakuje dziś kroków do jej podtrzymania: {$left}.
     .title = Podtrzymaj serię
 push-challenge-invited = { $stake_coins ->
         [0] {$alias} zaprasza Cię do wyzwania {$title}.
-       *[other] {$alias} zaprasza Cię do wyzwania {$title} ze stawką {$stake_coins} monet.
+       *[other] {$alias} zaprasza Cię do wyzwania {$title}. Stawka: {$stake_coins} { $stake_coins ->
+            [one] moneta
+            [few] monety
+           *[many] monet
+        }.
     }
     .title = Masz wyzwanie
 push-challenge-started = {$title} już trwa. Liczy się każdy zweryfikowany krok!
@@ -46,21 +57,49 @@ push-challenge-cancelled = {$title} zostało odwołane; stawka wróciła do port
     .title = Wyzwanie odwołane
 push-challenge-ended = {$title} dobiegło końca. Wyniki są ostateczne po spóźnionych synchronizacjach i weryfikacjach.
     .title = Wyzwanie zakończone
-push-challenge-won = Wygrywasz {$title}: +{$payout_coins} monet.
+push-challenge-won = Wygrywasz {$title}: +{$payout_coins} { $payout_coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Wygrana!
-push-challenge-goal-met = Cel wyzwania {$title} osiągnięty: +{$payout_coins} monet.
+push-challenge-goal-met = Cel wyzwania {$title} osiągnięty: +{$payout_coins} { $payout_coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Cel osiągnięty
-push-challenge-stake-returned = {$title} jest rozliczone, Twoje {$payout_coins} monet wróciło.
+push-challenge-stake-returned = {$title} jest rozliczone, a stawka wróciła do portfela: {$payout_coins} { $payout_coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Stawka zwrócona
 push-challenge-lost = {$title} jest rozliczone. Powodzenia następnym razem!
     .title = Wyzwanie rozliczone
-push-gift-arrived = {$alias} wysyła Ci {$coins} monet. Możesz je wydać za 7 dni.
+push-gift-arrived = {$alias} wysyła Ci prezent: {$coins} { $coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }. Możesz go wydać za 7 dni.
     .title = Prezent dla Ciebie
-push-gift-settled = Podarowane monety ({$coins}) są już w portfelu.
+push-gift-settled = Prezent jest już w portfelu: {$coins} { $coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Prezent gotowy
-push-gift-returned = Twój prezent ({$coins} monet) wrócił do portfela.
+push-gift-returned = Twój prezent wrócił do portfela: {$coins} { $coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Prezent zwrócony
-push-gift-withdrawn = Oczekujący prezent dla Ciebie ({$coins} monet) został wycofany.
+push-gift-withdrawn = Oczekujący prezent dla Ciebie został wycofany: {$coins} { $coins ->
+        [one] moneta
+        [few] monety
+       *[many] monet
+    }.
     .title = Prezent wycofany
 push-campaign-goal-reached = {$title} dla {$charity} osiąga cel. Dziękujemy za wsparcie!
     .title = Cel osiągnięty!
@@ -75,5 +114,9 @@ push-friend-accepted = {$alias} akceptuje zaproszenie: jesteście znajomymi. { $
     .title = Nowy znajomy
 push-team-joined = Dołączasz do drużyny {$team}.
     .title = Witaj w drużynie
-push-team-goal-reached = {$team} przeszła razem {$steps} kroków i osiągnęła cel!
+push-team-goal-reached = {$team} osiąga wspólny cel! Razem: {$steps} { $steps ->
+        [one] krok
+        [few] kroki
+       *[many] kroków
+    }.
     .title = Cel drużyny osiągnięty
