@@ -162,6 +162,16 @@ fn polish_counts_friends_with_its_own_plural_forms() {
     assert!(body(2).contains("2 osoby"), "{}", body(2));
     assert!(body(5).contains("5 osób"), "{}", body(5));
     assert!(body(22).contains("22 osoby"), "{}", body(22));
+    // Coins too: "2 monety", "5 monet", "22 monety".
+    let gift = |coins: i64| {
+        Text::new("push-gift-arrived")
+            .arg("alias", "Ola")
+            .arg("coins", coins)
+            .render(Locale::Pl)
+    };
+    assert!(gift(2).contains("2 monety."), "{}", gift(2));
+    assert!(gift(5).contains("5 monet."), "{}", gift(5));
+    assert!(gift(22).contains("22 monety."), "{}", gift(22));
     // English has only one and other.
     let english = Text::new("push-friend-accepted")
         .arg("alias", "Ann")
