@@ -107,6 +107,9 @@ pub fn overrides(
         ("MAIL_FROM".to_owned(), mail::SENDER.to_owned()),
         ("APP_LINK_BASE_URL".to_owned(), mail::link_base(port)),
         ("SES_CONFIGURATION_SET".to_owned(), String::new()),
+        // The pseudo-locale (en-XA: accented, 40% longer) may be chosen on a local run, to
+        // see what longer words break; a deployment never sets it.
+        ("FITKART_PSEUDO_LOCALE".to_owned(), "1".to_owned()),
         ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
         ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),

@@ -10,6 +10,7 @@ const LOCALES = [
   ["es", "Spanish"],
   ["pl", "Polish"],
   ["ja", "Japanese"],
+  ["en-XA", "Pseudo (en-XA, local runs only)"],
 ] as const;
 
 const MAILS = ["verify_email", "change_email", "reset_password", "email_changed", "email_change_requested", "password_changed"];
