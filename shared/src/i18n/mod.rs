@@ -19,7 +19,6 @@ mod format;
 mod negotiate;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -127,14 +126,14 @@ impl Locale {
         Locale::parse(tag).unwrap_or_default()
     }
 
+    /// The locale's bundle, parsed on first use: a function answering in German never
+    /// parses the other five catalogs (a cold start pays for the languages it speaks).
     fn bundle(self) -> &'static FluentBundle<FluentResource> {
-        static BUNDLES: OnceLock<HashMap<Locale, FluentBundle<FluentResource>>> = OnceLock::new();
-        &BUNDLES.get_or_init(|| {
-            Locale::ALL
-                .iter()
-                .map(|&locale| (locale, build_bundle(locale)))
-                .collect()
-        })[&self]
+        const UNBUILT: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+        static BUNDLES: [OnceLock<FluentBundle<FluentResource>>; Locale::ALL.len()] =
+            [UNBUILT; Locale::ALL.len()];
+        let index = Locale::ALL.iter().position(|l| *l == self).unwrap_or(0);
+        BUNDLES[index].get_or_init(|| build_bundle(self))
     }
 }
 
