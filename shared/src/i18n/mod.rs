@@ -129,9 +129,8 @@ impl Locale {
     /// The locale's bundle, parsed on first use: a function answering in German never
     /// parses the other five catalogs (a cold start pays for the languages it speaks).
     fn bundle(self) -> &'static FluentBundle<FluentResource> {
-        const UNBUILT: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
         static BUNDLES: [OnceLock<FluentBundle<FluentResource>>; Locale::ALL.len()] =
-            [UNBUILT; Locale::ALL.len()];
+            [const { OnceLock::new() }; Locale::ALL.len()];
         let index = Locale::ALL.iter().position(|l| *l == self).unwrap_or(0);
         BUNDLES[index].get_or_init(|| build_bundle(self))
     }
